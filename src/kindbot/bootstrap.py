@@ -1,0 +1,156 @@
+"""The composition root: the one place that builds and wires kindbot's parts.
+
+Used by the web app, every CLI command and the tests. No module creates
+process-wide singletons; everything stateful (database engine, caches, HTTP
+client, background tasks) belongs to a :class:`Container` and is closed by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from kindbot.channels.console import ConsoleAdapter
+from kindbot.channels.webchat import WebchatAdapter
+from kindbot.channels.webhook import WebhookAdapter
+from kindbot.errors import KindbotError
+from kindbot.pipeline.directory import ChannelDirectory
+from kindbot.pipeline.feed import Pipeline
+from kindbot.pipeline.knowledge import KnowledgeCache
+from kindbot.pipeline.outbox import OutboxWorker
+from kindbot.pipeline.recovery import recovery_loop
+from kindbot.pipeline.supervisor import TaskSupervisor
+from kindbot.settings import Settings
+from kindbot.storage import migrate
+from kindbot.storage.engine import create_engine, is_sqlite, sqlite_url
+from kindbot.storage.sealing import SecretBox, load_or_create_key
+from kindbot.storage.sql_store import SqlStore
+from kindbot.types import ChannelAdapter, Clock
+from kindbot.web.hub import VisitorHub
+
+OUTGOING_TIMEOUT_S = 10.0
+
+
+class SystemClock:
+    """The real clock (UTC)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SchemaOutOfDateError(KindbotError):
+    """The database is not at the migration head and will not be migrated implicitly."""
+
+    code = "schema_out_of_date"
+
+
+@dataclass
+class Container:
+    """Every long-lived part of a running kindbot, wired together."""
+
+    settings: Settings
+    database_url: str
+    store: SqlStore
+    clock: Clock
+    box: SecretBox
+    directory: ChannelDirectory
+    knowledge: KnowledgeCache
+    pipeline: Pipeline
+    outbox_worker: OutboxWorker
+    supervisor: TaskSupervisor
+    hub: VisitorHub
+    http: httpx.AsyncClient
+
+    def start_workers(self) -> None:
+        """Run the outbox worker and the recovery loop as owned background tasks."""
+        self.supervisor.start("outbox", self.outbox_worker.run)
+        self.supervisor.start(
+            "recovery", lambda: recovery_loop(self.store, self.clock, self.pipeline)
+        )
+
+    async def aclose(self) -> None:
+        """Drain background tasks, then close the HTTP client and the database."""
+        await self.supervisor.aclose()
+        await self.http.aclose()
+        await self.store.close()
+
+
+async def ensure_schema(container: Container, *, auto_migrate: bool) -> None:
+    """Migrate embedded SQLite implicitly; elsewhere insist on ``kindbot migrate``."""
+    if auto_migrate or is_sqlite(container.database_url):
+        await migrate.upgrade(container.store.engine)
+        return
+    current = await migrate.current_revision(container.store.engine)
+    if current != migrate.head_revision():
+        raise SchemaOutOfDateError(
+            f"database is at revision {current or 'empty'}, this code needs "
+            f"{migrate.head_revision()}: run `kindbot migrate` first"
+        )
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    """Wire a container (no I/O yet besides reading or creating the server key)."""
+    database_url = settings.database_url or sqlite_url(settings.data_dir)
+    if is_sqlite(database_url):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(create_engine(database_url))
+    clock = clock or SystemClock()
+    box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
+    directory = ChannelDirectory(store, box)
+    knowledge = KnowledgeCache(store)
+    outbox_ready = asyncio.Event()
+    hub = VisitorHub()
+    http = httpx.AsyncClient(timeout=OUTGOING_TIMEOUT_S, follow_redirects=False)
+    adapters: dict[str, ChannelAdapter] = {
+        "webhook": WebhookAdapter(http),
+        "webchat": WebchatAdapter(hub),
+        "console": ConsoleAdapter(),
+    }
+    pipeline = Pipeline(
+        store=store,
+        clock=clock,
+        directory=directory,
+        knowledge=knowledge,
+        outbox_ready=outbox_ready,
+    )
+    worker = OutboxWorker(
+        store=store, clock=clock, directory=directory, adapters=adapters, ready=outbox_ready
+    )
+    return Container(
+        settings=settings,
+        database_url=database_url,
+        store=store,
+        clock=clock,
+        box=box,
+        directory=directory,
+        knowledge=knowledge,
+        pipeline=pipeline,
+        outbox_worker=worker,
+        supervisor=TaskSupervisor(),
+        hub=hub,
+        http=http,
+    )
+
+
+@asynccontextmanager
+async def open_container(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    auto_migrate: bool = False,
+    workers: bool = False,
+) -> AsyncIterator[Container]:
+    """Build a container, bring the schema up to date, optionally start workers; close on exit."""
+    container = build_container(settings, clock=clock)
+    try:
+        await ensure_schema(container, auto_migrate=auto_migrate)
+        if workers:
+            container.start_workers()
+        yield container
+    finally:
+        await container.aclose()

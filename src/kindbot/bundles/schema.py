@@ -1,0 +1,87 @@
+"""The bundle format (DESIGN.md §8): one tenant, its channels and knowledge."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class TenantSpec(_Strict):
+    """``tenant:`` — who the business is."""
+
+    slug: Annotated[str, Field(pattern=SLUG)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    industry: Annotated[str, Field(min_length=1, max_length=64)]
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh", "en"] = "zh"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class WebchatSpec(_Strict):
+    """A web chat channel; ``title`` defaults to the tenant's name."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    type: Literal["webchat"]
+    title: Annotated[str, Field(max_length=200)] | None = None
+    greeting: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class WebhookSpec(_Strict):
+    """A JSON webhook channel; ``secret`` keys the HMAC signatures."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    type: Literal["webhook"]
+    secret: Annotated[str, Field(min_length=16, max_length=200)]
+    outgoing_url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)] | None = None
+
+
+ChannelSpec = Annotated[WebchatSpec | WebhookSpec, Field(discriminator="type")]
+
+
+class KnowledgeSource(_Strict):
+    """A knowledge file, relative to the bundle file."""
+
+    file: Annotated[str, Field(min_length=1)]
+
+
+class KnowledgeBaseSpec(_Strict):
+    """``kb:`` — retrieval settings."""
+
+    threshold: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+
+
+class Bundle(_Strict):
+    """A whole bundle file."""
+
+    tenant: TenantSpec
+    channels: list[ChannelSpec] = Field(default_factory=list)
+    knowledge: list[KnowledgeSource] = Field(default_factory=list)
+    kb: KnowledgeBaseSpec = Field(default_factory=KnowledgeBaseSpec)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_ids(cls, value: list[ChannelSpec]) -> list[ChannelSpec]:
+        seen: set[str] = set()
+        for spec in value:
+            if spec.id in seen:
+                raise ValueError(f"channel id {spec.id!r} appears twice")
+            if spec.id == "console":
+                raise ValueError("channel id 'console' is reserved for `kindbot chat`")
+            seen.add(spec.id)
+        return value

@@ -1,0 +1,148 @@
+"""Generic JSON webhook channel.
+
+Inbound: ``POST /channels/{id}/callback`` with a JSON object
+``{"user": str, "text": str, "id"?: str, "name"?: str}`` and the header
+``X-Kindbot-Signature`` = lowercase hex HMAC-SHA256 of the raw body keyed with
+the channel's ``secret``. ``id`` is the sender's message id: a retry with the
+same id is answered from the first outcome instead of being processed twice
+(without ``id`` every request is a new message). The replies are in the JSON
+response. Replies produced later are POSTed to ``outgoing_url`` (if set),
+signed the same way, and retried with backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from kindbot.errors import BadRequestError, SignatureError
+from kindbot.events import (
+    DeliveryOutcome,
+    DeliveryRequest,
+    DeliveryStatus,
+    FeedResult,
+    InboundEvent,
+    InboundKind,
+)
+
+KIND = "webhook"
+SIGNATURE_HEADER = "X-Kindbot-Signature"
+MAX_TEXT = 4000
+MAX_ID = 200
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """A webhook channel's settings (stored sealed)."""
+
+    secret: str
+    outgoing_url: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({"secret": self.secret, "outgoing_url": self.outgoing_url})
+
+    @classmethod
+    def from_json(cls, raw: str) -> WebhookConfig:
+        data = json.loads(raw)
+        return cls(secret=str(data["secret"]), outgoing_url=data.get("outgoing_url"))
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value for ``body``."""
+    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, header: str | None) -> None:
+    """Raise :class:`SignatureError` unless ``header`` signs ``body`` (constant time)."""
+    if not header:
+        raise SignatureError(f"missing {SIGNATURE_HEADER} header", code="missing_signature")
+    if not hmac.compare_digest(sign(secret, body), header.strip().lower()):
+        raise SignatureError("signature does not match the body")
+
+
+def _field(data: dict[str, Any], name: str, *, required: bool, limit: int) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise BadRequestError(f"field '{name}' is required", code="missing_field")
+        return None
+    if not isinstance(value, str):
+        raise BadRequestError(f"field '{name}' must be a string", code="invalid_field")
+    if required and not value.strip():
+        raise BadRequestError(f"field '{name}' must not be empty", code="invalid_field")
+    if len(value) > limit:
+        raise BadRequestError(f"field '{name}' exceeds {limit} characters", code="invalid_field")
+    return value
+
+
+def parse(body: bytes, *, channel_public_id: str, now: datetime) -> InboundEvent:
+    """Parse a verified webhook body into an event, or raise :class:`BadRequestError`."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequestError(f"body is not valid JSON: {exc}", code="invalid_json") from exc
+    if not isinstance(data, dict):
+        raise BadRequestError("body must be a JSON object", code="invalid_json")
+    user = _field(data, "user", required=True, limit=MAX_ID) or ""
+    text = _field(data, "text", required=True, limit=MAX_TEXT) or ""
+    message_id = _field(data, "id", required=False, limit=MAX_ID)
+    name = _field(data, "name", required=False, limit=MAX_ID)
+    return InboundEvent(
+        channel_public_id=channel_public_id,
+        sender=user,
+        kind=InboundKind.TEXT,
+        text=text,
+        idempotency_key=f"id:{message_id}" if message_id else f"auto:{uuid.uuid4().hex}",
+        received_at=now,
+        sender_name=name,
+    )
+
+
+def render_response(result: FeedResult) -> dict[str, Any]:
+    """The JSON response for a processed webhook message."""
+    return {
+        "message_id": result.inbound_message_id,
+        "duplicate": result.duplicate,
+        "replies": [{"id": r.message_id, "text": r.text} for r in result.replies],
+    }
+
+
+class WebhookAdapter:
+    """Delivers later replies to the channel's ``outgoing_url``."""
+
+    kind = KIND
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def deliver(self, request: DeliveryRequest) -> DeliveryOutcome:
+        config = WebhookConfig.from_json(request.channel_config)
+        if not config.outgoing_url:
+            return DeliveryOutcome(
+                DeliveryStatus.FAILED,
+                "no outgoing_url configured; the reply was only offered in the callback response",
+            )
+        body = json.dumps(
+            {"user": request.recipient, "text": request.text, "id": request.message_id},
+            ensure_ascii=False,
+        ).encode("utf-8")
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(config.secret, body)}
+        try:
+            response = await self._http.post(config.outgoing_url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return DeliveryOutcome(DeliveryStatus.RETRY, f"network error: {exc!r}")
+        if response.is_success:
+            return DeliveryOutcome(DeliveryStatus.DELIVERED)
+        status = (
+            DeliveryStatus.RETRY
+            if response.status_code >= 500 or response.status_code == 429
+            else DeliveryStatus.FAILED
+        )
+        return DeliveryOutcome(status, f"outgoing_url answered HTTP {response.status_code}")

@@ -1,0 +1,60 @@
+"""``kindbot chat``: talk to a tenant's bot in the terminal, through the full pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from kindbot.bootstrap import open_container
+from kindbot.bundles.apply import public_channel_id
+from kindbot.channels import console
+from kindbot.cli.common import out, pick_tenant, run
+from kindbot.settings import Settings
+
+SYNC_GRACE = timedelta(seconds=30)
+PROMPT = "you> "
+
+
+def _read_line(interactive: bool) -> str | None:
+    """One line from stdin, or None at end of input."""
+    try:
+        return input(PROMPT) if interactive else sys.stdin.readline() or None
+    except EOFError:
+        return None
+
+
+async def chat_loop(tenant: str | None, user: str) -> None:
+    """Read lines until end of input or /quit; print each reply as the bot's."""
+    interactive = sys.stdin.isatty()
+    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with c.store.transaction() as tx:
+            found = await pick_tenant(tx, tenant)
+        channel_id = public_channel_id(found.slug, console.LOCAL_ID)
+        await c.directory.by_public_id(channel_id)
+        out.print(f"[dim]chatting with {found.name} ({found.slug}); /quit or Ctrl-D to leave[/]")
+        while (line := await asyncio.to_thread(_read_line, interactive)) is not None:
+            text = line.strip()
+            if not text:
+                continue
+            if text in {"/quit", "/exit"}:
+                break
+            event = console.to_event(
+                text, channel_public_id=channel_id, user=user, now=c.clock.now()
+            )
+            result = await c.pipeline.feed(event, sync_grace=SYNC_GRACE)
+            for reply in result.replies:
+                out.print(f"[bold cyan]bot>[/] {reply.text}", highlight=False, soft_wrap=True)
+            await c.pipeline.mark_delivered(result)
+
+
+def chat(
+    tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant slug.")] = None,
+    user: Annotated[str | None, typer.Option(help="Who you are to the bot.")] = None,
+) -> None:
+    """Talk to a tenant's bot in the terminal (stdin lines when not a terminal)."""
+    run(chat_loop(tenant, user or f"console:{getpass.getuser()}"))

@@ -1,0 +1,133 @@
+"""``kindbot`` command line: composes the parts, holds no business logic."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from kindbot.bootstrap import open_container
+from kindbot.bundles.apply import ApplyReport, apply_bundle
+from kindbot.cli import audit, chat, kb
+from kindbot.cli.common import out, run
+from kindbot.settings import Settings
+from kindbot.storage import migrate as migrations
+from kindbot.web.app import build_app
+
+app = typer.Typer(
+    help="kindbot: chatbots that serve customers on official messaging channels, never spam.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(kb.app, name="kb")
+app.add_typer(audit.app, name="audit")
+app.command()(chat.chat)
+
+DEMO_TENANT = "teashop"
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (KINDBOT_DATABASE_URL, default SQLite in the data dir)."""
+
+    async def go() -> str | None:
+        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+            return await migrations.current_revision(c.store.engine)
+
+    out.print(f"database at revision {run(go())}")
+
+
+def _print_report(report: ApplyReport) -> None:
+    state = "created" if report.tenant_created else "updated"
+    out.print(f"tenant {report.tenant_slug}: {state}")
+    for label, ids in [
+        ("created", report.channels_created),
+        ("updated", report.channels_updated),
+        ("unchanged", report.channels_unchanged),
+    ]:
+        if ids:
+            out.print(f"  channels {label}: {', '.join(ids)}")
+    out.print(
+        f"  knowledge: {report.kb_created} created, {report.kb_updated} updated, "
+        f"{report.kb_unchanged} unchanged"
+    )
+
+
+async def _apply(path: Path) -> ApplyReport:
+    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        return await apply_bundle(c.store, c.box, path, c.clock.now())
+
+
+@app.command()
+def apply(bundle: Annotated[Path, typer.Argument(help="Bundle YAML file.")]) -> None:
+    """Create or update a tenant from BUNDLE in one transaction (idempotent)."""
+    _print_report(run(_apply(bundle)))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes.", min=1)] = 1,
+) -> None:
+    """Serve channel callbacks, the web chat and the health endpoints."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if workers > 1:
+        uvicorn.run(
+            "kindbot.web.app:app_from_env", factory=True, host=host, port=port, workers=workers
+        )
+    else:
+        uvicorn.run(build_app(), host=host, port=port)
+
+
+@app.command()
+def worker() -> None:
+    """Run the outbox and recovery workers until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_container(Settings.from_env(), workers=True):
+            out.print("worker running; Ctrl-C to stop")
+            await stop.wait()
+
+    run(go())
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its data.")] = Path(
+        "kindbot-demo"
+    ),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Set up the demo shop (山间茶舍) in DATA_DIR on SQLite, then serve it."""
+    os.environ["KINDBOT_DATA_DIR"] = str(data_dir)
+    os.environ.pop("KINDBOT_DATABASE_URL", None)
+    bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
+    with resources.as_file(bundle) as path:
+        _print_report(run(_apply(path)))
+    base = f"http://{host}:{port}"
+    out.print(f"\n[bold]web chat:[/]   {base}/chat/{DEMO_TENANT}.web")
+    out.print(f"[bold]webhook:[/]    POST {base}/channels/{DEMO_TENANT}.hook/callback")
+    out.print(
+        f"[bold]terminal:[/]   KINDBOT_DATA_DIR={data_dir} kindbot chat --tenant {DEMO_TENANT}"
+    )
+    out.print(f"[bold]health:[/]     {base}/healthz\n")
+    serve(host=host, port=port, workers=1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

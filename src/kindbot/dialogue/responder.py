@@ -1,0 +1,87 @@
+"""Turning one inbound message into proposed replies (pure).
+
+Order: an explicit request for a person hands off; otherwise the knowledge
+base answers when its best match clears the tenant's threshold; below it the
+bot says it is not sure and offers a person instead of presenting a guess.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from kindbot.dialogue.retrieval import KnowledgeIndex, best_answer
+from kindbot.events import InboundKind, OutboundReply, ReplyOrigin
+from kindbot.lang import pick
+
+HANDOFF_WORDS = frozenset(
+    {"人工", "转人工", "人工客服", "真人", "客服", "找客服", "human", "agent", "a human", "person"}
+)
+
+HANDOFF_ZH = "好的，已为您转接人工客服，请稍候，工作人员会尽快回复您。"
+HANDOFF_EN = "Sure — I have asked a member of our team to take over. They will reply here soon."
+UNSURE_ZH = (
+    "抱歉，这个问题我不太确定，不想给您错误的答案。"
+    "您可以换个说法再问一次，或回复“人工”联系真人客服。"
+)
+UNSURE_EN = (
+    "Sorry, I am not sure about that and would rather not guess. "
+    "You can rephrase your question, or reply 'human' to reach a person."
+)
+NON_TEXT_ZH = "我目前只能看懂文字消息，请用文字描述您的问题，或回复“人工”联系真人客服。"
+NON_TEXT_EN = (
+    "I can only read text for now. Please describe your question in words, or reply 'human'."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueOutcome:
+    """Replies to propose, and whether the conversation should go to a person."""
+
+    replies: tuple[OutboundReply, ...]
+    handoff: bool = False
+
+
+def _canonical(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip(" \t\r\n.!?。！？")
+
+
+def wants_person(text: str) -> bool:
+    """True when the whole message asks for a person (人工, 转人工, human, …)."""
+    return _canonical(text) in HANDOFF_WORDS
+
+
+def respond(
+    kind: InboundKind,
+    text: str,
+    index: KnowledgeIndex,
+    *,
+    threshold: float,
+    prefer_chinese: bool,
+) -> DialogueOutcome:
+    """Propose the replies to one inbound message."""
+    if kind is not InboundKind.TEXT:
+        return DialogueOutcome(
+            (
+                OutboundReply(
+                    pick(text, NON_TEXT_ZH, NON_TEXT_EN, default_zh=prefer_chinese),
+                    ReplyOrigin.FALLBACK,
+                ),
+            )
+        )
+    if wants_person(text):
+        return DialogueOutcome(
+            (
+                OutboundReply(
+                    pick(text, HANDOFF_ZH, HANDOFF_EN, default_zh=prefer_chinese),
+                    ReplyOrigin.SYSTEM,
+                ),
+            ),
+            handoff=True,
+        )
+    match = best_answer(index, text, threshold)
+    if match is not None:
+        reply = OutboundReply(match.answer, ReplyOrigin.KNOWLEDGE, match.entry_id, match.score)
+        return DialogueOutcome((reply,))
+    unsure = pick(text, UNSURE_ZH, UNSURE_EN, default_zh=prefer_chinese)
+    return DialogueOutcome((OutboundReply(unsure, ReplyOrigin.FALLBACK),))

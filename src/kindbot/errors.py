@@ -1,0 +1,90 @@
+"""Errors with stable codes.
+
+Contract module: imports nothing of ours. Every error a user can cause carries
+a machine-readable ``code`` and a human ``message``; the web layer maps them
+to 4xx responses, the CLI to a non-zero exit with the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KindbotError(Exception):
+    """Base class: ``code`` is stable and documented, ``message`` is for people."""
+
+    code: str = "error"
+    http_status: int = 400
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotFoundError(KindbotError):
+    """A named thing (tenant, channel, contact) does not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class BadRequestError(KindbotError):
+    """The request is malformed (JSON, XML, missing fields)."""
+
+    code = "bad_request"
+    http_status = 400
+
+
+class SignatureError(KindbotError):
+    """A signed request's signature does not match."""
+
+    code = "bad_signature"
+    http_status = 403
+
+
+class PayloadTooLargeError(KindbotError):
+    """A body exceeds the size limit."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """One problem in an input file: where it is and what is wrong.
+
+    ``row`` is 1-based as a person counts it (the header is row 1 in CSV and
+    XLSX; entries count from 1 in JSON and YAML); ``location`` names the field
+    or path inside the file (``question``, ``channels[1].secret``);
+    ``row_label`` says what ``row`` counts ("row" in tables, "line" in YAML text).
+    """
+
+    file: str
+    row: int | None
+    location: str
+    problem: str
+    row_label: str = "row"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", {self.row_label} {self.row}"
+        if self.location:
+            where += f", {self.location}"
+        return f"{where}: {self.problem}"
+
+
+class InputFileError(KindbotError):
+    """An input file (bundle, knowledge file, eval file) has problems.
+
+    Carries every problem found, not only the first; nothing from the file has
+    been applied.
+    """
+
+    code = "invalid_file"
+
+    def __init__(self, problems: list[InputProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))

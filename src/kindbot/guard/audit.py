@@ -1,0 +1,119 @@
+"""The hash chain of the audit log: sealing entries and verifying a chain.
+
+Each entry's hash is SHA-256 over a canonical JSON array of every other field,
+including the previous entry's hash, so editing, deleting, inserting or
+reordering any entry breaks every hash after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kindbot.records import GENESIS_HASH, AuditEntry, AuditHead
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDraft:
+    """An audit entry before it is placed in the chain."""
+
+    tenant_id: str
+    at: datetime
+    kind: str
+    subject: str
+    rule: str
+    decision: str
+    detail: str
+
+
+def entry_hash(
+    *,
+    tenant_id: str,
+    seq: int,
+    at: datetime,
+    kind: str,
+    subject: str,
+    rule: str,
+    decision: str,
+    detail: str,
+    prev_hash: str,
+) -> str:
+    """The SHA-256 (hex) that seals one entry."""
+    payload = json.dumps(
+        [tenant_id, seq, at.isoformat(), kind, subject, rule, decision, detail, prev_hash],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def seal(draft: AuditDraft, head: AuditHead) -> AuditEntry:
+    """The next entry after ``head`` carrying ``draft``."""
+    seq = head.seq + 1
+    digest = entry_hash(
+        tenant_id=draft.tenant_id,
+        seq=seq,
+        at=draft.at,
+        kind=draft.kind,
+        subject=draft.subject,
+        rule=draft.rule,
+        decision=draft.decision,
+        detail=draft.detail,
+        prev_hash=head.hash,
+    )
+    return AuditEntry(
+        tenant_id=draft.tenant_id,
+        seq=seq,
+        at=draft.at,
+        kind=draft.kind,
+        subject=draft.subject,
+        rule=draft.rule,
+        decision=draft.decision,
+        detail=draft.detail,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """The first entry at which a chain stops verifying, and why."""
+
+    seq: int
+    problem: str
+
+
+def verify_chain(
+    entries: Iterable[AuditEntry], *, start: AuditHead | None = None
+) -> ChainBreak | None:
+    """Check entries in sequence order; None when the chain is intact.
+
+    ``start`` is the verified head before the first entry (genesis when None),
+    which lets a caller verify a long chain page by page.
+    """
+    expected_seq = (start.seq if start else 0) + 1
+    prev_hash = start.hash if start else GENESIS_HASH
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return ChainBreak(entry.seq, f"expected entry {expected_seq}, found {entry.seq}")
+        if entry.prev_hash != prev_hash:
+            return ChainBreak(entry.seq, "does not link to the previous entry's hash")
+        recomputed = entry_hash(
+            tenant_id=entry.tenant_id,
+            seq=entry.seq,
+            at=entry.at,
+            kind=entry.kind,
+            subject=entry.subject,
+            rule=entry.rule,
+            decision=entry.decision,
+            detail=entry.detail,
+            prev_hash=entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            return ChainBreak(entry.seq, "content does not match its hash (edited)")
+        prev_hash = entry.hash
+        expected_seq += 1
+    return None

@@ -1,0 +1,147 @@
+"""The guard's decisions: pure functions of (action, facts, now).
+
+This release enforces ``tenant_status``, ``opt_out`` and ``disclosure``
+(DESIGN.md §5); the remaining catalog rules plug into :data:`OUTBOUND_RULES`
+and :func:`decide_inbound` without changing their callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from kindbot.events import (
+    Decision,
+    InboundAction,
+    InboundDecision,
+    InboundKind,
+    OutboundAction,
+    OutboundDecision,
+    OutboundReply,
+    ReplyOrigin,
+    Severity,
+    Verdict,
+)
+from kindbot.guard import texts
+from kindbot.guard.keywords import is_opt_in, is_opt_out
+from kindbot.lang import pick
+from kindbot.records import TenantStatus
+
+AIGC_LABEL_ZH = "【AI 生成】"
+AIGC_LABEL_EN = "[AI-generated] "
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFacts:
+    """What the outbound rules know about the world at decision time.
+
+    ``bot_messages_in_conversation`` counts outbound messages already stored in
+    the conversation, including earlier replies in the same batch.
+    """
+
+    tenant_status: TenantStatus
+    contact_is_test: bool
+    bot_messages_in_conversation: int
+    prefer_chinese: bool
+
+
+def _allow(rule: str, zh: str, en: str) -> Verdict:
+    return Verdict(Decision.ALLOW, rule, zh, en)
+
+
+def check_tenant_status(action: OutboundAction, facts: OutboundFacts, now: datetime) -> Verdict:
+    """Suspended tenants send nothing; pending tenants only reach test contacts."""
+    if facts.tenant_status is TenantStatus.SUSPENDED:
+        return Verdict(
+            Decision.DENY,
+            "tenant_status",
+            "该商户已被暂停，不能发送消息。",
+            "This tenant is suspended and cannot send messages.",
+            remedy_zh="平台管理员复核并恢复后可发送。",
+            remedy_en="Allowed after a platform admin reviews and reinstates the tenant.",
+        )
+    if facts.tenant_status is TenantStatus.PENDING and not facts.contact_is_test:
+        return Verdict(
+            Decision.DENY,
+            "tenant_status",
+            "商户尚在审核中，只能给测试联系人发消息。",
+            "This tenant is pending review and may only message its test contacts.",
+            remedy_zh="审核通过后可发送。",
+            remedy_en="Allowed once the tenant is approved.",
+            severity=Severity.LOW,
+        )
+    return _allow("tenant_status", "商户状态正常。", "The tenant may send.")
+
+
+OutboundRule = Callable[[OutboundAction, OutboundFacts, datetime], Verdict]
+
+OUTBOUND_RULES: tuple[OutboundRule, ...] = (check_tenant_status,)
+
+
+def with_disclosure(reply: OutboundReply, facts: OutboundFacts) -> tuple[OutboundReply, Verdict]:
+    """Label the conversation's first bot message as AI, and generated text as AIGC."""
+    text = reply.text
+    notes: list[str] = []
+    if reply.origin is ReplyOrigin.GENERATED:
+        text = pick(text, AIGC_LABEL_ZH, AIGC_LABEL_EN, default_zh=facts.prefer_chinese) + text
+        notes.append("aigc label")
+    if facts.bot_messages_in_conversation == 0 and reply.origin is not ReplyOrigin.AGENT:
+        disclosure = pick(
+            text, texts.DISCLOSURE_ZH, texts.DISCLOSURE_EN, default_zh=facts.prefer_chinese
+        )
+        text = f"{text}\n{disclosure}"
+        notes.append("ai disclosure")
+    if not notes:
+        return reply, _allow("disclosure", "无需额外标识。", "No label needed.")
+    verdict = _allow("disclosure", "已添加 AI 标识。", f"Added: {', '.join(notes)}.")
+    return replace(reply, text=text), verdict
+
+
+def decide_outbound(
+    action: OutboundAction, facts: OutboundFacts, now: datetime
+) -> OutboundDecision:
+    """Run every outbound rule; the first that does not allow decides.
+
+    When every rule allows, the reply is amended by the disclosure rule and
+    the deciding verdict is the overall allow.
+    """
+    checks = tuple(rule(action, facts, now) for rule in OUTBOUND_RULES)
+    for verdict in checks:
+        if not verdict.allowed:
+            return OutboundDecision(verdict=verdict, reply=action.reply, checks=checks)
+    reply, disclosure = with_disclosure(action.reply, facts)
+    overall = _allow("guard", "所有规则均通过。", "Every rule allows this message.")
+    return OutboundDecision(verdict=overall, reply=reply, checks=(*checks, disclosure))
+
+
+def decide_inbound(kind: InboundKind, text: str, *, prefer_chinese: bool) -> InboundDecision:
+    """Opt-out and opt-in keywords are handled by the guard, not by dialogue."""
+    if kind is InboundKind.TEXT and is_opt_out(text):
+        confirm = pick(
+            text,
+            texts.OPT_OUT_CONFIRM_ZH,
+            texts.OPT_OUT_CONFIRM_EN,
+            default_zh=prefer_chinese,
+        )
+        return InboundDecision(
+            InboundAction.OPT_OUT,
+            _allow(
+                "opt_out",
+                "用户退订：撤回全部主动消息授权。",
+                "Opt-out: all proactive consent withdrawn.",
+            ),
+            (OutboundReply(confirm, ReplyOrigin.SYSTEM),),
+        )
+    if kind is InboundKind.TEXT and is_opt_in(text):
+        confirm = pick(
+            text, texts.OPT_IN_CONFIRM_ZH, texts.OPT_IN_CONFIRM_EN, default_zh=prefer_chinese
+        )
+        return InboundDecision(
+            InboundAction.OPT_IN,
+            _allow("opt_out", "用户明确要求重新订阅。", "The contact explicitly re-subscribed."),
+            (OutboundReply(confirm, ReplyOrigin.SYSTEM),),
+        )
+    return InboundDecision(
+        InboundAction.CONTINUE, _allow("inbound", "交给对话处理。", "Passed on to dialogue.")
+    )

@@ -1,0 +1,39 @@
+"""Resumes inbound messages whose processing was interrupted (a crash, a kill).
+
+A message still ``received`` after ``STALE`` was stored but never got its
+outcome committed; processing it again is safe because processing is
+idempotent, and its replies go out through the outbox (the original caller is
+gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from kindbot.pipeline.feed import Pipeline
+from kindbot.types import Clock, Store
+
+log = logging.getLogger(__name__)
+
+STALE = timedelta(seconds=60)
+INTERVAL_S = 30.0
+
+
+async def resume_stale(store: Store, clock: Clock, pipeline: Pipeline, *, limit: int = 100) -> int:
+    """Process every stale ``received`` message once; returns how many."""
+    async with store.transaction() as tx:
+        stale = await tx.messages.unprocessed_inbound(clock.now() - STALE, limit)
+    for message in stale:
+        await pipeline.process(message.id, sync_grace=None)
+    if stale:
+        log.warning("resumed %d interrupted inbound message(s)", len(stale))
+    return len(stale)
+
+
+async def recovery_loop(store: Store, clock: Clock, pipeline: Pipeline) -> None:
+    """Run :func:`resume_stale` every ``INTERVAL_S`` seconds until cancelled."""
+    while True:
+        await resume_stale(store, clock, pipeline)
+        await asyncio.sleep(INTERVAL_S)

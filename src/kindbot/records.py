@@ -1,0 +1,218 @@
+"""Stored records: what the storage Protocols return.
+
+Contract module: imports nothing of ours. Every record carries the tenant it
+belongs to; every record is frozen. Storage implementations translate their
+rows into these types so that no layer above storage sees an ORM object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of the first entry of every audit chain."""
+
+
+class TenantStatus(StrEnum):
+    """Lifecycle of a tenant (the guard's tenant_status rule reads it)."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Direction(StrEnum):
+    """Which way a message travelled."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class InboundStatus(StrEnum):
+    """Processing state of an inbound message.
+
+    ``RECEIVED`` rows were stored but the pipeline has not yet committed the
+    outcome (verdicts + outbox rows); they are resumed after a crash.
+    """
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+
+
+class OutboxStatus(StrEnum):
+    """Delivery state of one outbound message."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class ConversationState(StrEnum):
+    """Who is handling a conversation."""
+
+    BOT = "bot"
+    WAITING = "waiting"
+    HUMAN = "human"
+    RESOLVED = "resolved"
+
+
+class ConsentStatus(StrEnum):
+    """State of one consent record."""
+
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRecord:
+    """A business hosted on the platform."""
+
+    id: str
+    slug: str
+    name: str
+    industry: str
+    timezone: str
+    language: str
+    status: TenantStatus
+    kb_threshold: float | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRecord:
+    """One channel of a tenant.
+
+    ``public_id`` (``{tenant_slug}.{local_id}``) appears in URLs; ``config_sealed``
+    is the channel's configuration JSON, encrypted with the server key; only
+    the channel directory opens it.
+    """
+
+    id: str
+    tenant_id: str
+    public_id: str
+    local_id: str
+    kind: str
+    config_sealed: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    """An end user as seen through one channel."""
+
+    id: str
+    tenant_id: str
+    channel_id: str
+    external_id: str
+    display_name: str | None
+    is_test: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    """The running dialogue between one contact and the tenant on one channel."""
+
+    id: str
+    tenant_id: str
+    channel_id: str
+    contact_id: str
+    state: ConversationState
+    created_at: datetime
+    last_inbound_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """One stored message, inbound or outbound."""
+
+    id: str
+    tenant_id: str
+    channel_id: str
+    conversation_id: str
+    contact_id: str
+    direction: Direction
+    kind: str
+    text: str
+    created_at: datetime
+    idempotency_key: str | None
+    status: str
+    reply_to_id: str | None
+    generated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeEntry:
+    """One FAQ entry: a question, its answer and other phrasings of it."""
+
+    id: str
+    question: str
+    answer: str
+    similar: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One outbound message waiting for (or past) delivery."""
+
+    id: str
+    tenant_id: str
+    channel_id: str
+    contact_id: str
+    message_id: str
+    text: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditHead:
+    """The end of a tenant's audit chain: the last sequence number and hash."""
+
+    tenant_id: str
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One sealed, append-only audit entry.
+
+    ``hash`` covers every other field including ``prev_hash``; see
+    :func:`kindbot.guard.audit.seal`.
+    """
+
+    tenant_id: str
+    seq: int
+    at: datetime
+    kind: str
+    subject: str
+    rule: str
+    decision: str
+    detail: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """A contact's consent to hear about one topic on one channel."""
+
+    id: str
+    tenant_id: str
+    contact_id: str
+    channel_id: str
+    topic: str
+    status: ConsentStatus
+    source: str
+    wording: str
+    granted_at: datetime
+    withdrawn_at: datetime | None

@@ -1,0 +1,34 @@
+"""Settings from the environment (DESIGN.md §8), read once by the composition root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Process settings.
+
+    ``database_url`` defaults to a SQLite file in ``data_dir``; ``secret_key``
+    None means "generate into the data directory on first use".
+    """
+
+    data_dir: Path
+    database_url: str | None
+    redis_url: str | None
+    secret_key: str | None
+    run_workers_in_process: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``KINDBOT_*`` variables (``os.environ`` by default)."""
+        source = os.environ if env is None else env
+        return cls(
+            data_dir=Path(source.get("KINDBOT_DATA_DIR", "./kindbot-data")),
+            database_url=source.get("KINDBOT_DATABASE_URL") or None,
+            redis_url=source.get("KINDBOT_REDIS_URL") or None,
+            secret_key=source.get("KINDBOT_SECRET_KEY") or None,
+        )

@@ -1,0 +1,53 @@
+"""Engine construction: the database URL, SQLite pragmas and write serialisation.
+
+SQLite runs in WAL mode with a busy timeout, foreign keys on, and every
+transaction opened with ``BEGIN IMMEDIATE`` so that concurrent writers queue
+instead of failing with "database is locked" on a read-to-write upgrade.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def sqlite_url(data_dir: Path) -> str:
+    """The default database URL: a SQLite file inside the data directory."""
+    return f"sqlite+aiosqlite:///{(data_dir / 'kindbot.db').resolve()}"
+
+
+def is_sqlite(url: str) -> bool:
+    """True for SQLite URLs."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url`` with the backend's settings applied."""
+    if is_sqlite(url):
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below control transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

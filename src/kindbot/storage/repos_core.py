@@ -1,0 +1,284 @@
+"""SQL repositories for tenants, channels, contacts and conversations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kindbot.records import (
+    ChannelRecord,
+    ContactRecord,
+    ConversationRecord,
+    ConversationState,
+    TenantRecord,
+    TenantStatus,
+)
+from kindbot.storage.schema import channels, contacts, conversations, tenants
+from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id
+
+
+def _tenant(row: Any) -> TenantRecord:
+    return TenantRecord(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        industry=row.industry,
+        timezone=row.timezone,
+        language=row.language,
+        status=TenantStatus(row.status),
+        kb_threshold=row.kb_threshold,
+        created_at=row.created_at,
+    )
+
+
+class SqlTenants:
+    """:class:`kindbot.types.TenantRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, tenant_id: str) -> TenantRecord | None:
+        row = (await self._conn.execute(select(tenants).where(tenants.c.id == tenant_id))).first()
+        return _tenant(row) if row else None
+
+    async def get_by_slug(self, slug: str) -> TenantRecord | None:
+        row = (await self._conn.execute(select(tenants).where(tenants.c.slug == slug))).first()
+        return _tenant(row) if row else None
+
+    async def list(self) -> list[TenantRecord]:
+        rows = await self._conn.execute(select(tenants).order_by(tenants.c.slug))
+        return [_tenant(r) for r in rows]
+
+    async def upsert(
+        self,
+        *,
+        slug: str,
+        name: str,
+        industry: str,
+        timezone: str,
+        language: str,
+        kb_threshold: float | None,
+        now: datetime,
+    ) -> tuple[TenantRecord, bool]:
+        fields = {
+            "name": name,
+            "industry": industry,
+            "timezone": timezone,
+            "language": language,
+            "kb_threshold": kb_threshold,
+        }
+        created = await insert_ignoring_conflict(
+            self._conn,
+            tenants,
+            {
+                "id": new_id(),
+                "slug": slug,
+                "status": TenantStatus.ACTIVE.value,
+                "kb_version": 0,
+                "created_at": now,
+                **fields,
+            },
+            ["slug"],
+        )
+        if not created:
+            await self._conn.execute(update(tenants).where(tenants.c.slug == slug).values(**fields))
+        record = await self.get_by_slug(slug)
+        assert record is not None
+        return record, created
+
+    async def set_status(self, tenant_id: str, status: TenantStatus) -> None:
+        await self._conn.execute(
+            update(tenants).where(tenants.c.id == tenant_id).values(status=status.value)
+        )
+
+
+def _channel(row: Any) -> ChannelRecord:
+    return ChannelRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        public_id=row.public_id,
+        local_id=row.local_id,
+        kind=row.kind,
+        config_sealed=row.config_sealed,
+        enabled=row.enabled,
+    )
+
+
+class SqlChannels:
+    """:class:`kindbot.types.ChannelRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, channel_id: str) -> ChannelRecord | None:
+        row = (
+            await self._conn.execute(select(channels).where(channels.c.id == channel_id))
+        ).first()
+        return _channel(row) if row else None
+
+    async def get_by_public_id(self, public_id: str) -> ChannelRecord | None:
+        query = select(channels).where(channels.c.public_id == public_id)
+        row = (await self._conn.execute(query)).first()
+        return _channel(row) if row else None
+
+    async def list_for_tenant(self, tenant_id: str) -> list[ChannelRecord]:
+        query = select(channels).where(channels.c.tenant_id == tenant_id)
+        return [_channel(r) for r in await self._conn.execute(query.order_by(channels.c.local_id))]
+
+    async def upsert(
+        self, *, tenant_id: str, public_id: str, local_id: str, kind: str, config_sealed: str
+    ) -> tuple[ChannelRecord, bool]:
+        existing = await self.get_by_public_id(public_id)
+        if existing is not None and existing.tenant_id != tenant_id:
+            raise ValueError(f"channel {public_id!r} belongs to another tenant")
+        if existing is None:
+            await self._conn.execute(
+                channels.insert().values(
+                    id=new_id(),
+                    tenant_id=tenant_id,
+                    public_id=public_id,
+                    local_id=local_id,
+                    kind=kind,
+                    config_sealed=config_sealed,
+                    enabled=True,
+                )
+            )
+        else:
+            await self._conn.execute(
+                update(channels)
+                .where(channels.c.id == existing.id)
+                .values(kind=kind, config_sealed=config_sealed, enabled=True)
+            )
+        record = await self.get_by_public_id(public_id)
+        assert record is not None
+        return record, existing is None
+
+
+def _contact(row: Any) -> ContactRecord:
+    return ContactRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        channel_id=row.channel_id,
+        external_id=row.external_id,
+        display_name=row.display_name,
+        is_test=row.is_test,
+        created_at=row.created_at,
+    )
+
+
+class SqlContacts:
+    """:class:`kindbot.types.ContactRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, contact_id: str) -> ContactRecord | None:
+        row = (
+            await self._conn.execute(select(contacts).where(contacts.c.id == contact_id))
+        ).first()
+        return _contact(row) if row else None
+
+    async def find(self, channel_id: str, external_id: str) -> ContactRecord | None:
+        query = select(contacts).where(
+            contacts.c.channel_id == channel_id, contacts.c.external_id == external_id
+        )
+        row = (await self._conn.execute(query)).first()
+        return _contact(row) if row else None
+
+    async def get_or_create(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        external_id: str,
+        display_name: str | None,
+        now: datetime,
+    ) -> ContactRecord:
+        await insert_ignoring_conflict(
+            self._conn,
+            contacts,
+            {
+                "id": new_id(),
+                "tenant_id": tenant_id,
+                "channel_id": channel_id,
+                "external_id": external_id,
+                "display_name": display_name,
+                "is_test": False,
+                "created_at": now,
+            },
+            ["channel_id", "external_id"],
+        )
+        record = await self.find(channel_id, external_id)
+        assert record is not None
+        return record
+
+
+def _conversation(row: Any) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        channel_id=row.channel_id,
+        contact_id=row.contact_id,
+        state=ConversationState(row.state),
+        created_at=row.created_at,
+        last_inbound_at=row.last_inbound_at,
+    )
+
+
+OPEN = "open"
+
+
+class SqlConversations:
+    """:class:`kindbot.types.ConversationRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, conversation_id: str) -> ConversationRecord | None:
+        query = select(conversations).where(conversations.c.id == conversation_id)
+        row = (await self._conn.execute(query)).first()
+        return _conversation(row) if row else None
+
+    async def get_or_open(
+        self, *, tenant_id: str, channel_id: str, contact_id: str, now: datetime
+    ) -> ConversationRecord:
+        await insert_ignoring_conflict(
+            self._conn,
+            conversations,
+            {
+                "id": new_id(),
+                "tenant_id": tenant_id,
+                "channel_id": channel_id,
+                "contact_id": contact_id,
+                "state": ConversationState.BOT.value,
+                "open_slot": OPEN,
+                "created_at": now,
+                "last_inbound_at": None,
+            },
+            ["channel_id", "contact_id", "open_slot"],
+        )
+        query = select(conversations).where(
+            conversations.c.channel_id == channel_id,
+            conversations.c.contact_id == contact_id,
+            conversations.c.open_slot == OPEN,
+        )
+        row = (await self._conn.execute(query)).one()
+        return _conversation(row)
+
+    async def touch_inbound(self, conversation_id: str, at: datetime) -> None:
+        await self._conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(last_inbound_at=at)
+        )
+
+    async def set_state(self, conversation_id: str, state: ConversationState) -> None:
+        slot = None if state is ConversationState.RESOLVED else OPEN
+        await self._conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(state=state.value, open_slot=slot)
+        )

@@ -1,0 +1,231 @@
+"""SQL repositories for the knowledge base, the audit chain and consents."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kindbot.records import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditHead,
+    ConsentRecord,
+    ConsentStatus,
+    KnowledgeEntry,
+)
+from kindbot.storage.schema import audit_entries, audit_heads, consents, knowledge_entries, tenants
+from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id, supports_row_locks
+
+
+def _entry(row: Any) -> KnowledgeEntry:
+    return KnowledgeEntry(
+        id=row.entry_id,
+        question=row.question,
+        answer=row.answer,
+        similar=tuple(json.loads(row.similar_json)),
+        tags=tuple(json.loads(row.tags_json)),
+    )
+
+
+class SqlKnowledge:
+    """:class:`kindbot.types.KnowledgeRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def list(self, tenant_id: str) -> list[KnowledgeEntry]:
+        query = (
+            select(knowledge_entries)
+            .where(knowledge_entries.c.tenant_id == tenant_id)
+            .order_by(knowledge_entries.c.entry_id)
+        )
+        return [_entry(r) for r in await self._conn.execute(query)]
+
+    async def version(self, tenant_id: str) -> int:
+        query = select(tenants.c.kb_version).where(tenants.c.id == tenant_id)
+        return int((await self._conn.execute(query)).scalar_one_or_none() or 0)
+
+    async def upsert_many(
+        self, tenant_id: str, entries: Sequence[KnowledgeEntry]
+    ) -> tuple[int, int, int]:
+        existing = {e.id: e for e in await self.list(tenant_id)}
+        now = datetime.now(UTC)
+        created = updated = 0
+        for entry in entries:
+            values = {
+                "question": entry.question,
+                "answer": entry.answer,
+                "similar_json": json.dumps(list(entry.similar), ensure_ascii=False),
+                "tags_json": json.dumps(list(entry.tags), ensure_ascii=False),
+                "updated_at": now,
+            }
+            old = existing.get(entry.id)
+            if old is None:
+                await self._conn.execute(
+                    knowledge_entries.insert().values(
+                        tenant_id=tenant_id, entry_id=entry.id, **values
+                    )
+                )
+                created += 1
+            elif old != entry:
+                await self._conn.execute(
+                    update(knowledge_entries)
+                    .where(
+                        knowledge_entries.c.tenant_id == tenant_id,
+                        knowledge_entries.c.entry_id == entry.id,
+                    )
+                    .values(**values)
+                )
+                updated += 1
+        if created or updated:
+            await self._conn.execute(
+                update(tenants)
+                .where(tenants.c.id == tenant_id)
+                .values(kb_version=tenants.c.kb_version + 1)
+            )
+        return created, updated, len(entries) - created - updated
+
+
+def _audit(row: Any) -> AuditEntry:
+    return AuditEntry(
+        tenant_id=row.tenant_id,
+        seq=row.seq,
+        at=row.at,
+        kind=row.kind,
+        subject=row.subject,
+        rule=row.rule,
+        decision=row.decision,
+        detail=row.detail,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class SqlAudit:
+    """:class:`kindbot.types.AuditRepository` over SQL.
+
+    The head row per tenant is the chain's lock: appending reads it locked
+    (``FOR UPDATE``; SQLite serialises writers anyway), so two writers can
+    never fork the chain; the unique (tenant, seq) constraint backs that up.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def lock_head(self, tenant_id: str) -> AuditHead:
+        await insert_ignoring_conflict(
+            self._conn,
+            audit_heads,
+            {"tenant_id": tenant_id, "seq": 0, "hash": GENESIS_HASH},
+            ["tenant_id"],
+        )
+        query = select(audit_heads).where(audit_heads.c.tenant_id == tenant_id)
+        if supports_row_locks(self._conn):
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).one()
+        return AuditHead(tenant_id=tenant_id, seq=row.seq, hash=row.hash)
+
+    async def append(self, entry: AuditEntry) -> None:
+        await self._conn.execute(
+            audit_entries.insert().values(
+                tenant_id=entry.tenant_id,
+                seq=entry.seq,
+                at=entry.at,
+                kind=entry.kind,
+                subject=entry.subject,
+                rule=entry.rule,
+                decision=entry.decision,
+                detail=entry.detail,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
+        )
+        await self._conn.execute(
+            update(audit_heads)
+            .where(audit_heads.c.tenant_id == entry.tenant_id)
+            .values(seq=entry.seq, hash=entry.hash)
+        )
+
+    async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]:
+        query = (
+            select(audit_entries)
+            .where(audit_entries.c.tenant_id == tenant_id, audit_entries.c.seq > after_seq)
+            .order_by(audit_entries.c.seq)
+            .limit(limit)
+        )
+        return [_audit(r) for r in await self._conn.execute(query)]
+
+
+def _consent(row: Any) -> ConsentRecord:
+    return ConsentRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        contact_id=row.contact_id,
+        channel_id=row.channel_id,
+        topic=row.topic,
+        status=ConsentStatus(row.status),
+        source=row.source,
+        wording=row.wording,
+        granted_at=row.granted_at,
+        withdrawn_at=row.withdrawn_at,
+    )
+
+
+class SqlConsents:
+    """:class:`kindbot.types.ConsentRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def grant(
+        self,
+        *,
+        tenant_id: str,
+        contact_id: str,
+        channel_id: str,
+        topic: str,
+        source: str,
+        wording: str,
+        now: datetime,
+    ) -> ConsentRecord:
+        consent_id = new_id()
+        await self._conn.execute(
+            consents.insert().values(
+                id=consent_id,
+                tenant_id=tenant_id,
+                contact_id=contact_id,
+                channel_id=channel_id,
+                topic=topic,
+                status=ConsentStatus.ACTIVE.value,
+                source=source,
+                wording=wording,
+                granted_at=now,
+                withdrawn_at=None,
+            )
+        )
+        row = (await self._conn.execute(select(consents).where(consents.c.id == consent_id))).one()
+        return _consent(row)
+
+    async def withdraw_all(self, contact_id: str, now: datetime) -> int:
+        result = await self._conn.execute(
+            update(consents)
+            .where(
+                consents.c.contact_id == contact_id,
+                consents.c.status == ConsentStatus.ACTIVE.value,
+            )
+            .values(status=ConsentStatus.WITHDRAWN.value, withdrawn_at=now)
+        )
+        return int(result.rowcount)
+
+    async def active(self, contact_id: str) -> list[ConsentRecord]:
+        query = select(consents).where(
+            consents.c.contact_id == contact_id, consents.c.status == ConsentStatus.ACTIVE.value
+        )
+        return [
+            _consent(r) for r in await self._conn.execute(query.order_by(consents.c.granted_at))
+        ]

@@ -1,0 +1,300 @@
+"""SQL repositories for messages and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kindbot.events import InboundEvent
+from kindbot.records import Direction, InboundStatus, MessageRecord, OutboxItem, OutboxStatus
+from kindbot.storage.schema import messages, outbox
+from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id, supports_row_locks
+
+DELIVERED = "delivered"
+PENDING = "pending"
+
+
+def _message(row: Any) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        channel_id=row.channel_id,
+        conversation_id=row.conversation_id,
+        contact_id=row.contact_id,
+        direction=Direction(row.direction),
+        kind=row.kind,
+        text=row.text,
+        created_at=row.created_at,
+        idempotency_key=row.idempotency_key,
+        status=row.status,
+        reply_to_id=row.reply_to_id,
+        generated=row.generated,
+    )
+
+
+class SqlMessages:
+    """:class:`kindbot.types.MessageRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def insert_inbound(
+        self,
+        *,
+        event: InboundEvent,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        conversation_id: str,
+    ) -> tuple[MessageRecord, bool]:
+        created = await insert_ignoring_conflict(
+            self._conn,
+            messages,
+            {
+                "id": new_id(),
+                "tenant_id": tenant_id,
+                "channel_id": channel_id,
+                "conversation_id": conversation_id,
+                "contact_id": contact_id,
+                "direction": Direction.INBOUND.value,
+                "kind": event.kind.value,
+                "text": event.text,
+                "created_at": event.received_at,
+                "idempotency_key": event.idempotency_key,
+                "status": InboundStatus.RECEIVED.value,
+                "reply_to_id": None,
+                "generated": False,
+            },
+            ["channel_id", "idempotency_key"],
+        )
+        query = select(messages).where(
+            messages.c.channel_id == channel_id,
+            messages.c.idempotency_key == event.idempotency_key,
+        )
+        row = (await self._conn.execute(query)).one()
+        return _message(row), created
+
+    async def lock_inbound(self, message_id: str) -> MessageRecord:
+        query = select(messages).where(messages.c.id == message_id)
+        if supports_row_locks(self._conn):
+            query = query.with_for_update()
+        return _message((await self._conn.execute(query)).one())
+
+    async def mark_processed(self, message_id: str) -> None:
+        await self._conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(status=InboundStatus.PROCESSED.value)
+        )
+
+    async def insert_outbound(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        conversation_id: str,
+        text: str,
+        reply_to_id: str | None,
+        generated: bool,
+        now: datetime,
+    ) -> MessageRecord:
+        message_id = new_id()
+        await self._conn.execute(
+            messages.insert().values(
+                id=message_id,
+                tenant_id=tenant_id,
+                channel_id=channel_id,
+                conversation_id=conversation_id,
+                contact_id=contact_id,
+                direction=Direction.OUTBOUND.value,
+                kind="text",
+                text=text,
+                created_at=now,
+                idempotency_key=None,
+                status=PENDING,
+                reply_to_id=reply_to_id,
+                generated=generated,
+            )
+        )
+        row = (await self._conn.execute(select(messages).where(messages.c.id == message_id))).one()
+        return _message(row)
+
+    async def count_outbound(self, conversation_id: str) -> int:
+        query = select(func.count()).where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.direction == Direction.OUTBOUND.value,
+        )
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def history(self, conversation_id: str, limit: int) -> list[MessageRecord]:
+        query = (
+            select(messages)
+            .where(messages.c.conversation_id == conversation_id)
+            .order_by(messages.c.seq.desc())
+            .limit(limit)
+        )
+        rows = [_message(r) for r in await self._conn.execute(query)]
+        rows.reverse()
+        return rows
+
+    async def history_for_contact(self, contact_id: str, limit: int) -> list[MessageRecord]:
+        query = (
+            select(messages)
+            .where(messages.c.contact_id == contact_id)
+            .order_by(messages.c.seq.desc())
+            .limit(limit)
+        )
+        rows = [_message(r) for r in await self._conn.execute(query)]
+        rows.reverse()
+        return rows
+
+    async def replies_to(self, message_id: str) -> list[MessageRecord]:
+        query = (
+            select(messages).where(messages.c.reply_to_id == message_id).order_by(messages.c.seq)
+        )
+        return [_message(r) for r in await self._conn.execute(query)]
+
+    async def unprocessed_inbound(self, before: datetime, limit: int) -> list[MessageRecord]:
+        query = (
+            select(messages)
+            .where(
+                messages.c.direction == Direction.INBOUND.value,
+                messages.c.status == InboundStatus.RECEIVED.value,
+                messages.c.created_at < before,
+            )
+            .order_by(messages.c.seq)
+            .limit(limit)
+        )
+        return [_message(r) for r in await self._conn.execute(query)]
+
+
+def _item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        channel_id=row.channel_id,
+        contact_id=row.contact_id,
+        message_id=row.message_id,
+        text=row.text,
+        status=OutboxStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+    )
+
+
+class SqlOutbox:
+    """:class:`kindbot.types.OutboxRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def enqueue(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        message_id: str,
+        text: str,
+        not_before: datetime,
+        now: datetime,
+    ) -> OutboxItem:
+        outbox_id = new_id()
+        await self._conn.execute(
+            outbox.insert().values(
+                id=outbox_id,
+                tenant_id=tenant_id,
+                channel_id=channel_id,
+                contact_id=contact_id,
+                message_id=message_id,
+                text=text,
+                status=OutboxStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=not_before,
+                lease_until=None,
+                last_error=None,
+                created_at=now,
+                delivered_at=None,
+            )
+        )
+        return await self._get(outbox_id)
+
+    async def _get(self, outbox_id: str) -> OutboxItem:
+        return _item(
+            (await self._conn.execute(select(outbox).where(outbox.c.id == outbox_id))).one()
+        )
+
+    async def for_message(self, message_id: str) -> OutboxItem | None:
+        query = select(outbox).where(outbox.c.message_id == message_id)
+        row = (await self._conn.execute(query)).first()
+        return _item(row) if row else None
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
+        due = or_(
+            and_(outbox.c.status == OutboxStatus.PENDING.value, outbox.c.next_attempt_at <= now),
+            and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.lease_until <= now),
+        )
+        query = select(outbox.c.id).where(due).order_by(outbox.c.next_attempt_at).limit(limit)
+        if supports_row_locks(self._conn):
+            query = query.with_for_update(skip_locked=True)
+        ids = [r.id for r in await self._conn.execute(query)]
+        if not ids:
+            return []
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(
+                status=OutboxStatus.SENDING.value,
+                lease_until=lease_until,
+                attempts=outbox.c.attempts + 1,
+            )
+        )
+        rows = await self._conn.execute(
+            select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.next_attempt_at)
+        )
+        return [_item(r) for r in rows]
+
+    async def mark_delivered(self, outbox_id: str, at: datetime) -> None:
+        item = await self._get(outbox_id)
+        if item.status is OutboxStatus.DELIVERED:
+            return
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(status=OutboxStatus.DELIVERED.value, delivered_at=at, lease_until=None)
+        )
+        await self._conn.execute(
+            update(messages).where(messages.c.id == item.message_id).values(status=DELIVERED)
+        )
+
+    async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None:
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id, outbox.c.status != OutboxStatus.DELIVERED.value)
+            .values(
+                status=OutboxStatus.PENDING.value,
+                last_error=error[:2000],
+                next_attempt_at=next_attempt_at,
+                lease_until=None,
+            )
+        )
+
+    async def mark_failed(self, outbox_id: str, error: str) -> None:
+        item = await self._get(outbox_id)
+        if item.status is OutboxStatus.DELIVERED:
+            return
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(status=OutboxStatus.FAILED.value, last_error=error[:2000], lease_until=None)
+        )
+        await self._conn.execute(
+            update(messages).where(messages.c.id == item.message_id).values(status="failed")
+        )

@@ -1,0 +1,221 @@
+"""The relational schema (SQLAlchemy Core tables), shared by every SQL backend.
+
+Every table carries ``tenant_id``. Alembic migrations in ``migrations/``
+create exactly this schema; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _id() -> Column[str]:
+    return Column("id", String(32), primary_key=True)
+
+
+def _tenant() -> Column[str]:
+    return Column("tenant_id", String(32), ForeignKey("tenants.id"), nullable=False)
+
+
+tenants = Table(
+    "tenants",
+    metadata,
+    _id(),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("industry", String(64), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("kb_threshold", Float, nullable=True),
+    Column("kb_version", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("public_id", String(140), nullable=False, unique=True),
+    Column("local_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("config_sealed", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    UniqueConstraint("tenant_id", "local_id"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("display_name", String(200), nullable=True),
+    Column("is_test", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel_id", "external_id"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
+    Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    # 'open' while not resolved, NULL after: at most one open conversation per contact.
+    Column("open_slot", String(8), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_inbound_at", UTCDateTime, nullable=True),
+    UniqueConstraint("channel_id", "contact_id", "open_slot"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    _tenant(),
+    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), nullable=False),
+    Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("reply_to_id", String(32), nullable=True),
+    Column("generated", Boolean, nullable=False, default=False),
+    UniqueConstraint("channel_id", "idempotency_key"),
+    Index("ix_messages_conversation", "conversation_id", "seq"),
+    Index("ix_messages_status_created", "status", "created_at"),
+)
+
+knowledge_entries = Table(
+    "knowledge_entries",
+    metadata,
+    _tenant(),
+    Column("entry_id", String(64), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("similar_json", Text, nullable=False),
+    Column("tags_json", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "entry_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
+    Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
+    Column("message_id", String(32), nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+# Audit entries are not foreign-keyed to tenants: platform-level entries use
+# tenant_id "platform", and the log must outlive anything it talks about.
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("tenant_id", String(32), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("tenant_id", "seq"),
+)
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("tenant_id", String(32), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
+    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("wording", Text, nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("withdrawn_at", UTCDateTime, nullable=True),
+    Index("ix_consents_contact", "contact_id", "status"),
+)

@@ -1,0 +1,302 @@
+"""Protocols: the seams between layers.
+
+Contract module. Channels implement :class:`ChannelAdapter`; storage backends
+implement :class:`Store` and the repositories reached through a
+:class:`Transaction`. Everything above storage talks to these Protocols only,
+so the same code runs on SQLite and PostgreSQL and the same contract tests
+check every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from kindbot.events import DeliveryOutcome, DeliveryRequest, InboundEvent
+from kindbot.records import (
+    AuditEntry,
+    AuditHead,
+    ChannelRecord,
+    ConsentRecord,
+    ContactRecord,
+    ConversationRecord,
+    ConversationState,
+    KnowledgeEntry,
+    MessageRecord,
+    OutboxItem,
+    TenantRecord,
+    TenantStatus,
+)
+
+
+class Clock(Protocol):
+    """Where "now" comes from (injected so tests control time)."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class ChannelAdapter(Protocol):
+    """Delivers outbox items on one kind of channel.
+
+    Parsing and verification of inbound traffic are pure functions in each
+    channel's module; the adapter is only the sending edge. ``deliver`` must
+    not raise for expected failures: it reports them in the outcome.
+    """
+
+    kind: str
+
+    async def deliver(self, request: DeliveryRequest) -> DeliveryOutcome:
+        """Attempt one delivery."""
+        ...
+
+
+class TenantRepository(Protocol):
+    """Tenants, keyed by id and by unique slug."""
+
+    async def get(self, tenant_id: str) -> TenantRecord | None: ...
+    async def get_by_slug(self, slug: str) -> TenantRecord | None: ...
+    async def list(self) -> list[TenantRecord]: ...
+
+    async def upsert(
+        self,
+        *,
+        slug: str,
+        name: str,
+        industry: str,
+        timezone: str,
+        language: str,
+        kb_threshold: float | None,
+        now: datetime,
+    ) -> tuple[TenantRecord, bool]:
+        """Create the tenant or update its fields; True when created.
+
+        A new tenant starts ``active`` in this release; its status is never
+        changed by an upsert.
+        """
+        ...
+
+    async def set_status(self, tenant_id: str, status: TenantStatus) -> None: ...
+
+
+class ChannelRepository(Protocol):
+    """Channels; ``public_id`` is unique across tenants."""
+
+    async def get(self, channel_id: str) -> ChannelRecord | None: ...
+    async def get_by_public_id(self, public_id: str) -> ChannelRecord | None: ...
+    async def list_for_tenant(self, tenant_id: str) -> list[ChannelRecord]: ...
+
+    async def upsert(
+        self, *, tenant_id: str, public_id: str, local_id: str, kind: str, config_sealed: str
+    ) -> tuple[ChannelRecord, bool]:
+        """Create or update a channel by ``public_id``; True when created.
+
+        Raises ``ValueError`` if ``public_id`` belongs to another tenant.
+        """
+        ...
+
+
+class ContactRepository(Protocol):
+    """End users per channel, keyed by (channel, external id)."""
+
+    async def get(self, contact_id: str) -> ContactRecord | None: ...
+
+    async def get_or_create(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        external_id: str,
+        display_name: str | None,
+        now: datetime,
+    ) -> ContactRecord: ...
+
+    async def find(self, channel_id: str, external_id: str) -> ContactRecord | None: ...
+
+
+class ConversationRepository(Protocol):
+    """At most one conversation per (channel, contact) that is not resolved."""
+
+    async def get(self, conversation_id: str) -> ConversationRecord | None: ...
+
+    async def get_or_open(
+        self, *, tenant_id: str, channel_id: str, contact_id: str, now: datetime
+    ) -> ConversationRecord: ...
+
+    async def touch_inbound(self, conversation_id: str, at: datetime) -> None: ...
+    async def set_state(self, conversation_id: str, state: ConversationState) -> None: ...
+
+
+class MessageRepository(Protocol):
+    """Messages in both directions; inbound ones are unique per idempotency key."""
+
+    async def insert_inbound(
+        self,
+        *,
+        event: InboundEvent,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        conversation_id: str,
+    ) -> tuple[MessageRecord, bool]:
+        """Store an inbound message once; returns the row and True when new.
+
+        A second insert with the same (channel, idempotency key) returns the
+        existing row and False, never a second row.
+        """
+        ...
+
+    async def lock_inbound(self, message_id: str) -> MessageRecord:
+        """Re-read an inbound message, holding a row lock until the transaction ends."""
+        ...
+
+    async def mark_processed(self, message_id: str) -> None: ...
+
+    async def insert_outbound(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        conversation_id: str,
+        text: str,
+        reply_to_id: str | None,
+        generated: bool,
+        now: datetime,
+    ) -> MessageRecord: ...
+
+    async def count_outbound(self, conversation_id: str) -> int: ...
+
+    async def history_for_contact(self, contact_id: str, limit: int) -> list[MessageRecord]:
+        """The contact's newest ``limit`` messages across conversations, oldest first."""
+        ...
+
+    async def replies_to(self, message_id: str) -> list[MessageRecord]:
+        """Outbound messages answering ``message_id``, in the order they were made."""
+        ...
+
+    async def history(self, conversation_id: str, limit: int) -> list[MessageRecord]:
+        """The newest ``limit`` messages, returned oldest first."""
+        ...
+
+    async def unprocessed_inbound(self, before: datetime, limit: int) -> list[MessageRecord]:
+        """Inbound messages still ``received`` that were stored before ``before``."""
+        ...
+
+
+class KnowledgeRepository(Protocol):
+    """A tenant's FAQ entries and a version number bumped on every change."""
+
+    async def list(self, tenant_id: str) -> list[KnowledgeEntry]: ...
+    async def version(self, tenant_id: str) -> int: ...
+
+    async def upsert_many(
+        self, tenant_id: str, entries: Sequence[KnowledgeEntry]
+    ) -> tuple[int, int, int]:
+        """Insert or update entries by id; returns (created, updated, unchanged)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Outbound messages awaiting delivery; claimed with a lease."""
+
+    async def enqueue(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        message_id: str,
+        text: str,
+        not_before: datetime,
+        now: datetime,
+    ) -> OutboxItem: ...
+
+    async def for_message(self, message_id: str) -> OutboxItem | None: ...
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
+        """Claim pending items due at ``now`` (and expired leases) for one worker."""
+        ...
+
+    async def mark_delivered(self, outbox_id: str, at: datetime) -> None:
+        """Record delivery (also of the outbound message); idempotent."""
+        ...
+
+    async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None: ...
+    async def mark_failed(self, outbox_id: str, error: str) -> None: ...
+
+
+class AuditRepository(Protocol):
+    """The append-only, hash-chained audit log, one chain per tenant."""
+
+    async def lock_head(self, tenant_id: str) -> AuditHead:
+        """The chain's end, locked until the transaction ends (seq 0 when empty)."""
+        ...
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Store a sealed entry and move the head to it."""
+        ...
+
+    async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]: ...
+
+
+class ConsentRepository(Protocol):
+    """The consent ledger."""
+
+    async def grant(
+        self,
+        *,
+        tenant_id: str,
+        contact_id: str,
+        channel_id: str,
+        topic: str,
+        source: str,
+        wording: str,
+        now: datetime,
+    ) -> ConsentRecord: ...
+
+    async def withdraw_all(self, contact_id: str, now: datetime) -> int:
+        """Withdraw every active consent of the contact; returns how many."""
+        ...
+
+    async def active(self, contact_id: str) -> list[ConsentRecord]: ...
+
+
+class Transaction(Protocol):
+    """One unit of work: everything done through it commits or rolls back together."""
+
+    @property
+    def tenants(self) -> TenantRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
+    @property
+    def contacts(self) -> ContactRepository: ...
+    @property
+    def conversations(self) -> ConversationRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
+    def knowledge(self) -> KnowledgeRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def consents(self) -> ConsentRepository: ...
+
+
+class Store(Protocol):
+    """A storage backend."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Open a unit of work; commits on normal exit, rolls back on exception."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        ...
+
+    async def close(self) -> None: ...
