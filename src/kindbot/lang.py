@@ -5,6 +5,8 @@ Contract-level helper: imports nothing of ours.
 
 from __future__ import annotations
 
+import unicodedata
+
 
 def looks_chinese(text: str) -> bool:
     """True when ``text`` contains any CJK unified ideograph."""
@@ -12,9 +14,9 @@ def looks_chinese(text: str) -> bool:
 
 
 def pick(text: str, zh: str, en: str, *, default_zh: bool = True) -> str:
-    """``zh`` for Chinese text, ``en`` for text with Latin letters only, else the default."""
+    """``zh`` for Chinese text, ``en`` for Latin letters (full-width too), else the default."""
     if looks_chinese(text):
         return zh
-    if any(ch.isascii() and ch.isalpha() for ch in text):
+    if any(ch.isascii() and ch.isalpha() for ch in unicodedata.normalize("NFKC", text)):
         return en
     return zh if default_zh else en

@@ -35,6 +35,7 @@ class ApplyReport:
     kb_created: int
     kb_updated: int
     kb_unchanged: int
+    tenant_changed: bool = True
 
 
 def public_channel_id(tenant_slug: str, local_id: str) -> str:
@@ -81,6 +82,7 @@ async def apply_bundle(store: Store, box: SecretBox, path: Path, now: datetime) 
     entries = read_bundle_knowledge(bundle, path)
     async with store.transaction() as tx:
         spec = bundle.tenant
+        before = await tx.tenants.get_by_slug(spec.slug)
         tenant, created = await tx.tenants.upsert(
             slug=spec.slug,
             name=spec.name,
@@ -107,6 +109,7 @@ async def apply_bundle(store: Store, box: SecretBox, path: Path, now: datetime) 
         kb_created=kb_created,
         kb_updated=kb_updated,
         kb_unchanged=kb_unchanged,
+        tenant_changed=created or tenant != before,
     )
 
 

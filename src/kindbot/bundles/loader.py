@@ -83,6 +83,8 @@ def load_bundle(path: Path) -> Bundle:
             loc = tuple(
                 p for p in error["loc"] if not (isinstance(p, str) and p in {"webchat", "webhook"})
             )
+            if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+                loc += ("type",)  # the discriminator is what is wrong, not the whole channel
             problems.append(
                 InputProblem(name, _line_of(node, loc), _path_text(loc), error["msg"], "line")
             )

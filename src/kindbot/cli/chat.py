@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from kindbot.bootstrap import open_container
 from kindbot.bundles.apply import public_channel_id
@@ -36,7 +37,9 @@ async def chat_loop(tenant: str | None, user: str) -> None:
             found = await pick_tenant(tx, tenant)
         channel_id = public_channel_id(found.slug, console.LOCAL_ID)
         await c.directory.by_public_id(channel_id)
-        out.print(f"[dim]chatting with {found.name} ({found.slug}); /quit or Ctrl-D to leave[/]")
+        out.print(
+            f"[dim]chatting with {escape(found.name)} ({found.slug}); /quit or Ctrl-D to leave[/]"
+        )
         while (line := await asyncio.to_thread(_read_line, interactive)) is not None:
             text = line.strip()
             if not text:
@@ -48,7 +51,9 @@ async def chat_loop(tenant: str | None, user: str) -> None:
             )
             result = await c.pipeline.feed(event, sync_grace=SYNC_GRACE)
             for reply in result.replies:
-                out.print(f"[bold cyan]bot>[/] {reply.text}", highlight=False, soft_wrap=True)
+                out.print(
+                    f"[bold cyan]bot>[/] {escape(reply.text)}", highlight=False, soft_wrap=True
+                )
             await c.pipeline.mark_delivered(result)
 
 

@@ -8,8 +8,9 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from kindbot.errors import KindbotError, NotFoundError
+from kindbot.errors import InputFileError, KindbotError, NotFoundError
 from kindbot.records import TenantRecord
 from kindbot.types import Transaction
 
@@ -20,8 +21,8 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print ``message`` to stderr and exit non-zero."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Print ``message`` (plain text, never markup; not wrapped) to stderr and exit non-zero."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -29,6 +30,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine; kindbot errors become a message and exit status 1."""
     try:
         return asyncio.run(coro)
+    except InputFileError as exc:
+        fail("nothing was applied:\n" + "\n".join(f"  {p}" for p in exc.problems))
     except KindbotError as exc:
         fail(exc.message)
 

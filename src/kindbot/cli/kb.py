@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from kindbot.bootstrap import open_container
@@ -49,7 +50,9 @@ def import_(
             return found.slug, created, updated, same
 
     slug, created, updated, same = run(go())
-    out.print(f"{slug}: {created} created, {updated} updated, {same} unchanged ({file})")
+    out.print(
+        f"{slug}: {created} created, {updated} updated, {same} unchanged ({file})", markup=False
+    )
 
 
 async def _tenant_index(slug: str | None) -> tuple[TenantRecord, KnowledgeIndex]:
@@ -95,10 +98,14 @@ def query(
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         elif answered and match:
             out.print(
-                f"[bold]{q}[/] → [green]{match.entry_id}[/] ({match.score:.3f}) {match.answer}"
+                f"[bold]{escape(q)}[/] → [green]{escape(match.entry_id)}[/] "
+                f"({match.score:.3f}) {escape(match.answer)}"
             )
         else:
-            out.print(f"[bold]{q}[/] → [yellow]not sure[/] (best {row['score']}): hand to a person")
+            out.print(
+                f"[bold]{escape(q)}[/] → [yellow]not sure[/] "
+                f"(best {row['score']}): hand to a person"
+            )
 
 
 def _print_report(report: EvalReport) -> None:
@@ -121,7 +128,7 @@ def _print_report(report: EvalReport) -> None:
     if report.worst_entries:
         worst = Table("entry", "misses", "example query", title="worst entries")
         for miss in report.worst_entries:
-            worst.add_row(miss.entry_id, str(miss.misses), miss.example_query)
+            worst.add_row(escape(miss.entry_id), str(miss.misses), escape(miss.example_query))
         out.print(worst)
 
 

@@ -46,6 +46,8 @@ def migrate() -> None:
 
 def _print_report(report: ApplyReport) -> None:
     state = "created" if report.tenant_created else "updated"
+    if not report.tenant_changed:
+        state = "unchanged"
     out.print(f"tenant {report.tenant_slug}: {state}")
     for label, ids in [
         ("created", report.channels_created),

@@ -1,0 +1,164 @@
+"""Knowledge-base retrieval quality on public intent datasets (development splits).
+
+Each intent becomes one knowledge entry (question = its first training
+utterance, similar = the rest), then the held-out utterances are queried:
+
+* CLINC150 (English): ``train`` → entries; ``val`` (in scope) + ``oos_val``
+  (out of scope, expected ``NONE``) → queries.
+* The same with only the first 10 utterances of each intent, closer to a real
+  FAQ where each question has a handful of phrasings.
+* CLINC150 at the default threshold with 1, 3, 10, 30 and all phrasings per entry.
+* DataCLUE CIC (Chinese, noisy labels, no out-of-scope queries): ``train.json``
+  → entries; ``dev.json`` → queries.
+
+For a sweep of thresholds it prints top-1 accuracy on in-scope queries, the
+precision of the answers given, out-of-scope recall and fallback precision,
+plus the top-1 accuracy when always answering, the index build time and the
+mean query time. Run from the repository root::
+
+    .venv/bin/python bench/kb_quality.py [--data ../shared/data/eval]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from kindbot.dialogue.kb_eval import NONE, EvalCase, EvalReport, summarize, top_matches
+from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
+from kindbot.records import KnowledgeEntry
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "eval"
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+
+
+def intent_entries(
+    rows: Iterable[tuple[str, str]], answers: dict[str, str]
+) -> list[KnowledgeEntry]:
+    """One entry per label, in first-seen order: first utterance + the rest as similar."""
+    grouped: dict[str, list[str]] = {}
+    for text, label in rows:
+        grouped.setdefault(label, []).append(text)
+    return [
+        KnowledgeEntry(label, texts[0], answers.get(label, label), tuple(texts[1:]))
+        for label, texts in grouped.items()
+    ]
+
+
+def clinc150(data: Path, per_intent: int = 0) -> tuple[list[KnowledgeEntry], list[EvalCase]]:
+    """Entries from ``train`` (``per_intent`` > 0 keeps that many utterances each)."""
+    splits = json.loads((data / "clinc150" / "dev_splits.json").read_text(encoding="utf-8"))
+    entries = intent_entries(((t, i) for t, i in splits["train"]), {})
+    if per_intent > 0:
+        entries = [
+            KnowledgeEntry(e.id, e.question, e.answer, e.similar[: per_intent - 1]) for e in entries
+        ]
+    cases = [EvalCase(t, frozenset({i})) for t, i in splits["val"]]
+    cases += [EvalCase(t, frozenset()) for t, _ in splits["oos_val"]]
+    return entries, cases
+
+
+def cic(data: Path) -> tuple[list[KnowledgeEntry], list[EvalCase]]:
+    def lines(name: str) -> list[dict[str, str]]:
+        text = (data / "cic" / name).read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    train = lines("train.json")
+    answers = {row["label"]: row["label_des"] for row in train}
+    entries = intent_entries(((r["sentence"], r["label"]) for r in train), answers)
+    cases = [EvalCase(r["sentence"], frozenset({r["label"]})) for r in lines("dev.json")]
+    return entries, cases
+
+
+def fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def measure(
+    name: str,
+    entries: list[KnowledgeEntry],
+    cases: list[EvalCase],
+    thresholds: Sequence[float],
+) -> None:
+    started = time.perf_counter()
+    index = KnowledgeIndex.build(entries)
+    build_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    matches = top_matches(index, cases)
+    query_ms = (time.perf_counter() - started) * 1000 / max(len(cases), 1)
+    phrasings = sum(1 + len(e.similar) for e in entries)
+    in_scope = sum(1 for c in cases if c.expected)
+    always = summarize(cases, matches, 0.0)
+    print(f"\n### {name}\n")
+    print(
+        f"{len(entries)} entries, {phrasings} phrasings; {in_scope} in-scope queries, "
+        f"{len(cases) - in_scope} out-of-scope ({NONE}) queries. "
+        f"Index build {build_seconds:.2f} s, {query_ms:.2f} ms per query.\n"
+    )
+    print(f"Top-1 accuracy when always answering: {fmt(always.top1_accuracy)}\n")
+    print(
+        "| threshold | top-1 acc (in scope) | answer precision | OOS recall | fallback precision |"
+    )
+    print("|---:|---:|---:|---:|---:|")
+    for threshold in thresholds:
+        report = summarize(cases, matches, threshold)
+        mark = " (default)" if abs(threshold - DEFAULT_THRESHOLD) < 1e-9 else ""
+        print(
+            f"| {threshold:.2f}{mark} | {fmt(report.top1_accuracy)} | {fmt(precision(report))} "
+            f"| {fmt(report.out_of_scope_recall)} "
+            f"| {fmt(report.fallback_precision if report.out_of_scope else None)} |"
+        )
+
+
+def size_table(data: Path, sizes: Sequence[int]) -> None:
+    """CLINC150 at DEFAULT_THRESHOLD with 1, 3, … phrasings per entry (0 = all)."""
+    print(f"\n### CLINC150 by phrasings per entry, at DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD}\n")
+    print(
+        "| phrasings per entry | always-answer top-1 | top-1 acc | answer precision | OOS recall |"
+    )
+    print("|---:|---:|---:|---:|---:|")
+    for size in sizes:
+        entries, cases = clinc150(data, per_intent=size)
+        matches = top_matches(KnowledgeIndex.build(entries), cases)
+        always = summarize(cases, matches, 0.0)
+        report = summarize(cases, matches, DEFAULT_THRESHOLD)
+        print(
+            f"| {size or 'all (100)'} | {fmt(always.top1_accuracy)} | {fmt(report.top1_accuracy)} "
+            f"| {fmt(precision(report))} | {fmt(report.out_of_scope_recall)} |"
+        )
+
+
+def precision(report: EvalReport) -> float | None:
+    """Of the answers given, the share that were an expected entry."""
+    return report.correct / report.answered if report.answered else None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="eval data folder")
+    parser.add_argument(
+        "--thresholds", type=float, nargs="+", default=THRESHOLDS, help="thresholds to sweep"
+    )
+    args = parser.parse_args(argv)
+    thresholds = sorted({*args.thresholds, DEFAULT_THRESHOLD})
+    print(f"DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD}")
+    measure(
+        "CLINC150 (English): train → entries, val + oos_val → queries",
+        *clinc150(args.data),
+        thresholds,
+    )
+    measure(
+        "CLINC150, 10 phrasings per entry: same queries",
+        *clinc150(args.data, per_intent=10),
+        thresholds,
+    )
+    size_table(args.data, (1, 3, 10, 30, 0))
+    measure("CIC (Chinese): train.json → entries, dev.json → queries", *cic(args.data), thresholds)
+
+
+if __name__ == "__main__":
+    main()

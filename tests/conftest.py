@@ -1,0 +1,75 @@
+"""Fixtures shared by the whole suite.
+
+``backend`` parametrises storage tests over SQLite and PostgreSQL;
+``container`` is a fully wired kindbot (the real composition root) on a
+fresh database with the demo bundle applied and a controllable clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from kindbot.bootstrap import Container, open_container
+from kindbot.bundles.apply import apply_bundle
+from kindbot.settings import Settings
+from kindbot.storage import migrate
+from kindbot.storage.engine import create_engine
+from kindbot.storage.sql_store import SqlStore
+from tests.support.clock import FakeClock
+from tests.support.databases import database_url
+
+TEST_SECRET_KEY = "hBxC0yXlqOAsZ5Q2nPp9pHq2mV1cM2oG9xq5hY0l3Tk="
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each storage test runs once per backend."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def db_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh empty database URL for ``backend``."""
+    async with database_url(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[SqlStore]:
+    """A migrated store on a fresh database."""
+    engine = create_engine(db_url)
+    await migrate.upgrade(engine)
+    sql_store = SqlStore(engine)
+    yield sql_store
+    await sql_store.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Test time, starting 2026-11-25 10:00 UTC."""
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Embedded settings inside the test's temporary directory."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=None,
+        redis_url=None,
+        secret_key=TEST_SECRET_KEY,
+    )
+
+
+@pytest.fixture
+async def container(settings: Settings, clock: FakeClock) -> AsyncIterator[Container]:
+    """The real composition root on SQLite with the demo bundle applied (no workers)."""
+    async with open_container(settings, clock=clock, auto_migrate=True) as opened:
+        bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
+        with resources.as_file(bundle) as path:
+            await apply_bundle(opened.store, opened.box, path, clock.now())
+        yield opened

@@ -1,0 +1,134 @@
+"""The webhook channel and the error contract over HTTP (in-process ASGI)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from kindbot.bootstrap import Container
+from kindbot.channels.webhook import SIGNATURE_HEADER, sign
+from kindbot.web.app import build_app
+
+SECRET = "demo-webhook-secret-change-me"
+URL = "/channels/teashop.hook/callback"
+
+
+@pytest.fixture
+async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=build_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    return {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
+
+
+async def stored_messages(container: Container) -> int:
+    async with container.store.transaction() as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+        assert tenant is not None
+        total = 0
+        for channel in await tx.channels.list_for_tenant(tenant.id):
+            contact = await tx.contacts.find(channel.id, "u1")
+            if contact:
+                total += len(await tx.messages.history_for_contact(contact.id, 1000))
+        return total
+
+
+async def test_signed_message_gets_its_reply_in_the_response(client: httpx.AsyncClient) -> None:
+    body = json.dumps({"user": "u1", "text": "可以开发票吗", "id": "m-1"}).encode()
+    response = await client.post(URL, content=body, headers=signed(body))
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["duplicate"] is False
+    assert "电子普通发票" in data["replies"][0]["text"]
+
+
+async def test_retry_with_same_id_returns_the_same_replies(client: httpx.AsyncClient) -> None:
+    body = json.dumps({"user": "u1", "text": "运费怎么算", "id": "m-2"}).encode()
+    first = (await client.post(URL, content=body, headers=signed(body))).json()
+    second = (await client.post(URL, content=body, headers=signed(body))).json()
+
+    assert second["duplicate"] is True
+    assert second["message_id"] == first["message_id"]
+    assert second["replies"] == first["replies"]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "code"),
+    [
+        (b'{"user":"u1","text":"hi"}', {SIGNATURE_HEADER: "00" * 32}, 403, "bad_signature"),
+        (b'{"user":"u1","text":"hi"}', {}, 403, "missing_signature"),
+        (b'{"user":"u1","text":', None, 400, "invalid_json"),
+        (b"\xff\xfe not utf-8", None, 400, "invalid_json"),
+        (b'["user", "u1"]', None, 400, "invalid_json"),
+        (b'{"text":"hi"}', None, 400, "missing_field"),
+        (b'{"user":"u1","text":"  "}', None, 400, "invalid_field"),
+        (b'{"user":"u1","text":42}', None, 400, "invalid_field"),
+    ],
+)
+async def test_bad_requests_get_a_code_and_store_nothing(
+    client: httpx.AsyncClient,
+    container: Container,
+    body: bytes,
+    headers: dict[str, str] | None,
+    status: int,
+    code: str,
+) -> None:
+    response = await client.post(
+        URL, content=body, headers=signed(body) if headers is None else headers
+    )
+
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+    assert await stored_messages(container) == 0
+
+
+async def test_body_over_64_kib_is_refused(client: httpx.AsyncClient, container: Container) -> None:
+    body = json.dumps({"user": "u1", "text": "x" * (65 * 1024)}).encode()
+    response = await client.post(URL, content=body, headers=signed(body))
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert await stored_messages(container) == 0
+
+
+@pytest.mark.parametrize("channel", ["nobody.hook", "teashop.web"])
+async def test_unknown_or_wrong_kind_channel_is_404(
+    client: httpx.AsyncClient, channel: str
+) -> None:
+    body = b'{"user":"u1","text":"hi"}'
+    response = await client.post(
+        f"/channels/{channel}/callback", content=body, headers=signed(body)
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "unknown_channel"
+
+
+async def test_rejections_are_counted_in_metrics(client: httpx.AsyncClient) -> None:
+    await client.post(URL, content=b"{}", headers={SIGNATURE_HEADER: "bad"})
+    metrics = (await client.get("/metrics")).text
+
+    assert 'kindbot_rejected_requests_total{code="bad_signature"} 1.0' in metrics
+
+
+async def test_health_readiness_and_api_document(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    spec = (await client.get("/api/v1/openapi.json")).json()
+    assert "/channels/{channel_id}/callback" in spec["paths"]
+
+
+async def test_unknown_route_uses_the_error_shape(client: httpx.AsyncClient) -> None:
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

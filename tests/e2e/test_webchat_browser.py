@@ -1,0 +1,72 @@
+"""A person's view: Chromium opens the chat page, asks, sees the answer, reloads, sees history.
+
+Needs Debian's Chromium (``KINDBOT_TEST_CHROMIUM``, default /usr/bin/chromium);
+without it the test skips locally and fails on CI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+from tests.support.live import live_server
+
+from kindbot.bootstrap import Container
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("KINDBOT_TEST_CHROMIUM", "/usr/bin/chromium")
+    if Path(path).exists():
+        return path
+    message = f"Chromium not found at {path}: apt-get install -y chromium"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        await launched.close()
+
+
+async def test_ask_see_answer_reload_see_history(
+    container: Container, browser: Browser, tmp_path: Path
+) -> None:
+    async with live_server(container) as base_url:
+        page = await browser.new_page(locale="zh-CN")
+        await page.goto(f"{base_url}/chat/teashop.web")
+        await expect(page.locator("body")).to_have_attribute("data-connected", "true")
+        await expect(page.locator("#title")).to_contain_text("山间茶舍")
+
+        await page.fill("#input", "茶叶怎么保存？")
+        await page.click("#send")
+
+        answer = page.locator(".msg.outbound").first
+        await expect(answer).to_contain_text("冷藏")
+        await expect(answer).to_contain_text("AI")
+        await expect(page.locator(".msg.inbound")).to_have_count(1)
+        await page.screenshot(path=str(tmp_path / "chat.png"))
+
+        await page.reload()
+        await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        await expect(page.locator(".msg.inbound")).to_have_count(1)
+        await expect(page.locator(".msg.inbound")).to_contain_text("茶叶怎么保存")
+        await expect(page.locator(".msg.outbound")).to_have_count(1)
+        await expect(page.locator(".msg.outbound")).to_contain_text("冷藏")
+        await page.close()

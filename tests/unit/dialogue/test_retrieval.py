@@ -1,0 +1,174 @@
+"""KnowledgeIndex: Chinese and English retrieval, thresholds and edge cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from kindbot.dialogue.retrieval import (
+    DEFAULT_THRESHOLD,
+    KnowledgeIndex,
+    Match,
+    best_answer,
+    tokenize,
+)
+from kindbot.records import KnowledgeEntry
+
+SHOP = (
+    KnowledgeEntry(
+        "shipping",
+        "运费怎么算？",
+        "满99元包邮，不满收10元运费。",
+        ("邮费多少", "包邮吗", "快递费怎么收"),
+    ),
+    KnowledgeEntry(
+        "returns",
+        "怎么退货？",
+        "签收7天内可无理由退货，请在订单页申请。",
+        ("可以退货吗", "退货流程是什么", "不想要了能退吗"),
+    ),
+    KnowledgeEntry(
+        "invoice",
+        "可以开发票吗？",
+        "可以，下单时填写抬头即可开电子发票。",
+        ("发票怎么开", "能开专票吗"),
+    ),
+    KnowledgeEntry(
+        "hours",
+        "What are your opening hours?",
+        "We are open 9:00-18:00, Monday to Saturday.",
+        ("when are you open", "what time do you close"),
+    ),
+    KnowledgeEntry(
+        "password",
+        "How do I reset my password?",
+        "Use 'Forgot password' on the login page.",
+        ("I forgot my password", "change my password"),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def index() -> KnowledgeIndex:
+    return KnowledgeIndex.build(SHOP)
+
+
+def test_tokenize_mixes_cjk_bigrams_and_word_ngrams() -> None:
+    tokens = tokenize("退貨 Refund!")
+    assert {"c:退", "c:货", "b:退货", "w:refund", "n: re", "n:und "} <= set(tokens)
+    assert not any("!" in t for t in tokens)
+
+
+def test_len_and_ids(index: KnowledgeIndex) -> None:
+    assert len(index) == len(SHOP)
+    assert index.entry_ids == tuple(e.id for e in SHOP)
+
+
+def test_chinese_paraphrase_ranks_the_right_entry_first(index: KnowledgeIndex) -> None:
+    found = index.search("退货怎么弄")
+    assert found[0].entry_id == "returns"
+    assert found[0].answer.startswith("签收7天内")
+    assert found[0].score >= DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("邮费怎么收", "shipping"),
+        ("能开发票不", "invoice"),
+        ("退貨流程", "returns"),  # traditional script
+        ("可以開發票嗎", "invoice"),  # traditional script
+        ("ＷＨＥＮ ＡＲＥ ＹＯＵ ＯＰＥＮ", "hours"),  # full-width
+        ("how do i resett my pasword", "password"),  # typos
+        ("opening hours please", "hours"),
+    ],
+)
+def test_best_answer_finds_the_entry(index: KnowledgeIndex, query: str, expected: str) -> None:
+    match = best_answer(index, query, DEFAULT_THRESHOLD)
+    assert match is not None
+    assert match.entry_id == expected
+
+
+def test_typo_still_ranks_first(index: KnowledgeIndex) -> None:
+    assert index.search("pasword resett")[0].entry_id == "password"
+
+
+@pytest.mark.parametrize("query", ["今天天气真好", "the weather is lovely today", "股票推荐"])
+def test_unrelated_query_scores_below_default_threshold(index: KnowledgeIndex, query: str) -> None:
+    found = index.search(query)
+    assert all(m.score < DEFAULT_THRESHOLD for m in found)
+    assert best_answer(index, query, DEFAULT_THRESHOLD) is None
+
+
+def test_search_is_sorted_unique_and_limited(index: KnowledgeIndex) -> None:
+    found = index.search("发票 运费 退货", limit=5)
+    scores = [m.score for m in found]
+    assert scores == sorted(scores, reverse=True)
+    assert len({m.entry_id for m in found}) == len(found)
+    assert all(0.0 < m.score <= 1.0 for m in found)
+    assert len(index.search("发票 运费 退货", limit=2)) == 2
+    assert index.search("发票", limit=0) == ()
+
+
+@pytest.mark.parametrize("entry", SHOP, ids=lambda e: e.id)
+def test_every_exact_phrasing_is_answered(index: KnowledgeIndex, entry: KnowledgeEntry) -> None:
+    # best phrasing cosine = 1, so the mean with the centroid cosine is >= 0.5
+    for phrasing in (entry.question, *entry.similar):
+        found = index.search(phrasing, limit=1)
+        assert found[0] == Match(entry.id, entry.question, entry.answer, found[0].score)
+        assert found[0].score >= 0.5 > DEFAULT_THRESHOLD
+
+
+def test_single_phrasing_entry_scores_one_on_its_question() -> None:
+    solo = KnowledgeIndex.build(
+        [KnowledgeEntry("a", "怎么退货", "x"), KnowledgeEntry("b", "运费", "y")]
+    )
+    assert solo.search("怎麼退貨")[0].score == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t", "？！。"])
+def test_empty_queries_return_nothing(index: KnowledgeIndex, query: str) -> None:
+    assert index.search(query) == ()
+    assert best_answer(index, query, DEFAULT_THRESHOLD) is None
+
+
+def test_empty_index() -> None:
+    empty = KnowledgeIndex.build([])
+    assert len(empty) == 0
+    assert empty.search("退货") == ()
+    assert best_answer(empty, "退货", DEFAULT_THRESHOLD) is None
+
+
+def test_index_of_untokenisable_entries_returns_nothing() -> None:
+    odd = KnowledgeIndex.build([KnowledgeEntry("x", "？？？", "!")])
+    assert len(odd) == 1
+    assert odd.search("退货") == ()
+
+
+def test_threshold_boundary(index: KnowledgeIndex) -> None:
+    top = index.search("退货怎么弄", limit=1)[0]
+    assert best_answer(index, "退货怎么弄", top.score) == top
+    assert best_answer(index, "退货怎么弄", top.score + 1e-6) is None
+
+
+def test_duplicate_ids_are_rejected() -> None:
+    with pytest.raises(ValueError, match="duplicate"):
+        KnowledgeIndex.build([SHOP[0], SHOP[0]])
+
+
+def test_search_is_deterministic() -> None:
+    first = KnowledgeIndex.build(SHOP).search("怎么开发票", limit=5)
+    second = KnowledgeIndex.build(SHOP).search("怎么开发票", limit=5)
+    assert first == second
+
+
+def test_unknown_words_in_the_query_lower_the_score() -> None:
+    tiny = KnowledgeIndex.build(
+        [
+            KnowledgeEntry("returns", "怎么退货", "a", ("可以退货吗", "退货流程")),
+            KnowledgeEntry("shipping", "运费怎么算", "b", ("邮费多少", "包邮吗")),
+        ]
+    )
+    only_known = tiny.search("怎么", limit=1)[0].score
+    with_unknown = tiny.search("今天天气怎么样", limit=1)[0].score
+    assert with_unknown < only_known / 2
+    assert best_answer(tiny, "今天天气怎么样", DEFAULT_THRESHOLD) is None
