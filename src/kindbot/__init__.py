@@ -4,7 +4,8 @@ The public API is the contracts (events, records, Protocols, errors) and the
 composition root; everything else is internal and may change.
 """
 
-from kindbot.bootstrap import Container, build_container, open_container
+from typing import TYPE_CHECKING, Any
+
 from kindbot.errors import (
     BadRequestError,
     InputFileError,
@@ -37,7 +38,22 @@ from kindbot.records import KnowledgeEntry
 from kindbot.settings import Settings
 from kindbot.types import ChannelAdapter, Clock, Store, Transaction
 
+if TYPE_CHECKING:
+    from kindbot.bootstrap import Container, build_container, open_container
+
 __version__ = "0.1.0"
+
+_COMPOSITION_ROOT = {"Container", "build_container", "open_container"}
+
+
+def __getattr__(name: str) -> Any:
+    """The composition root is imported on first use (it pulls in every layer)."""
+    if name in _COMPOSITION_ROOT:
+        from kindbot import bootstrap
+
+        return getattr(bootstrap, name)
+    raise AttributeError(f"module 'kindbot' has no attribute {name!r}")
+
 
 __all__ = [
     "BadRequestError",

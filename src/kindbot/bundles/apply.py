@@ -76,10 +76,33 @@ def read_bundle_knowledge(bundle: Bundle, bundle_path: Path) -> list[KnowledgeEn
     return entries
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBundle:
+    """A bundle and its knowledge entries, read and fully validated."""
+
+    bundle: Bundle
+    entries: tuple[KnowledgeEntry, ...]
+
+
+def prepare_bundle(path: Path) -> PreparedBundle:
+    """Read and validate ``path`` and every file it references (no database needed).
+
+    Raises :class:`InputFileError` naming every problem.
+    """
+    bundle = load_bundle(path)
+    return PreparedBundle(bundle, tuple(read_bundle_knowledge(bundle, path)))
+
+
 async def apply_bundle(store: Store, box: SecretBox, path: Path, now: datetime) -> ApplyReport:
     """Validate ``path`` and everything it references, then apply it in one transaction."""
-    bundle = load_bundle(path)
-    entries = read_bundle_knowledge(bundle, path)
+    return await apply_prepared(store, box, prepare_bundle(path), now)
+
+
+async def apply_prepared(
+    store: Store, box: SecretBox, prepared: PreparedBundle, now: datetime
+) -> ApplyReport:
+    """Apply a validated bundle in one transaction (idempotent)."""
+    bundle, entries = prepared.bundle, prepared.entries
     async with store.transaction() as tx:
         spec = bundle.tenant
         before = await tx.tenants.get_by_slug(spec.slug)

@@ -63,6 +63,8 @@ def verify(
             return [await verify_tenant_chain(c.store, t.id, t.slug) for t in tenants]
 
     reports = run(go())
+    if not reports:
+        out.print("no tenants yet: there is no audit log to verify")
     bad = [r for r in reports if r.broken is not None]
     for r in reports:
         if r.broken is None:

@@ -16,7 +16,7 @@ from kindbot.types import Transaction
 
 T = TypeVar("T")
 
-out = Console()
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ import typer
 import uvicorn
 
 from kindbot.bootstrap import open_container
-from kindbot.bundles.apply import ApplyReport, apply_bundle
+from kindbot.bundles.apply import ApplyReport, apply_prepared, prepare_bundle
 from kindbot.cli import audit, chat, kb
 from kindbot.cli.common import out, run
 from kindbot.settings import Settings
@@ -63,14 +64,20 @@ def _print_report(report: ApplyReport) -> None:
 
 
 async def _apply(path: Path) -> ApplyReport:
+    prepared = prepare_bundle(path)  # validate every file before touching the data dir
     async with open_container(Settings.from_env(), auto_migrate=True) as c:
-        return await apply_bundle(c.store, c.box, path, c.clock.now())
+        return await apply_prepared(c.store, c.box, prepared, c.clock.now())
 
 
 @app.command()
 def apply(bundle: Annotated[Path, typer.Argument(help="Bundle YAML file.")]) -> None:
     """Create or update a tenant from BUNDLE in one transaction (idempotent)."""
     _print_report(run(_apply(bundle)))
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -80,7 +87,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes.", min=1)] = 1,
 ) -> None:
     """Serve channel callbacks, the web chat and the health endpoints."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _configure_logging()
     if workers > 1:
         uvicorn.run(
             "kindbot.web.app:app_from_env", factory=True, host=host, port=port, workers=workers
@@ -92,7 +99,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the outbox and recovery workers until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _configure_logging()
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -128,6 +135,12 @@ def demo(
     )
     out.print(f"[bold]health:[/]     {base}/healthz\n")
     serve(host=host, port=port, workers=1)
+
+
+def _own_command() -> str:
+    """How this kindbot was started, so printed hints work without activating the venv."""
+    launched = Path(sys.argv[0])
+    return str(launched) if launched.name == "kindbot" else f"{sys.executable} -m kindbot"
 
 
 def main() -> None:

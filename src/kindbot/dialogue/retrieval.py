@@ -36,16 +36,17 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from kindbot.dialogue.normalize import normalize_text
 from kindbot.records import KnowledgeEntry
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = ["DEFAULT_THRESHOLD", "KnowledgeIndex", "Match", "best_answer", "tokenize"]
 
@@ -123,11 +124,15 @@ class KnowledgeIndex:
                 (np.ones(len(owner)), (owner, np.arange(len(owner)))),
                 shape=(len(entries), phrasings.shape[0]),
             )
-            self._centroids = normalize(membership @ phrasings).tocsr()
+            self._centroids = _l2_rows(membership @ phrasings)
 
     @classmethod
     def build(cls, entries: Sequence[KnowledgeEntry]) -> KnowledgeIndex:
         """Index ``entries``; raises ``ValueError`` on duplicate entry ids."""
+        # Deferred: importing scikit-learn takes ~0.7 s, which every CLI
+        # command (even --help) would otherwise pay.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         seen: set[str] = set()
         for entry in entries:
             if entry.id in seen:
@@ -144,7 +149,7 @@ class KnowledgeIndex:
         vectorizer = TfidfVectorizer(
             analyzer=tokenize, token_pattern=None, sublinear_tf=True, norm=None, dtype=np.float64
         )
-        matrix = normalize(vectorizer.fit_transform(phrasings)).tocsr()
+        matrix = _l2_rows(vectorizer.fit_transform(phrasings))
         return cls(tuple(entries), vectorizer, matrix, np.asarray(starts, dtype=np.intp))
 
     def __len__(self) -> int:
@@ -195,6 +200,13 @@ class KnowledgeIndex:
     def _match(self, position: int, score: float) -> Match:
         entry = self._entries[position]
         return Match(entry.id, entry.question, entry.answer, score)
+
+
+def _l2_rows(matrix: Any) -> Any:
+    """``matrix`` (sparse) with every row scaled to unit L2 norm (CSR)."""
+    from sklearn.preprocessing import normalize
+
+    return normalize(matrix).tocsr()
 
 
 def best_answer(

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from kindbot.records import GENESIS_HASH, AuditEntry, AuditHead
 
@@ -41,9 +41,23 @@ def entry_hash(
     detail: str,
     prev_hash: str,
 ) -> str:
-    """The SHA-256 (hex) that seals one entry."""
+    """The SHA-256 (hex) that seals one entry.
+
+    ``at`` is hashed in UTC, so the hash does not depend on the zone the time
+    was written in or read back in.
+    """
     payload = json.dumps(
-        [tenant_id, seq, at.isoformat(), kind, subject, rule, decision, detail, prev_hash],
+        [
+            tenant_id,
+            seq,
+            at.astimezone(UTC).isoformat(),
+            kind,
+            subject,
+            rule,
+            decision,
+            detail,
+            prev_hash,
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )

@@ -131,22 +131,24 @@ class SqlChannels:
     async def upsert(
         self, *, tenant_id: str, public_id: str, local_id: str, kind: str, config_sealed: str
     ) -> tuple[ChannelRecord, bool]:
-        existing = await self.get_by_public_id(public_id)
-        if existing is not None and existing.tenant_id != tenant_id:
-            raise ValueError(f"channel {public_id!r} belongs to another tenant")
-        if existing is None:
-            await self._conn.execute(
-                channels.insert().values(
-                    id=new_id(),
-                    tenant_id=tenant_id,
-                    public_id=public_id,
-                    local_id=local_id,
-                    kind=kind,
-                    config_sealed=config_sealed,
-                    enabled=True,
-                )
-            )
-        else:
+        created = await insert_ignoring_conflict(
+            self._conn,
+            channels,
+            {
+                "id": new_id(),
+                "tenant_id": tenant_id,
+                "public_id": public_id,
+                "local_id": local_id,
+                "kind": kind,
+                "config_sealed": config_sealed,
+                "enabled": True,
+            },
+            ["public_id"],
+        )
+        if not created:
+            existing = await self.get_by_public_id(public_id)
+            if existing is None or existing.tenant_id != tenant_id:
+                raise ValueError(f"channel {public_id!r} belongs to another tenant")
             await self._conn.execute(
                 update(channels)
                 .where(channels.c.id == existing.id)
@@ -154,7 +156,7 @@ class SqlChannels:
             )
         record = await self.get_by_public_id(public_id)
         assert record is not None
-        return record, existing is None
+        return record, created
 
 
 def _contact(row: Any) -> ContactRecord:

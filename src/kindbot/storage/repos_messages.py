@@ -263,13 +263,15 @@ class SqlOutbox:
 
     async def mark_delivered(self, outbox_id: str, at: datetime) -> None:
         item = await self._get(outbox_id)
-        if item.status is OutboxStatus.DELIVERED:
-            return
-        await self._conn.execute(
+        # The status check is in the UPDATE itself so that it is re-evaluated
+        # after waiting for a concurrent writer's row lock (PostgreSQL).
+        result = await self._conn.execute(
             update(outbox)
-            .where(outbox.c.id == outbox_id)
+            .where(outbox.c.id == outbox_id, outbox.c.status != OutboxStatus.DELIVERED.value)
             .values(status=OutboxStatus.DELIVERED.value, delivered_at=at, lease_until=None)
         )
+        if not result.rowcount:
+            return
         await self._conn.execute(
             update(messages).where(messages.c.id == item.message_id).values(status=DELIVERED)
         )
@@ -288,13 +290,14 @@ class SqlOutbox:
 
     async def mark_failed(self, outbox_id: str, error: str) -> None:
         item = await self._get(outbox_id)
-        if item.status is OutboxStatus.DELIVERED:
-            return
-        await self._conn.execute(
+        # As in mark_delivered: never overwrite a delivery, even a concurrent one.
+        result = await self._conn.execute(
             update(outbox)
-            .where(outbox.c.id == outbox_id)
+            .where(outbox.c.id == outbox_id, outbox.c.status != OutboxStatus.DELIVERED.value)
             .values(status=OutboxStatus.FAILED.value, last_error=error[:2000], lease_until=None)
         )
+        if not result.rowcount:
+            return
         await self._conn.execute(
             update(messages).where(messages.c.id == item.message_id).values(status="failed")
         )

@@ -1,0 +1,1 @@
+"""Storage contract tests: run against every backend through the Protocols only."""

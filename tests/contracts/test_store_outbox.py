@@ -1,0 +1,205 @@
+"""The storage contract, part 2: the outbox (due items, leases, retries, delivery)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kindbot.records import OutboxItem, OutboxStatus
+from kindbot.types import Store
+from tests.contracts.builders import T0, Party, at, enqueue_reply, make_party
+
+LEASE = timedelta(seconds=30)
+
+
+async def enqueue(store: Store, party: Party, text: str = "reply", *, due: int = 0) -> OutboxItem:
+    """Commit one outbox item due ``due`` minutes after ``T0``."""
+    async with store.transaction() as tx:
+        return await enqueue_reply(tx, party, text, not_before=at(due))
+
+
+async def claim(store: Store, minute: float, limit: int = 10) -> list[OutboxItem]:
+    """One worker's claim at ``T0 + minute`` with a 30 s lease."""
+    now = at(minute)
+    async with store.transaction() as tx:
+        return await tx.outbox.claim_due(now, now + LEASE, limit)
+
+
+async def item(store: Store, message_id: str) -> OutboxItem:
+    async with store.transaction() as tx:
+        found = await tx.outbox.for_message(message_id)
+    assert found is not None
+    return found
+
+
+async def test_enqueue_and_for_message(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party, "您好，已收到 🙏", due=5)
+    assert queued.status is OutboxStatus.PENDING
+    assert queued.attempts == 0
+    assert queued.text == "您好，已收到 🙏"
+    assert queued.next_attempt_at == at(5)
+    assert queued.created_at == T0
+    assert queued.last_error is None
+    assert queued.delivered_at is None
+    assert (queued.tenant_id, queued.channel_id, queued.contact_id) == (
+        party.tenant.id,
+        party.channel.id,
+        party.contact.id,
+    )
+    assert await item(store, queued.message_id) == queued
+    async with store.transaction() as tx:
+        assert await tx.outbox.for_message("no-such-message") is None
+
+
+async def test_claim_due_returns_only_due_items(store: Store) -> None:
+    party = await make_party(store)
+    now_item = await enqueue(store, party, "now", due=0)
+    later_item = await enqueue(store, party, "later", due=10)
+
+    assert await claim(store, -1) == []
+    claimed = await claim(store, 0)
+    assert [c.id for c in claimed] == [now_item.id]
+    assert claimed[0].status is OutboxStatus.SENDING
+    assert claimed[0].attempts == 1
+    async with store.transaction() as tx:
+        await tx.outbox.mark_delivered(now_item.id, at(0, seconds=1))
+
+    assert await claim(store, 9) == []
+    assert [c.id for c in await claim(store, 10)] == [later_item.id], "due at next_attempt_at"
+
+
+async def test_claim_due_respects_the_limit(store: Store) -> None:
+    party = await make_party(store)
+    queued = {(await enqueue(store, party, f"m{i}")).id for i in range(5)}
+    first = await claim(store, 0, limit=2)
+    rest = await claim(store, 0, limit=10)
+    assert len(first) == 2
+    assert len(rest) == 3
+    assert {c.id for c in first} | {c.id for c in rest} == queued
+
+
+async def test_claimed_items_wait_for_their_lease_to_expire(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party)
+
+    assert [c.id for c in await claim(store, 0)] == [queued.id]
+    assert await claim(store, 0) == [], "a claimed item is not claimed again"
+    assert await claim(store, 0.25) == [], "not while its lease runs"
+
+    reclaimed = await claim(store, 1)  # the 30 s lease ran out
+    assert [c.id for c in reclaimed] == [queued.id]
+    assert reclaimed[0].attempts == 2
+    assert reclaimed[0].status is OutboxStatus.SENDING
+
+
+async def test_mark_retry_reschedules(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party)
+    await claim(store, 0)
+    async with store.transaction() as tx:
+        await tx.outbox.mark_retry(queued.id, "HTTP 503", at(5))
+
+    retrying = await item(store, queued.message_id)
+    assert retrying.status is OutboxStatus.PENDING
+    assert retrying.next_attempt_at == at(5)
+    assert retrying.last_error == "HTTP 503"
+    assert retrying.attempts == 1
+
+    assert await claim(store, 4) == []
+    again = await claim(store, 5)
+    assert [c.id for c in again] == [queued.id]
+    assert again[0].attempts == 2
+
+
+async def test_mark_failed(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party)
+    await claim(store, 0)
+    async with store.transaction() as tx:
+        await tx.outbox.mark_failed(queued.id, "recipient blocked the account")
+
+    failed = await item(store, queued.message_id)
+    assert failed.status is OutboxStatus.FAILED
+    assert failed.last_error == "recipient blocked the account"
+    assert failed.delivered_at is None
+    assert await claim(store, 60 * 24) == [], "a failed item is never reclaimed"
+
+
+async def test_mark_delivered_is_idempotent_and_marks_the_message(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party)
+    await claim(store, 0)
+    async with store.transaction() as tx:
+        await tx.outbox.mark_delivered(queued.id, at(0, seconds=2))
+    async with store.transaction() as tx:
+        await tx.outbox.mark_delivered(queued.id, at(7))
+
+    delivered = await item(store, queued.message_id)
+    assert delivered.status is OutboxStatus.DELIVERED
+    assert delivered.delivered_at == at(0, seconds=2), "a second delivery changes nothing"
+    assert delivered.attempts == 1
+
+    async with store.transaction() as tx:
+        [message] = await tx.messages.history(party.conversation.id, 10)
+    assert message.id == queued.message_id
+    assert message.status == "delivered"
+
+
+async def test_a_delivered_item_is_never_reclaimed(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party)
+    await claim(store, 0)
+    async with store.transaction() as tx:
+        await tx.outbox.mark_delivered(queued.id, at(0, seconds=1))
+
+    assert await claim(store, 1) == [], "its lease would have expired by now"
+    assert await claim(store, 60 * 24 * 365) == []
+    assert (await item(store, queued.message_id)).status is OutboxStatus.DELIVERED
+
+
+async def test_delivery_without_a_claim(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party, due=10)
+    async with store.transaction() as tx:
+        await tx.outbox.mark_delivered(queued.id, at(1))
+    assert await claim(store, 10) == []
+    delivered = await item(store, queued.message_id)
+    assert delivered.status is OutboxStatus.DELIVERED
+    assert delivered.delivered_at == at(1)
+
+
+async def test_a_delivery_is_final(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party)
+    await claim(store, 0)
+    async with store.transaction() as tx:
+        await tx.outbox.mark_delivered(queued.id, at(0, seconds=1))
+    async with store.transaction() as tx:
+        await tx.outbox.mark_failed(queued.id, "a late failure report")
+        await tx.outbox.mark_retry(queued.id, "a late retry", at(5))
+
+    after = await item(store, queued.message_id)
+    assert after.status is OutboxStatus.DELIVERED
+    assert after.delivered_at == at(0, seconds=1)
+    assert after.last_error is None
+    assert await claim(store, 5) == []
+    async with store.transaction() as tx:
+        [message] = await tx.messages.history(party.conversation.id, 10)
+    assert message.status == "delivered"
+
+
+async def test_a_delivery_after_a_failure_wins(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party)
+    await claim(store, 0)
+    async with store.transaction() as tx:
+        await tx.outbox.mark_failed(queued.id, "worker gave up")
+    async with store.transaction() as tx:
+        await tx.outbox.mark_delivered(queued.id, at(2))
+
+    after = await item(store, queued.message_id)
+    assert after.status is OutboxStatus.DELIVERED
+    assert after.delivered_at == at(2)
+    async with store.transaction() as tx:
+        [message] = await tx.messages.history(party.conversation.id, 10)
+    assert message.status == "delivered"
