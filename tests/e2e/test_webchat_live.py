@@ -10,6 +10,7 @@ import httpx
 import pytest
 from tests.support.live import live_server
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from kindbot.bootstrap import Container
 from kindbot.channels.webchat import VISITOR_COOKIE
@@ -106,3 +107,19 @@ async def test_info_names_the_shop(base_url: str) -> None:
     assert info["title"] == "山间茶舍 · 在线客服"
     assert info["language"] == "zh"
     assert missing.status_code == 404
+
+
+async def test_websocket_from_a_foreign_origin_is_refused(base_url: str) -> None:
+    async with visitor_client(base_url) as client:
+        cookie = f"{VISITOR_COOKIE}={client.cookies[VISITOR_COOKIE]}"
+        ws_url = base_url.replace("http", "ws", 1) + CHAT + "/ws"
+        headers = {"Cookie": cookie, "Origin": "https://evil.example"}
+        with pytest.raises(InvalidStatus):
+            async with connect(ws_url, additional_headers=headers):
+                pass
+
+
+async def test_page_carries_a_content_security_policy(base_url: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        page = await client.get(CHAT)
+    assert "script-src 'self'" in page.headers["content-security-policy"]

@@ -31,6 +31,14 @@ router = APIRouter()
 SYNC_GRACE = timedelta(seconds=30)
 HISTORY_LIMIT = 200
 COOKIE_MAX_AGE = 365 * 24 * 3600
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'"
+    ),
+}
 
 
 async def _webchat(container: Container, channel_id: str) -> ResolvedChannel:
@@ -38,6 +46,18 @@ async def _webchat(container: Container, channel_id: str) -> ResolvedChannel:
     if resolved.channel.kind != webchat.KIND:
         raise NotFoundError(f"channel {channel_id!r} is not a web chat", code="unknown_channel")
     return resolved
+
+
+def same_origin(origin: str | None, host: str | None) -> bool:
+    """True when a WebSocket handshake comes from a page of this server.
+
+    Browsers always send ``Origin`` on WebSocket handshakes; refusing other
+    origins stops a foreign page from speaking as the visitor (cross-site
+    WebSocket hijacking). Non-browser clients that send no Origin are allowed.
+    """
+    if origin is None:
+        return True
+    return host is not None and origin.split("://", 1)[-1] == host
 
 
 def _visitor(cookies: dict[str, str]) -> str | None:
@@ -50,7 +70,7 @@ async def chat_page(channel_id: str, request: Request) -> HTMLResponse:
     """The chat page; gives the visitor a cookie on first visit."""
     await _webchat(container_of(request), channel_id)
     page = resources.files("kindbot.web").joinpath("static/chat.html").read_text("utf-8")
-    response = HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    response = HTMLResponse(page, headers=PAGE_HEADERS)
     if _visitor(request.cookies) is None:
         response.set_cookie(
             webchat.VISITOR_COOKIE,
@@ -145,6 +165,9 @@ async def chat_socket(websocket: WebSocket, channel_id: str) -> None:
         return
     if visitor is None:
         await websocket.close(code=4401)
+        return
+    if not same_origin(websocket.headers.get("origin"), websocket.headers.get("host")):
+        await websocket.close(code=4403)
         return
     await websocket.accept()
     queue = container.hub.register(channel_id, visitor)
