@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from kindbot.records import GENESIS_HASH, AuditEntry, AuditHead
@@ -29,47 +29,32 @@ class AuditDraft:
     detail: str
 
 
-def entry_hash(
-    *,
-    tenant_id: str,
-    seq: int,
-    at: datetime,
-    kind: str,
-    subject: str,
-    rule: str,
-    decision: str,
-    detail: str,
-    prev_hash: str,
-) -> str:
-    """The SHA-256 (hex) that seals one entry.
+def entry_hash(entry: AuditEntry) -> str:
+    """The SHA-256 (hex) that seals ``entry``: every field but ``hash`` itself.
 
     ``at`` is hashed in UTC, so the hash does not depend on the zone the time
     was written in or read back in.
     """
-    payload = json.dumps(
-        [
-            tenant_id,
-            seq,
-            at.astimezone(UTC).isoformat(),
-            kind,
-            subject,
-            rule,
-            decision,
-            detail,
-            prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    fields = [
+        entry.tenant_id,
+        entry.seq,
+        entry.at.astimezone(UTC).isoformat(),
+        entry.kind,
+        entry.subject,
+        entry.rule,
+        entry.decision,
+        entry.detail,
+        entry.prev_hash,
+    ]
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def seal(draft: AuditDraft, head: AuditHead) -> AuditEntry:
     """The next entry after ``head`` carrying ``draft``."""
-    seq = head.seq + 1
-    digest = entry_hash(
+    unsealed = AuditEntry(
         tenant_id=draft.tenant_id,
-        seq=seq,
+        seq=head.seq + 1,
         at=draft.at,
         kind=draft.kind,
         subject=draft.subject,
@@ -77,19 +62,9 @@ def seal(draft: AuditDraft, head: AuditHead) -> AuditEntry:
         decision=draft.decision,
         detail=draft.detail,
         prev_hash=head.hash,
+        hash="",
     )
-    return AuditEntry(
-        tenant_id=draft.tenant_id,
-        seq=seq,
-        at=draft.at,
-        kind=draft.kind,
-        subject=draft.subject,
-        rule=draft.rule,
-        decision=draft.decision,
-        detail=draft.detail,
-        prev_hash=head.hash,
-        hash=digest,
-    )
+    return replace(unsealed, hash=entry_hash(unsealed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,18 +90,7 @@ def verify_chain(
             return ChainBreak(entry.seq, f"expected entry {expected_seq}, found {entry.seq}")
         if entry.prev_hash != prev_hash:
             return ChainBreak(entry.seq, "does not link to the previous entry's hash")
-        recomputed = entry_hash(
-            tenant_id=entry.tenant_id,
-            seq=entry.seq,
-            at=entry.at,
-            kind=entry.kind,
-            subject=entry.subject,
-            rule=entry.rule,
-            decision=entry.decision,
-            detail=entry.detail,
-            prev_hash=entry.prev_hash,
-        )
-        if recomputed != entry.hash:
+        if entry_hash(entry) != entry.hash:
             return ChainBreak(entry.seq, "content does not match its hash (edited)")
         prev_hash = entry.hash
         expected_seq += 1
