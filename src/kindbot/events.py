@@ -29,7 +29,9 @@ class InboundEvent:
     ``idempotency_key`` is unique per channel for one logical message (the
     channel's own message id, or a key derived from the event); a retried
     delivery of the same message carries the same key. ``text`` is the user's
-    text for ``TEXT`` events and a short description otherwise.
+    text for ``TEXT`` events and a short description otherwise. For ``EVENT``
+    kinds, ``event`` names the platform event (``subscribe``, ``CLICK`` …) and
+    ``event_key`` carries its key, if any.
     """
 
     channel_public_id: str
@@ -39,6 +41,8 @@ class InboundEvent:
     idempotency_key: str
     received_at: datetime
     sender_name: str | None = None
+    event: str | None = None
+    event_key: str | None = None
 
 
 class ReplyOrigin(StrEnum):
