@@ -110,6 +110,7 @@ class ContactRecord:
     display_name: str | None
     is_test: bool
     created_at: datetime
+    followed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,3 +217,21 @@ class ConsentRecord:
     wording: str
     granted_at: datetime
     withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """An access token as issued by a platform, with its absolute expiry."""
+
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CachedToken:
+    """A stored access token and the refresh lease on it."""
+
+    key: str
+    token: str | None
+    expires_at: datetime | None
+    lease_until: datetime | None

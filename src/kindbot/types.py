@@ -18,6 +18,7 @@ from kindbot.events import DeliveryOutcome, DeliveryRequest, InboundEvent
 from kindbot.records import (
     AuditEntry,
     AuditHead,
+    CachedToken,
     ChannelRecord,
     ConsentRecord,
     ContactRecord,
@@ -116,6 +117,10 @@ class ContactRepository(Protocol):
 
     async def find(self, channel_id: str, external_id: str) -> ContactRecord | None: ...
 
+    async def set_followed(self, contact_id: str, followed: bool, at: datetime) -> None:
+        """Record that the contact (un)followed the account; unfollowed contacts get nothing."""
+        ...
+
 
 class ConversationRepository(Protocol):
     """At most one conversation per (channel, contact) that is not resolved."""
@@ -147,6 +152,10 @@ class MessageRepository(Protocol):
         A second insert with the same (channel, idempotency key) returns the
         existing row and False, never a second row.
         """
+        ...
+
+    async def find_inbound(self, channel_id: str, idempotency_key: str) -> MessageRecord | None:
+        """The inbound message stored under this key on this channel, if any."""
         ...
 
     async def lock_inbound(self, message_id: str) -> MessageRecord:
@@ -225,6 +234,18 @@ class OutboxRepository(Protocol):
         """Record delivery (also of the outbound message); idempotent."""
         ...
 
+    async def deliver_if_pending(self, outbox_id: str, at: datetime) -> bool:
+        """Mark delivered only if still ``pending`` (unclaimed); True when this call did it.
+
+        Used when the caller itself hands the reply over (a passive reply): it
+        must never duplicate a send a worker has claimed.
+        """
+        ...
+
+    async def release(self, outbox_id: str, now: datetime) -> bool:
+        """Make a held ``pending`` item due at ``now``; True when it was still pending."""
+        ...
+
     async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None: ...
     async def mark_failed(self, outbox_id: str, error: str) -> None: ...
 
@@ -265,6 +286,47 @@ class ConsentRepository(Protocol):
     async def active(self, contact_id: str) -> list[ConsentRecord]: ...
 
 
+class AccessTokenRepository(Protocol):
+    """Platform access tokens shared by every process, with a refresh lease."""
+
+    async def get(self, key: str) -> CachedToken | None: ...
+
+    async def try_lease(self, *, tenant_id: str, key: str, until: datetime, now: datetime) -> bool:
+        """Take the refresh lease unless another holder's lease is still running."""
+        ...
+
+    async def save(self, *, key: str, token: str, expires_at: datetime) -> None:
+        """Store a fresh token and end the lease."""
+        ...
+
+    async def end_lease(self, key: str) -> None:
+        """Give the lease up without a new token (the refresh failed)."""
+        ...
+
+
+class NonceRepository(Protocol):
+    """Callback nonces seen per channel (replay detection)."""
+
+    async def remember(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        nonce: str,
+        timestamp: str,
+        fingerprint: str,
+        now: datetime,
+    ) -> str:
+        """Record the nonce; returns the fingerprint first stored under it.
+
+        A different fingerprint than the caller's means the nonce was replayed
+        with other content.
+        """
+        ...
+
+    async def forget_before(self, before: datetime) -> int: ...
+
+
 class Transaction(Protocol):
     """One unit of work: everything done through it commits or rolls back together."""
 
@@ -286,6 +348,10 @@ class Transaction(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def consents(self) -> ConsentRepository: ...
+    @property
+    def access_tokens(self) -> AccessTokenRepository: ...
+    @property
+    def nonces(self) -> NonceRepository: ...
 
 
 class Store(Protocol):

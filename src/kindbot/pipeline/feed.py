@@ -264,6 +264,17 @@ class Pipeline:
         assert tenant is not None
         return tenant
 
+    async def outcome_by_key(
+        self, channel_public_id: str, idempotency_key: str
+    ) -> FeedResult | None:
+        """The stored outcome of the message with this key, or None if it never arrived."""
+        resolved = await self._directory.by_public_id(channel_public_id)
+        async with self._store.transaction() as tx:
+            message = await tx.messages.find_inbound(resolved.channel.id, idempotency_key)
+        if message is None:
+            return None
+        return await self.outcome(message.id, duplicate=True)
+
     async def outcome(self, message_id: str, *, duplicate: bool) -> FeedResult:
         """The stored outcome of an inbound message (its replies so far)."""
         async with self._store.transaction() as tx:
@@ -286,6 +297,34 @@ class Pipeline:
             replies=tuple(sent),
             received_at=message.created_at,
         )
+
+    async def claim_for_passive(self, result: FeedResult, limit: int = 1) -> tuple[SentReply, ...]:
+        """Take up to ``limit`` replies to hand over in a response, releasing the rest.
+
+        A reply is taken only while no worker has claimed it (so a retried
+        request never duplicates a send); replies not taken are released to
+        the outbox worker at once.
+        """
+        now = self._clock.now()
+        taken: list[SentReply] = []
+        async with self._store.transaction() as tx:
+            for reply in result.replies:
+                if len(taken) < limit and await tx.outbox.deliver_if_pending(reply.outbox_id, now):
+                    taken.append(reply)
+                else:
+                    await tx.outbox.release(reply.outbox_id, now)
+        if len(taken) < len(result.replies):
+            self._outbox_ready.set()
+        return tuple(taken)
+
+    async def release(self, result: FeedResult) -> None:
+        """Hand every still-held reply of ``result`` to the outbox worker now."""
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            for reply in result.replies:
+                await tx.outbox.release(reply.outbox_id, now)
+        if result.replies:
+            self._outbox_ready.set()
 
     async def mark_delivered(self, result: FeedResult) -> None:
         """Record that the caller handed ``result``'s replies to the user itself."""

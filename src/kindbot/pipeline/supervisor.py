@@ -1,30 +1,59 @@
-"""Owned background tasks: every task is started here and drained on shutdown."""
+"""Owned background tasks: every task is started here and drained on shutdown.
+
+Two kinds: *loops* run until shutdown (outbox worker, recovery) and are
+restarted if they crash; *jobs* are one-shot pieces of work that outlive the
+request that started them (a reply still being computed after the WeChat
+deadline passed). On close, loops are cancelled at once and jobs get
+``drain_timeout`` seconds to finish before they are cancelled too.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 RESTART_DELAY_S = 1.0
+DRAIN_TIMEOUT_S = 10.0
 
 
 class TaskSupervisor:
-    """Runs long-lived loops; restarts a loop that crashes; cancels and awaits all on close."""
+    """Owns long-lived loops and one-shot jobs; :meth:`aclose` drains them all."""
 
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+    def __init__(self, drain_timeout: float = DRAIN_TIMEOUT_S) -> None:
+        self._loops: set[asyncio.Task[None]] = set()
+        self._jobs: set[asyncio.Task[Any]] = set()
         self._closing = False
+        self._drain_timeout = drain_timeout
 
     def start(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """Run ``loop()`` until the supervisor closes; a crash is logged and the loop restarted."""
+        self._refuse_when_closing()
+        task = asyncio.create_task(self._guarded(name, loop), name=name)
+        self._loops.add(task)
+        task.add_done_callback(self._loops.discard)
+
+    def spawn(self, name: str, job: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run ``job`` as an owned task; its failure is logged (and seen by whoever awaits it)."""
+        self._refuse_when_closing()
+        task = asyncio.create_task(job, name=name)
+        self._jobs.add(task)
+        task.add_done_callback(self._job_done)
+        return task
+
+    def _refuse_when_closing(self) -> None:
         if self._closing:
             raise RuntimeError("supervisor is closing")
-        task = asyncio.create_task(self._guarded(name, loop), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+    def _job_done(self, task: asyncio.Task[Any]) -> None:
+        self._jobs.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("job %s failed", task.get_name(), exc_info=task.exception())
 
     async def _guarded(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         while not self._closing:
@@ -39,13 +68,18 @@ class TaskSupervisor:
 
     @property
     def running(self) -> int:
-        """How many tasks are alive."""
-        return len(self._tasks)
+        """How many loops and jobs are alive."""
+        return len(self._loops) + len(self._jobs)
 
     async def aclose(self) -> None:
-        """Cancel every task and wait for all of them to finish."""
+        """Cancel loops, give jobs ``drain_timeout`` seconds, then cancel what is left."""
         self._closing = True
-        tasks = list(self._tasks)
-        for task in tasks:
+        loops = list(self._loops)
+        for task in loops:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        jobs = list(self._jobs)
+        if jobs:
+            _done, pending = await asyncio.wait(jobs, timeout=self._drain_timeout)
+            for task in pending:
+                task.cancel()
+        await asyncio.gather(*loops, *jobs, return_exceptions=True)

@@ -168,6 +168,7 @@ def _contact(row: Any) -> ContactRecord:
         display_name=row.display_name,
         is_test=row.is_test,
         created_at=row.created_at,
+        followed=row.followed,
     )
 
 
@@ -216,6 +217,13 @@ class SqlContacts:
         record = await self.find(channel_id, external_id)
         assert record is not None
         return record
+
+    async def set_followed(self, contact_id: str, followed: bool, at: datetime) -> None:
+        await self._conn.execute(
+            update(contacts)
+            .where(contacts.c.id == contact_id)
+            .values(followed=followed, follow_changed_at=at)
+        )
 
 
 def _conversation(row: Any) -> ConversationRecord:

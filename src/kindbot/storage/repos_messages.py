@@ -70,12 +70,17 @@ class SqlMessages:
             },
             ["channel_id", "idempotency_key"],
         )
+        found = await self.find_inbound(channel_id, event.idempotency_key)
+        assert found is not None
+        return found, created
+
+    async def find_inbound(self, channel_id: str, idempotency_key: str) -> MessageRecord | None:
         query = select(messages).where(
             messages.c.channel_id == channel_id,
-            messages.c.idempotency_key == event.idempotency_key,
+            messages.c.idempotency_key == idempotency_key,
         )
-        row = (await self._conn.execute(query)).one()
-        return _message(row), created
+        row = (await self._conn.execute(query)).first()
+        return _message(row) if row else None
 
     async def lock_inbound(self, message_id: str) -> MessageRecord:
         query = select(messages).where(messages.c.id == message_id)
@@ -275,6 +280,28 @@ class SqlOutbox:
         await self._conn.execute(
             update(messages).where(messages.c.id == item.message_id).values(status=DELIVERED)
         )
+
+    async def deliver_if_pending(self, outbox_id: str, at: datetime) -> bool:
+        item = await self._get(outbox_id)
+        result = await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.DELIVERED.value, delivered_at=at, lease_until=None)
+        )
+        if not result.rowcount:
+            return False
+        await self._conn.execute(
+            update(messages).where(messages.c.id == item.message_id).values(status=DELIVERED)
+        )
+        return True
+
+    async def release(self, outbox_id: str, now: datetime) -> bool:
+        result = await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
+            .values(next_attempt_at=now)
+        )
+        return bool(result.rowcount)
 
     async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None:
         await self._conn.execute(

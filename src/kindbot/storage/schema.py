@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import true
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -106,6 +107,8 @@ contacts = Table(
     Column("display_name", String(200), nullable=True),
     Column("is_test", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("followed", Boolean, nullable=False, default=True, server_default=true()),
+    Column("follow_changed_at", UTCDateTime, nullable=True),
     UniqueConstraint("channel_id", "external_id"),
 )
 
@@ -218,4 +221,27 @@ consents = Table(
     Column("granted_at", UTCDateTime, nullable=False),
     Column("withdrawn_at", UTCDateTime, nullable=True),
     Index("ix_consents_contact", "contact_id", "status"),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("tenant_id", String(32), ForeignKey("tenants.id"), nullable=False),
+    Column("token", Text, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+)
+
+callback_nonces = Table(
+    "callback_nonces",
+    metadata,
+    _tenant(),
+    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("timestamp", String(20), nullable=False),
+    Column("fingerprint", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel_id", "nonce", "timestamp"),
+    Index("ix_callback_nonces_created", "created_at"),
 )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages, SqlOutbox
+from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 
 
 class SqlTransaction:
@@ -26,6 +27,8 @@ class SqlTransaction:
         self.outbox = SqlOutbox(conn)
         self.audit = SqlAudit(conn)
         self.consents = SqlConsents(conn)
+        self.access_tokens = SqlAccessTokens(conn)
+        self.nonces = SqlNonces(conn)
 
 
 class SqlStore:

@@ -1,0 +1,109 @@
+"""SQL repositories for platform plumbing: shared access tokens and callback nonces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kindbot.records import CachedToken
+from kindbot.storage.schema import access_tokens, callback_nonces
+from kindbot.storage.sqlutil import insert_ignoring_conflict
+
+
+class SqlAccessTokens:
+    """:class:`kindbot.types.AccessTokenRepository` over SQL.
+
+    The lease is a conditional UPDATE, so exactly one process at a time wins
+    the right to call the platform's token endpoint.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, key: str) -> CachedToken | None:
+        row = (
+            await self._conn.execute(select(access_tokens).where(access_tokens.c.key == key))
+        ).first()
+        if row is None:
+            return None
+        return CachedToken(row.key, row.token, row.expires_at, row.lease_until)
+
+    async def try_lease(self, *, tenant_id: str, key: str, until: datetime, now: datetime) -> bool:
+        await insert_ignoring_conflict(
+            self._conn,
+            access_tokens,
+            {
+                "key": key,
+                "tenant_id": tenant_id,
+                "token": None,
+                "expires_at": None,
+                "lease_until": None,
+            },
+            ["key"],
+        )
+        result = await self._conn.execute(
+            update(access_tokens)
+            .where(
+                access_tokens.c.key == key,
+                or_(access_tokens.c.lease_until.is_(None), access_tokens.c.lease_until <= now),
+            )
+            .values(lease_until=until)
+        )
+        return bool(result.rowcount)
+
+    async def save(self, *, key: str, token: str, expires_at: datetime) -> None:
+        await self._conn.execute(
+            update(access_tokens)
+            .where(access_tokens.c.key == key)
+            .values(token=token, expires_at=expires_at, lease_until=None)
+        )
+
+    async def end_lease(self, key: str) -> None:
+        await self._conn.execute(
+            update(access_tokens).where(access_tokens.c.key == key).values(lease_until=None)
+        )
+
+
+class SqlNonces:
+    """:class:`kindbot.types.NonceRepository` over SQL."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def remember(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        nonce: str,
+        timestamp: str,
+        fingerprint: str,
+        now: datetime,
+    ) -> str:
+        await insert_ignoring_conflict(
+            self._conn,
+            callback_nonces,
+            {
+                "tenant_id": tenant_id,
+                "channel_id": channel_id,
+                "nonce": nonce[:64],
+                "timestamp": timestamp[:20],
+                "fingerprint": fingerprint[:200],
+                "created_at": now,
+            },
+            ["channel_id", "nonce", "timestamp"],
+        )
+        query = select(callback_nonces.c.fingerprint).where(
+            callback_nonces.c.channel_id == channel_id,
+            callback_nonces.c.nonce == nonce[:64],
+            callback_nonces.c.timestamp == timestamp[:20],
+        )
+        return str((await self._conn.execute(query)).scalar_one())
+
+    async def forget_before(self, before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(callback_nonces).where(callback_nonces.c.created_at < before)
+        )
+        return int(result.rowcount)

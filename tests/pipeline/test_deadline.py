@@ -1,0 +1,77 @@
+"""The deadline race: passive reply in time, else the outbox; retries never double-send."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.support.clock import FakeClock
+
+from kindbot.bootstrap import Container
+from kindbot.events import InboundEvent, InboundKind
+from kindbot.pipeline.deadline import feed_before_deadline
+from kindbot.records import OutboxStatus
+
+
+def event(key: str, clock: FakeClock) -> InboundEvent:
+    return InboundEvent(
+        channel_public_id="teashop.web",
+        sender="openid-1",
+        kind=InboundKind.TEXT,
+        text="运费怎么算",
+        idempotency_key=key,
+        received_at=clock.now(),
+    )
+
+
+async def outbox_status(container: Container, message_id: str) -> OutboxStatus:
+    async with container.store.transaction() as tx:
+        item = await tx.outbox.for_message(message_id)
+    assert item is not None
+    return item.status
+
+
+async def test_in_time_the_caller_gets_the_replies(container: Container, clock: FakeClock) -> None:
+    result = await feed_before_deadline(
+        container.pipeline, container.supervisor, event("k1", clock), budget=30.0
+    )
+    assert result is not None
+    taken = await container.pipeline.claim_for_passive(result)
+    assert [r.message_id for r in taken] == [r.message_id for r in result.replies]
+    assert await outbox_status(container, taken[0].message_id) is OutboxStatus.DELIVERED
+
+
+async def test_too_late_the_reply_is_released_to_the_outbox(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await feed_before_deadline(
+        container.pipeline, container.supervisor, event("k2", clock), budget=0.0
+    )
+    assert result is None
+    await container.supervisor.aclose()  # drains the job and its release
+
+    outcome = await container.pipeline.outcome_by_key("teashop.web", "k2")
+    assert outcome is not None
+    assert await container.outbox_worker.run_once() == 1  # due now, not after the hold
+    assert await outbox_status(container, outcome.replies[0].message_id) is OutboxStatus.DELIVERED
+
+
+async def test_a_retry_takes_the_held_reply_once(container: Container, clock: FakeClock) -> None:
+    first = await container.pipeline.feed(event("k3", clock), sync_grace=timedelta(seconds=60))
+    retry = await container.pipeline.feed(event("k3", clock), sync_grace=timedelta(seconds=60))
+
+    assert retry.duplicate
+    assert len(await container.pipeline.claim_for_passive(retry)) == 1
+    assert await container.pipeline.claim_for_passive(first) == ()
+    clock.advance(timedelta(minutes=5))
+    assert await container.outbox_worker.run_once() == 0  # already handed over
+
+
+async def test_a_reply_claimed_by_the_worker_is_never_passive(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await container.pipeline.feed(event("k4", clock), sync_grace=timedelta(seconds=60))
+    await container.pipeline.release(result)
+    async with container.store.transaction() as tx:
+        claimed = await tx.outbox.claim_due(clock.now(), clock.now() + timedelta(minutes=1), 10)
+    assert len(claimed) == 1
+    assert await container.pipeline.claim_for_passive(result) == ()
