@@ -149,6 +149,8 @@ class InboundAction(StrEnum):
     CONTINUE = "continue"
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
+    FOLLOW = "follow"
+    UNFOLLOW = "unfollow"
     IGNORE = "ignore"
 
 
@@ -196,6 +198,7 @@ class DeliveryRequest:
     """Everything a channel adapter needs to deliver one outbox item."""
 
     outbox_id: str
+    tenant_id: str
     channel_public_id: str
     channel_config: str
     recipient: str

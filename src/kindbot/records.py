@@ -143,6 +143,8 @@ class MessageRecord:
     status: str
     reply_to_id: str | None
     generated: bool
+    event: str | None = None
+    event_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ check every backend.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -22,6 +22,7 @@ from kindbot.records import (
     ChannelRecord,
     ConsentRecord,
     ContactRecord,
+    IssuedToken,
     ConversationRecord,
     ConversationState,
     KnowledgeEntry,
@@ -37,6 +38,21 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
+        ...
+
+
+class TokenSource(Protocol):
+    """Access tokens shared by every process (see ``kindbot.pipeline.tokens``)."""
+
+    async def token(
+        self,
+        *,
+        tenant_id: str,
+        key: str,
+        fetch: Callable[[bool], Awaitable[IssuedToken]],
+        stale: str | None = None,
+    ) -> str:
+        """A valid token for ``key``; pass a token the platform rejected as ``stale``."""
         ...
 
 

@@ -44,6 +44,7 @@ class OutboundFacts:
     contact_is_test: bool
     bot_messages_in_conversation: int
     prefer_chinese: bool
+    contact_followed: bool = True
 
 
 def _allow(rule: str, zh: str, en: str) -> Verdict:
@@ -74,9 +75,23 @@ def check_tenant_status(action: OutboundAction, facts: OutboundFacts, now: datet
     return _allow("tenant_status", "商户状态正常。", "The tenant may send.")
 
 
+def check_followed(action: OutboundAction, facts: OutboundFacts, now: datetime) -> Verdict:
+    """A contact who unfollowed the account receives nothing at all (part of ``window``)."""
+    if not facts.contact_followed:
+        return Verdict(
+            Decision.DENY,
+            "window",
+            "该用户已取消关注，不能再给他发消息。",
+            "The contact unfollowed the account and receives nothing.",
+            remedy_zh="用户重新关注并发消息后可回复。",
+            remedy_en="Allowed after the contact follows again and writes.",
+        )
+    return _allow("window", "用户关注中。", "The contact follows the account.")
+
+
 OutboundRule = Callable[[OutboundAction, OutboundFacts, datetime], Verdict]
 
-OUTBOUND_RULES: tuple[OutboundRule, ...] = (check_tenant_status,)
+OUTBOUND_RULES: tuple[OutboundRule, ...] = (check_followed, check_tenant_status)
 
 
 def with_disclosure(reply: OutboundReply, facts: OutboundFacts) -> tuple[OutboundReply, Verdict]:
@@ -115,8 +130,22 @@ def decide_outbound(
     return OutboundDecision(verdict=overall, reply=reply, checks=(*checks, disclosure))
 
 
-def decide_inbound(kind: InboundKind, text: str, *, prefer_chinese: bool) -> InboundDecision:
-    """Opt-out and opt-in keywords are handled by the guard, not by dialogue."""
+FOLLOW_EVENTS = {"subscribe": InboundAction.FOLLOW, "unsubscribe": InboundAction.UNFOLLOW}
+
+
+def decide_inbound(
+    kind: InboundKind, text: str, *, prefer_chinese: bool, event: str | None = None
+) -> InboundDecision:
+    """Keywords and platform events are handled by the guard, not by dialogue.
+
+    Opt-out / opt-in keywords change consent; follow and unfollow events change
+    the follow state; every other platform event is recorded and not answered
+    (a bot must not talk because a template finished sending).
+    """
+    if kind is InboundKind.EVENT:
+        action = FOLLOW_EVENTS.get(event or "", InboundAction.IGNORE)
+        reason_en = f"Platform event {event!r}: recorded, not answered by dialogue."
+        return InboundDecision(action, _allow("inbound", f"平台事件 {event}：已记录。", reason_en))
     if kind is InboundKind.TEXT and is_opt_out(text):
         confirm = pick(
             text,

@@ -120,7 +120,10 @@ class Pipeline:
                 if message.status == InboundStatus.PROCESSED:
                     return await self._outcome(tx, message, duplicate=True)
                 inbound = decide_inbound(
-                    InboundKind(message.kind), message.text, prefer_chinese=_zh(tenant)
+                    InboundKind(message.kind),
+                    message.text,
+                    prefer_chinese=_zh(tenant),
+                    event=message.event,
                 )
                 await self._audit(tx, tenant, f"message:{message.id}", "inbound", inbound.verdict)
                 replies = await self._apply_inbound(tx, message, inbound, tenant, index)
@@ -153,6 +156,10 @@ class Pipeline:
                 wording=inbound.replies[0].text if inbound.replies else "",
                 now=now,
             )
+            return inbound.replies
+        if inbound.action in (InboundAction.FOLLOW, InboundAction.UNFOLLOW):
+            followed = inbound.action is InboundAction.FOLLOW
+            await tx.contacts.set_followed(message.contact_id, followed, now)
             return inbound.replies
         if inbound.action is InboundAction.IGNORE:
             return ()
@@ -194,6 +201,7 @@ class Pipeline:
                     message.conversation_id
                 ),
                 prefer_chinese=_zh(tenant),
+                contact_followed=contact.followed,
             )
             action = OutboundAction(
                 tenant_id=tenant.id,

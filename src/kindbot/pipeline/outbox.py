@@ -86,6 +86,7 @@ class OutboxWorker:
             return DeliveryOutcome(DeliveryStatus.FAILED, "contact no longer exists")
         request = DeliveryRequest(
             outbox_id=item.id,
+            tenant_id=item.tenant_id,
             channel_public_id=resolved.channel.public_id,
             channel_config=resolved.config,
             recipient=contact.external_id,

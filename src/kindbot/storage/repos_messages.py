@@ -32,6 +32,8 @@ def _message(row: Any) -> MessageRecord:
         status=row.status,
         reply_to_id=row.reply_to_id,
         generated=row.generated,
+        event=row.event,
+        event_key=row.event_key,
     )
 
 
@@ -67,6 +69,8 @@ class SqlMessages:
                 "status": InboundStatus.RECEIVED.value,
                 "reply_to_id": None,
                 "generated": False,
+                "event": event.event,
+                "event_key": event.event_key,
             },
             ["channel_id", "idempotency_key"],
         )

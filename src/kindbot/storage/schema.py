@@ -144,6 +144,8 @@ messages = Table(
     Column("status", String(16), nullable=False),
     Column("reply_to_id", String(32), nullable=True),
     Column("generated", Boolean, nullable=False, default=False),
+    Column("event", String(64), nullable=True),
+    Column("event_key", String(200), nullable=True),
     UniqueConstraint("channel_id", "idempotency_key"),
     Index("ix_messages_conversation", "conversation_id", "seq"),
     Index("ix_messages_status_created", "status", "created_at"),

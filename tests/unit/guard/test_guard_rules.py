@@ -82,7 +82,7 @@ def test_disclosure_on_the_first_bot_message_only(
         assert outcome.reply.text == text
     else:
         assert outcome.reply.text == f"{text}\n{expected_suffix}"
-    assert [c.rule for c in outcome.checks] == ["tenant_status", "disclosure"]
+    assert [c.rule for c in outcome.checks] == ["window", "tenant_status", "disclosure"]
 
 
 def test_generated_text_always_carries_the_aigc_label() -> None:
@@ -118,3 +118,34 @@ def test_opt_out_confirmation_follows_the_language_of_the_keyword() -> None:
         in decide_inbound(InboundKind.TEXT, "STOP", prefer_chinese=True).replies[0].text
     )
     assert "退订" in decide_inbound(InboundKind.TEXT, "退订", prefer_chinese=False).replies[0].text
+
+
+def test_unfollowed_contact_receives_nothing() -> None:
+    unfollowed = OutboundFacts(
+        tenant_status=TenantStatus.ACTIVE,
+        contact_is_test=False,
+        bot_messages_in_conversation=0,
+        prefer_chinese=True,
+        contact_followed=False,
+    )
+    outcome = decide_outbound(action("你好"), unfollowed, NOW)
+    assert outcome.verdict.decision is Decision.DENY
+    assert outcome.verdict.rule == "window"
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ("subscribe", InboundAction.FOLLOW),
+        ("unsubscribe", InboundAction.UNFOLLOW),
+        ("TEMPLATESENDJOBFINISH", InboundAction.IGNORE),
+        ("LOCATION", InboundAction.IGNORE),
+        (None, InboundAction.IGNORE),
+    ],
+)
+def test_platform_events_are_recorded_not_chatted_with(
+    event: str | None, expected: InboundAction
+) -> None:
+    decision = decide_inbound(InboundKind.EVENT, "[event]", prefer_chinese=True, event=event)
+    assert decision.action is expected
+    assert decision.replies == ()

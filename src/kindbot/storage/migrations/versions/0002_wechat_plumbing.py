@@ -1,4 +1,4 @@
-"""wechat plumbing: follow state, shared tokens, callback nonces
+"""wechat plumbing: follow state, event names, shared tokens, callback nonces
 
 Revision ID: 0002
 Revises: 0001
@@ -51,6 +51,10 @@ def upgrade() -> None:
     with op.batch_alter_table("callback_nonces", schema=None) as batch_op:
         batch_op.create_index("ix_callback_nonces_created", ["created_at"], unique=False)
 
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("event", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("event_key", sa.String(length=200), nullable=True))
+
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("followed", sa.Boolean(), server_default=sa.true(), nullable=False)
@@ -61,6 +65,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("event_key")
+        batch_op.drop_column("event")
+
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_column("follow_changed_at")
         batch_op.drop_column("followed")

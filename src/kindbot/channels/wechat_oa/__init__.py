@@ -1,0 +1,6 @@
+"""WeChat Official Account (公众号) channel: typed messages and the callback codec.
+
+:mod:`.messages` turns parsed XML fields into frozen message types and
+:class:`kindbot.events.InboundEvent`; :mod:`.codec` verifies, decrypts and
+parses callbacks and renders (and seals) passive replies. Both are pure.
+"""

@@ -1,0 +1,28 @@
+"""Delivering outbox items to Official Account followers (customer-service API)."""
+
+from __future__ import annotations
+
+import httpx
+
+from kindbot.channels.wechat_oa.api import KIND, OAClient, text_payload
+from kindbot.channels.wechat_oa.config import OAChannelConfig
+from kindbot.events import DeliveryOutcome, DeliveryRequest
+from kindbot.types import Clock, TokenSource
+
+
+class OAAdapter:
+    """The ``wechat_oa`` :class:`kindbot.types.ChannelAdapter`."""
+
+    kind = KIND
+
+    def __init__(self, http: httpx.AsyncClient, tokens: TokenSource, clock: Clock) -> None:
+        self._http = http
+        self._tokens = tokens
+        self._clock = clock
+
+    async def deliver(self, request: DeliveryRequest) -> DeliveryOutcome:
+        config = OAChannelConfig.from_json(request.channel_config).api()
+        client = OAClient(
+            self._http, self._tokens, config, tenant_id=request.tenant_id, now=self._clock.now()
+        )
+        return await client.send(text_payload(request.recipient, request.text))
