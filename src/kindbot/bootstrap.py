@@ -18,6 +18,7 @@ import httpx
 from kindbot.channels.console import ConsoleAdapter
 from kindbot.channels.webchat import WebchatAdapter
 from kindbot.channels.webhook import WebhookAdapter
+from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.errors import KindbotError
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
@@ -25,6 +26,7 @@ from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.outbox import OutboxWorker
 from kindbot.pipeline.recovery import recovery_loop
 from kindbot.pipeline.supervisor import TaskSupervisor
+from kindbot.pipeline.tokens import AccessTokens
 from kindbot.settings import Settings
 from kindbot.storage import migrate
 from kindbot.storage.engine import create_engine, is_sqlite, sqlite_url
@@ -110,6 +112,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         "webhook": WebhookAdapter(http),
         "webchat": WebchatAdapter(hub),
         "console": ConsoleAdapter(),
+        "wechat_oa": OAAdapter(http, AccessTokens(store, clock), clock),
     }
     pipeline = Pipeline(
         store=store,

@@ -12,10 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from kindbot.bundles.loader import load_bundle
-from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec
+from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec
 from kindbot.channels import console
 from kindbot.channels.webchat import WebchatConfig
 from kindbot.channels.webhook import WebhookConfig
+from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.errors import InputFileError, InputProblem
 from kindbot.records import KnowledgeEntry
@@ -47,7 +48,20 @@ def channel_config(spec: ChannelSpec, tenant_name: str) -> str:
     """The configuration JSON stored (sealed) for a channel spec."""
     if isinstance(spec, WebchatSpec):
         return WebchatConfig(title=spec.title or tenant_name, greeting=spec.greeting).to_json()
-    return WebhookConfig(secret=spec.secret, outgoing_url=spec.outgoing_url).to_json()
+    if isinstance(spec, WebhookSpec):
+        return WebhookConfig(secret=spec.secret, outgoing_url=spec.outgoing_url).to_json()
+    return OAChannelConfig(
+        app_id=spec.app_id,
+        app_secret=spec.app_secret,
+        token=spec.token,
+        mode=spec.mode,
+        encoding_aes_key=spec.encoding_aes_key,
+        previous_encoding_aes_key=spec.previous_encoding_aes_key,
+        api_base=spec.api_base.rstrip("/"),
+        reply_budget=spec.reply_budget,
+        max_clock_skew=spec.max_clock_skew,
+        welcome=spec.welcome,
+    ).to_json()
 
 
 def read_bundle_knowledge(bundle: Bundle, bundle_path: Path) -> list[KnowledgeEntry]:

@@ -81,7 +81,9 @@ def load_bundle(path: Path) -> Bundle:
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(
-                p for p in error["loc"] if not (isinstance(p, str) and p in {"webchat", "webhook"})
+                p
+                for p in error["loc"]
+                if not (isinstance(p, str) and p in {"webchat", "webhook", "wechat_oa"})
             )
             if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
                 loc += ("type",)  # the discriminator is what is wrong, not the whole channel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -51,7 +51,32 @@ class WebhookSpec(_Strict):
     outgoing_url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)] | None = None
 
 
-ChannelSpec = Annotated[WebchatSpec | WebhookSpec, Field(discriminator="type")]
+class WeChatOASpec(_Strict):
+    """A WeChat Official Account (公众号) channel: callback + customer-service API."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    type: Literal["wechat_oa"]
+    app_id: Annotated[str, Field(pattern=r"^wx[0-9a-zA-Z]{6,30}$")]
+    app_secret: Annotated[str, Field(min_length=16, max_length=64)]
+    token: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{3,32}$")]
+    mode: Literal["plain", "compatible", "safe"] = "safe"
+    encoding_aes_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{43}$")] | None = None
+    previous_encoding_aes_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{43}$")] | None = None
+    api_base: Annotated[str, Field(pattern=r"^https?://", max_length=500)] = (
+        "https://api.weixin.qq.com"
+    )
+    reply_budget: Annotated[float, Field(ge=0.5, le=4.5)] = 4.0
+    max_clock_skew: Annotated[int, Field(ge=0, le=86400)] = 300
+    welcome: Annotated[str, Field(max_length=600)] | None = None
+
+    @model_validator(mode="after")
+    def _key_for_encrypted_modes(self) -> WeChatOASpec:
+        if self.mode != "plain" and self.encoding_aes_key is None:
+            raise ValueError(f"mode {self.mode!r} needs encoding_aes_key (43 characters)")
+        return self
+
+
+ChannelSpec = Annotated[WebchatSpec | WebhookSpec | WeChatOASpec, Field(discriminator="type")]
 
 
 class KnowledgeSource(_Strict):

@@ -1,14 +1,18 @@
-"""Channel callbacks: ``POST /channels/{channel_id}/callback``."""
+"""Channel callbacks: ``/channels/{channel_id}/callback`` (webhook, WeChat Official Account)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
+from kindbot.bootstrap import Container
 from kindbot.channels import webhook
+from kindbot.channels.wechat_oa.api import KIND as WECHAT_OA
 from kindbot.errors import NotFoundError
+from kindbot.pipeline.directory import ResolvedChannel
+from kindbot.web import wechat_oa
 from kindbot.web.body import read_limited_body
 from kindbot.web.deps import container_of
 
@@ -17,23 +21,45 @@ router = APIRouter()
 SYNC_GRACE = timedelta(seconds=30)
 
 
-@router.post("/channels/{channel_id}/callback", tags=["channels"])
-async def channel_callback(channel_id: str, request: Request) -> dict[str, Any]:
-    """Webhook channel: verify the signature, run the pipeline, return the replies.
+def _not_a_callback(channel_id: str) -> NotFoundError:
+    return NotFoundError(f"channel {channel_id!r} does not take callbacks", code="unknown_channel")
 
-    Errors: 404 ``unknown_channel``, 403 ``missing_signature``/``bad_signature``,
-    400 ``invalid_json``/``missing_field``/``invalid_field``, 413 ``payload_too_large``.
+
+@router.get("/channels/{channel_id}/callback", tags=["channels"])
+async def channel_verification(channel_id: str, request: Request) -> Response:
+    """Platform URL verification (WeChat Official Account: echo ``echostr`` if signed)."""
+    resolved = await container_of(request).directory.by_public_id(channel_id)
+    if resolved.channel.kind == WECHAT_OA:
+        return wechat_oa.verify(resolved, request)
+    raise _not_a_callback(channel_id)
+
+
+@router.post("/channels/{channel_id}/callback", tags=["channels"])
+async def channel_callback(channel_id: str, request: Request) -> Response:
+    """A message from the channel's platform.
+
+    Webhook: JSON in, replies in the JSON response. WeChat OA: XML in, a passive
+    reply or ``success``. Errors: 404 ``unknown_channel``, 403 signature codes,
+    400 ``invalid_json``/``invalid_xml``/field codes, 413 ``payload_too_large``.
     """
     container = container_of(request)
     body = await read_limited_body(request)
     resolved = await container.directory.by_public_id(channel_id)
-    if resolved.channel.kind != webhook.KIND:
-        raise NotFoundError(
-            f"channel {channel_id!r} does not take callbacks", code="unknown_channel"
-        )
+    if resolved.channel.kind == webhook.KIND:
+        return await _webhook(container, resolved, request, body)
+    if resolved.channel.kind == WECHAT_OA:
+        return await wechat_oa.receive(container, resolved, request, body)
+    raise _not_a_callback(channel_id)
+
+
+async def _webhook(
+    container: Container, resolved: ResolvedChannel, request: Request, body: bytes
+) -> Response:
     config = webhook.WebhookConfig.from_json(resolved.config)
     webhook.verify_signature(config.secret, body, request.headers.get(webhook.SIGNATURE_HEADER))
-    event = webhook.parse(body, channel_public_id=channel_id, now=container.clock.now())
+    event = webhook.parse(
+        body, channel_public_id=resolved.channel.public_id, now=container.clock.now()
+    )
     result = await container.pipeline.feed(event, sync_grace=SYNC_GRACE)
     await container.pipeline.mark_delivered(result)
-    return webhook.render_response(result)
+    return JSONResponse(webhook.render_response(result))

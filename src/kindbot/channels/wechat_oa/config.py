@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Literal
 
 from kindbot.channels.wechat_oa.api import OAApiConfig
+from kindbot.channels.wechat_oa.codec import Mode, OAConfig
 
-Mode = Literal["plain", "compatible", "safe"]
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 
 
@@ -43,3 +42,14 @@ class OAChannelConfig:
     def api(self) -> OAApiConfig:
         """The API client's view of this configuration."""
         return OAApiConfig(self.app_id, self.app_secret, self.api_base.rstrip("/"))
+
+    def codec(self) -> OAConfig:
+        """The callback codec's view (validates the keys and the mode)."""
+        return OAConfig(
+            token=self.token,
+            app_id=self.app_id,
+            encoding_aes_key=self.encoding_aes_key,
+            previous_encoding_aes_key=self.previous_encoding_aes_key,
+            mode=self.mode,
+            max_clock_skew=self.max_clock_skew,
+        )

@@ -1,0 +1,1 @@
+"""Wire-format core shared by the WeChat Official Account and WeCom channels."""

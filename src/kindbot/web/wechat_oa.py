@@ -1,0 +1,88 @@
+"""The Official Account callback: verify, race the reply budget, answer passively or ``success``.
+
+GET answers WeChat's URL verification. POST opens the callback (signature,
+timestamp, decryption), refuses replayed nonces, feeds the pipeline through
+:func:`kindbot.pipeline.deadline.feed_before_deadline` and answers with a
+passive text reply (sealed when the request was encrypted) — or, when the
+budget ran out or the reply was already handed over, the literal ``success``
+while the reply goes out through the customer-service API.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+from fastapi.responses import PlainTextResponse
+
+from kindbot.bootstrap import Container
+from kindbot.channels.wechat_oa import codec
+from kindbot.channels.wechat_oa.config import OAChannelConfig
+from kindbot.channels.wechat_oa.messages import to_inbound_event
+from kindbot.errors import SignatureError
+from kindbot.events import FeedResult
+from kindbot.pipeline.deadline import feed_before_deadline
+from kindbot.pipeline.directory import ResolvedChannel
+
+SUCCESS = "success"
+
+
+def verify(resolved: ResolvedChannel, request: Request) -> Response:
+    """URL verification: echo ``echostr`` when the signature matches."""
+    config = OAChannelConfig.from_json(resolved.config).codec()
+    echo = codec.verify_url(config, dict(request.query_params))
+    return PlainTextResponse(echo)
+
+
+async def receive(
+    container: Container, resolved: ResolvedChannel, request: Request, body: bytes
+) -> Response:
+    """Handle one message push within the channel's reply budget."""
+    channel_config = OAChannelConfig.from_json(resolved.config)
+    config = channel_config.codec()
+    now = container.clock.now()
+    opened = codec.open_callback(config, dict(request.query_params), body, now=int(now.timestamp()))
+    event = to_inbound_event(
+        opened.message, channel_public_id=resolved.channel.public_id, received_at=now
+    )
+    await _refuse_replayed_nonce(container, resolved, opened, event.idempotency_key)
+    result = await feed_before_deadline(
+        container.pipeline, container.supervisor, event, channel_config.reply_budget
+    )
+    if result is None:
+        return PlainTextResponse(SUCCESS)
+    return await _passive_reply(container, config, opened, result)
+
+
+async def _refuse_replayed_nonce(
+    container: Container, resolved: ResolvedChannel, opened: codec.OpenedCallback, key: str
+) -> None:
+    async with container.store.transaction() as tx:
+        first = await tx.nonces.remember(
+            tenant_id=resolved.tenant.id,
+            channel_id=resolved.channel.id,
+            nonce=opened.nonce,
+            timestamp=opened.timestamp,
+            fingerprint=key,
+            now=container.clock.now(),
+        )
+    if first != key:
+        raise SignatureError("nonce was already used for another message", code="replayed_nonce")
+
+
+async def _passive_reply(
+    container: Container, config: codec.OAConfig, opened: codec.OpenedCallback, result: FeedResult
+) -> Response:
+    taken = await container.pipeline.claim_for_passive(result, limit=1)
+    if not taken:
+        return PlainTextResponse(SUCCESS)
+    message = opened.message
+    xml = codec.render_text_reply(
+        to_user=message.from_user,
+        from_user=message.to_user,
+        content=taken[0].text,
+        create_time=int(container.clock.now().timestamp()),
+    )
+    if opened.encrypted and opened.key is not None:
+        xml = codec.seal_reply(
+            xml, config=config, key=opened.key, timestamp=opened.timestamp, nonce=opened.nonce
+        )
+    return Response(xml, media_type="application/xml")
