@@ -14,12 +14,17 @@ from enum import StrEnum
 
 
 class InboundKind(StrEnum):
-    """What an inbound event is. Unknown wire types map to ``OTHER``."""
+    """What an inbound event is.
+
+    ``OTHER`` is a known non-text message (location, link, video …);
+    ``UNKNOWN`` is a wire type the channel does not know: recorded, never answered.
+    """
 
     TEXT = "text"
     IMAGE = "image"
     EVENT = "event"
     OTHER = "other"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)

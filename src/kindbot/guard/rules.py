@@ -142,6 +142,11 @@ def decide_inbound(
     the follow state; every other platform event is recorded and not answered
     (a bot must not talk because a template finished sending).
     """
+    if kind is InboundKind.UNKNOWN:
+        reason_en = "A message type this channel does not know: recorded, not answered."
+        return InboundDecision(
+            InboundAction.IGNORE, _allow("inbound", "未知消息类型：已记录，不回复。", reason_en)
+        )
     if kind is InboundKind.EVENT:
         action = FOLLOW_EVENTS.get(event or "", InboundAction.IGNORE)
         reason_en = f"Platform event {event!r}: recorded, not answered by dialogue."

@@ -236,7 +236,7 @@ def test_unknown_msg_type_is_accepted_and_recorded() -> None:
         msg_id="9",
         fields=(("Beam", "on"),),
     )
-    assert _inbound(msg) == (InboundKind.OTHER, "[hologram]")
+    assert _inbound(msg) == (InboundKind.UNKNOWN, "[hologram]")
 
 
 def test_msg_id_spelled_msg_id_upper() -> None:

@@ -263,6 +263,8 @@ def _describe(msg: OAMessage) -> tuple[InboundKind, str]:
     if isinstance(msg, LinkMessage | MiniProgramPageMessage):
         title = f" {msg.title}" if msg.title else ""
         return InboundKind.OTHER, _clip(f"[{msg.msg_type}{title}]")
+    if isinstance(msg, UnknownMessage):
+        return InboundKind.UNKNOWN, _clip(f"[{msg.msg_type}]")
     return InboundKind.OTHER, _clip(f"[{msg.msg_type}]")
 
 
