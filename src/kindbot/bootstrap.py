@@ -19,6 +19,7 @@ from kindbot.channels.console import ConsoleAdapter
 from kindbot.channels.webchat import WebchatAdapter
 from kindbot.channels.webhook import WebhookAdapter
 from kindbot.channels.wechat_oa.adapter import OAAdapter
+from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.errors import KindbotError
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
@@ -27,6 +28,7 @@ from kindbot.pipeline.outbox import OutboxWorker
 from kindbot.pipeline.recovery import recovery_loop
 from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.pipeline.tokens import AccessTokens
+from kindbot.pipeline.wecom import WeComService
 from kindbot.settings import Settings
 from kindbot.storage import migrate
 from kindbot.storage.engine import create_engine, is_sqlite, sqlite_url
@@ -67,6 +69,7 @@ class Container:
     supervisor: TaskSupervisor
     hub: VisitorHub
     http: httpx.AsyncClient
+    wecom: WeComService
 
     def start_workers(self) -> None:
         """Run the outbox worker and the recovery loop as owned background tasks."""
@@ -108,11 +111,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     outbox_ready = asyncio.Event()
     hub = VisitorHub()
     http = httpx.AsyncClient(timeout=OUTGOING_TIMEOUT_S, follow_redirects=False)
+    tokens = AccessTokens(store, clock)
     adapters: dict[str, ChannelAdapter] = {
         "webhook": WebhookAdapter(http),
         "webchat": WebchatAdapter(hub),
         "console": ConsoleAdapter(),
-        "wechat_oa": OAAdapter(http, AccessTokens(store, clock), clock),
+        "wechat_oa": OAAdapter(http, tokens, clock),
+        "wecom": WeComAdapter(http, tokens, clock),
     }
     pipeline = Pipeline(
         store=store,
@@ -137,6 +142,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         supervisor=TaskSupervisor(),
         hub=hub,
         http=http,
+        wecom=WeComService(store=store, clock=clock, pipeline=pipeline, http=http, tokens=tokens),
     )
 
 

@@ -13,7 +13,8 @@ class Settings:
     """Process settings.
 
     ``database_url`` defaults to a SQLite file in ``data_dir``; ``secret_key``
-    None means "generate into the data directory on first use".
+    None means "generate into the data directory on first use";
+    ``wechat_simulator`` mounts the local WeChat API simulator (demo only).
     """
 
     data_dir: Path
@@ -21,6 +22,7 @@ class Settings:
     redis_url: str | None
     secret_key: str | None
     run_workers_in_process: bool = True
+    wechat_simulator: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -31,4 +33,5 @@ class Settings:
             database_url=source.get("KINDBOT_DATABASE_URL") or None,
             redis_url=source.get("KINDBOT_REDIS_URL") or None,
             secret_key=source.get("KINDBOT_SECRET_KEY") or None,
+            wechat_simulator=source.get("KINDBOT_WECHAT_SIMULATOR", "") == "1",
         )

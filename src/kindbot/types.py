@@ -277,6 +277,10 @@ class AuditRepository(Protocol):
         """Store a sealed entry and move the head to it."""
         ...
 
+    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Store consecutive sealed entries and move the head to the last one."""
+        ...
+
     async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]: ...
 
 
@@ -343,6 +347,20 @@ class NonceRepository(Protocol):
     async def forget_before(self, before: datetime) -> int: ...
 
 
+class KfCursorRepository(Protocol):
+    """Where each 微信客服 account's ``kf/sync_msg`` pull resumes, per (channel, open_kfid)."""
+
+    async def get(self, channel_id: str, open_kfid: str) -> str | None:
+        """The stored cursor, or ``None`` before the first pull."""
+        ...
+
+    async def save(
+        self, *, tenant_id: str, channel_id: str, open_kfid: str, cursor: str, now: datetime
+    ) -> None:
+        """Store ``cursor`` (insert or overwrite); never raises on a concurrent first save."""
+        ...
+
+
 class Transaction(Protocol):
     """One unit of work: everything done through it commits or rolls back together."""
 
@@ -368,13 +386,19 @@ class Transaction(Protocol):
     def access_tokens(self) -> AccessTokenRepository: ...
     @property
     def nonces(self) -> NonceRepository: ...
+    @property
+    def kf_cursors(self) -> KfCursorRepository: ...
 
 
 class Store(Protocol):
     """A storage backend."""
 
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """Open a unit of work; commits on normal exit, rolls back on exception."""
+    def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[Transaction]:
+        """Open a unit of work; commits on normal exit, rolls back on exception.
+
+        ``readonly=True`` promises the unit writes nothing, which lets a backend
+        run it beside writers.
+        """
         ...
 
     async def ping(self) -> None:

@@ -12,11 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 from kindbot.bundles.loader import load_bundle
-from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec
+from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
 from kindbot.channels import console
 from kindbot.channels.webchat import WebchatConfig
 from kindbot.channels.webhook import WebhookConfig
 from kindbot.channels.wechat_oa.config import OAChannelConfig
+from kindbot.channels.wecom.config import WeComChannelConfig
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.errors import InputFileError, InputProblem
 from kindbot.records import KnowledgeEntry
@@ -50,6 +51,19 @@ def channel_config(spec: ChannelSpec, tenant_name: str) -> str:
         return WebchatConfig(title=spec.title or tenant_name, greeting=spec.greeting).to_json()
     if isinstance(spec, WebhookSpec):
         return WebhookConfig(secret=spec.secret, outgoing_url=spec.outgoing_url).to_json()
+    if isinstance(spec, WeComSpec):
+        return WeComChannelConfig(
+            corp_id=spec.corp_id,
+            agent_id=spec.agent_id,
+            secret=spec.secret,
+            token=spec.token,
+            encoding_aes_key=spec.encoding_aes_key,
+            previous_encoding_aes_key=spec.previous_encoding_aes_key,
+            api_base=spec.api_base.rstrip("/"),
+            max_clock_skew=spec.max_clock_skew,
+            open_kfid=spec.open_kfid,
+            welcome=spec.welcome,
+        ).to_json()
     return OAChannelConfig(
         app_id=spec.app_id,
         app_secret=spec.app_secret,

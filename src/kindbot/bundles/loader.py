@@ -83,7 +83,7 @@ def load_bundle(path: Path) -> Bundle:
             loc = tuple(
                 p
                 for p in error["loc"]
-                if not (isinstance(p, str) and p in {"webchat", "webhook", "wechat_oa"})
+                if not (isinstance(p, str) and p in {"webchat", "webhook", "wechat_oa", "wecom"})
             )
             if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
                 loc += ("type",)  # the discriminator is what is wrong, not the whole channel

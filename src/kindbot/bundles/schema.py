@@ -76,7 +76,41 @@ class WeChatOASpec(_Strict):
         return self
 
 
-ChannelSpec = Annotated[WebchatSpec | WebhookSpec | WeChatOASpec, Field(discriminator="type")]
+AES_KEY = r"^[A-Za-z0-9]{43}$"
+
+
+class WeComSpec(_Strict):
+    """A WeCom (企业微信) self-built app: its callback, app messages, 微信客服 and welcomes.
+
+    ``open_kfid`` turns on 微信客服 for that account (pulled with the app's
+    secret); ``welcome`` is sent, through the guard, to customers who add a member.
+    """
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    type: Literal["wecom"]
+    corp_id: Annotated[str, Field(pattern=r"^w[wx][0-9A-Za-z]{6,30}$")]
+    agent_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    secret: Annotated[str, Field(min_length=16, max_length=128)]
+    token: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{3,32}$")]
+    encoding_aes_key: Annotated[str, Field(pattern=AES_KEY)]
+    previous_encoding_aes_key: Annotated[str, Field(pattern=AES_KEY)] | None = None
+    api_base: Annotated[str, Field(pattern=r"^https?://", max_length=500)] = (
+        "https://qyapi.weixin.qq.com"
+    )
+    max_clock_skew: Annotated[int, Field(ge=0, le=86400)] = 300
+    open_kfid: Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")] | None = None
+    welcome: Annotated[str, Field(min_length=1, max_length=600)] | None = None
+
+    @model_validator(mode="after")
+    def _keys_differ(self) -> WeComSpec:
+        if self.previous_encoding_aes_key == self.encoding_aes_key:
+            raise ValueError("previous_encoding_aes_key must differ from encoding_aes_key")
+        return self
+
+
+ChannelSpec = Annotated[
+    WebchatSpec | WebhookSpec | WeChatOASpec | WeComSpec, Field(discriminator="type")
+]
 
 
 class KnowledgeSource(_Strict):

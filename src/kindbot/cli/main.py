@@ -14,9 +14,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from kindbot import demo as demo_files
 from kindbot.bootstrap import open_container
 from kindbot.bundles.apply import ApplyReport, apply_prepared, prepare_bundle
-from kindbot.cli import audit, chat, kb
+from kindbot.cli import audit, chat, kb, wechat_sim
 from kindbot.cli.common import out, run
 from kindbot.settings import Settings
 from kindbot.storage import migrate as migrations
@@ -29,9 +30,8 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.add_typer(audit.app, name="audit")
+app.add_typer(wechat_sim.app, name="wechat-sim")
 app.command()(chat.chat)
-
-DEMO_TENANT = "teashop"
 
 
 @app.command()
@@ -121,19 +121,30 @@ def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
-    """Set up the demo shop (山间茶舍) in DATA_DIR on SQLite, then serve it."""
+    """Set up the demo shop (山间茶舍) in DATA_DIR on SQLite, then serve it.
+
+    Besides web chat, a webhook and the terminal, the shop gets a simulated
+    WeChat Official Account: kindbot serves a local stand-in for WeChat's
+    servers at /wechat-sim, and `kindbot wechat-sim chat` plays a follower.
+    """
     os.environ["KINDBOT_DATA_DIR"] = str(data_dir)
+    os.environ["KINDBOT_WECHAT_SIMULATOR"] = "1"
     os.environ.pop("KINDBOT_DATABASE_URL", None)
+    base = f"http://{host}:{port}"
     bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
     with resources.as_file(bundle) as path:
         _print_report(run(_apply(path)))
-    base = f"http://{host}:{port}"
-    out.print(f"\n[bold]web chat:[/]   {base}/chat/{DEMO_TENANT}.web")
-    out.print(f"[bold]webhook:[/]    POST {base}/channels/{DEMO_TENANT}.hook/callback")
-    out.print(
-        f"[bold]terminal:[/]   KINDBOT_DATA_DIR={data_dir} kindbot chat --tenant {DEMO_TENANT}"
-    )
-    out.print(f"[bold]health:[/]     {base}/healthz\n")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    oa_bundle = data_dir / "demo-wechat.yaml"
+    oa_bundle.write_text(demo_files.oa_bundle(base + demo_files.SIM_MOUNT), encoding="utf-8")
+    _print_report(run(_apply(oa_bundle)))
+    me = f"KINDBOT_DATA_DIR={data_dir} {_own_command()}"
+    tenant = demo_files.DEMO_TENANT
+    out.print(f"\n[bold]web chat:[/]        {base}/chat/{tenant}.web", highlight=False)
+    out.print(f"[bold]terminal:[/]        {me} chat --tenant {tenant}", highlight=False)
+    out.print(f"[bold]WeChat (simulated):[/] {me} wechat-sim chat --server {base}", highlight=False)
+    out.print(f"[bold]webhook:[/]         POST {base}/channels/{tenant}.hook/callback")
+    out.print(f"[bold]health:[/]          {base}/healthz\n")
     serve(host=host, port=port, workers=1)
 
 

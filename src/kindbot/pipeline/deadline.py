@@ -14,6 +14,7 @@ import asyncio
 from datetime import timedelta
 
 from kindbot.events import FeedResult, InboundEvent
+from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.pipeline.feed import Pipeline
 from kindbot.pipeline.supervisor import TaskSupervisor
 
@@ -22,10 +23,15 @@ HOLD = timedelta(seconds=60)
 
 
 async def feed_before_deadline(
-    pipeline: Pipeline, supervisor: TaskSupervisor, event: InboundEvent, budget: float
+    pipeline: Pipeline,
+    supervisor: TaskSupervisor,
+    event: InboundEvent,
+    budget: float,
+    resolved: ResolvedChannel | None = None,
 ) -> FeedResult | None:
     """The pipeline's result if it is ready within ``budget`` seconds, else None."""
-    job = supervisor.spawn(f"feed:{event.idempotency_key}", pipeline.feed(event, sync_grace=HOLD))
+    feeding = pipeline.feed(event, sync_grace=HOLD, resolved=resolved)
+    job = supervisor.spawn(f"feed:{event.idempotency_key}", feeding)
     try:
         return await asyncio.wait_for(asyncio.shield(job), timeout=budget)
     except TimeoutError:

@@ -28,14 +28,14 @@ class ChannelDirectory:
 
     async def by_public_id(self, public_id: str) -> ResolvedChannel:
         """The enabled channel with ``public_id``, or :class:`NotFoundError`."""
-        async with self._store.transaction() as tx:
+        async with self._store.transaction(readonly=True) as tx:
             channel = await tx.channels.get_by_public_id(public_id)
             tenant = await tx.tenants.get(channel.tenant_id) if channel else None
         return self._resolved(public_id, channel, tenant)
 
     async def by_id(self, channel_id: str) -> ResolvedChannel:
         """The channel with internal id ``channel_id``, or :class:`NotFoundError`."""
-        async with self._store.transaction() as tx:
+        async with self._store.transaction(readonly=True) as tx:
             channel = await tx.channels.get(channel_id)
             tenant = await tx.tenants.get(channel.tenant_id) if channel else None
         return self._resolved(channel_id, channel, tenant)

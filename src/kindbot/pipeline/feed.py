@@ -15,7 +15,6 @@ the recovery loop processes again; nothing is half-applied.
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
 from datetime import timedelta
 
@@ -31,12 +30,11 @@ from kindbot.events import (
     OutboundReply,
     SendKind,
     SentReply,
-    Verdict,
 )
-from kindbot.guard.audit import AuditDraft, seal
 from kindbot.guard.rules import OutboundFacts, decide_inbound, decide_outbound
-from kindbot.pipeline.directory import ChannelDirectory
+from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.knowledge import KnowledgeCache
+from kindbot.pipeline.turn import AuditBatch, Turn
 from kindbot.records import (
     ConversationState,
     InboundStatus,
@@ -67,7 +65,13 @@ class Pipeline:
         self._outbox_ready = outbox_ready
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def feed(self, event: InboundEvent, *, sync_grace: timedelta | None) -> FeedResult:
+    async def feed(
+        self,
+        event: InboundEvent,
+        *,
+        sync_grace: timedelta | None,
+        resolved: ResolvedChannel | None = None,
+    ) -> FeedResult:
         """Store ``event`` once and produce its replies.
 
         ``sync_grace`` set: the caller hands the replies over itself (an HTTP
@@ -75,8 +79,9 @@ class Pipeline:
         the outbox worker delivers them only if that has not happened within
         the grace period. ``None``: the outbox worker delivers at once.
         A duplicate event returns the first outcome and is not processed again.
+        ``resolved`` saves a lookup when the caller already resolved the channel.
         """
-        resolved = await self._directory.by_public_id(event.channel_public_id)
+        resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
         channel, tenant = resolved.channel, resolved.tenant
         async with self._store.transaction() as tx:
             contact = await tx.contacts.get_or_create(
@@ -101,45 +106,78 @@ class Pipeline:
             )
             if created:
                 await tx.conversations.touch_inbound(conversation.id, event.received_at)
+            kb_version = await tx.knowledge.version(tenant.id)
         if not created and message.status == InboundStatus.PROCESSED:
             return await self.outcome(message.id, duplicate=True)
-        return await self.process(message.id, sync_grace=sync_grace, duplicate=not created)
+        turn = Turn(tenant, channel, contact, conversation.id)
+        return await self._process(message.id, turn, kb_version, sync_grace, duplicate=not created)
 
-    async def process(
-        self, message_id: str, *, sync_grace: timedelta | None, duplicate: bool = False
-    ) -> FeedResult:
-        """Run guard and dialogue for a stored inbound message (idempotent)."""
+    async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
+        """Run guard and dialogue for a stored inbound message (idempotent; used by recovery)."""
         async with self._store.transaction() as tx:
-            stored = await tx.messages.lock_inbound(message_id)
-        lock = self._locks.setdefault(stored.conversation_id, asyncio.Lock())
+            message = await tx.messages.lock_inbound(message_id)
+            tenant = await tx.tenants.get(message.tenant_id)
+            channel = await tx.channels.get(message.channel_id)
+            contact = await tx.contacts.get(message.contact_id)
+            kb_version = await tx.knowledge.version(message.tenant_id)
+        assert tenant is not None
+        assert channel is not None
+        assert contact is not None
+        turn = Turn(tenant, channel, contact, message.conversation_id)
+        return await self._process(message_id, turn, kb_version, sync_grace, duplicate=False)
+
+    async def _process(
+        self,
+        message_id: str,
+        turn: Turn,
+        kb_version: int,
+        sync_grace: timedelta | None,
+        *,
+        duplicate: bool,
+    ) -> FeedResult:
+        lock = self._locks.setdefault(turn.conversation_id, asyncio.Lock())
         async with lock:
-            tenant = await self._tenant(stored.tenant_id)
-            index = await self._knowledge.index_for(tenant.id)
+            index = await self._knowledge.index_at(turn.tenant.id, kb_version)
             async with self._store.transaction() as tx:
                 message = await tx.messages.lock_inbound(message_id)
                 if message.status == InboundStatus.PROCESSED:
                     return await self._outcome(tx, message, duplicate=True)
+                audit = AuditBatch(turn.tenant.id)
                 inbound = decide_inbound(
                     InboundKind(message.kind),
                     message.text,
-                    prefer_chinese=_zh(tenant),
+                    prefer_chinese=turn.prefer_chinese,
                     event=message.event,
                 )
-                await self._audit(tx, tenant, f"message:{message.id}", "inbound", inbound.verdict)
-                replies = await self._apply_inbound(tx, message, inbound, tenant, index)
-                await self._enqueue_replies(tx, message, tenant, replies, sync_grace)
+                audit.add(
+                    at=self._clock.now(),
+                    kind="inbound",
+                    subject=f"message:{message.id}",
+                    verdict=inbound.verdict,
+                )
+                replies = await self._apply_inbound(tx, message, inbound, turn, index)
+                sent = await self.enqueue_guarded(
+                    tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
+                )
                 await tx.messages.mark_processed(message.id)
-                result = await self._outcome(tx, message, duplicate=duplicate)
-        if result.replies and sync_grace is None:
+                await audit.flush(tx)
+        if sent and sync_grace is None:
             self._outbox_ready.set()
-        return result
+        return FeedResult(
+            inbound_message_id=message.id,
+            conversation_id=message.conversation_id,
+            contact_id=message.contact_id,
+            duplicate=duplicate,
+            replies=tuple(sent),
+            received_at=message.created_at,
+        )
 
     async def _apply_inbound(
         self,
         tx: Transaction,
         message: MessageRecord,
         inbound: InboundDecision,
-        tenant: TenantRecord,
+        turn: Turn,
         index: KnowledgeIndex,
     ) -> tuple[OutboundReply, ...]:
         now = self._clock.now()
@@ -148,7 +186,7 @@ class Pipeline:
             return inbound.replies
         if inbound.action is InboundAction.OPT_IN:
             await tx.consents.grant(
-                tenant_id=tenant.id,
+                tenant_id=turn.tenant.id,
                 contact_id=message.contact_id,
                 channel_id=message.channel_id,
                 topic=OPT_IN_TOPIC,
@@ -163,7 +201,7 @@ class Pipeline:
             return inbound.replies
         if inbound.action is InboundAction.IGNORE:
             return ()
-        outcome = self._dialogue(message, tenant, index)
+        outcome = self._dialogue(message, turn.tenant, index)
         if outcome.handoff:
             await tx.conversations.set_state(message.conversation_id, ConversationState.WAITING)
         return outcome.replies
@@ -177,107 +215,85 @@ class Pipeline:
             message.text,
             index,
             threshold=threshold,
-            prefer_chinese=_zh(tenant),
+            prefer_chinese=tenant.language.startswith("zh"),
         )
 
-    async def _enqueue_replies(
+    async def enqueue_guarded(
         self,
         tx: Transaction,
-        message: MessageRecord,
-        tenant: TenantRecord,
+        turn: Turn,
+        audit: AuditBatch,
         replies: tuple[OutboundReply, ...],
+        *,
+        reply_to_id: str | None,
         sync_grace: timedelta | None,
-    ) -> None:
-        contact = await tx.contacts.get(message.contact_id)
-        channel = await tx.channels.get(message.channel_id)
-        assert contact is not None
-        assert channel is not None
+        kind: SendKind = SendKind.REPLY,
+    ) -> list[SentReply]:
+        """The only way into the outbox: each reply is decided by the guard and audited.
+
+        Allowed replies become outbound messages and outbox rows, due at once
+        (``sync_grace`` None) or held for the caller's hand-over.
+        """
+        sent: list[SentReply] = []
+        bot_messages = await tx.messages.count_outbound(turn.conversation_id)
         for proposed in replies:
             now = self._clock.now()
             facts = OutboundFacts(
-                tenant_status=tenant.status,
-                contact_is_test=contact.is_test,
-                bot_messages_in_conversation=await tx.messages.count_outbound(
-                    message.conversation_id
-                ),
-                prefer_chinese=_zh(tenant),
-                contact_followed=contact.followed,
+                tenant_status=turn.tenant.status,
+                contact_is_test=turn.contact.is_test,
+                bot_messages_in_conversation=bot_messages,
+                prefer_chinese=turn.prefer_chinese,
+                contact_followed=turn.contact.followed,
             )
             action = OutboundAction(
-                tenant_id=tenant.id,
-                channel_id=channel.id,
-                channel_kind=channel.kind,
-                contact_id=contact.id,
-                conversation_id=message.conversation_id,
-                kind=SendKind.REPLY,
+                tenant_id=turn.tenant.id,
+                channel_id=turn.channel.id,
+                channel_kind=turn.channel.kind,
+                contact_id=turn.contact.id,
+                conversation_id=turn.conversation_id,
+                kind=kind,
                 reply=proposed,
             )
             decision = decide_outbound(action, facts, now)
-            subject = f"reply-to:{message.id}"
-            await self._audit(tx, tenant, subject, "outbound", decision.verdict, decision.checks)
+            subject = f"reply-to:{reply_to_id}" if reply_to_id else f"contact:{turn.contact.id}"
+            audit.add(
+                at=now,
+                kind="outbound",
+                subject=subject,
+                verdict=decision.verdict,
+                checks=decision.checks,
+            )
             if not decision.verdict.allowed:
                 continue
             outbound = await tx.messages.insert_outbound(
-                tenant_id=tenant.id,
-                channel_id=channel.id,
-                contact_id=contact.id,
-                conversation_id=message.conversation_id,
+                tenant_id=turn.tenant.id,
+                channel_id=turn.channel.id,
+                contact_id=turn.contact.id,
+                conversation_id=turn.conversation_id,
                 text=decision.reply.text,
-                reply_to_id=message.id,
+                reply_to_id=reply_to_id,
                 generated=False,
                 now=now,
             )
-            await tx.outbox.enqueue(
-                tenant_id=tenant.id,
-                channel_id=channel.id,
-                contact_id=contact.id,
+            item = await tx.outbox.enqueue(
+                tenant_id=turn.tenant.id,
+                channel_id=turn.channel.id,
+                contact_id=turn.contact.id,
                 message_id=outbound.id,
                 text=outbound.text,
                 not_before=now + sync_grace if sync_grace is not None else now,
                 now=now,
             )
-
-    async def _audit(
-        self,
-        tx: Transaction,
-        tenant: TenantRecord,
-        subject: str,
-        kind: str,
-        verdict: Verdict,
-        checks: tuple[Verdict, ...] = (),
-    ) -> None:
-        detail = json.dumps(
-            {
-                "reason_en": verdict.reason_en,
-                "reason_zh": verdict.reason_zh,
-                "checks": [[c.rule, c.decision.value] for c in checks],
-            },
-            ensure_ascii=False,
-        )
-        draft = AuditDraft(
-            tenant_id=tenant.id,
-            at=self._clock.now(),
-            kind=kind,
-            subject=subject,
-            rule=verdict.rule,
-            decision=verdict.decision.value,
-            detail=detail,
-        )
-        head = await tx.audit.lock_head(tenant.id)
-        await tx.audit.append(seal(draft, head))
-
-    async def _tenant(self, tenant_id: str) -> TenantRecord:
-        async with self._store.transaction() as tx:
-            tenant = await tx.tenants.get(tenant_id)
-        assert tenant is not None
-        return tenant
+            bot_messages += 1
+            sent.append(SentReply(item.id, outbound.id, outbound.text, outbound.created_at))
+        return sent
 
     async def outcome_by_key(
         self, channel_public_id: str, idempotency_key: str
     ) -> FeedResult | None:
         """The stored outcome of the message with this key, or None if it never arrived."""
         resolved = await self._directory.by_public_id(channel_public_id)
-        async with self._store.transaction() as tx:
+        async with self._store.transaction(readonly=True) as tx:
             message = await tx.messages.find_inbound(resolved.channel.id, idempotency_key)
         if message is None:
             return None
@@ -285,7 +301,7 @@ class Pipeline:
 
     async def outcome(self, message_id: str, *, duplicate: bool) -> FeedResult:
         """The stored outcome of an inbound message (its replies so far)."""
-        async with self._store.transaction() as tx:
+        async with self._store.transaction(readonly=True) as tx:
             message = await tx.messages.lock_inbound(message_id)
             return await self._outcome(tx, message, duplicate=duplicate)
 
@@ -342,7 +358,3 @@ class Pipeline:
         async with self._store.transaction() as tx:
             for reply in result.replies:
                 await tx.outbox.mark_delivered(reply.outbox_id, now)
-
-
-def _zh(tenant: TenantRecord) -> bool:
-    return tenant.language.startswith("zh")

@@ -1,8 +1,9 @@
 """Per-tenant knowledge indexes, rebuilt when the tenant's KB version changes.
 
-The cache belongs to one container (no process globals). Every lookup reads
-the version number (one cheap query), so an import done by another process is
-picked up on the next message. Builds run in a worker thread, one at a time
+The cache belongs to one container (no process globals). Callers pass the
+version they read in their own transaction (the pipeline reads it with the
+inbound message), so an import done by another process is picked up on the
+next message without an extra round trip. Builds run in a worker thread, one at a time
 per tenant (single flight).
 """
 
@@ -31,17 +32,21 @@ class KnowledgeCache:
 
     async def index_for(self, tenant_id: str) -> KnowledgeIndex:
         """The tenant's index at its current version."""
-        async with self._store.transaction() as tx:
+        async with self._store.transaction(readonly=True) as tx:
             version = await tx.knowledge.version(tenant_id)
+        return await self.index_at(tenant_id, version)
+
+    async def index_at(self, tenant_id: str, version: int) -> KnowledgeIndex:
+        """The tenant's index at ``version`` or newer (the caller read the version)."""
         built = self._built.get(tenant_id)
-        if built is not None and built.version == version:
+        if built is not None and built.version >= version:
             return built.index
         lock = self._locks.setdefault(tenant_id, asyncio.Lock())
         async with lock:
             built = self._built.get(tenant_id)
-            if built is not None and built.version == version:
+            if built is not None and built.version >= version:
                 return built.index
-            async with self._store.transaction() as tx:
+            async with self._store.transaction(readonly=True) as tx:
                 version = await tx.knowledge.version(tenant_id)
                 entries = await tx.knowledge.list(tenant_id)
             index = await asyncio.to_thread(KnowledgeIndex.build, entries)

@@ -1,8 +1,9 @@
 """Engine construction: the database URL, SQLite pragmas and write serialisation.
 
 SQLite runs in WAL mode with a busy timeout, foreign keys on, and every
-transaction opened with ``BEGIN IMMEDIATE`` so that concurrent writers queue
-instead of failing with "database is locked" on a read-to-write upgrade.
+writing transaction opened with ``BEGIN IMMEDIATE`` so that concurrent writers
+queue instead of failing with "database is locked" on a read-to-write upgrade;
+read-only transactions use a deferred ``BEGIN`` and never wait for a writer.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_S = 30
+READONLY_OPTION = "kindbot_readonly"
+"""Execution option marking a connection's transaction as read-only (deferred BEGIN on SQLite)."""
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -50,4 +53,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        readonly = connection.get_execution_options().get(READONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

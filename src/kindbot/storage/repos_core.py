@@ -200,6 +200,9 @@ class SqlContacts:
         display_name: str | None,
         now: datetime,
     ) -> ContactRecord:
+        existing = await self.find(channel_id, external_id)
+        if existing is not None:
+            return existing
         await insert_ignoring_conflict(
             self._conn,
             contacts,
@@ -255,6 +258,14 @@ class SqlConversations:
     async def get_or_open(
         self, *, tenant_id: str, channel_id: str, contact_id: str, now: datetime
     ) -> ConversationRecord:
+        query = select(conversations).where(
+            conversations.c.channel_id == channel_id,
+            conversations.c.contact_id == contact_id,
+            conversations.c.open_slot == OPEN,
+        )
+        row = (await self._conn.execute(query)).first()
+        if row is not None:
+            return _conversation(row)
         await insert_ignoring_conflict(
             self._conn,
             conversations,
@@ -269,11 +280,6 @@ class SqlConversations:
                 "last_inbound_at": None,
             },
             ["channel_id", "contact_id", "open_slot"],
-        )
-        query = select(conversations).where(
-            conversations.c.channel_id == channel_id,
-            conversations.c.contact_id == contact_id,
-            conversations.c.open_slot == OPEN,
         )
         row = (await self._conn.execute(query)).one()
         return _conversation(row)

@@ -131,24 +131,34 @@ class SqlAudit:
         return AuditHead(tenant_id=tenant_id, seq=row.seq, hash=row.hash)
 
     async def append(self, entry: AuditEntry) -> None:
+        await self.append_many([entry])
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries:
+            return
         await self._conn.execute(
-            audit_entries.insert().values(
-                tenant_id=entry.tenant_id,
-                seq=entry.seq,
-                at=entry.at,
-                kind=entry.kind,
-                subject=entry.subject,
-                rule=entry.rule,
-                decision=entry.decision,
-                detail=entry.detail,
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-            )
+            audit_entries.insert(),
+            [
+                {
+                    "tenant_id": e.tenant_id,
+                    "seq": e.seq,
+                    "at": e.at,
+                    "kind": e.kind,
+                    "subject": e.subject,
+                    "rule": e.rule,
+                    "decision": e.decision,
+                    "detail": e.detail,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in entries
+            ],
         )
+        last = entries[-1]
         await self._conn.execute(
             update(audit_heads)
-            .where(audit_heads.c.tenant_id == entry.tenant_id)
-            .values(seq=entry.seq, hash=entry.hash)
+            .where(audit_heads.c.tenant_id == last.tenant_id)
+            .values(seq=last.seq, hash=last.hash)
         )
 
     async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]:

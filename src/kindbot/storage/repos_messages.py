@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kindbot.events import InboundEvent
 from kindbot.records import Direction, InboundStatus, MessageRecord, OutboxItem, OutboxStatus
 from kindbot.storage.schema import messages, outbox
-from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id, supports_row_locks
+from kindbot.storage.sqlutil import (
+    insert_returning_unless_conflict,
+    new_id,
+    supports_row_locks,
+)
 
 DELIVERED = "delivered"
 PENDING = "pending"
@@ -52,7 +56,7 @@ class SqlMessages:
         contact_id: str,
         conversation_id: str,
     ) -> tuple[MessageRecord, bool]:
-        created = await insert_ignoring_conflict(
+        row = await insert_returning_unless_conflict(
             self._conn,
             messages,
             {
@@ -74,9 +78,11 @@ class SqlMessages:
             },
             ["channel_id", "idempotency_key"],
         )
+        if row is not None:
+            return _message(row), True
         found = await self.find_inbound(channel_id, event.idempotency_key)
         assert found is not None
-        return found, created
+        return found, False
 
     async def find_inbound(self, channel_id: str, idempotency_key: str) -> MessageRecord | None:
         query = select(messages).where(
@@ -112,25 +118,37 @@ class SqlMessages:
         now: datetime,
     ) -> MessageRecord:
         message_id = new_id()
-        await self._conn.execute(
-            messages.insert().values(
-                id=message_id,
-                tenant_id=tenant_id,
-                channel_id=channel_id,
-                conversation_id=conversation_id,
-                contact_id=contact_id,
-                direction=Direction.OUTBOUND.value,
-                kind="text",
-                text=text,
-                created_at=now,
-                idempotency_key=None,
-                status=PENDING,
-                reply_to_id=reply_to_id,
-                generated=generated,
-            )
+        values = {
+            "id": message_id,
+            "tenant_id": tenant_id,
+            "channel_id": channel_id,
+            "conversation_id": conversation_id,
+            "contact_id": contact_id,
+            "direction": Direction.OUTBOUND.value,
+            "kind": "text",
+            "text": text,
+            "created_at": now,
+            "idempotency_key": None,
+            "status": PENDING,
+            "reply_to_id": reply_to_id,
+            "generated": generated,
+        }
+        await self._conn.execute(messages.insert().values(**values))
+        return MessageRecord(
+            id=message_id,
+            tenant_id=tenant_id,
+            channel_id=channel_id,
+            conversation_id=conversation_id,
+            contact_id=contact_id,
+            direction=Direction.OUTBOUND,
+            kind="text",
+            text=text,
+            created_at=now,
+            idempotency_key=None,
+            status=PENDING,
+            reply_to_id=reply_to_id,
+            generated=generated,
         )
-        row = (await self._conn.execute(select(messages).where(messages.c.id == message_id))).one()
-        return _message(row)
 
     async def count_outbound(self, conversation_id: str) -> int:
         query = select(func.count()).where(
@@ -215,16 +233,29 @@ class SqlOutbox:
         not_before: datetime,
         now: datetime,
     ) -> OutboxItem:
-        outbox_id = new_id()
+        item = OutboxItem(
+            id=new_id(),
+            tenant_id=tenant_id,
+            channel_id=channel_id,
+            contact_id=contact_id,
+            message_id=message_id,
+            text=text,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=not_before,
+            last_error=None,
+            created_at=now,
+            delivered_at=None,
+        )
         await self._conn.execute(
             outbox.insert().values(
-                id=outbox_id,
+                id=item.id,
                 tenant_id=tenant_id,
                 channel_id=channel_id,
                 contact_id=contact_id,
                 message_id=message_id,
                 text=text,
-                status=OutboxStatus.PENDING.value,
+                status=item.status.value,
                 attempts=0,
                 next_attempt_at=not_before,
                 lease_until=None,
@@ -233,7 +264,7 @@ class SqlOutbox:
                 delivered_at=None,
             )
         )
-        return await self._get(outbox_id)
+        return item
 
     async def _get(self, outbox_id: str) -> OutboxItem:
         return _item(
@@ -286,16 +317,18 @@ class SqlOutbox:
         )
 
     async def deliver_if_pending(self, outbox_id: str, at: datetime) -> bool:
-        item = await self._get(outbox_id)
-        result = await self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-            .values(status=OutboxStatus.DELIVERED.value, delivered_at=at, lease_until=None)
-        )
-        if not result.rowcount:
+        taken = (
+            await self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
+                .values(status=OutboxStatus.DELIVERED.value, delivered_at=at, lease_until=None)
+                .returning(outbox.c.message_id)
+            )
+        ).first()
+        if taken is None:
             return False
         await self._conn.execute(
-            update(messages).where(messages.c.id == item.message_id).values(status=DELIVERED)
+            update(messages).where(messages.c.id == taken.message_id).values(status=DELIVERED)
         )
         return True
 

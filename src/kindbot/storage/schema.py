@@ -247,3 +247,16 @@ callback_nonces = Table(
     UniqueConstraint("channel_id", "nonce", "timestamp"),
     Index("ix_callback_nonces_created", "created_at"),
 )
+
+# Where each 微信客服 account's kf/sync_msg pull resumes (written after the
+# page's messages were fed, so a crash re-pulls and the pipeline dedupes).
+kf_cursors = Table(
+    "kf_cursors",
+    metadata,
+    _tenant(),
+    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
+    Column("open_kfid", String(64), nullable=False),
+    Column("cursor", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel_id", "open_kfid"),
+)

@@ -10,26 +10,40 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
+from kindbot import demo
 from kindbot.bootstrap import Container, open_container
 from kindbot.settings import Settings
+from kindbot.testing.wechat_api import WeChatSimulator
 from kindbot.web import routes_channels, routes_chat, routes_health
 from kindbot.web.errors import install_error_handlers
 
 API_PREFIX = "/api/v1"
 
 
-def build_app(container: Container | None = None) -> FastAPI:
-    """An app serving ``container``; without one, the lifespan opens it from the environment."""
+def build_app(
+    container: Container | None = None, *, wechat_simulator: WeChatSimulator | None = None
+) -> FastAPI:
+    """An app serving ``container``; without one, the lifespan opens it from the environment.
+
+    ``wechat_simulator`` is mounted at ``/wechat-sim`` (the demo's stand-in for
+    WeChat's servers; never for production traffic) and closed on shutdown.
+    """
+    settings = Settings.from_env() if container is None else container.settings
+    if wechat_simulator is None and settings.wechat_simulator:
+        wechat_simulator = demo_simulator()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if container is not None:
-            yield
-            return
-        settings = Settings.from_env()
-        async with open_container(settings, workers=settings.run_workers_in_process) as opened:
-            app.state.container = opened
-            yield
+        try:
+            if container is not None:
+                yield
+                return
+            async with open_container(settings, workers=settings.run_workers_in_process) as opened:
+                app.state.container = opened
+                yield
+        finally:
+            if wechat_simulator is not None:
+                await wechat_simulator.aclose()
 
     app = FastAPI(
         title="kindbot",
@@ -47,7 +61,16 @@ def build_app(container: Container | None = None) -> FastAPI:
     app.include_router(routes_health.router)
     app.include_router(routes_channels.router)
     app.include_router(routes_chat.router)
+    if wechat_simulator is not None:
+        app.mount(demo.SIM_MOUNT, wechat_simulator.app, name="wechat-sim")
     return app
+
+
+def demo_simulator() -> WeChatSimulator:
+    """A WeChat API simulator that knows the demo shop's Official Account."""
+    simulator = WeChatSimulator()
+    simulator.add_oa_app(demo.OA_APP_ID, demo.OA_APP_SECRET)
+    return simulator
 
 
 def app_from_env() -> FastAPI:

@@ -1,4 +1,4 @@
-"""Channel callbacks: ``/channels/{channel_id}/callback`` (webhook, WeChat Official Account)."""
+"""Channel callbacks: ``/channels/{channel_id}/callback`` (webhook, WeChat OA, WeCom)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fastapi.responses import JSONResponse
 from kindbot.bootstrap import Container
 from kindbot.channels import webhook
 from kindbot.channels.wechat_oa.api import KIND as WECHAT_OA
+from kindbot.channels.wecom.api import KIND as WECOM
 from kindbot.errors import NotFoundError
 from kindbot.pipeline.directory import ResolvedChannel
-from kindbot.web import wechat_oa
+from kindbot.web import wechat_oa, wecom
 from kindbot.web.body import read_limited_body
 from kindbot.web.deps import container_of
 
@@ -27,10 +28,12 @@ def _not_a_callback(channel_id: str) -> NotFoundError:
 
 @router.get("/channels/{channel_id}/callback", tags=["channels"])
 async def channel_verification(channel_id: str, request: Request) -> Response:
-    """Platform URL verification (WeChat Official Account: echo ``echostr`` if signed)."""
+    """Platform URL verification (OA: echo ``echostr``; WeCom: its decryption; if signed)."""
     resolved = await container_of(request).directory.by_public_id(channel_id)
     if resolved.channel.kind == WECHAT_OA:
         return wechat_oa.verify(resolved, request)
+    if resolved.channel.kind == WECOM:
+        return wecom.verify(resolved, request)
     raise _not_a_callback(channel_id)
 
 
@@ -39,8 +42,9 @@ async def channel_callback(channel_id: str, request: Request) -> Response:
     """A message from the channel's platform.
 
     Webhook: JSON in, replies in the JSON response. WeChat OA: XML in, a passive
-    reply or ``success``. Errors: 404 ``unknown_channel``, 403 signature codes,
-    400 ``invalid_json``/``invalid_xml``/field codes, 413 ``payload_too_large``.
+    reply or ``success``. WeCom: an encrypted envelope in, an empty 200. Errors:
+    404 ``unknown_channel``, 403 signature codes, 400 ``invalid_json``/``invalid_xml``/
+    field codes, 413 ``payload_too_large``.
     """
     container = container_of(request)
     body = await read_limited_body(request)
@@ -49,6 +53,8 @@ async def channel_callback(channel_id: str, request: Request) -> Response:
         return await _webhook(container, resolved, request, body)
     if resolved.channel.kind == WECHAT_OA:
         return await wechat_oa.receive(container, resolved, request, body)
+    if resolved.channel.kind == WECOM:
+        return await wecom.receive(container, resolved, request, body)
     raise _not_a_callback(channel_id)
 
 
@@ -60,6 +66,6 @@ async def _webhook(
     event = webhook.parse(
         body, channel_public_id=resolved.channel.public_id, now=container.clock.now()
     )
-    result = await container.pipeline.feed(event, sync_grace=SYNC_GRACE)
+    result = await container.pipeline.feed(event, sync_grace=SYNC_GRACE, resolved=resolved)
     await container.pipeline.mark_delivered(result)
     return JSONResponse(webhook.render_response(result))

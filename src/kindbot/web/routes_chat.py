@@ -104,7 +104,7 @@ async def chat_history(channel_id: str, request: Request) -> dict[str, Any]:
     visitor = _visitor(request.cookies)
     if visitor is None:
         return {"messages": []}
-    async with container.store.transaction() as tx:
+    async with container.store.transaction(readonly=True) as tx:
         contact = await tx.contacts.find(resolved.channel.id, visitor)
         records = (
             await tx.messages.history_for_contact(contact.id, HISTORY_LIMIT) if contact else []
@@ -122,13 +122,14 @@ def _frames(result: FeedResult, text: str, client_id: str) -> list[dict[str, Any
 
 
 async def _submit(
-    container: Container, channel_id: str, visitor: str, data: Any
+    container: Container, resolved: ResolvedChannel, visitor: str, data: Any
 ) -> list[dict[str, Any]]:
+    channel_id = resolved.channel.public_id
     submission = webchat.parse_submission(data)
     event = webchat.to_event(
         submission, channel_public_id=channel_id, visitor_id=visitor, now=container.clock.now()
     )
-    result = await container.pipeline.feed(event, sync_grace=SYNC_GRACE)
+    result = await container.pipeline.feed(event, sync_grace=SYNC_GRACE, resolved=resolved)
     frames = _frames(result, submission.text, submission.client_id)
     for frame in frames:
         await container.hub.push(channel_id, visitor, frame)
@@ -141,7 +142,7 @@ async def chat_post(channel_id: str, request: Request) -> dict[str, Any]:
     """Fallback when the WebSocket is unavailable: returns the echo and the replies."""
     container = container_of(request)
     body = await read_limited_body(request)
-    await _webchat(container, channel_id)
+    resolved = await _webchat(container, channel_id)
     visitor = _visitor(request.cookies)
     if visitor is None:
         raise BadRequestError("no visitor cookie: open the chat page first", code="no_visitor")
@@ -149,7 +150,7 @@ async def chat_post(channel_id: str, request: Request) -> dict[str, Any]:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequestError(f"body is not valid JSON: {exc}", code="invalid_json") from exc
-    frames = await _submit(container, channel_id, visitor, data)
+    frames = await _submit(container, resolved, visitor, data)
     return {"messages": [frame["message"] for frame in frames]}
 
 
@@ -195,7 +196,8 @@ async def _read_loop(
                 raise BadRequestError(
                     f"frame is not valid JSON: {exc}", code="invalid_json"
                 ) from exc
-            await _submit(container, channel_id, visitor, data)
+            # Resolved per frame: tenant status and channel settings are read fresh.
+            await _submit(container, await _webchat(container, channel_id), visitor, data)
         except KindbotError as exc:
             await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
 

@@ -45,7 +45,7 @@ async def receive(
     )
     await _refuse_replayed_nonce(container, resolved, opened, event.idempotency_key)
     result = await feed_before_deadline(
-        container.pipeline, container.supervisor, event, channel_config.reply_budget
+        container.pipeline, container.supervisor, event, channel_config.reply_budget, resolved
     )
     if result is None:
         return PlainTextResponse(SUCCESS)

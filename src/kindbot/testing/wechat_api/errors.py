@@ -14,9 +14,11 @@ INVALID_OPENID = 40003
 INVALID_MSGTYPE = 40008
 INVALID_APPID = 40013  # also "invalid corpid" on WeCom
 INVALID_ACCESS_TOKEN = 40014
+INVALID_AGENTID = 40056
 INVALID_PARAMETER = 40058  # WeCom: a parameter has a wrong type or is out of range
 INVALID_APPSECRET = 40125
 ACCESS_TOKEN_MISSING = 41001
+WELCOME_CODE_USED = 41051
 APPID_MISSING = 41002
 SECRET_MISSING = 41004
 ACCESS_TOKEN_EXPIRED = 42001
@@ -28,6 +30,7 @@ DATA_FORMAT = 47001
 KF_COUNT_LIMIT = 95001
 KF_UNKNOWN_ACCOUNT = 95004
 KF_SESSION_INVALID = 95018
+USER_ALL_INVALID = 81013
 
 MESSAGES: dict[int, str] = {
     INVALID_CREDENTIAL: "invalid credential, access_token is invalid or not latest",
@@ -36,6 +39,7 @@ MESSAGES: dict[int, str] = {
     INVALID_MSGTYPE: "invalid message type",
     INVALID_APPID: "invalid appid",
     INVALID_ACCESS_TOKEN: "invalid access_token",
+    INVALID_AGENTID: "invalid agentid",
     INVALID_PARAMETER: "invalid parameter",
     INVALID_APPSECRET: "invalid appsecret",
     ACCESS_TOKEN_MISSING: "access_token missing",
@@ -50,6 +54,8 @@ MESSAGES: dict[int, str] = {
     KF_COUNT_LIMIT: "send msg count exceed limit",
     KF_UNKNOWN_ACCOUNT: "open_kfid not exist",
     KF_SESSION_INVALID: "send msg session status invalid",
+    USER_ALL_INVALID: "user & party & tag all invalid",
+    WELCOME_CODE_USED: "externaluser has started chatting",
 }
 
 

@@ -130,6 +130,20 @@ async def _kf_send(request: Request, state: SimulatorState) -> JsonObject:
     return {**_OK, "msgid": msgid}
 
 
+async def _app_send(request: Request, state: SimulatorState) -> JsonObject:
+    now = state.clock()
+    token = state.tokens.check(request.query_params.get("access_token"), Family.WECOM, now)
+    answer = state.wecom_apps.send(token.owner, await _body(request, Family.WECOM), now)
+    return {**_OK, "invaliduser": answer.invaliduser, "msgid": answer.msgid}
+
+
+async def _send_welcome(request: Request, state: SimulatorState) -> JsonObject:
+    now = state.clock()
+    token = state.tokens.check(request.query_params.get("access_token"), Family.WECOM, now)
+    state.wecom_apps.send_welcome(token.owner, await _body(request, Family.WECOM), now)
+    return dict(_OK)
+
+
 def _endpoint(
     state: SimulatorState, family: Family, handler: Handler
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -160,6 +174,8 @@ def api_routes(state: SimulatorState) -> list[Route]:
         ("/cgi-bin/gettoken", "GET", Family.WECOM, _gettoken),
         ("/cgi-bin/kf/sync_msg", "POST", Family.WECOM, _kf_sync),
         ("/cgi-bin/kf/send_msg", "POST", Family.WECOM, _kf_send),
+        ("/cgi-bin/message/send", "POST", Family.WECOM, _app_send),
+        ("/cgi-bin/externalcontact/send_welcome_msg", "POST", Family.WECOM, _send_welcome),
     ]
     return [
         Route(path, _endpoint(state, family, handler), methods=[method])

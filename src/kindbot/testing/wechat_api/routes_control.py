@@ -19,6 +19,12 @@ POST     /sim/wecom/kf_accounts      {corpid, open_kfid}
 POST     /sim/wecom/customer_says    {corpid, open_kfid, external_userid, text} → msgid
 GET      /sim/wecom/sent             ?corpid= → messages: [{open_kfid, touser, msgid,
                                      msgtype, payload, at}]
+POST     /sim/wecom/members          {corpid, userid}
+GET      /sim/wecom/app_sent         ?corpid= → messages: [{agentid, touser, msgtype,
+                                     payload, at}]
+POST     /sim/wecom/customer_added   {corpid, userid, external_userid} → welcome_code
+GET      /sim/wecom/welcomes         ?corpid= → messages: [{welcome_code, userid,
+                                     external_userid, content, at}]
 POST     /sim/faults                 {path_prefix, fault: "timeout" | "http_500" |
                                      "errcode_45009" | "errcode_40001", times?} → pending
 DELETE   /sim/faults                 → pending (0)
@@ -153,6 +159,40 @@ async def _wecom_sent(request: Request, sim: WeChatSimulator) -> JsonObject:
     }  # fmt: skip
 
 
+async def _members(request: Request, sim: WeChatSimulator) -> JsonObject:
+    body = await _object(request)
+    sim.add_wecom_member(_text(body, "corpid"), _text(body, "userid"))
+    return {}
+
+
+async def _app_sent(request: Request, sim: WeChatSimulator) -> JsonObject:
+    sent = sim.app_sent(_query(request, "corpid"))
+    return {
+        "messages": [
+            {"agentid": m.agentid, "touser": m.touser, "msgtype": m.msgtype,
+             "payload": json.loads(m.payload_json), "at": m.at}
+            for m in sent
+        ]
+    }  # fmt: skip
+
+
+async def _customer_added(request: Request, sim: WeChatSimulator) -> JsonObject:
+    body = await _object(request)
+    fields = ("corpid", "userid", "external_userid")
+    return {"welcome_code": sim.customer_added(*(_text(body, key) for key in fields))}
+
+
+async def _welcomes(request: Request, sim: WeChatSimulator) -> JsonObject:
+    sent = sim.welcomes_sent(_query(request, "corpid"))
+    return {
+        "messages": [
+            {"welcome_code": m.welcome_code, "userid": m.userid,
+             "external_userid": m.external_userid, "content": m.content, "at": m.at}
+            for m in sent
+        ]
+    }  # fmt: skip
+
+
 async def _inject(request: Request, sim: WeChatSimulator) -> JsonObject:
     body = await _object(request)
     times = body.get("times", 1)
@@ -199,6 +239,10 @@ def control_routes(sim: WeChatSimulator) -> list[Route]:
         ("/sim/wecom/kf_accounts", "POST", _kf_accounts),
         ("/sim/wecom/customer_says", "POST", _customer_says),
         ("/sim/wecom/sent", "GET", _wecom_sent),
+        ("/sim/wecom/members", "POST", _members),
+        ("/sim/wecom/app_sent", "GET", _app_sent),
+        ("/sim/wecom/customer_added", "POST", _customer_added),
+        ("/sim/wecom/welcomes", "GET", _welcomes),
         ("/sim/faults", "POST", _inject),
         ("/sim/faults", "DELETE", _clear_faults),
         ("/sim/faults/release", "POST", _release),

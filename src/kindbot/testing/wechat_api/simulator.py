@@ -11,6 +11,7 @@ from kindbot.testing.wechat_api.oa import OfficialAccounts, SentMessage
 from kindbot.testing.wechat_api.state import SimulatorState
 from kindbot.testing.wechat_api.tokens import TokenBook
 from kindbot.testing.wechat_api.wecom import KfSentMessage, WeComCorps
+from kindbot.testing.wechat_api.wecom_app import AppSentMessage, WeComApps, WelcomeSent
 
 
 class WeChatSimulator:
@@ -42,6 +43,7 @@ class WeChatSimulator:
                 force_refresh_daily_quota=force_refresh_daily_quota,
             ),
             wecom=WeComCorps(tokens),
+            wecom_apps=WeComApps(),
             faults=FaultPlan(),
             stalls=Stalls(timeout_seconds),
         )
@@ -95,6 +97,26 @@ class WeChatSimulator:
     def kf_sent(self, corpid: str) -> list[KfSentMessage]:
         """``kf/send_msg`` messages delivered for ``corpid``, oldest first."""
         return self.state.wecom.sent(corpid)
+
+    def add_wecom_member(self, corpid: str, userid: str) -> None:
+        """Register a member of ``corpid`` who can receive app messages."""
+        self.state.wecom.require(corpid)
+        self.state.wecom_apps.add_member(corpid, userid)
+
+    def app_sent(self, corpid: str) -> list[AppSentMessage]:
+        """``message/send`` messages delivered for ``corpid`` (one per member), oldest first."""
+        return self.state.wecom_apps.sent(corpid)
+
+    def customer_added(self, corpid: str, userid: str, external_userid: str) -> str:
+        """``external_userid`` added member ``userid``: the event's WelcomeCode (once, 20 s)."""
+        self.state.wecom.require(corpid)
+        return self.state.wecom_apps.customer_added(
+            corpid, userid, external_userid, self.state.clock()
+        )
+
+    def welcomes_sent(self, corpid: str) -> list[WelcomeSent]:
+        """``send_welcome_msg`` messages delivered for ``corpid``, oldest first."""
+        return self.state.wecom_apps.welcomes(corpid)
 
     def gettoken_calls(self, corpid: str) -> int:
         """Successful ``gettoken`` answers for ``corpid`` (all time)."""

@@ -9,6 +9,7 @@ from kindbot.testing.wechat_api.faults import FaultPlan, Stalls
 from kindbot.testing.wechat_api.oa import OfficialAccounts
 from kindbot.testing.wechat_api.tokens import TokenBook
 from kindbot.testing.wechat_api.wecom import WeComCorps
+from kindbot.testing.wechat_api.wecom_app import WeComApps
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,5 +20,6 @@ class SimulatorState:
     tokens: TokenBook
     oa: OfficialAccounts
     wecom: WeComCorps
+    wecom_apps: WeComApps
     faults: FaultPlan
     stalls: Stalls

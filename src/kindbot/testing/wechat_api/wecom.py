@@ -111,6 +111,10 @@ class WeComCorps:
         except KeyError:
             raise errors.UnknownAccountError(f"unknown WeCom corpid {corpid!r}") from None
 
+    def require(self, corpid: str) -> None:
+        """Raise ``UnknownAccountError`` unless ``corpid`` was added."""
+        self._corp(corpid)
+
     def add_kf_account(self, corpid: str, open_kfid: str) -> None:
         """Register a 微信客服 account of a known corp."""
         self._corp(corpid).kf_accounts.add(open_kfid)

@@ -1,0 +1,78 @@
+"""What one pipeline pass knows, and the audit entries it writes in one go."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kindbot.events import Verdict
+from kindbot.guard.audit import AuditDraft, seal
+from kindbot.records import AuditHead, ChannelRecord, ContactRecord, TenantRecord
+from kindbot.types import Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The parties of one inbound message, loaded once and passed along."""
+
+    tenant: TenantRecord
+    channel: ChannelRecord
+    contact: ContactRecord
+    conversation_id: str
+
+    @property
+    def prefer_chinese(self) -> bool:
+        """Whether system texts default to Chinese for this tenant."""
+        return self.tenant.language.startswith("zh")
+
+
+@dataclass(slots=True)
+class AuditBatch:
+    """Verdicts of one transaction, sealed into the tenant's chain with one head lock."""
+
+    tenant_id: str
+    drafts: list[AuditDraft] = field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        at: datetime,
+        kind: str,
+        subject: str,
+        verdict: Verdict,
+        checks: tuple[Verdict, ...] = (),
+    ) -> None:
+        """Queue one verdict (its reasons and every rule's decision) for the chain."""
+        detail = json.dumps(
+            {
+                "reason_en": verdict.reason_en,
+                "reason_zh": verdict.reason_zh,
+                "checks": [[c.rule, c.decision.value] for c in checks],
+            },
+            ensure_ascii=False,
+        )
+        self.drafts.append(
+            AuditDraft(
+                tenant_id=self.tenant_id,
+                at=at,
+                kind=kind,
+                subject=subject,
+                rule=verdict.rule,
+                decision=verdict.decision.value,
+                detail=detail,
+            )
+        )
+
+    async def flush(self, tx: Transaction) -> None:
+        """Append every queued entry to the chain (inside the caller's transaction)."""
+        if not self.drafts:
+            return
+        head = await tx.audit.lock_head(self.tenant_id)
+        sealed = []
+        for draft in self.drafts:
+            entry = seal(draft, head)
+            sealed.append(entry)
+            head = AuditHead(head.tenant_id, entry.seq, entry.hash)
+        await tx.audit.append_many(sealed)
+        self.drafts.clear()
