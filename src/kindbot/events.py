@@ -50,6 +50,14 @@ class InboundEvent:
     event_key: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackNonce:
+    """The nonce and timestamp a signed platform callback carried (replay detection)."""
+
+    nonce: str
+    timestamp: str
+
+
 class ReplyOrigin(StrEnum):
     """Where a proposed reply came from (the guard treats them differently)."""
 

@@ -53,14 +53,16 @@ class World:
         return int(self.clock.now().timestamp())
 
 
-def bundle(tmp_path: Path, api_base: str, mode: str = "safe") -> Path:
+def bundle(tmp_path: Path, api_base: str, mode: str = "safe", welcome: str = "") -> Path:
     (tmp_path / "faq.csv").write_text("question,answer\n运费怎么算,满99元包邮\n", encoding="utf-8")
     path = tmp_path / "bundle.yaml"
     path.write_text(
         "tenant: {slug: oashop, name: OA Shop, industry: retail}\n"
         "channels:\n"
         f"  - {{id: oa, type: wechat_oa, app_id: {APP_ID}, app_secret: {SECRET},"
-        f" token: {TOKEN}, encoding_aes_key: {AES_KEY}, mode: {mode}, api_base: '{api_base}'}}\n"
+        f" token: {TOKEN}, encoding_aes_key: {AES_KEY}, mode: {mode}, api_base: '{api_base}'"
+        + (f", welcome: {welcome}" if welcome else "")
+        + "}\n"
         "knowledge: [{file: faq.csv}]\n",
         encoding="utf-8",
     )
@@ -224,3 +226,21 @@ async def test_unknown_message_types_are_accepted(world: World) -> None:
         assert contact is not None
         history = await tx.messages.history_for_contact(contact.id, 10)
     assert [(m.kind, m.text) for m in history] == [("unknown", "[hologram]")]
+
+
+async def test_following_gets_the_welcome_once_per_follow(world: World, tmp_path: Path) -> None:
+    await apply_bundle(
+        world.container.store,
+        world.container.box,
+        bundle(tmp_path, "http://unused", welcome="欢迎关注山间茶舍"),
+        world.clock.now(),
+    )
+    wechat = world.wechat()
+    first = await wechat.push(wechat.event_xml("openid-8", "subscribe", world.now), world.now)
+    await wechat.push(wechat.event_xml("openid-8", "unsubscribe", world.now + 1), world.now)
+    again = await wechat.push(wechat.event_xml("openid-8", "subscribe", world.now + 2), world.now)
+
+    assert first.content is not None
+    assert first.content.startswith("欢迎关注山间茶舍")
+    assert "AI" in first.content  # the first bot message discloses the assistant
+    assert again.content == "欢迎关注山间茶舍"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from kindbot.events import FeedResult, InboundEvent
+from kindbot.events import CallbackNonce, FeedResult, InboundEvent
 from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.pipeline.feed import Pipeline
 from kindbot.pipeline.supervisor import TaskSupervisor
@@ -28,9 +28,10 @@ async def feed_before_deadline(
     event: InboundEvent,
     budget: float,
     resolved: ResolvedChannel | None = None,
+    nonce: CallbackNonce | None = None,
 ) -> FeedResult | None:
     """The pipeline's result if it is ready within ``budget`` seconds, else None."""
-    feeding = pipeline.feed(event, sync_grace=HOLD, resolved=resolved)
+    feeding = pipeline.feed(event, sync_grace=HOLD, resolved=resolved, nonce=nonce)
     job = supervisor.spawn(f"feed:{event.idempotency_key}", feeding)
     try:
         return await asyncio.wait_for(asyncio.shield(job), timeout=budget)

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from dataclasses import replace
 from datetime import timedelta
 
 from kindbot.dialogue.responder import DialogueOutcome, respond
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
+from kindbot.errors import SignatureError
 from kindbot.events import (
+    CallbackNonce,
     FeedResult,
     InboundAction,
     InboundDecision,
@@ -28,13 +31,14 @@ from kindbot.events import (
     InboundKind,
     OutboundAction,
     OutboundReply,
+    ReplyOrigin,
     SendKind,
     SentReply,
 )
 from kindbot.guard.rules import OutboundFacts, decide_inbound, decide_outbound
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.knowledge import KnowledgeCache
-from kindbot.pipeline.turn import AuditBatch, Turn
+from kindbot.pipeline.turn import AuditBatch, Turn, welcome_text
 from kindbot.records import (
     ConversationState,
     InboundStatus,
@@ -71,6 +75,7 @@ class Pipeline:
         *,
         sync_grace: timedelta | None,
         resolved: ResolvedChannel | None = None,
+        nonce: CallbackNonce | None = None,
     ) -> FeedResult:
         """Store ``event`` once and produce its replies.
 
@@ -80,10 +85,15 @@ class Pipeline:
         the grace period. ``None``: the outbox worker delivers at once.
         A duplicate event returns the first outcome and is not processed again.
         ``resolved`` saves a lookup when the caller already resolved the channel.
+        ``nonce``: refuse (:class:`SignatureError` ``replayed_nonce``, nothing
+        stored) a callback whose nonce was already used for another message;
+        checked in the same transaction that stores the message.
         """
         resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
         channel, tenant = resolved.channel, resolved.tenant
         async with self._store.transaction() as tx:
+            if nonce is not None:
+                await _remember_nonce(tx, resolved, nonce, event)
             contact = await tx.contacts.get_or_create(
                 tenant_id=tenant.id,
                 channel_id=channel.id,
@@ -109,7 +119,8 @@ class Pipeline:
             kb_version = await tx.knowledge.version(tenant.id)
         if not created and message.status == InboundStatus.PROCESSED:
             return await self.outcome(message.id, duplicate=True)
-        turn = Turn(tenant, channel, contact, conversation.id)
+        welcome = welcome_text(channel.kind, resolved.config)
+        turn = Turn(tenant, channel, contact, conversation.id, welcome)
         return await self._process(message.id, turn, kb_version, sync_grace, duplicate=not created)
 
     async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
@@ -123,7 +134,9 @@ class Pipeline:
         assert tenant is not None
         assert channel is not None
         assert contact is not None
-        turn = Turn(tenant, channel, contact, message.conversation_id)
+        resolved = await self._directory.by_id(channel.id)
+        welcome = welcome_text(channel.kind, resolved.config)
+        turn = Turn(tenant, channel, contact, message.conversation_id, welcome)
         return await self._process(message_id, turn, kb_version, sync_grace, duplicate=False)
 
     async def _process(
@@ -155,7 +168,7 @@ class Pipeline:
                     subject=f"message:{message.id}",
                     verdict=inbound.verdict,
                 )
-                replies = await self._apply_inbound(tx, message, inbound, turn, index)
+                replies, turn = await self._apply_inbound(tx, message, inbound, turn, index)
                 sent = await self.enqueue_guarded(
                     tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
                 )
@@ -179,11 +192,12 @@ class Pipeline:
         inbound: InboundDecision,
         turn: Turn,
         index: KnowledgeIndex,
-    ) -> tuple[OutboundReply, ...]:
+    ) -> tuple[tuple[OutboundReply, ...], Turn]:
+        """Act on the guard's inbound decision; the replies to propose and the updated turn."""
         now = self._clock.now()
         if inbound.action is InboundAction.OPT_OUT:
             await tx.consents.withdraw_all(message.contact_id, now)
-            return inbound.replies
+            return inbound.replies, turn
         if inbound.action is InboundAction.OPT_IN:
             await tx.consents.grant(
                 tenant_id=turn.tenant.id,
@@ -194,17 +208,20 @@ class Pipeline:
                 wording=inbound.replies[0].text if inbound.replies else "",
                 now=now,
             )
-            return inbound.replies
+            return inbound.replies, turn
         if inbound.action in (InboundAction.FOLLOW, InboundAction.UNFOLLOW):
             followed = inbound.action is InboundAction.FOLLOW
             await tx.contacts.set_followed(message.contact_id, followed, now)
-            return inbound.replies
+            turn = replace(turn, contact=replace(turn.contact, followed=followed))
+            if followed and turn.welcome:
+                return (OutboundReply(turn.welcome, ReplyOrigin.SYSTEM),), turn
+            return inbound.replies, turn
         if inbound.action is InboundAction.IGNORE:
-            return ()
+            return (), turn
         outcome = self._dialogue(message, turn.tenant, index)
         if outcome.handoff:
             await tx.conversations.set_state(message.conversation_id, ConversationState.WAITING)
-        return outcome.replies
+        return outcome.replies, turn
 
     def _dialogue(
         self, message: MessageRecord, tenant: TenantRecord, index: KnowledgeIndex
@@ -358,3 +375,18 @@ class Pipeline:
         async with self._store.transaction() as tx:
             for reply in result.replies:
                 await tx.outbox.mark_delivered(reply.outbox_id, now)
+
+
+async def _remember_nonce(
+    tx: Transaction, resolved: ResolvedChannel, nonce: CallbackNonce, event: InboundEvent
+) -> None:
+    first = await tx.nonces.remember(
+        tenant_id=resolved.tenant.id,
+        channel_id=resolved.channel.id,
+        nonce=nonce.nonce,
+        timestamp=nonce.timestamp,
+        fingerprint=event.idempotency_key,
+        now=event.received_at,
+    )
+    if first != event.idempotency_key:
+        raise SignatureError("nonce was already used for another message", code="replayed_nonce")

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from kindbot.channels.wechat_oa.api import KIND as OA_KIND
+from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.events import Verdict
 from kindbot.guard.audit import AuditDraft, seal
 from kindbot.records import AuditHead, ChannelRecord, ContactRecord, TenantRecord
@@ -20,11 +22,19 @@ class Turn:
     channel: ChannelRecord
     contact: ContactRecord
     conversation_id: str
+    welcome: str | None = None
 
     @property
     def prefer_chinese(self) -> bool:
         """Whether system texts default to Chinese for this tenant."""
         return self.tenant.language.startswith("zh")
+
+
+def welcome_text(channel_kind: str, config_json: str) -> str | None:
+    """The welcome a channel sends when someone follows it, if configured."""
+    if channel_kind == OA_KIND:
+        return OAChannelConfig.from_json(config_json).welcome
+    return None
 
 
 @dataclass(slots=True)

@@ -17,8 +17,7 @@ from kindbot.bootstrap import Container
 from kindbot.channels.wechat_oa import codec
 from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.channels.wechat_oa.messages import to_inbound_event
-from kindbot.errors import SignatureError
-from kindbot.events import FeedResult
+from kindbot.events import CallbackNonce, FeedResult
 from kindbot.pipeline.deadline import feed_before_deadline
 from kindbot.pipeline.directory import ResolvedChannel
 
@@ -43,29 +42,17 @@ async def receive(
     event = to_inbound_event(
         opened.message, channel_public_id=resolved.channel.public_id, received_at=now
     )
-    await _refuse_replayed_nonce(container, resolved, opened, event.idempotency_key)
     result = await feed_before_deadline(
-        container.pipeline, container.supervisor, event, channel_config.reply_budget, resolved
+        container.pipeline,
+        container.supervisor,
+        event,
+        channel_config.reply_budget,
+        resolved,
+        CallbackNonce(opened.nonce, opened.timestamp),
     )
     if result is None:
         return PlainTextResponse(SUCCESS)
     return await _passive_reply(container, config, opened, result)
-
-
-async def _refuse_replayed_nonce(
-    container: Container, resolved: ResolvedChannel, opened: codec.OpenedCallback, key: str
-) -> None:
-    async with container.store.transaction() as tx:
-        first = await tx.nonces.remember(
-            tenant_id=resolved.tenant.id,
-            channel_id=resolved.channel.id,
-            nonce=opened.nonce,
-            timestamp=opened.timestamp,
-            fingerprint=key,
-            now=container.clock.now(),
-        )
-    if first != key:
-        raise SignatureError("nonce was already used for another message", code="replayed_nonce")
 
 
 async def _passive_reply(
