@@ -14,10 +14,11 @@ import pytest
 from tests.support.clock import FakeClock
 from tests.support.live import serve_app
 
-from kindbot.bootstrap import Container
+from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.apply import apply_bundle
 from kindbot.channels.wechat.crypto import sha1_signature
 from kindbot.channels.wechat_oa.config import OAChannelConfig
+from kindbot.settings import Settings
 from kindbot.testing.wechat_api import WeChatSimulator
 from kindbot.testing.wechat_callbacks import WeChatServerClient
 from kindbot.web.app import build_app
@@ -244,3 +245,36 @@ async def test_following_gets_the_welcome_once_per_follow(world: World, tmp_path
     assert first.content.startswith("欢迎关注山间茶舍")
     assert "AI" in first.content  # the first bot message discloses the assistant
     assert again.content == "欢迎关注山间茶舍"
+
+
+async def test_a_retry_landing_on_another_process_is_answered_once(
+    world: World, settings: Settings
+) -> None:
+    """Process A misses the budget; WeChat's retry reaches process B (same database)."""
+    await set_reply_budget(world, 0.0)
+    world.sim.user_message(APP_ID, "openid-9")
+    async with open_container(settings, clock=world.clock) as other:
+        transport = httpx.ASGITransport(app=build_app(other))
+        async with httpx.AsyncClient(transport=transport, base_url="http://kindbot-b") as b_http:
+            on_a = world.wechat()
+            on_b = WeChatServerClient(
+                b_http,
+                f"/channels/{CHANNEL}/callback",
+                token=TOKEN,
+                app_id=APP_ID,
+                gh_id=GH,
+                mode="safe",
+                encoding_aes_key=AES_KEY,
+            )
+            xml = on_a.text_xml("openid-9", "运费怎么算", "9001", world.now)
+            first = await on_a.push(xml, world.now, nonce="42")
+            retry = await on_b.push(xml, world.now, nonce="42")
+            await world.container.supervisor.aclose()
+            await other.supervisor.aclose()
+        delivered = await world.container.outbox_worker.run_once()
+        delivered += await other.outbox_worker.run_once()
+
+    assert first.body == b"success"
+    passive = 1 if retry.content is not None else 0
+    assert passive + len(world.sim.sent(APP_ID)) == 1  # exactly one hand-over, whichever way
+    assert delivered == 1 - passive
