@@ -71,6 +71,32 @@ def text_payload(openid: str, content: str) -> dict[str, Any]:
     return {"touser": openid, "msgtype": "text", "text": {"content": content}}
 
 
+def image_payload(openid: str, media_id: str) -> dict[str, Any]:
+    """The custom-send body for an image already uploaded as ``media_id``."""
+    return {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}}
+
+
+@dataclass(frozen=True, slots=True)
+class NewsArticle:
+    """One card of a news message (the platform shows one per message since 2018)."""
+
+    title: str
+    description: str
+    url: str
+    picurl: str
+
+
+def news_payload(openid: str, article: NewsArticle) -> dict[str, Any]:
+    """The custom-send body for a news (link card) message."""
+    card = {
+        "title": article.title,
+        "description": article.description,
+        "url": article.url,
+        "picurl": article.picurl,
+    }
+    return {"touser": openid, "msgtype": "news", "news": {"articles": [card]}}
+
+
 async def _post_json(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
     response = await http.post(
         url,
