@@ -121,7 +121,7 @@ class Pipeline:
             return await self.outcome(message.id, duplicate=True)
         welcome = welcome_text(channel.kind, resolved.config)
         turn = Turn(tenant, channel, contact, conversation.id, welcome)
-        return await self._process(message.id, turn, kb_version, sync_grace, duplicate=not created)
+        return await self._process(message, turn, kb_version, sync_grace, duplicate=not created)
 
     async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
         """Run guard and dialogue for a stored inbound message (idempotent; used by recovery)."""
@@ -137,11 +137,11 @@ class Pipeline:
         resolved = await self._directory.by_id(channel.id)
         welcome = welcome_text(channel.kind, resolved.config)
         turn = Turn(tenant, channel, contact, message.conversation_id, welcome)
-        return await self._process(message_id, turn, kb_version, sync_grace, duplicate=False)
+        return await self._process(message, turn, kb_version, sync_grace, duplicate=False)
 
     async def _process(
         self,
-        message_id: str,
+        stored: MessageRecord,
         turn: Turn,
         kb_version: int,
         sync_grace: timedelta | None,
@@ -150,25 +150,29 @@ class Pipeline:
     ) -> FeedResult:
         lock = self._locks.setdefault(turn.conversation_id, asyncio.Lock())
         async with lock:
-            index = await self._knowledge.index_at(turn.tenant.id, kb_version)
+            # Decide first (pure, CPU): nothing below holds the database's writer for it.
+            inbound = decide_inbound(
+                InboundKind(stored.kind),
+                stored.text,
+                prefer_chinese=turn.prefer_chinese,
+                event=stored.event,
+            )
+            dialogue = None
+            if inbound.action is InboundAction.CONTINUE:
+                index = await self._knowledge.index_at(turn.tenant.id, kb_version)
+                dialogue = self._dialogue(stored, turn.tenant, index)
             async with self._store.transaction() as tx:
-                message = await tx.messages.lock_inbound(message_id)
+                message = await tx.messages.lock_inbound(stored.id)
                 if message.status == InboundStatus.PROCESSED:
                     return await self._outcome(tx, message, duplicate=True)
                 audit = AuditBatch(turn.tenant.id)
-                inbound = decide_inbound(
-                    InboundKind(message.kind),
-                    message.text,
-                    prefer_chinese=turn.prefer_chinese,
-                    event=message.event,
-                )
                 audit.add(
                     at=self._clock.now(),
                     kind="inbound",
                     subject=f"message:{message.id}",
                     verdict=inbound.verdict,
                 )
-                replies, turn = await self._apply_inbound(tx, message, inbound, turn, index)
+                replies, turn = await self._apply_inbound(tx, message, inbound, turn, dialogue)
                 sent = await self.enqueue_guarded(
                     tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
                 )
@@ -191,9 +195,13 @@ class Pipeline:
         message: MessageRecord,
         inbound: InboundDecision,
         turn: Turn,
-        index: KnowledgeIndex,
+        dialogue: DialogueOutcome | None,
     ) -> tuple[tuple[OutboundReply, ...], Turn]:
-        """Act on the guard's inbound decision; the replies to propose and the updated turn."""
+        """Act on the guard's inbound decision; the replies to propose and the updated turn.
+
+        ``dialogue`` is the dialogue's outcome, computed beforehand when the
+        guard let the message through to dialogue (``CONTINUE``).
+        """
         now = self._clock.now()
         if inbound.action is InboundAction.OPT_OUT:
             await tx.consents.withdraw_all(message.contact_id, now)
@@ -216,12 +224,11 @@ class Pipeline:
             if followed and turn.welcome:
                 return (OutboundReply(turn.welcome, ReplyOrigin.SYSTEM),), turn
             return inbound.replies, turn
-        if inbound.action is InboundAction.IGNORE:
+        if inbound.action is InboundAction.IGNORE or dialogue is None:
             return (), turn
-        outcome = self._dialogue(message, turn.tenant, index)
-        if outcome.handoff:
+        if dialogue.handoff:
             await tx.conversations.set_state(message.conversation_id, ConversationState.WAITING)
-        return outcome.replies, turn
+        return dialogue.replies, turn
 
     def _dialogue(
         self, message: MessageRecord, tenant: TenantRecord, index: KnowledgeIndex
