@@ -127,3 +127,12 @@ def render_envelope(encrypt: str, msg_signature: str, timestamp: str, nonce: str
         f"{render_element('MsgSignature', msg_signature)}"
         f"<TimeStamp>{timestamp}</TimeStamp>{render_element('Nonce', nonce)}</{ROOT_TAG}>"
     )
+
+
+DESCRIPTION_LIMIT = 120
+
+
+def describe(text: str) -> str:
+    """A one-line description of a non-text message for history: whitespace folded, clipped."""
+    text = " ".join(text.split())
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"

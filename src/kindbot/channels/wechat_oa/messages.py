@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from kindbot.channels.wechat.xmlcodec import WeChatXmlError
+from kindbot.channels.wechat.xmlcodec import WeChatXmlError, describe
 from kindbot.events import InboundEvent, InboundKind
 
 Pairs = tuple[tuple[str, str], ...]
-_DESCRIPTION_LIMIT = 120
 _QR_PREFIX = "qrscene_"
 
 
@@ -240,11 +239,6 @@ def dedupe_key(msg: OAMessage) -> str:
     return f"evt:{msg.from_user}:{msg.create_time}:{msg.msg_type}:"
 
 
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _DESCRIPTION_LIMIT else text[: _DESCRIPTION_LIMIT - 1] + "…"
-
-
 def _describe(msg: OAMessage) -> tuple[InboundKind, str]:
     if isinstance(msg, TextMessage):
         return InboundKind.TEXT, msg.content
@@ -254,18 +248,18 @@ def _describe(msg: OAMessage) -> tuple[InboundKind, str]:
         return InboundKind.IMAGE, "[image]"
     if isinstance(msg, EventMessage):
         key = f" {msg.event_key}" if msg.event_key else ""
-        return InboundKind.EVENT, _clip(f"[event {msg.event}{key}]")
+        return InboundKind.EVENT, describe(f"[event {msg.event}{key}]")
     if isinstance(msg, LocationMessage):
         lat = "?" if msg.latitude is None else f"{msg.latitude:g}"
         lng = "?" if msg.longitude is None else f"{msg.longitude:g}"
         label = f" {msg.label}" if msg.label else ""
-        return InboundKind.OTHER, _clip(f"[location {lat},{lng}{label}]")
+        return InboundKind.OTHER, describe(f"[location {lat},{lng}{label}]")
     if isinstance(msg, LinkMessage | MiniProgramPageMessage):
         title = f" {msg.title}" if msg.title else ""
-        return InboundKind.OTHER, _clip(f"[{msg.msg_type}{title}]")
+        return InboundKind.OTHER, describe(f"[{msg.msg_type}{title}]")
     if isinstance(msg, UnknownMessage):
-        return InboundKind.UNKNOWN, _clip(f"[{msg.msg_type}]")
-    return InboundKind.OTHER, _clip(f"[{msg.msg_type}]")
+        return InboundKind.UNKNOWN, describe(f"[{msg.msg_type}]")
+    return InboundKind.OTHER, describe(f"[{msg.msg_type}]")
 
 
 def to_inbound_event(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
-from kindbot.channels.wechat.xmlcodec import WeChatXmlError
+from kindbot.channels.wechat.xmlcodec import WeChatXmlError, describe
 from kindbot.events import InboundEvent, InboundKind
 
 Pairs = tuple[tuple[str, str], ...]
@@ -31,7 +31,6 @@ EXTERNAL_CONTACT_EVENT = "change_external_contact"
 KF_EVENT = "kf_msg_or_event"
 ADD_EXTERNAL_CONTACT = "add_external_contact"
 OTHER_TYPES = frozenset({"voice", "video", "location", "link", "file"})
-_DESCRIPTION_LIMIT = 120
 _COMMON_TAGS = frozenset(
     {"ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "MsgID", "AgentID"}
 )
@@ -245,11 +244,6 @@ def dedupe_key(msg: WeComMessage) -> str:
     return f"evt:{msg.from_user}:{msg.create_time}:{msg.msg_type}:"
 
 
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _DESCRIPTION_LIMIT else text[: _DESCRIPTION_LIMIT - 1] + "…"
-
-
 def _describe(msg: AppMessage) -> tuple[InboundKind, str]:
     if isinstance(msg, TextMessage):
         return InboundKind.TEXT, msg.content
@@ -259,11 +253,11 @@ def _describe(msg: AppMessage) -> tuple[InboundKind, str]:
         return InboundKind.EVENT, f"[event {EXTERNAL_CONTACT_EVENT} {msg.change_type}]"
     if isinstance(msg, EventMessage):
         key = f" {msg.event_key}" if msg.event_key else ""
-        return InboundKind.EVENT, _clip(f"[event {msg.event}{key}]")
+        return InboundKind.EVENT, describe(f"[event {msg.event}{key}]")
     if isinstance(msg, OtherMessage):
         title = f" {msg.title}" if msg.title else ""
-        return InboundKind.OTHER, _clip(f"[{msg.msg_type}{title}]")
-    return InboundKind.UNKNOWN, _clip(f"[{msg.msg_type}]")
+        return InboundKind.OTHER, describe(f"[{msg.msg_type}{title}]")
+    return InboundKind.UNKNOWN, describe(f"[{msg.msg_type}]")
 
 
 def to_inbound_event(
