@@ -55,19 +55,26 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Embedded settings inside the test's temporary directory."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=None,
-        redis_url=None,
-        secret_key=TEST_SECRET_KEY,
-    )
+def container_backend() -> str:
+    """The database behind ``container``: SQLite unless a test package asks for more."""
+    return "sqlite"
+
+
+@pytest.fixture
+async def settings(tmp_path: Path, container_backend: str) -> AsyncIterator[Settings]:
+    """Settings inside the test's temporary directory (embedded SQLite, or a fresh PostgreSQL)."""
+    async with database_url(container_backend, tmp_path) as url:
+        yield Settings(
+            data_dir=tmp_path / "data",
+            database_url=None if container_backend == "sqlite" else url,
+            redis_url=None,
+            secret_key=TEST_SECRET_KEY,
+        )
 
 
 @pytest.fixture
 async def container(settings: Settings, clock: FakeClock) -> AsyncIterator[Container]:
-    """The real composition root on SQLite with the demo bundle applied (no workers)."""
+    """The real composition root with the demo bundle applied (no workers)."""
     async with open_container(settings, clock=clock, auto_migrate=True) as opened:
         bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
         with resources.as_file(bundle) as path:

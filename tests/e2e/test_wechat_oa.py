@@ -108,12 +108,15 @@ async def test_url_verification_echoes_only_when_signed(world: World) -> None:
 
 
 @pytest.mark.parametrize("mode", ["safe", "compatible", "plain"])
-async def test_text_gets_a_passive_reply_in_every_mode(world: World, mode: str) -> None:
+async def test_text_gets_a_passive_reply_in_every_mode(
+    world: World, mode: str, tmp_path: Path
+) -> None:
     if mode != "safe":
+        (tmp_path / mode).mkdir()
         await apply_bundle(
             world.container.store,
             world.container.box,
-            bundle(Path(world.container.settings.data_dir), "http://unused", mode),
+            bundle(tmp_path / mode, "http://unused", mode),
             world.clock.now(),
         )
     wechat = world.wechat(mode)
