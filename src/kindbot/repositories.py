@@ -1,0 +1,319 @@
+"""Repository Protocols: what storage offers each layer, one Protocol per aggregate.
+
+Contract module (imports only other contract modules). ``kindbot.types``
+assembles them into a :class:`kindbot.types.Transaction`; ``kindbot.storage``
+implements them for SQLite and PostgreSQL, checked by one contract suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from kindbot.events import InboundEvent
+from kindbot.records import (
+    AuditEntry,
+    AuditHead,
+    CachedToken,
+    ChannelRecord,
+    ConsentRecord,
+    ContactRecord,
+    ConversationRecord,
+    ConversationState,
+    KnowledgeEntry,
+    MessageRecord,
+    OutboxItem,
+    TenantRecord,
+    TenantStatus,
+)
+
+
+class TenantRepository(Protocol):
+    """Tenants, keyed by id and by unique slug."""
+
+    async def get(self, tenant_id: str) -> TenantRecord | None: ...
+    async def get_by_slug(self, slug: str) -> TenantRecord | None: ...
+    async def list(self) -> list[TenantRecord]: ...
+
+    async def upsert(
+        self,
+        *,
+        slug: str,
+        name: str,
+        industry: str,
+        timezone: str,
+        language: str,
+        kb_threshold: float | None,
+        now: datetime,
+    ) -> tuple[TenantRecord, bool]:
+        """Create the tenant or update its fields; True when created.
+
+        A new tenant starts ``active`` in this release; its status is never
+        changed by an upsert.
+        """
+        ...
+
+    async def set_status(self, tenant_id: str, status: TenantStatus) -> None: ...
+
+
+class ChannelRepository(Protocol):
+    """Channels; ``public_id`` is unique across tenants."""
+
+    async def get(self, channel_id: str) -> ChannelRecord | None: ...
+    async def get_by_public_id(self, public_id: str) -> ChannelRecord | None: ...
+    async def list_for_tenant(self, tenant_id: str) -> list[ChannelRecord]: ...
+
+    async def upsert(
+        self, *, tenant_id: str, public_id: str, local_id: str, kind: str, config_sealed: str
+    ) -> tuple[ChannelRecord, bool]:
+        """Create or update a channel by ``public_id``; True when created.
+
+        Raises ``ValueError`` if ``public_id`` belongs to another tenant.
+        """
+        ...
+
+
+class ContactRepository(Protocol):
+    """End users per channel, keyed by (channel, external id)."""
+
+    async def get(self, contact_id: str) -> ContactRecord | None: ...
+
+    async def get_or_create(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        external_id: str,
+        display_name: str | None,
+        now: datetime,
+    ) -> ContactRecord: ...
+
+    async def find(self, channel_id: str, external_id: str) -> ContactRecord | None: ...
+
+    async def set_followed(self, contact_id: str, followed: bool, at: datetime) -> None:
+        """Record that the contact (un)followed the account; unfollowed contacts get nothing."""
+        ...
+
+
+class ConversationRepository(Protocol):
+    """At most one conversation per (channel, contact) that is not resolved."""
+
+    async def get(self, conversation_id: str) -> ConversationRecord | None: ...
+
+    async def get_or_open(
+        self, *, tenant_id: str, channel_id: str, contact_id: str, now: datetime
+    ) -> ConversationRecord: ...
+
+    async def touch_inbound(self, conversation_id: str, at: datetime) -> None: ...
+    async def set_state(self, conversation_id: str, state: ConversationState) -> None: ...
+
+
+class MessageRepository(Protocol):
+    """Messages in both directions; inbound ones are unique per idempotency key."""
+
+    async def insert_inbound(
+        self,
+        *,
+        event: InboundEvent,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        conversation_id: str,
+    ) -> tuple[MessageRecord, bool]:
+        """Store an inbound message once; returns the row and True when new.
+
+        A second insert with the same (channel, idempotency key) returns the
+        existing row and False, never a second row.
+        """
+        ...
+
+    async def find_inbound(self, channel_id: str, idempotency_key: str) -> MessageRecord | None:
+        """The inbound message stored under this key on this channel, if any."""
+        ...
+
+    async def lock_inbound(self, message_id: str) -> MessageRecord:
+        """Re-read an inbound message, holding a row lock until the transaction ends."""
+        ...
+
+    async def mark_processed(self, message_id: str) -> None: ...
+
+    async def insert_outbound(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        conversation_id: str,
+        text: str,
+        reply_to_id: str | None,
+        generated: bool,
+        now: datetime,
+    ) -> MessageRecord: ...
+
+    async def count_outbound(self, conversation_id: str) -> int: ...
+
+    async def history_for_contact(self, contact_id: str, limit: int) -> list[MessageRecord]:
+        """The contact's newest ``limit`` messages across conversations, oldest first."""
+        ...
+
+    async def replies_to(self, message_id: str) -> list[MessageRecord]:
+        """Outbound messages answering ``message_id``, in the order they were made."""
+        ...
+
+    async def history(self, conversation_id: str, limit: int) -> list[MessageRecord]:
+        """The newest ``limit`` messages, returned oldest first."""
+        ...
+
+    async def unprocessed_inbound(self, before: datetime, limit: int) -> list[MessageRecord]:
+        """Inbound messages still ``received`` that were stored before ``before``."""
+        ...
+
+
+class KnowledgeRepository(Protocol):
+    """A tenant's FAQ entries and a version number bumped on every change."""
+
+    async def list(self, tenant_id: str) -> list[KnowledgeEntry]: ...
+    async def version(self, tenant_id: str) -> int: ...
+
+    async def upsert_many(
+        self, tenant_id: str, entries: Sequence[KnowledgeEntry]
+    ) -> tuple[int, int, int]:
+        """Insert or update entries by id; returns (created, updated, unchanged)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Outbound messages awaiting delivery; claimed with a lease."""
+
+    async def enqueue(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        message_id: str,
+        text: str,
+        not_before: datetime,
+        now: datetime,
+    ) -> OutboxItem: ...
+
+    async def for_message(self, message_id: str) -> OutboxItem | None: ...
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
+        """Claim pending items due at ``now`` (and expired leases) for one worker."""
+        ...
+
+    async def mark_delivered(self, outbox_id: str, at: datetime) -> None:
+        """Record delivery (also of the outbound message); idempotent."""
+        ...
+
+    async def deliver_if_pending(self, outbox_id: str, at: datetime) -> bool:
+        """Mark delivered only if still ``pending`` (unclaimed); True when this call did it.
+
+        Used when the caller itself hands the reply over (a passive reply): it
+        must never duplicate a send a worker has claimed.
+        """
+        ...
+
+    async def release(self, outbox_id: str, now: datetime) -> bool:
+        """Make a held ``pending`` item due at ``now``; True when it was still pending."""
+        ...
+
+    async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None: ...
+    async def mark_failed(self, outbox_id: str, error: str) -> None: ...
+
+
+class AuditRepository(Protocol):
+    """The append-only, hash-chained audit log, one chain per tenant."""
+
+    async def lock_head(self, tenant_id: str) -> AuditHead:
+        """The chain's end, locked until the transaction ends (seq 0 when empty)."""
+        ...
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Store a sealed entry and move the head to it."""
+        ...
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Store consecutive sealed entries and move the head to the last one."""
+        ...
+
+    async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]: ...
+
+
+class ConsentRepository(Protocol):
+    """The consent ledger."""
+
+    async def grant(
+        self,
+        *,
+        tenant_id: str,
+        contact_id: str,
+        channel_id: str,
+        topic: str,
+        source: str,
+        wording: str,
+        now: datetime,
+    ) -> ConsentRecord: ...
+
+    async def withdraw_all(self, contact_id: str, now: datetime) -> int:
+        """Withdraw every active consent of the contact; returns how many."""
+        ...
+
+    async def active(self, contact_id: str) -> list[ConsentRecord]: ...
+
+
+class AccessTokenRepository(Protocol):
+    """Platform access tokens shared by every process, with a refresh lease."""
+
+    async def get(self, key: str) -> CachedToken | None: ...
+
+    async def try_lease(self, *, tenant_id: str, key: str, until: datetime, now: datetime) -> bool:
+        """Take the refresh lease unless another holder's lease is still running."""
+        ...
+
+    async def save(self, *, key: str, token: str, expires_at: datetime) -> None:
+        """Store a fresh token and end the lease."""
+        ...
+
+    async def end_lease(self, key: str) -> None:
+        """Give the lease up without a new token (the refresh failed)."""
+        ...
+
+
+class NonceRepository(Protocol):
+    """Callback nonces seen per channel (replay detection)."""
+
+    async def remember(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        nonce: str,
+        timestamp: str,
+        fingerprint: str,
+        now: datetime,
+    ) -> str:
+        """Record the nonce; returns the fingerprint first stored under it.
+
+        A different fingerprint than the caller's means the nonce was replayed
+        with other content.
+        """
+        ...
+
+    async def forget_before(self, before: datetime) -> int: ...
+
+
+class KfCursorRepository(Protocol):
+    """Where each 微信客服 account's ``kf/sync_msg`` pull resumes, per (channel, open_kfid)."""
+
+    async def get(self, channel_id: str, open_kfid: str) -> str | None:
+        """The stored cursor, or ``None`` before the first pull."""
+        ...
+
+    async def save(
+        self, *, tenant_id: str, channel_id: str, open_kfid: str, cursor: str, now: datetime
+    ) -> None:
+        """Store ``cursor`` (insert or overwrite); never raises on a concurrent first save."""
+        ...
