@@ -51,31 +51,12 @@ def channel_config(spec: ChannelSpec, tenant_name: str) -> str:
         return WebchatConfig(title=spec.title or tenant_name, greeting=spec.greeting).to_json()
     if isinstance(spec, WebhookSpec):
         return WebhookConfig(secret=spec.secret, outgoing_url=spec.outgoing_url).to_json()
+    # The WeChat specs name exactly the fields of their channel configurations.
+    fields = spec.model_dump(exclude={"id", "type"})
+    fields["api_base"] = fields["api_base"].rstrip("/")
     if isinstance(spec, WeComSpec):
-        return WeComChannelConfig(
-            corp_id=spec.corp_id,
-            agent_id=spec.agent_id,
-            secret=spec.secret,
-            token=spec.token,
-            encoding_aes_key=spec.encoding_aes_key,
-            previous_encoding_aes_key=spec.previous_encoding_aes_key,
-            api_base=spec.api_base.rstrip("/"),
-            max_clock_skew=spec.max_clock_skew,
-            open_kfid=spec.open_kfid,
-            welcome=spec.welcome,
-        ).to_json()
-    return OAChannelConfig(
-        app_id=spec.app_id,
-        app_secret=spec.app_secret,
-        token=spec.token,
-        mode=spec.mode,
-        encoding_aes_key=spec.encoding_aes_key,
-        previous_encoding_aes_key=spec.previous_encoding_aes_key,
-        api_base=spec.api_base.rstrip("/"),
-        reply_budget=spec.reply_budget,
-        max_clock_skew=spec.max_clock_skew,
-        welcome=spec.welcome,
-    ).to_json()
+        return WeComChannelConfig(**fields).to_json()
+    return OAChannelConfig(**fields).to_json()
 
 
 def read_bundle_knowledge(bundle: Bundle, bundle_path: Path) -> list[KnowledgeEntry]:
