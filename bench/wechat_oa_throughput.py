@@ -156,6 +156,12 @@ def main() -> None:
         subprocess.run(
             [kindbot_exe, "apply", str(bundle)], env=env, check=True, capture_output=True
         )
+        subprocess.run(  # a new tenant is pending (test contacts only) until approved
+            [kindbot_exe, "tenant", "approve", "bench", "--reason", "benchmark"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         full_port, floor_port = free_port(), free_port()
         floor_cmd = [sys.executable, str(HERE / "wechat_floor.py"), str(floor_port)]
         servers = [

@@ -2,7 +2,8 @@
 
 ``backend`` parametrises storage tests over SQLite and PostgreSQL;
 ``container`` is a fully wired kindbot (the real composition root) on a
-fresh database with the demo bundle applied and a controllable clock.
+fresh database with the demo bundle applied (and the demo tenant approved, as
+``kindbot demo`` does) and a controllable clock.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.apply import apply_bundle
+from kindbot.bundles.tenants import approve_tenant
 from kindbot.settings import Settings
 from kindbot.storage import migrate
 from kindbot.storage.engine import create_engine
@@ -74,9 +76,12 @@ async def settings(tmp_path: Path, container_backend: str) -> AsyncIterator[Sett
 
 @pytest.fixture
 async def container(settings: Settings, clock: FakeClock) -> AsyncIterator[Container]:
-    """The real composition root with the demo bundle applied (no workers)."""
+    """The real composition root with the demo bundle applied and approved (no workers)."""
     async with open_container(settings, clock=clock, auto_migrate=True) as opened:
         bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
         with resources.as_file(bundle) as path:
-            await apply_bundle(opened.store, opened.box, path, clock.now())
+            report = await apply_bundle(opened.store, opened.box, path, clock.now())
+        await approve_tenant(
+            opened.store, report.tenant_slug, reason="demo", actor="tests", now=clock.now()
+        )
         yield opened

@@ -164,6 +164,7 @@ class InboundAction(StrEnum):
     OPT_IN = "opt_in"
     FOLLOW = "follow"
     UNFOLLOW = "unfollow"
+    LOOP = "loop"
     IGNORE = "ignore"
 
 

@@ -237,3 +237,21 @@ class CachedToken:
     token: str | None
     expires_at: datetime | None
     lease_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationActivity:
+    """Counts the guard's conversation rules need, read in one go.
+
+    ``outbound_since_inbound`` counts bot messages after the contact's last
+    inbound message (``last_inbound_at``); ``replies_to`` counts bot messages
+    answering one given inbound message; ``outbound_since`` counts bot
+    messages after a given time (the last minute).
+    """
+
+    outbound_total: int
+    last_inbound_at: datetime | None
+    last_inbound_kind: str | None
+    outbound_since_inbound: int
+    outbound_since: int
+    replies_to: int

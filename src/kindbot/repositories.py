@@ -19,6 +19,7 @@ from kindbot.records import (
     ChannelRecord,
     ConsentRecord,
     ContactRecord,
+    ConversationActivity,
     ConversationRecord,
     ConversationState,
     KnowledgeEntry,
@@ -49,8 +50,9 @@ class TenantRepository(Protocol):
     ) -> tuple[TenantRecord, bool]:
         """Create the tenant or update its fields; True when created.
 
-        A new tenant starts ``active`` in this release; its status is never
-        changed by an upsert.
+        A new tenant starts ``pending`` (it may message only its test contacts
+        until a platform admin approves it); the status of an existing tenant
+        is never changed by an upsert.
         """
         ...
 
@@ -93,6 +95,24 @@ class ContactRepository(Protocol):
 
     async def set_followed(self, contact_id: str, followed: bool, at: datetime) -> None:
         """Record that the contact (un)followed the account; unfollowed contacts get nothing."""
+        ...
+
+    async def mark_test(
+        self, *, tenant_id: str, channel_id: str, external_id: str, now: datetime
+    ) -> tuple[ContactRecord, bool]:
+        """Make (channel, external id) a test contact, creating the contact if missing.
+
+        A pending tenant may message only its test contacts. True when this
+        call changed anything (created the contact or flipped ``is_test``).
+        """
+        ...
+
+    async def unmark_test(self, contact_id: str) -> None:
+        """Make a test contact an ordinary one again."""
+        ...
+
+    async def list_test(self, tenant_id: str) -> list[ContactRecord]:
+        """The tenant's test contacts."""
         ...
 
 
@@ -152,6 +172,16 @@ class MessageRepository(Protocol):
     ) -> MessageRecord: ...
 
     async def count_outbound(self, conversation_id: str) -> int: ...
+
+    async def recent_outbound_texts(self, conversation_id: str, limit: int) -> list[str]:
+        """The texts of the bot's last ``limit`` messages in the conversation, newest first."""
+        ...
+
+    async def activity(
+        self, conversation_id: str, *, reply_to_id: str | None, since: datetime
+    ) -> ConversationActivity:
+        """The conversation's counts for the window and reply-burst rules."""
+        ...
 
     async def history_for_contact(self, contact_id: str, limit: int) -> list[MessageRecord]:
         """The contact's newest ``limit`` messages across conversations, oldest first."""
@@ -269,8 +299,20 @@ class AccessTokenRepository(Protocol):
 
     async def get(self, key: str) -> CachedToken | None: ...
 
-    async def try_lease(self, *, tenant_id: str, key: str, until: datetime, now: datetime) -> bool:
-        """Take the refresh lease unless another holder's lease is still running."""
+    async def try_lease(
+        self,
+        *,
+        tenant_id: str,
+        key: str,
+        until: datetime,
+        now: datetime,
+        fresh_after: datetime,
+        stale: str | None,
+    ) -> bool:
+        """Take the refresh lease unless another holder's lease is still running
+        or a usable token (valid beyond ``fresh_after``, not ``stale``) is
+        already stored — checked in the same statement, so a token saved by
+        another process a moment ago is never fetched again."""
         ...
 
     async def save(self, *, key: str, token: str, expires_at: datetime) -> None:

@@ -14,7 +14,9 @@ class Settings:
 
     ``database_url`` defaults to a SQLite file in ``data_dir``; ``secret_key``
     None means "generate into the data directory on first use";
-    ``wechat_simulator`` mounts the local WeChat API simulator (demo only).
+    ``wechat_simulator`` mounts the local WeChat API simulator (demo only);
+    ``prohibited_industries_file`` replaces the built-in list of prohibited
+    industries (``kindbot.guard.industries``) with a YAML file of the same shape.
     """
 
     data_dir: Path
@@ -23,6 +25,7 @@ class Settings:
     secret_key: str | None
     run_workers_in_process: bool = True
     wechat_simulator: bool = False
+    prohibited_industries_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -34,4 +37,9 @@ class Settings:
             redis_url=source.get("KINDBOT_REDIS_URL") or None,
             secret_key=source.get("KINDBOT_SECRET_KEY") or None,
             wechat_simulator=source.get("KINDBOT_WECHAT_SIMULATOR", "") == "1",
+            prohibited_industries_file=(
+                Path(source["KINDBOT_PROHIBITED_INDUSTRIES"])
+                if source.get("KINDBOT_PROHIBITED_INDUSTRIES")
+                else None
+            ),
         )

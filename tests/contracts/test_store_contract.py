@@ -66,7 +66,7 @@ async def test_tenant_upsert_creates_then_updates(store: Store) -> None:
     assert created.timezone == "Asia/Taipei"
     assert created.language == "zh-TW"
     assert created.kb_threshold is None
-    assert created.status is TenantStatus.ACTIVE
+    assert created.status is TenantStatus.PENDING, "a new tenant waits for a platform admin"
     assert created.created_at == T0
     assert_utc(created.created_at)
 
@@ -240,6 +240,63 @@ async def test_contact_get_or_create_is_idempotent_per_channel(store: Store) -> 
         assert await tx.contacts.find(web.id, "U1") == elsewhere
         assert await tx.contacts.find(line.id, "U2") is None
         assert await tx.contacts.get("no-such-id") is None
+
+
+async def test_mark_test_creates_or_flags_and_unmark_test_reverts(store: Store) -> None:
+    async with store.transaction() as tx:
+        tenant = await make_tenant(tx)
+        other = await make_tenant(tx, "other")
+        line = await make_channel(tx, tenant, "line")
+        elsewhere = await make_channel(tx, other, "line")
+        known = await make_contact(tx, line, "U1")
+        await make_contact(tx, elsewhere, "U1")
+    assert known.is_test is False
+
+    async with store.transaction() as tx:
+        flagged, changed = await tx.contacts.mark_test(
+            tenant_id=tenant.id, channel_id=line.id, external_id="U1", now=at(1)
+        )
+        fresh, created = await tx.contacts.mark_test(
+            tenant_id=tenant.id, channel_id=line.id, external_id="tester", now=at(2)
+        )
+    assert changed is True
+    assert flagged.id == known.id
+    assert flagged.is_test is True
+    assert flagged.display_name == known.display_name
+    assert flagged.created_at == known.created_at
+    assert created is True
+    assert (fresh.tenant_id, fresh.channel_id, fresh.external_id) == (tenant.id, line.id, "tester")
+    assert fresh.is_test is True
+    assert fresh.display_name is None
+    assert fresh.created_at == at(2)
+    assert_utc(fresh.created_at)
+
+    async with store.transaction() as tx:
+        again, changed_again = await tx.contacts.mark_test(
+            tenant_id=tenant.id, channel_id=line.id, external_id="tester", now=at(3)
+        )
+        assert (
+            await tx.contacts.get_or_create(
+                tenant_id=tenant.id,
+                channel_id=line.id,
+                external_id="tester",
+                display_name="x",
+                now=T0,
+            )
+            == fresh
+        ), "get_or_create keeps a test contact as it is"
+        listed = await tx.contacts.list_test(tenant.id)
+        assert await tx.contacts.list_test(other.id) == []
+    assert (again, changed_again) == (fresh, False)
+    assert sorted(c.external_id for c in listed) == ["U1", "tester"]
+
+    async with store.transaction() as tx:
+        await tx.contacts.unmark_test(flagged.id)
+    async with store.transaction() as tx:
+        assert [c.id for c in await tx.contacts.list_test(tenant.id)] == [fresh.id]
+        unflagged = await tx.contacts.get(known.id)
+    assert unflagged is not None
+    assert unflagged.is_test is False
 
 
 # --- conversations ---------------------------------------------------------

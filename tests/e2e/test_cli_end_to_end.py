@@ -35,8 +35,18 @@ KINDBOT = Path(sys.executable).parent / "kindbot"
 DEMO_SOURCE = Path(str(resources.files("kindbot.demo")))
 TENANT = "teashop"
 DEMO_ENTRIES = 29
-COMMANDS = ("demo", "serve", "worker", "migrate", "apply", "chat", "kb", "audit")
-SUBCOMMANDS = ("kb import", "kb query", "kb eval", "audit verify")
+COMMANDS = ("demo", "serve", "worker", "migrate", "apply", "chat", "kb", "audit", "tenant")
+SUBCOMMANDS = (
+    "kb import",
+    "kb query",
+    "kb eval",
+    "audit verify",
+    "audit export",
+    "tenant list",
+    "tenant approve",
+    "tenant suspend",
+    "tenant reinstate",
+)
 KB_COUNTS = re.compile(r"knowledge: (\d+) created, (\d+) updated, (\d+) unchanged")
 
 
@@ -171,6 +181,7 @@ def chat_session(
     """A demo data dir after one terminal chat (so its audit log has entries)."""
     data_dir = tmp_path_factory.mktemp("chat") / "data"
     succeeded(kindbot("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir))
+    succeeded(kindbot("tenant", "approve", TENANT, "--reason", "e2e", data_dir=data_dir))
     chat = kindbot(
         "chat", "--tenant", TENANT, data_dir=data_dir, input="运费多少钱\n什么时候发货\n退订\n"
     )

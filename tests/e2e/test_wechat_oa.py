@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tests.support.clock import FakeClock
 from tests.support.live import serve_app
+from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.apply import apply_bundle
@@ -75,7 +76,7 @@ async def world(container: Container, clock: FakeClock, tmp_path: Path) -> Async
     sim = WeChatSimulator(clock=lambda: clock.now().timestamp())
     sim.add_oa_app(APP_ID, SECRET)
     async with serve_app(sim.app) as api_base:
-        await apply_bundle(container.store, container.box, bundle(tmp_path, api_base), clock.now())
+        await apply_approved(container, bundle(tmp_path, api_base), clock.now())
         transport = httpx.ASGITransport(app=build_app(container))
         async with httpx.AsyncClient(transport=transport, base_url="http://kindbot") as client:
             yield World(container, clock, sim, client)

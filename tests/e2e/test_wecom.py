@@ -13,9 +13,9 @@ import httpx
 import pytest
 from tests.support.clock import FakeClock
 from tests.support.live import serve_app
+from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container
-from kindbot.bundles.apply import apply_bundle
 from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.records import ContactRecord, MessageRecord, OutboxItem
 from kindbot.testing.wechat_api import WeChatSimulator
@@ -102,7 +102,7 @@ async def world(container: Container, clock: FakeClock, tmp_path: Path) -> Async
     sim.add_kf_account(CORP, "wkSomeoneElse")
     sim.add_wecom_member(CORP, MEMBER)
     async with serve_app(sim.app) as api_base:
-        await apply_bundle(container.store, container.box, bundle(tmp_path, api_base), clock.now())
+        await apply_approved(container, bundle(tmp_path, api_base), clock.now())
         transport = httpx.ASGITransport(app=build_app(container))
         async with httpx.AsyncClient(transport=transport, base_url="http://kindbot") as client:
             wecom = WeComServerClient(

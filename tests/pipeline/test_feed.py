@@ -210,3 +210,15 @@ async def test_unknown_channel_is_refused(container: Container, channel: str) ->
 
     with pytest.raises(NotFoundError):
         await container.pipeline.feed(event("hi", key="k", channel=channel), sync_grace=GRACE)
+
+
+async def test_a_bot_echoing_our_reply_stops_the_loop(container: Container) -> None:
+    first = await container.pipeline.feed(event("运费怎么算", key="k1"), sync_grace=GRACE)
+    echo_text = first.replies[0].text
+    echoed = await container.pipeline.feed(event(echo_text, key="k2"), sync_grace=GRACE)
+
+    assert echoed.replies == ()
+    async with container.store.transaction() as tx:
+        conversation = await tx.conversations.get(first.conversation_id)
+    assert conversation is not None
+    assert conversation.state is ConversationState.WAITING

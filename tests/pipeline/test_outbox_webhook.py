@@ -14,9 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from tests.support.clock import FakeClock
 from tests.support.live import serve_app
+from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container
-from kindbot.bundles.apply import apply_bundle
 from kindbot.channels.webhook import SIGNATURE_HEADER, parse, sign, verify_signature
 from kindbot.records import OutboxStatus
 
@@ -54,7 +54,7 @@ async def apply_shop(container: Container, tmp_path: Path, url: str, clock: Fake
         "knowledge: [{file: faq.csv}]\n",
         encoding="utf-8",
     )
-    await apply_bundle(container.store, container.box, tmp_path / "bundle.yaml", clock.now())
+    await apply_approved(container, tmp_path / "bundle.yaml", clock.now())
 
 
 async def test_async_reply_is_signed_delivered_and_retried(

@@ -3,16 +3,24 @@
 All files (the bundle and its knowledge files) are read and validated before
 the transaction starts, so an invalid bundle changes nothing; a second apply
 of the same bundle reports everything unchanged.
+
+A new tenant (or one changing its industry) whose industry is prohibited is
+refused: nothing is applied and the refusal is recorded in the platform's audit
+chain. A new tenant starts ``pending`` (see :mod:`kindbot.bundles.tenants`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from kindbot.bundles.loader import load_bundle
+import yaml
+
+from kindbot.bundles.loader import _line_of, load_bundle
 from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
+from kindbot.bundles.tenants import record_refusal
 from kindbot.channels import console
 from kindbot.channels.webchat import WebchatConfig
 from kindbot.channels.webhook import WebhookConfig
@@ -20,7 +28,9 @@ from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.channels.wecom.config import WeComChannelConfig
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.errors import InputFileError, InputProblem
-from kindbot.records import KnowledgeEntry
+from kindbot.events import Verdict
+from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, prohibited_reason
+from kindbot.records import KnowledgeEntry, TenantStatus
 from kindbot.storage.sealing import SealError, SecretBox
 from kindbot.types import Store, Transaction
 
@@ -38,6 +48,9 @@ class ApplyReport:
     kb_updated: int
     kb_unchanged: int
     tenant_changed: bool = True
+    tenant_status: TenantStatus = TenantStatus.PENDING
+    test_contacts_marked: int = 0
+    test_contacts_unmarked: int = 0
 
 
 def public_channel_id(tenant_slug: str, local_id: str) -> str:
@@ -87,10 +100,24 @@ def read_bundle_knowledge(bundle: Bundle, bundle_path: Path) -> list[KnowledgeEn
 
 @dataclass(frozen=True, slots=True)
 class PreparedBundle:
-    """A bundle and its knowledge entries, read and fully validated."""
+    """A bundle and its knowledge entries, read and fully validated.
+
+    ``source`` names the bundle file in messages; ``industry_line`` is the
+    line of ``tenant.industry`` in it.
+    """
 
     bundle: Bundle
     entries: tuple[KnowledgeEntry, ...]
+    source: str = "bundle"
+    industry_line: int | None = None
+
+
+def _industry_line(path: Path) -> int | None:
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return _line_of(node, ("tenant", "industry"))
 
 
 def prepare_bundle(path: Path) -> PreparedBundle:
@@ -99,22 +126,85 @@ def prepare_bundle(path: Path) -> PreparedBundle:
     Raises :class:`InputFileError` naming every problem.
     """
     bundle = load_bundle(path)
-    return PreparedBundle(bundle, tuple(read_bundle_knowledge(bundle, path)))
+    entries = tuple(read_bundle_knowledge(bundle, path))
+    return PreparedBundle(bundle, entries, str(path), _industry_line(path))
 
 
-async def apply_bundle(store: Store, box: SecretBox, path: Path, now: datetime) -> ApplyReport:
+async def apply_bundle(
+    store: Store,
+    box: SecretBox,
+    path: Path,
+    now: datetime,
+    *,
+    prohibited: Sequence[ProhibitedIndustry] = DEFAULT_PROHIBITED,
+) -> ApplyReport:
     """Validate ``path`` and everything it references, then apply it in one transaction."""
-    return await apply_prepared(store, box, prepare_bundle(path), now)
+    return await apply_prepared(store, box, prepare_bundle(path), now, prohibited=prohibited)
+
+
+class _RefusedError(Exception):
+    """Rolls the apply back when the tenant's industry is prohibited."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.reason_en)
+        self.verdict = verdict
 
 
 async def apply_prepared(
-    store: Store, box: SecretBox, prepared: PreparedBundle, now: datetime
+    store: Store,
+    box: SecretBox,
+    prepared: PreparedBundle,
+    now: datetime,
+    *,
+    prohibited: Sequence[ProhibitedIndustry] = DEFAULT_PROHIBITED,
 ) -> ApplyReport:
-    """Apply a validated bundle in one transaction (idempotent)."""
+    """Apply a validated bundle in one transaction (idempotent).
+
+    Raises :class:`InputFileError` (nothing applied; the refusal audited in
+    the platform chain) when a new tenant, or a tenant changing its industry,
+    declares an industry in ``prohibited``.
+    """
+    spec = prepared.bundle.tenant
+    try:
+        return await _apply(store, box, prepared, now, prohibited)
+    except _RefusedError as refused:
+        verdict = refused.verdict
+        await record_refusal(
+            store,
+            slug=spec.slug,
+            name=spec.name,
+            industry=spec.industry,
+            verdict=verdict,
+            source=prepared.source,
+            now=now,
+        )
+        problem = (
+            f"{verdict.reason_en} {verdict.remedy_en} / {verdict.reason_zh}{verdict.remedy_zh}"
+        )
+        raise InputFileError(
+            [
+                InputProblem(
+                    prepared.source, prepared.industry_line, "tenant.industry", problem, "line"
+                )
+            ]
+        ) from None
+
+
+async def _apply(
+    store: Store,
+    box: SecretBox,
+    prepared: PreparedBundle,
+    now: datetime,
+    prohibited: Sequence[ProhibitedIndustry],
+) -> ApplyReport:
     bundle, entries = prepared.bundle, prepared.entries
     async with store.transaction() as tx:
         spec = bundle.tenant
         before = await tx.tenants.get_by_slug(spec.slug)
+        if before is None or before.industry != spec.industry:
+            verdict = prohibited_reason(spec.industry, prohibited)
+            if verdict is not None:
+                raise _RefusedError(verdict)
         tenant, created = await tx.tenants.upsert(
             slug=spec.slug,
             name=spec.name,
@@ -132,6 +222,7 @@ async def apply_prepared(
             state = await _upsert_channel(tx, box, tenant.id, spec.slug, local_id, kind, config)
             outcome[state].append(local_id)
         kb_created, kb_updated, kb_unchanged = await tx.knowledge.upsert_many(tenant.id, entries)
+        marked, unmarked = await _apply_test_contacts(tx, bundle, tenant.id, now)
     return ApplyReport(
         tenant_slug=spec.slug,
         tenant_created=created,
@@ -142,7 +233,41 @@ async def apply_prepared(
         kb_updated=kb_updated,
         kb_unchanged=kb_unchanged,
         tenant_changed=created or tenant != before,
+        tenant_status=tenant.status,
+        test_contacts_marked=marked,
+        test_contacts_unmarked=unmarked,
     )
+
+
+async def _apply_test_contacts(
+    tx: Transaction, bundle: Bundle, tenant_id: str, now: datetime
+) -> tuple[int, int]:
+    """Mark the bundle's test contacts (creating them) and unmark the tenant's others.
+
+    A bundle without a ``test_contacts`` key leaves them as they are (like
+    channels, a bundle need not describe everything). Returns (marked,
+    unmarked): how many changed.
+    """
+    if "test_contacts" not in bundle.model_fields_set:
+        return 0, 0
+    marked = 0
+    keep: set[str] = set()
+    for wanted in bundle.test_contacts:
+        channel = await tx.channels.get_by_public_id(
+            public_channel_id(bundle.tenant.slug, wanted.channel)
+        )
+        assert channel is not None, "validated: the channel is in the bundle"
+        contact, changed = await tx.contacts.mark_test(
+            tenant_id=tenant_id, channel_id=channel.id, external_id=wanted.external_id, now=now
+        )
+        keep.add(contact.id)
+        marked += changed
+    unmarked = 0
+    for contact in await tx.contacts.list_test(tenant_id):
+        if contact.id not in keep:
+            await tx.contacts.unmark_test(contact.id)
+            unmarked += 1
+    return marked, unmarked
 
 
 async def _upsert_channel(

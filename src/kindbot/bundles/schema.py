@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -22,6 +29,13 @@ class TenantSpec(_Strict):
     industry: Annotated[str, Field(min_length=1, max_length=64)]
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
+
+    @field_validator("slug")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "platform":
+            raise ValueError("slug 'platform' is reserved for the platform's own audit chain")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -125,6 +139,20 @@ class KnowledgeBaseSpec(_Strict):
     threshold: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
 
 
+class TestContactSpec(_Strict):
+    """``test_contacts[]`` — someone a pending tenant may already message.
+
+    ``channel`` is a channel id of this bundle (or ``console``, the terminal of
+    ``kindbot chat``); ``external_id`` is the contact's id there (an OpenID, a
+    webhook ``user``, ``console:alice``).
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    channel: Annotated[str, Field(pattern=SLUG)]
+    external_id: Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class Bundle(_Strict):
     """A whole bundle file."""
 
@@ -132,6 +160,7 @@ class Bundle(_Strict):
     channels: list[ChannelSpec] = Field(default_factory=list)
     knowledge: list[KnowledgeSource] = Field(default_factory=list)
     kb: KnowledgeBaseSpec = Field(default_factory=KnowledgeBaseSpec)
+    test_contacts: list[TestContactSpec] = Field(default_factory=list)
 
     @field_validator("channels")
     @classmethod
@@ -143,4 +172,24 @@ class Bundle(_Strict):
             if spec.id == "console":
                 raise ValueError("channel id 'console' is reserved for `kindbot chat`")
             seen.add(spec.id)
+        return value
+
+    @field_validator("test_contacts")
+    @classmethod
+    def _test_contacts_on_known_channels(
+        cls, value: list[TestContactSpec], info: ValidationInfo
+    ) -> list[TestContactSpec]:
+        if "channels" not in info.data:
+            return value  # the channels are invalid: that is the error to report
+        known = {spec.id for spec in info.data["channels"]} | {"console"}
+        seen: set[tuple[str, str]] = set()
+        for i, contact in enumerate(value):
+            if contact.channel not in known:
+                names = ", ".join(sorted(known))
+                raise ValueError(
+                    f"[{i}].channel {contact.channel!r} is not a channel of this bundle ({names})"
+                )
+            if (contact.channel, contact.external_id) in seen:
+                raise ValueError(f"[{i}] appears twice")
+            seen.add((contact.channel, contact.external_id))
         return value

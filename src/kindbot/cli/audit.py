@@ -1,15 +1,20 @@
-"""``kindbot audit``: check the hash-chained audit log."""
+"""``kindbot audit``: check and export the hash-chained audit log."""
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, TextIO
 
 import typer
 
 from kindbot.bootstrap import open_container
+from kindbot.bundles.tenants import PLATFORM_CHAIN
 from kindbot.cli.common import fail, out, pick_tenant, run
 from kindbot.guard.audit import ChainBreak, verify_chain
+from kindbot.guard.audit_export import export_line
 from kindbot.records import GENESIS_HASH, AuditHead
 from kindbot.settings import Settings
 from kindbot.types import Store
@@ -17,6 +22,37 @@ from kindbot.types import Store
 app = typer.Typer(help="The audit log.", no_args_is_help=True)
 
 PAGE = 5000
+TenantOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tenant", "-t", help="Only this tenant's chain ('platform': the platform's own chain)."
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """One audit chain: whose it is and how to name it."""
+
+    tenant_id: str
+    label: str
+
+
+async def select_chains(store: Store, tenant: str | None) -> list[Chain]:
+    """The chain of ``tenant`` (a slug or ``platform``), or every tenant's plus the platform's.
+
+    The platform chain is listed only when it has entries (refused signups).
+    """
+    if tenant == PLATFORM_CHAIN:
+        return [Chain(PLATFORM_CHAIN, PLATFORM_CHAIN)]
+    async with store.transaction(readonly=True) as tx:
+        if tenant is not None:
+            found = await pick_tenant(tx, tenant)
+            return [Chain(found.id, found.slug)]
+        chains = [Chain(t.id, t.slug) for t in await tx.tenants.list()]
+        if await tx.audit.entries(PLATFORM_CHAIN, 0, 1):
+            chains.append(Chain(PLATFORM_CHAIN, PLATFORM_CHAIN))
+    return chains
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +87,13 @@ async def verify_tenant_chain(store: Store, tenant_id: str, slug: str) -> ChainR
 
 
 @app.command()
-def verify(
-    tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Only this tenant.")] = None,
-) -> None:
-    """Check every tenant's audit chain (or one); name the first bad entry."""
+def verify(tenant: TenantOption = None) -> None:
+    """Check every audit chain (or one tenant's); name the first bad entry."""
 
     async def go() -> list[ChainReport]:
         async with open_container(Settings.from_env(), auto_migrate=True) as c:
-            async with c.store.transaction() as tx:
-                tenants = [await pick_tenant(tx, tenant)] if tenant else await tx.tenants.list()
-            return [await verify_tenant_chain(c.store, t.id, t.slug) for t in tenants]
+            chains = await select_chains(c.store, tenant)
+            return [await verify_tenant_chain(c.store, ch.tenant_id, ch.label) for ch in chains]
 
     reports = run(go())
     if not reports:
@@ -77,3 +110,53 @@ def verify(
                 if r.broken is not None
             )
         )
+
+
+async def export_chains(store: Store, chains: list[Chain], stream: TextIO) -> int:
+    """Write every entry of ``chains`` to ``stream`` as JSON lines, a page at a time."""
+    written = 0
+    for chain in chains:
+        after = 0
+        while True:
+            async with store.transaction(readonly=True) as tx:
+                page = await tx.audit.entries(chain.tenant_id, after, PAGE)
+            for entry in page:
+                stream.write(export_line(entry, chain.label) + "\n")
+            written += len(page)
+            if len(page) < PAGE:
+                break
+            after = page[-1].seq
+    return written
+
+
+@app.command()
+def export(
+    tenant: TenantOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+) -> None:
+    """Write audit entries as JSON lines (every chain, the platform's included, by default).
+
+    Each line: tenant, tenant_id, seq, at (ISO-8601, UTC), kind, subject, rule,
+    decision, detail (parsed when it is a JSON object), prev_hash, hash.
+    """
+
+    async def go(stream: TextIO) -> tuple[int, int]:
+        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+            chains = await select_chains(c.store, tenant)
+            return await export_chains(c.store, chains, stream), len(chains)
+
+    if output is None:
+        run(go(sys.stdout))
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as stream:
+            entries, chains = run(go(stream))
+        os.replace(partial, output)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}")
+    finally:
+        partial.unlink(missing_ok=True)
+    out.print(f"{entries} entries from {chains} chains written to {output}", highlight=False)

@@ -15,6 +15,7 @@ from kindbot.bootstrap import open_container
 from kindbot.bundles.apply import public_channel_id
 from kindbot.channels import console
 from kindbot.cli.common import out, pick_tenant, run
+from kindbot.records import TenantStatus
 from kindbot.settings import Settings
 
 SYNC_GRACE = timedelta(seconds=30)
@@ -40,6 +41,14 @@ async def chat_loop(tenant: str | None, user: str) -> None:
         out.print(
             f"[dim]chatting with {escape(found.name)} ({found.slug}); /quit or Ctrl-D to leave[/]"
         )
+        if found.status is TenantStatus.PENDING:
+            out.print(
+                f"[yellow]{found.slug} is pending: the bot answers only its test contacts "
+                "(bundle `test_contacts`, channel console) until a platform admin approves it[/]",
+                highlight=False,
+            )
+        elif found.status is TenantStatus.SUSPENDED:
+            out.print(f"[yellow]{found.slug} is suspended: the bot answers nobody[/]")
         while (line := await asyncio.to_thread(_read_line, interactive)) is not None:
             text = line.strip()
             if not text:

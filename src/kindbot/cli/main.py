@@ -17,8 +17,11 @@ import uvicorn
 from kindbot import demo as demo_files
 from kindbot.bootstrap import open_container
 from kindbot.bundles.apply import ApplyReport, apply_prepared, prepare_bundle
-from kindbot.cli import audit, chat, kb, wechat_sim
+from kindbot.bundles.prohibited import load_prohibited_industries
+from kindbot.bundles.tenants import approve_tenant, default_actor
+from kindbot.cli import audit, chat, kb, tenant, wechat_sim
 from kindbot.cli.common import out, run
+from kindbot.records import TenantStatus
 from kindbot.settings import Settings
 from kindbot.storage import migrate as migrations
 from kindbot.web.app import build_app
@@ -30,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.add_typer(audit.app, name="audit")
+app.add_typer(tenant.app, name="tenant")
 app.add_typer(wechat_sim.app, name="wechat-sim")
 app.command()(chat.chat)
 
@@ -50,6 +54,14 @@ def _print_report(report: ApplyReport) -> None:
     if not report.tenant_changed:
         state = "unchanged"
     out.print(f"tenant {report.tenant_slug}: {state}")
+    if report.tenant_status is TenantStatus.PENDING:
+        out.print(
+            f"  status: pending — it may message only its test contacts until a platform "
+            f"admin approves it (kindbot tenant approve {report.tenant_slug} --reason TEXT)",
+            highlight=False,
+        )
+    elif report.tenant_status is TenantStatus.SUSPENDED:
+        out.print("  status: suspended — it sends nothing until a platform admin reinstates it")
     for label, ids in [
         ("created", report.channels_created),
         ("updated", report.channels_updated),
@@ -61,12 +73,31 @@ def _print_report(report: ApplyReport) -> None:
         f"  knowledge: {report.kb_created} created, {report.kb_updated} updated, "
         f"{report.kb_unchanged} unchanged"
     )
+    if report.test_contacts_marked or report.test_contacts_unmarked:
+        out.print(
+            f"  test contacts: {report.test_contacts_marked} marked, "
+            f"{report.test_contacts_unmarked} unmarked"
+        )
 
 
 async def _apply(path: Path) -> ApplyReport:
+    settings = Settings.from_env()
+    prohibited = load_prohibited_industries(settings.prohibited_industries_file)
     prepared = prepare_bundle(path)  # validate every file before touching the data dir
+    async with open_container(settings, auto_migrate=True) as c:
+        return await apply_prepared(c.store, c.box, prepared, c.clock.now(), prohibited=prohibited)
+
+
+async def _approve_demo(slug: str) -> None:
+    """The operator runs the demo, so the demo shop is approved (audited) on first setup."""
     async with open_container(Settings.from_env(), auto_migrate=True) as c:
-        return await apply_prepared(c.store, c.box, prepared, c.clock.now())
+        async with c.store.transaction(readonly=True) as tx:
+            found = await tx.tenants.get_by_slug(slug)
+        if found is not None and found.status is TenantStatus.PENDING:
+            await approve_tenant(
+                c.store, slug, reason="demo", actor=default_actor(), now=c.clock.now()
+            )
+            out.print(f"tenant {slug}: approved for the demo (audited)")
 
 
 @app.command()
@@ -134,6 +165,7 @@ def demo(
     bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
     with resources.as_file(bundle) as path:
         _print_report(run(_apply(path)))
+    run(_approve_demo(demo_files.DEMO_TENANT))
     data_dir.mkdir(parents=True, exist_ok=True)
     oa_bundle = data_dir / "demo-wechat.yaml"
     oa_bundle.write_text(demo_files.oa_bundle(base + demo_files.SIM_MOUNT), encoding="utf-8")

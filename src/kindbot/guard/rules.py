@@ -1,14 +1,15 @@
 """The guard's decisions: pure functions of (action, facts, now).
 
-This release enforces ``tenant_status``, ``opt_out`` and ``disclosure``
-(DESIGN.md §5); the remaining catalog rules plug into :data:`OUTBOUND_RULES`
-and :func:`decide_inbound` without changing their callers.
+This release enforces ``window``, ``reply_burst``, ``tenant_status``,
+``opt_out`` and ``disclosure`` (DESIGN.md §5); the remaining catalog rules
+plug into :data:`OUTBOUND_RULES` and :func:`decide_inbound` without changing
+their callers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from kindbot.events import (
@@ -24,27 +25,14 @@ from kindbot.events import (
     Verdict,
 )
 from kindbot.guard import texts
-from kindbot.guard.keywords import is_opt_in, is_opt_out
+from kindbot.guard.conversation_rules import check_reply_burst, check_window
+from kindbot.guard.facts import OutboundFacts
+from kindbot.guard.keywords import canonical_keyword, is_opt_in, is_opt_out
 from kindbot.lang import pick
 from kindbot.records import TenantStatus
 
 AIGC_LABEL_ZH = "【AI 生成】"
 AIGC_LABEL_EN = "[AI-generated] "
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundFacts:
-    """What the outbound rules know about the world at decision time.
-
-    ``bot_messages_in_conversation`` counts outbound messages already stored in
-    the conversation, including earlier replies in the same batch.
-    """
-
-    tenant_status: TenantStatus
-    contact_is_test: bool
-    bot_messages_in_conversation: int
-    prefer_chinese: bool
-    contact_followed: bool = True
 
 
 def _allow(rule: str, zh: str, en: str) -> Verdict:
@@ -75,23 +63,9 @@ def check_tenant_status(action: OutboundAction, facts: OutboundFacts, now: datet
     return _allow("tenant_status", "商户状态正常。", "The tenant may send.")
 
 
-def check_followed(action: OutboundAction, facts: OutboundFacts, now: datetime) -> Verdict:
-    """A contact who unfollowed the account receives nothing at all (part of ``window``)."""
-    if not facts.contact_followed:
-        return Verdict(
-            Decision.DENY,
-            "window",
-            "该用户已取消关注，不能再给他发消息。",
-            "The contact unfollowed the account and receives nothing.",
-            remedy_zh="用户重新关注并发消息后可回复。",
-            remedy_en="Allowed after the contact follows again and writes.",
-        )
-    return _allow("window", "用户关注中。", "The contact follows the account.")
-
-
 OutboundRule = Callable[[OutboundAction, OutboundFacts, datetime], Verdict]
 
-OUTBOUND_RULES: tuple[OutboundRule, ...] = (check_followed, check_tenant_status)
+OUTBOUND_RULES: tuple[OutboundRule, ...] = (check_window, check_reply_burst, check_tenant_status)
 
 
 def with_disclosure(reply: OutboundReply, facts: OutboundFacts) -> tuple[OutboundReply, Verdict]:
@@ -130,18 +104,47 @@ def decide_outbound(
     return OutboundDecision(verdict=overall, reply=reply, checks=(*checks, disclosure))
 
 
+ECHO_MIN_LENGTH = 8
+
+
+def is_echo(text: str, recent_bot_texts: Sequence[str]) -> bool:
+    """True when ``text`` repeats a recent bot message (and is long enough to be no accident)."""
+    folded = canonical_keyword(text)
+    if len(folded) < ECHO_MIN_LENGTH:
+        return False
+    return any(folded == canonical_keyword(bot) for bot in recent_bot_texts)
+
+
 FOLLOW_EVENTS = {"subscribe": InboundAction.FOLLOW, "unsubscribe": InboundAction.UNFOLLOW}
 
 
 def decide_inbound(
-    kind: InboundKind, text: str, *, prefer_chinese: bool, event: str | None = None
+    kind: InboundKind,
+    text: str,
+    *,
+    prefer_chinese: bool,
+    event: str | None = None,
+    recent_bot_texts: Sequence[str] = (),
 ) -> InboundDecision:
-    """Keywords and platform events are handled by the guard, not by dialogue.
+    """Keywords, platform events and bot loops are handled by the guard, not by dialogue.
 
     Opt-out / opt-in keywords change consent; follow and unfollow events change
     the follow state; every other platform event is recorded and not answered
-    (a bot must not talk because a template finished sending).
+    (a bot must not talk because a template finished sending). A message that
+    repeats one of the bot's recent messages word for word is another bot
+    echoing ours (``LOOP``): not answered, and the conversation goes to a person.
     """
+    if kind is InboundKind.TEXT and is_echo(text, recent_bot_texts):
+        return InboundDecision(
+            InboundAction.LOOP,
+            Verdict(
+                Decision.DENY,
+                "reply_burst",
+                "检测到机器人回声循环：机器人停止回复，会话转人工。",
+                "Bot loop detected: the message echoes the bot; the bot stops, a person is asked.",
+                severity=Severity.LOW,
+            ),
+        )
     if kind is InboundKind.UNKNOWN:
         reason_en = "A message type this channel does not know: recorded, not answered."
         return InboundDecision(

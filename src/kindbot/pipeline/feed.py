@@ -35,8 +35,10 @@ from kindbot.events import (
     SendKind,
     SentReply,
 )
-from kindbot.guard.rules import OutboundFacts, decide_inbound, decide_outbound
+from kindbot.guard.facts import OutboundFacts, WindowFacts
+from kindbot.guard.rules import decide_inbound, decide_outbound
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
+from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, welcome_text
 from kindbot.records import (
@@ -48,6 +50,8 @@ from kindbot.records import (
 from kindbot.types import Clock, Store, Transaction
 
 OPT_IN_TOPIC = "general"
+RECENT_BOT_TEXTS = 3
+"""How many of the bot's last messages an inbound message is compared with (loop detection)."""
 
 
 class Pipeline:
@@ -117,10 +121,11 @@ class Pipeline:
             if created:
                 await tx.conversations.touch_inbound(conversation.id, event.received_at)
             kb_version = await tx.knowledge.version(tenant.id)
+            recent = await tx.messages.recent_outbound_texts(conversation.id, RECENT_BOT_TEXTS)
         if not created and message.status == InboundStatus.PROCESSED:
             return await self.outcome(message.id, duplicate=True)
         welcome = welcome_text(channel.kind, resolved.config)
-        turn = Turn(tenant, channel, contact, conversation.id, welcome)
+        turn = Turn(tenant, channel, contact, conversation.id, welcome, tuple(recent))
         return await self._process(message, turn, kb_version, sync_grace, duplicate=not created)
 
     async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
@@ -131,12 +136,15 @@ class Pipeline:
             channel = await tx.channels.get(message.channel_id)
             contact = await tx.contacts.get(message.contact_id)
             kb_version = await tx.knowledge.version(message.tenant_id)
+            recent = await tx.messages.recent_outbound_texts(
+                message.conversation_id, RECENT_BOT_TEXTS
+            )
         assert tenant is not None
         assert channel is not None
         assert contact is not None
         resolved = await self._directory.by_id(channel.id)
         welcome = welcome_text(channel.kind, resolved.config)
-        turn = Turn(tenant, channel, contact, message.conversation_id, welcome)
+        turn = Turn(tenant, channel, contact, message.conversation_id, welcome, tuple(recent))
         return await self._process(message, turn, kb_version, sync_grace, duplicate=False)
 
     async def _process(
@@ -156,6 +164,7 @@ class Pipeline:
                 stored.text,
                 prefer_chinese=turn.prefer_chinese,
                 event=stored.event,
+                recent_bot_texts=turn.recent_bot_texts,
             )
             dialogue = None
             if inbound.action is InboundAction.CONTINUE:
@@ -224,6 +233,9 @@ class Pipeline:
             if followed and turn.welcome:
                 return (OutboundReply(turn.welcome, ReplyOrigin.SYSTEM),), turn
             return inbound.replies, turn
+        if inbound.action is InboundAction.LOOP:
+            await tx.conversations.set_state(message.conversation_id, ConversationState.WAITING)
+            return (), turn
         if inbound.action is InboundAction.IGNORE or dialogue is None:
             return (), turn
         if dialogue.handoff:
@@ -259,15 +271,32 @@ class Pipeline:
         (``sync_grace`` None) or held for the caller's hand-over.
         """
         sent: list[SentReply] = []
-        bot_messages = await tx.messages.count_outbound(turn.conversation_id)
+        activity = await tx.messages.activity(
+            turn.conversation_id,
+            reply_to_id=reply_to_id,
+            since=self._clock.now() - timedelta(minutes=1),
+        )
+        policy = window_policy(turn.channel.kind, turn.contact.external_id)
         for proposed in replies:
             now = self._clock.now()
+            done = len(sent)
+            window = None
+            if policy is not None:
+                window = WindowFacts(
+                    policy=policy,
+                    last_inbound_at=activity.last_inbound_at,
+                    last_inbound_was_event=activity.last_inbound_kind == InboundKind.EVENT.value,
+                    sent_since_inbound=activity.outbound_since_inbound + done,
+                )
             facts = OutboundFacts(
                 tenant_status=turn.tenant.status,
                 contact_is_test=turn.contact.is_test,
-                bot_messages_in_conversation=bot_messages,
+                bot_messages_in_conversation=activity.outbound_total + done,
                 prefer_chinese=turn.prefer_chinese,
                 contact_followed=turn.contact.followed,
+                window=window,
+                replies_to_inbound=activity.replies_to + done,
+                sent_last_minute=activity.outbound_since + done,
             )
             action = OutboundAction(
                 tenant_id=turn.tenant.id,
@@ -308,7 +337,6 @@ class Pipeline:
                 not_before=now + sync_grace if sync_grace is not None else now,
                 now=now,
             )
-            bot_messages += 1
             sent.append(SentReply(item.id, outbound.id, outbound.text, outbound.created_at))
         return sent
 

@@ -69,7 +69,12 @@ class AccessTokens:
                     if found is not None:
                         return found
                     leased = await tx.access_tokens.try_lease(
-                        tenant_id=tenant_id, key=key, until=now + LEASE, now=now
+                        tenant_id=tenant_id,
+                        key=key,
+                        until=now + LEASE,
+                        now=now,
+                        fresh_after=now + RENEW_BEFORE,
+                        stale=stale,
                     )
                 if leased:
                     return await self._refresh(key, fetch, force=stale is not None)

@@ -23,6 +23,7 @@ class Turn:
     contact: ContactRecord
     conversation_id: str
     welcome: str | None = None
+    recent_bot_texts: tuple[str, ...] = ()
 
     @property
     def prefer_chinese(self) -> bool:

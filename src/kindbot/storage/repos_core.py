@@ -76,7 +76,7 @@ class SqlTenants:
             {
                 "id": new_id(),
                 "slug": slug,
-                "status": TenantStatus.ACTIVE.value,
+                "status": TenantStatus.PENDING.value,
                 "kb_version": 0,
                 "created_at": now,
                 **fields,
@@ -227,6 +227,46 @@ class SqlContacts:
             .where(contacts.c.id == contact_id)
             .values(followed=followed, follow_changed_at=at)
         )
+
+    async def mark_test(
+        self, *, tenant_id: str, channel_id: str, external_id: str, now: datetime
+    ) -> tuple[ContactRecord, bool]:
+        existing = await self.find(channel_id, external_id)
+        if existing is not None and existing.is_test:
+            return existing, False
+        created = existing is None and await insert_ignoring_conflict(
+            self._conn,
+            contacts,
+            {
+                "id": new_id(),
+                "tenant_id": tenant_id,
+                "channel_id": channel_id,
+                "external_id": external_id,
+                "display_name": None,
+                "is_test": True,
+                "created_at": now,
+            },
+            ["channel_id", "external_id"],
+        )
+        if not created:
+            await self._conn.execute(
+                update(contacts)
+                .where(contacts.c.channel_id == channel_id, contacts.c.external_id == external_id)
+                .values(is_test=True)
+            )
+        record = await self.find(channel_id, external_id)
+        assert record is not None
+        return record, True
+
+    async def unmark_test(self, contact_id: str) -> None:
+        await self._conn.execute(
+            update(contacts).where(contacts.c.id == contact_id).values(is_test=False)
+        )
+
+    async def list_test(self, tenant_id: str) -> list[ContactRecord]:
+        query = select(contacts).where(contacts.c.tenant_id == tenant_id, contacts.c.is_test)
+        query = query.order_by(contacts.c.channel_id, contacts.c.external_id)
+        return [_contact(r) for r in await self._conn.execute(query)]
 
 
 def _conversation(row: Any) -> ConversationRecord:

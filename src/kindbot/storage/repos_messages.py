@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kindbot.events import InboundEvent
-from kindbot.records import Direction, InboundStatus, MessageRecord, OutboxItem, OutboxStatus
+from kindbot.records import (
+    ConversationActivity,
+    Direction,
+    InboundStatus,
+    MessageRecord,
+    OutboxItem,
+    OutboxStatus,
+)
 from kindbot.storage.schema import messages, outbox
 from kindbot.storage.sqlutil import (
     insert_returning_unless_conflict,
@@ -156,6 +163,57 @@ class SqlMessages:
             messages.c.direction == Direction.OUTBOUND.value,
         )
         return int((await self._conn.execute(query)).scalar_one())
+
+    async def recent_outbound_texts(self, conversation_id: str, limit: int) -> list[str]:
+        query = (
+            select(messages.c.text)
+            .where(
+                messages.c.conversation_id == conversation_id,
+                messages.c.direction == Direction.OUTBOUND.value,
+            )
+            .order_by(messages.c.seq.desc())
+            .limit(limit)
+        )
+        return [row.text for row in await self._conn.execute(query)]
+
+    async def activity(
+        self, conversation_id: str, *, reply_to_id: str | None, since: datetime
+    ) -> ConversationActivity:
+        last_query = (
+            select(messages.c.seq, messages.c.created_at, messages.c.kind)
+            .where(
+                messages.c.conversation_id == conversation_id,
+                messages.c.direction == Direction.INBOUND.value,
+            )
+            .order_by(messages.c.seq.desc())
+            .limit(1)
+        )
+        last = (await self._conn.execute(last_query)).first()
+        last_at = last.created_at if last else None
+        outbound = messages.c.direction == Direction.OUTBOUND.value
+
+        def counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        after_inbound = messages.c.seq > (last.seq if last else 0)
+        counts = (
+            await self._conn.execute(
+                select(
+                    func.count(),
+                    counted(after_inbound),
+                    counted(messages.c.created_at >= since),
+                    counted(messages.c.reply_to_id == reply_to_id),
+                ).where(messages.c.conversation_id == conversation_id, outbound)
+            )
+        ).one()
+        return ConversationActivity(
+            outbound_total=int(counts[0]),
+            last_inbound_at=last_at,
+            last_inbound_kind=last.kind if last else None,
+            outbound_since_inbound=int(counts[1]),
+            outbound_since=int(counts[2]),
+            replies_to=int(counts[3]) if reply_to_id else 0,
+        )
 
     async def history(self, conversation_id: str, limit: int) -> list[MessageRecord]:
         query = (

@@ -30,7 +30,16 @@ class SqlAccessTokens:
             return None
         return CachedToken(row.key, row.token, row.expires_at, row.lease_until)
 
-    async def try_lease(self, *, tenant_id: str, key: str, until: datetime, now: datetime) -> bool:
+    async def try_lease(
+        self,
+        *,
+        tenant_id: str,
+        key: str,
+        until: datetime,
+        now: datetime,
+        fresh_after: datetime,
+        stale: str | None,
+    ) -> bool:
         await insert_ignoring_conflict(
             self._conn,
             access_tokens,
@@ -48,6 +57,11 @@ class SqlAccessTokens:
             .where(
                 access_tokens.c.key == key,
                 or_(access_tokens.c.lease_until.is_(None), access_tokens.c.lease_until <= now),
+                or_(
+                    access_tokens.c.token.is_(None),
+                    access_tokens.c.expires_at <= fresh_after,
+                    access_tokens.c.token == (stale or ""),
+                ),
             )
             .values(lease_until=until)
         )

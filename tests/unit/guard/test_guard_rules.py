@@ -15,7 +15,8 @@ from kindbot.events import (
     ReplyOrigin,
     SendKind,
 )
-from kindbot.guard.rules import AIGC_LABEL_ZH, OutboundFacts, decide_inbound, decide_outbound
+from kindbot.guard.facts import OutboundFacts
+from kindbot.guard.rules import AIGC_LABEL_ZH, decide_inbound, decide_outbound
 from kindbot.guard.texts import DISCLOSURE_EN, DISCLOSURE_ZH
 from kindbot.records import TenantStatus
 
@@ -82,7 +83,12 @@ def test_disclosure_on_the_first_bot_message_only(
         assert outcome.reply.text == text
     else:
         assert outcome.reply.text == f"{text}\n{expected_suffix}"
-    assert [c.rule for c in outcome.checks] == ["window", "tenant_status", "disclosure"]
+    assert [c.rule for c in outcome.checks] == [
+        "window",
+        "reply_burst",
+        "tenant_status",
+        "disclosure",
+    ]
 
 
 def test_generated_text_always_carries_the_aigc_label() -> None:
@@ -149,3 +155,16 @@ def test_platform_events_are_recorded_not_chatted_with(
     decision = decide_inbound(InboundKind.EVENT, "[event]", prefer_chinese=True, event=event)
     assert decision.action is expected
     assert decision.replies == ()
+
+
+def test_an_echo_of_a_recent_bot_message_is_a_loop() -> None:
+    bot = "单笔订单满 99 元包邮（港澳台及海外除外）"
+    looped = decide_inbound(InboundKind.TEXT, bot, prefer_chinese=True, recent_bot_texts=[bot])
+    short = decide_inbound(InboundKind.TEXT, "好的", prefer_chinese=True, recent_bot_texts=["好的"])
+    other = decide_inbound(
+        InboundKind.TEXT, "运费多少", prefer_chinese=True, recent_bot_texts=[bot]
+    )
+    assert looped.action is InboundAction.LOOP
+    assert looped.verdict.decision is Decision.DENY
+    assert short.action is InboundAction.CONTINUE
+    assert other.action is InboundAction.CONTINUE

@@ -1,0 +1,70 @@
+"""What the outbound rules know at decision time (gathered by the pipeline from storage).
+
+Facts are plain frozen values: the rules never query anything themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kindbot.records import TenantStatus
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPolicy:
+    """A channel's service window (DESIGN.md §5 ``window``).
+
+    After a user *message*: ``message_quota`` messages within ``after_message``.
+    After a menu click, follow or scan (*event*): ``event_quota`` within
+    ``after_event``. ``None`` quota means unlimited inside the window.
+    """
+
+    after_message: timedelta
+    message_quota: int | None
+    after_event: timedelta
+    event_quota: int | None
+
+
+WECHAT_WINDOW = WindowPolicy(timedelta(hours=48), 5, timedelta(minutes=1), 3)
+"""Official Account customer-service messages and 微信客服 (45015/45047)."""
+
+WEBCHAT_WINDOW = WindowPolicy(timedelta(hours=24), None, timedelta(hours=24), None)
+"""Web chat: the visitor's session, taken as 24 hours after their last message."""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFacts:
+    """Where the contact stands in the channel's window.
+
+    ``last_inbound_at`` is the contact's last inbound message or event in the
+    conversation (None: never wrote); ``sent_since_inbound`` counts bot
+    messages after it (including earlier replies in the same batch).
+    """
+
+    policy: WindowPolicy
+    last_inbound_at: datetime | None
+    last_inbound_was_event: bool
+    sent_since_inbound: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFacts:
+    """Everything the outbound rules need.
+
+    ``bot_messages_in_conversation`` counts outbound messages already stored in
+    the conversation, including earlier replies in the same batch;
+    ``replies_to_inbound`` counts the replies already made to the inbound
+    message this reply answers; ``sent_last_minute`` the bot messages of the
+    last 60 s in the conversation. ``window`` is None on channels without a
+    service window (webhook, console, WeCom members).
+    """
+
+    tenant_status: TenantStatus
+    contact_is_test: bool
+    bot_messages_in_conversation: int
+    prefer_chinese: bool
+    contact_followed: bool = True
+    window: WindowFacts | None = None
+    replies_to_inbound: int = 0
+    sent_last_minute: int = 0
