@@ -23,6 +23,7 @@ from kindbot.storage.engine import create_engine
 from kindbot.storage.sql_store import SqlStore
 from tests.support.clock import FakeClock
 from tests.support.databases import database_url
+from tests.support.invariants import assert_audit_chains_verify, assert_every_send_passed_the_guard
 
 TEST_SECRET_KEY = "hBxC0yXlqOAsZ5Q2nPp9pHq2mV1cM2oG9xq5hY0l3Tk="
 
@@ -76,7 +77,11 @@ async def settings(tmp_path: Path, container_backend: str) -> AsyncIterator[Sett
 
 @pytest.fixture
 async def container(settings: Settings, clock: FakeClock) -> AsyncIterator[Container]:
-    """The real composition root with the demo bundle applied and approved (no workers)."""
+    """The real composition root with the demo bundle applied and approved (no workers).
+
+    After the test, the guard's invariants are checked on whatever the test
+    did (``tests/support/invariants.py``).
+    """
     async with open_container(settings, clock=clock, auto_migrate=True) as opened:
         bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
         with resources.as_file(bundle) as path:
@@ -85,3 +90,5 @@ async def container(settings: Settings, clock: FakeClock) -> AsyncIterator[Conta
             opened.store, report.tenant_slug, reason="demo", actor="tests", now=clock.now()
         )
         yield opened
+        await assert_every_send_passed_the_guard(opened.store)
+        await assert_audit_chains_verify(opened.store)

@@ -284,7 +284,7 @@ async def test_a_welcome_goes_out_once_through_the_guard(world: World) -> None:
         tenant = await tx.tenants.get_by_slug("wecomshop")
         assert tenant is not None
         audit = await tx.audit.entries(tenant.id, 0, 100)
-    assert [e.decision for e in audit if e.subject == f"reply-to:{history[0].id}"] == ["allow"]
+    assert [e.decision for e in audit if e.subject == f"message:{history[1].id}"] == ["allow"]
     assert await world.container.outbox_worker.run_once() == 0  # handed over, not re-sent
 
 

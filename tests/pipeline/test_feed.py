@@ -119,7 +119,7 @@ async def test_every_verdict_is_audited_before_delivery(container: Container) ->
         entries = await tx.audit.entries(tenant.id, 0, 100)
     kinds = [(e.kind, e.subject) for e in entries]
     assert ("inbound", f"message:{result.inbound_message_id}") in kinds
-    assert ("outbound", f"reply-to:{result.inbound_message_id}") in kinds
+    assert ("outbound", f"message:{result.replies[0].message_id}") in kinds
 
 
 async def test_suspended_tenant_records_inbound_but_sends_nothing(container: Container) -> None:

@@ -93,7 +93,7 @@ async def test_pending_tenant_replies_only_to_its_test_contacts(
     denied = outbound[f"reply-to:{stranger.inbound_message_id}"]
     assert (denied.rule, denied.decision) == ("tenant_status", "deny")
     assert "pending" in json.loads(denied.detail)["reason_en"]
-    assert outbound[f"reply-to:{boss.inbound_message_id}"].decision == "allow"
+    assert outbound[f"message:{boss.replies[0].message_id}"].decision == "allow"
     async with container.store.transaction(readonly=True) as tx:
         history = await tx.messages.history(stranger.conversation_id, 10)
     assert [m.text for m in history] == ["运费怎么算"], "the inbound message is still recorded"

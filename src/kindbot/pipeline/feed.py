@@ -308,15 +308,15 @@ class Pipeline:
                 reply=proposed,
             )
             decision = decide_outbound(action, facts, now)
-            subject = f"reply-to:{reply_to_id}" if reply_to_id else f"contact:{turn.contact.id}"
-            audit.add(
-                at=now,
-                kind="outbound",
-                subject=subject,
-                verdict=decision.verdict,
-                checks=decision.checks,
-            )
             if not decision.verdict.allowed:
+                subject = f"reply-to:{reply_to_id}" if reply_to_id else f"contact:{turn.contact.id}"
+                audit.add(
+                    at=now,
+                    kind="outbound",
+                    subject=subject,
+                    verdict=decision.verdict,
+                    checks=decision.checks,
+                )
                 continue
             outbound = await tx.messages.insert_outbound(
                 tenant_id=turn.tenant.id,
@@ -327,6 +327,15 @@ class Pipeline:
                 reply_to_id=reply_to_id,
                 generated=False,
                 now=now,
+            )
+            # The allow verdict names the message it let through, in the same
+            # transaction as the outbox row: no row can exist without it.
+            audit.add(
+                at=now,
+                kind="outbound",
+                subject=f"message:{outbound.id}",
+                verdict=decision.verdict,
+                checks=decision.checks,
             )
             item = await tx.outbox.enqueue(
                 tenant_id=turn.tenant.id,
