@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kindbot.events import InboundEvent
@@ -14,10 +14,8 @@ from kindbot.records import (
     Direction,
     InboundStatus,
     MessageRecord,
-    OutboxItem,
-    OutboxStatus,
 )
-from kindbot.storage.schema import messages, outbox
+from kindbot.storage.schema import messages
 from kindbot.storage.sqlutil import (
     insert_returning_unless_conflict,
     new_id,
@@ -255,171 +253,3 @@ class SqlMessages:
             .limit(limit)
         )
         return [_message(r) for r in await self._conn.execute(query)]
-
-
-def _item(row: Any) -> OutboxItem:
-    return OutboxItem(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        channel_id=row.channel_id,
-        contact_id=row.contact_id,
-        message_id=row.message_id,
-        text=row.text,
-        status=OutboxStatus(row.status),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        delivered_at=row.delivered_at,
-    )
-
-
-class SqlOutbox:
-    """:class:`kindbot.types.OutboxRepository` over SQL."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def enqueue(
-        self,
-        *,
-        tenant_id: str,
-        channel_id: str,
-        contact_id: str,
-        message_id: str,
-        text: str,
-        not_before: datetime,
-        now: datetime,
-    ) -> OutboxItem:
-        item = OutboxItem(
-            id=new_id(),
-            tenant_id=tenant_id,
-            channel_id=channel_id,
-            contact_id=contact_id,
-            message_id=message_id,
-            text=text,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=not_before,
-            last_error=None,
-            created_at=now,
-            delivered_at=None,
-        )
-        await self._conn.execute(
-            outbox.insert().values(
-                id=item.id,
-                tenant_id=tenant_id,
-                channel_id=channel_id,
-                contact_id=contact_id,
-                message_id=message_id,
-                text=text,
-                status=item.status.value,
-                attempts=0,
-                next_attempt_at=not_before,
-                lease_until=None,
-                last_error=None,
-                created_at=now,
-                delivered_at=None,
-            )
-        )
-        return item
-
-    async def _get(self, outbox_id: str) -> OutboxItem:
-        return _item(
-            (await self._conn.execute(select(outbox).where(outbox.c.id == outbox_id))).one()
-        )
-
-    async def for_message(self, message_id: str) -> OutboxItem | None:
-        query = select(outbox).where(outbox.c.message_id == message_id)
-        row = (await self._conn.execute(query)).first()
-        return _item(row) if row else None
-
-    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
-        due = or_(
-            and_(outbox.c.status == OutboxStatus.PENDING.value, outbox.c.next_attempt_at <= now),
-            and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.lease_until <= now),
-        )
-        query = select(outbox.c.id).where(due).order_by(outbox.c.next_attempt_at).limit(limit)
-        if supports_row_locks(self._conn):
-            query = query.with_for_update(skip_locked=True)
-        ids = [r.id for r in await self._conn.execute(query)]
-        if not ids:
-            return []
-        await self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(ids))
-            .values(
-                status=OutboxStatus.SENDING.value,
-                lease_until=lease_until,
-                attempts=outbox.c.attempts + 1,
-            )
-        )
-        rows = await self._conn.execute(
-            select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.next_attempt_at)
-        )
-        return [_item(r) for r in rows]
-
-    async def mark_delivered(self, outbox_id: str, at: datetime) -> None:
-        item = await self._get(outbox_id)
-        # The status check is in the UPDATE itself so that it is re-evaluated
-        # after waiting for a concurrent writer's row lock (PostgreSQL).
-        result = await self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id == outbox_id, outbox.c.status != OutboxStatus.DELIVERED.value)
-            .values(status=OutboxStatus.DELIVERED.value, delivered_at=at, lease_until=None)
-        )
-        if not result.rowcount:
-            return
-        await self._conn.execute(
-            update(messages).where(messages.c.id == item.message_id).values(status=DELIVERED)
-        )
-
-    async def deliver_if_pending(self, outbox_id: str, at: datetime) -> bool:
-        taken = (
-            await self._conn.execute(
-                update(outbox)
-                .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-                .values(status=OutboxStatus.DELIVERED.value, delivered_at=at, lease_until=None)
-                .returning(outbox.c.message_id)
-            )
-        ).first()
-        if taken is None:
-            return False
-        await self._conn.execute(
-            update(messages).where(messages.c.id == taken.message_id).values(status=DELIVERED)
-        )
-        return True
-
-    async def release(self, outbox_id: str, now: datetime) -> bool:
-        result = await self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-            .values(next_attempt_at=now)
-        )
-        return bool(result.rowcount)
-
-    async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None:
-        await self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id == outbox_id, outbox.c.status != OutboxStatus.DELIVERED.value)
-            .values(
-                status=OutboxStatus.PENDING.value,
-                last_error=error[:2000],
-                next_attempt_at=next_attempt_at,
-                lease_until=None,
-            )
-        )
-
-    async def mark_failed(self, outbox_id: str, error: str) -> None:
-        item = await self._get(outbox_id)
-        # As in mark_delivered: never overwrite a delivery, even a concurrent one.
-        result = await self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id == outbox_id, outbox.c.status != OutboxStatus.DELIVERED.value)
-            .values(status=OutboxStatus.FAILED.value, last_error=error[:2000], lease_until=None)
-        )
-        if not result.rowcount:
-            return
-        await self._conn.execute(
-            update(messages).where(messages.c.id == item.message_id).values(status="failed")
-        )

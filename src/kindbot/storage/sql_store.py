@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from kindbot.storage.engine import READONLY_OPTION
 from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
-from kindbot.storage.repos_messages import SqlMessages, SqlOutbox
+from kindbot.storage.repos_messages import SqlMessages
+from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 from kindbot.storage.repos_wecom import SqlKfCursors
 
