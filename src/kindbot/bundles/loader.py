@@ -46,21 +46,31 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def load_bundle(path: Path) -> Bundle:
-    """Parse and validate a bundle file, or raise :class:`InputFileError`."""
+def read_yaml_file(
+    path: Path, limit: int = MAX_BUNDLE_BYTES, what: str = ""
+) -> tuple[Any, yaml.Node | None]:
+    """The parsed YAML document at ``path`` and its node tree (for line numbers).
+
+    Raises :class:`InputFileError` for an unreadable, oversized, non-UTF-8 or
+    malformed file, naming the line where the parser gives one; ``what`` names
+    the file's role in the message ("cannot read the …").
+    """
     name = str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputFileError(
-            [InputProblem(name, None, "", f"cannot read: {exc.strerror}")]
+            [
+                InputProblem(
+                    name, None, "", f"cannot read{' ' + what if what else ''}: {exc.strerror}"
+                )
+            ]
         ) from exc
-    if len(raw) > MAX_BUNDLE_BYTES:
+    if len(raw) > limit:
         raise InputFileError([InputProblem(name, None, "", "file is larger than 1 MiB")])
     try:
         text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
     except UnicodeDecodeError as exc:
         raise InputFileError([InputProblem(name, None, "", "not valid UTF-8")]) from exc
     except yaml.YAMLError as exc:
@@ -68,12 +78,23 @@ def load_bundle(path: Path) -> Bundle:
         line = mark.line + 1 if mark is not None else None
         problem = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
         raise InputFileError([InputProblem(name, line, "", problem, "line")]) from exc
+
+
+def located_problem(
+    name: str, node: yaml.Node | None, loc: tuple[int | str, ...], problem: str
+) -> InputProblem:
+    """A problem at path ``loc`` inside a YAML file, with the line of that path."""
+    return InputProblem(name, _line_of(node, loc), _path_text(loc), problem, "line")
+
+
+def load_bundle(path: Path) -> Bundle:
+    """Parse and validate a bundle file, or raise :class:`InputFileError`."""
+    name = str(path)
+    data, node = read_yaml_file(path)
     if not isinstance(data, dict):
         raise InputFileError([InputProblem(name, None, "", "a bundle must be a YAML mapping")])
     problems = [
-        InputProblem(name, _line_of(node, (key,)), key, why, "line")
-        for key, why in _KNOWN_SOON.items()
-        if key in data
+        located_problem(name, node, (key,), why) for key, why in _KNOWN_SOON.items() if key in data
     ]
     data = {k: v for k, v in data.items() if k not in _KNOWN_SOON}
     try:
@@ -87,9 +108,7 @@ def load_bundle(path: Path) -> Bundle:
             )
             if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
                 loc += ("type",)  # the discriminator is what is wrong, not the whole channel
-            problems.append(
-                InputProblem(name, _line_of(node, loc), _path_text(loc), error["msg"], "line")
-            )
+            problems.append(located_problem(name, node, loc, error["msg"]))
     if problems:
         raise InputFileError(problems)
     return bundle

@@ -16,13 +16,12 @@ reported like bundle problems: file, line, path.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator
 
-from kindbot.bundles.loader import _line_of, _path_text
-from kindbot.errors import InputFileError, InputProblem
+from kindbot.bundles.loader import located_problem, read_yaml_file
+from kindbot.errors import InputFileError
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry
 
 MAX_LIST_BYTES = 1024 * 1024
@@ -58,33 +57,14 @@ def load_prohibited_industries(path: Path | None) -> tuple[ProhibitedIndustry, .
     """
     if path is None:
         return DEFAULT_PROHIBITED
-    name = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problem = f"cannot read the prohibited-industries list: {exc.strerror}"
-        raise InputFileError([InputProblem(name, None, "", problem)]) from exc
-    if len(raw) > MAX_LIST_BYTES:
-        raise InputFileError([InputProblem(name, None, "", "file is larger than 1 MiB")])
-    try:
-        text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
-    except UnicodeDecodeError as exc:
-        raise InputFileError([InputProblem(name, None, "", "not valid UTF-8")]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
-        raise InputFileError([InputProblem(name, line, "", problem, "line")]) from exc
+    data, node = read_yaml_file(path, MAX_LIST_BYTES, "the prohibited-industries list")
     try:
         entries = _List.model_validate(data).root
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
             loc = tuple(p for p in error["loc"] if p != "root")
-            line = _line_of(node, loc)
-            problems.append(InputProblem(name, line, _path_text(loc), error["msg"], "line"))
+            problems.append(located_problem(str(path), node, loc, error["msg"]))
         raise InputFileError(problems) from exc
     return tuple(
         ProhibitedIndustry(e.id, e.label_zh, e.label_en, tuple(e.aliases), tuple(e.exact))
