@@ -6,6 +6,7 @@ Usage: wechat_floor.py PORT TOKEN ENCODING_AES_KEY APP_ID (serves until terminat
 from __future__ import annotations
 
 import sys
+import time
 
 import uvicorn
 from starlette.applications import Starlette
@@ -31,7 +32,7 @@ def build(token: str, aes_key: str, app_id: str) -> Starlette:
             config,
             dict(request.query_params),
             body,
-            now=0 if False else int(__import__("time").time()),
+            now=int(time.time()),
         )
         message = opened.message
         xml = codec.render_text_reply(message.from_user, message.to_user, "fixed reply", 0)

@@ -19,7 +19,6 @@ from kindbot.bundles.apply import apply_bundle
 from kindbot.bundles.tenants import approve_tenant
 from kindbot.settings import Settings
 from kindbot.storage import migrate
-from kindbot.storage.engine import create_engine
 from kindbot.storage.sql_store import SqlStore
 from tests.support.clock import FakeClock
 from tests.support.databases import database_url
@@ -44,9 +43,8 @@ async def db_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
 @pytest.fixture
 async def store(db_url: str) -> AsyncIterator[SqlStore]:
     """A migrated store on a fresh database."""
-    engine = create_engine(db_url)
-    await migrate.upgrade(engine)
-    sql_store = SqlStore(engine)
+    sql_store = SqlStore.for_url(db_url)
+    await migrate.upgrade(sql_store.engine)
     yield sql_store
     await sql_store.close()
 

@@ -31,7 +31,7 @@ from kindbot.pipeline.tokens import AccessTokens
 from kindbot.pipeline.wecom import WeComService
 from kindbot.settings import Settings
 from kindbot.storage import migrate
-from kindbot.storage.engine import create_engine, is_sqlite, sqlite_url
+from kindbot.storage.engine import is_sqlite, sqlite_url
 from kindbot.storage.sealing import SecretBox, load_or_create_key
 from kindbot.storage.sql_store import SqlStore
 from kindbot.types import ChannelAdapter, Clock
@@ -103,7 +103,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     database_url = settings.database_url or sqlite_url(settings.data_dir)
     if is_sqlite(database_url):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqlStore(create_engine(database_url))
+    store = SqlStore.for_url(database_url)
     clock = clock or SystemClock()
     box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
     directory = ChannelDirectory(store, box)

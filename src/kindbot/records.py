@@ -79,6 +79,8 @@ class TenantRecord:
     status: TenantStatus
     kb_threshold: float | None
     created_at: datetime
+    kb_version: int = 0
+    """Bumped by every knowledge-base change (retrieval indexes are rebuilt on a change)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,14 @@ SQLite runs in WAL mode with a busy timeout, foreign keys on, and every
 writing transaction opened with ``BEGIN IMMEDIATE`` so that concurrent writers
 queue instead of failing with "database is locked" on a read-to-write upgrade;
 read-only transactions use a deferred ``BEGIN`` and never wait for a writer.
+
+SQLite gets two engines on the same file: the async one (aiosqlite) for
+migrations and tools, and a synchronous *inline* one that the store's
+transactions run on, on the event loop's thread
+(:mod:`kindbot.storage.executor` says why). The inline engine's busy timeout
+is a few milliseconds — waiting for another process's lock must not block the
+loop; :class:`kindbot.storage.sql_store.SqlStore` retries with asynchronous
+back-off instead.
 """
 
 from __future__ import annotations
@@ -11,11 +19,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_S = 30
+"""How long a writer waits for another process's write lock before giving up."""
+INLINE_BUSY_TIMEOUT_MS = 10
+"""How long one inline SQLite call may block the event loop waiting for a lock."""
 READONLY_OPTION = "kindbot_readonly"
 """Execution option marking a connection's transaction as read-only (deferred BEGIN on SQLite)."""
 
@@ -34,13 +46,26 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url`` with the backend's settings applied."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine, SQLITE_BUSY_TIMEOUT_S * 1000)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def create_inline_engine(url: str) -> Engine | None:
+    """For a SQLite ``url``, the synchronous engine the store's transactions run on inline."""
+    if not is_sqlite(url):
+        return None
+    sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+    engine = sa_create_engine(
+        sync_url,
+        connect_args={"timeout": INLINE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+    _configure_sqlite(engine, INLINE_BUSY_TIMEOUT_MS)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below control transactions.
         dbapi_connection.isolation_level = None
@@ -48,10 +73,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         readonly = connection.get_execution_options().get(READONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

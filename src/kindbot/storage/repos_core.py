@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, select, update
 
 from kindbot.records import (
     ChannelRecord,
@@ -16,8 +15,34 @@ from kindbot.records import (
     TenantRecord,
     TenantStatus,
 )
+from kindbot.storage.executor import Executor
 from kindbot.storage.schema import channels, contacts, conversations, tenants
 from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id
+
+OPEN = "open"
+
+# Statements on the per-message path are built once (values bound at execution).
+_TENANT_BY_ID = select(tenants).where(tenants.c.id == bindparam("tenant_id"))
+_CHANNEL_BY_ID = select(channels).where(channels.c.id == bindparam("channel_id"))
+_CHANNEL_BY_PUBLIC_ID = select(channels).where(channels.c.public_id == bindparam("public_id"))
+_CONTACT_BY_ID = select(contacts).where(contacts.c.id == bindparam("contact_id"))
+_CONTACT_BY_ADDRESS = select(contacts).where(
+    contacts.c.channel_id == bindparam("channel_id"),
+    contacts.c.external_id == bindparam("external_id"),
+)
+_CONVERSATION_BY_ID = select(conversations).where(
+    conversations.c.id == bindparam("conversation_id")
+)
+_OPEN_CONVERSATION = select(conversations).where(
+    conversations.c.channel_id == bindparam("channel_id"),
+    conversations.c.contact_id == bindparam("contact_id"),
+    conversations.c.open_slot == OPEN,
+)
+_TOUCH_INBOUND = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("conversation_id"))
+    .values(last_inbound_at=bindparam("at"))
+)
 
 
 def _tenant(row: Any) -> TenantRecord:
@@ -31,17 +56,18 @@ def _tenant(row: Any) -> TenantRecord:
         status=TenantStatus(row.status),
         kb_threshold=row.kb_threshold,
         created_at=row.created_at,
+        kb_version=row.kb_version,
     )
 
 
 class SqlTenants:
     """:class:`kindbot.types.TenantRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get(self, tenant_id: str) -> TenantRecord | None:
-        row = (await self._conn.execute(select(tenants).where(tenants.c.id == tenant_id))).first()
+        row = (await self._conn.execute(_TENANT_BY_ID, {"tenant_id": tenant_id})).first()
         return _tenant(row) if row else None
 
     async def get_by_slug(self, slug: str) -> TenantRecord | None:
@@ -110,18 +136,16 @@ def _channel(row: Any) -> ChannelRecord:
 class SqlChannels:
     """:class:`kindbot.types.ChannelRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get(self, channel_id: str) -> ChannelRecord | None:
-        row = (
-            await self._conn.execute(select(channels).where(channels.c.id == channel_id))
-        ).first()
+        row = (await self._conn.execute(_CHANNEL_BY_ID, {"channel_id": channel_id})).first()
         return _channel(row) if row else None
 
     async def get_by_public_id(self, public_id: str) -> ChannelRecord | None:
-        query = select(channels).where(channels.c.public_id == public_id)
-        row = (await self._conn.execute(query)).first()
+        params = {"public_id": public_id}
+        row = (await self._conn.execute(_CHANNEL_BY_PUBLIC_ID, params)).first()
         return _channel(row) if row else None
 
     async def list_for_tenant(self, tenant_id: str) -> list[ChannelRecord]:
@@ -175,20 +199,16 @@ def _contact(row: Any) -> ContactRecord:
 class SqlContacts:
     """:class:`kindbot.types.ContactRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get(self, contact_id: str) -> ContactRecord | None:
-        row = (
-            await self._conn.execute(select(contacts).where(contacts.c.id == contact_id))
-        ).first()
+        row = (await self._conn.execute(_CONTACT_BY_ID, {"contact_id": contact_id})).first()
         return _contact(row) if row else None
 
     async def find(self, channel_id: str, external_id: str) -> ContactRecord | None:
-        query = select(contacts).where(
-            contacts.c.channel_id == channel_id, contacts.c.external_id == external_id
-        )
-        row = (await self._conn.execute(query)).first()
+        params = {"channel_id": channel_id, "external_id": external_id}
+        row = (await self._conn.execute(_CONTACT_BY_ADDRESS, params)).first()
         return _contact(row) if row else None
 
     async def get_or_create(
@@ -281,29 +301,23 @@ def _conversation(row: Any) -> ConversationRecord:
     )
 
 
-OPEN = "open"
-
-
 class SqlConversations:
     """:class:`kindbot.types.ConversationRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get(self, conversation_id: str) -> ConversationRecord | None:
-        query = select(conversations).where(conversations.c.id == conversation_id)
-        row = (await self._conn.execute(query)).first()
+        params = {"conversation_id": conversation_id}
+        row = (await self._conn.execute(_CONVERSATION_BY_ID, params)).first()
         return _conversation(row) if row else None
 
     async def get_or_open(
         self, *, tenant_id: str, channel_id: str, contact_id: str, now: datetime
     ) -> ConversationRecord:
-        query = select(conversations).where(
-            conversations.c.channel_id == channel_id,
-            conversations.c.contact_id == contact_id,
-            conversations.c.open_slot == OPEN,
-        )
-        row = (await self._conn.execute(query)).first()
+        query = _OPEN_CONVERSATION
+        params = {"channel_id": channel_id, "contact_id": contact_id}
+        row = (await self._conn.execute(query, params)).first()
         if row is not None:
             return _conversation(row)
         await insert_ignoring_conflict(
@@ -321,15 +335,11 @@ class SqlConversations:
             },
             ["channel_id", "contact_id", "open_slot"],
         )
-        row = (await self._conn.execute(query)).one()
+        row = (await self._conn.execute(query, params)).one()
         return _conversation(row)
 
     async def touch_inbound(self, conversation_id: str, at: datetime) -> None:
-        await self._conn.execute(
-            update(conversations)
-            .where(conversations.c.id == conversation_id)
-            .values(last_inbound_at=at)
-        )
+        await self._conn.execute(_TOUCH_INBOUND, {"conversation_id": conversation_id, "at": at})
 
     async def set_state(self, conversation_id: str, state: ConversationState) -> None:
         slot = None if state is ConversationState.RESOLVED else OPEN

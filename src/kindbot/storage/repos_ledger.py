@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, insert, select, update
 
 from kindbot.records import (
     GENESIS_HASH,
@@ -18,6 +17,7 @@ from kindbot.records import (
     ConsentStatus,
     KnowledgeEntry,
 )
+from kindbot.storage.executor import Executor
 from kindbot.storage.schema import audit_entries, audit_heads, consents, knowledge_entries, tenants
 from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id, supports_row_locks
 
@@ -32,10 +32,13 @@ def _entry(row: Any) -> KnowledgeEntry:
     )
 
 
+_KB_VERSION = select(tenants.c.kb_version).where(tenants.c.id == bindparam("tenant_id"))
+
+
 class SqlKnowledge:
     """:class:`kindbot.types.KnowledgeRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def list(self, tenant_id: str) -> list[KnowledgeEntry]:
@@ -47,8 +50,8 @@ class SqlKnowledge:
         return [_entry(r) for r in await self._conn.execute(query)]
 
     async def version(self, tenant_id: str) -> int:
-        query = select(tenants.c.kb_version).where(tenants.c.id == tenant_id)
-        return int((await self._conn.execute(query)).scalar_one_or_none() or 0)
+        row = (await self._conn.execute(_KB_VERSION, {"tenant_id": tenant_id})).first()
+        return int(row.kb_version) if row else 0
 
     async def upsert_many(
         self, tenant_id: str, entries: Sequence[KnowledgeEntry]
@@ -106,6 +109,16 @@ def _audit(row: Any) -> AuditEntry:
     )
 
 
+_HEAD = select(audit_heads).where(audit_heads.c.tenant_id == bindparam("tenant_id"))
+_HEAD_LOCKED = _HEAD.with_for_update()
+_INSERT_ENTRY = insert(audit_entries)
+_MOVE_HEAD = (
+    update(audit_heads)
+    .where(audit_heads.c.tenant_id == bindparam("head_tenant_id"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
 class SqlAudit:
     """:class:`kindbot.types.AuditRepository` over SQL.
 
@@ -114,7 +127,7 @@ class SqlAudit:
     never fork the chain; the unique (tenant, seq) constraint backs that up.
     """
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def lock_head(self, tenant_id: str) -> AuditHead:
@@ -124,10 +137,8 @@ class SqlAudit:
             {"tenant_id": tenant_id, "seq": 0, "hash": GENESIS_HASH},
             ["tenant_id"],
         )
-        query = select(audit_heads).where(audit_heads.c.tenant_id == tenant_id)
-        if supports_row_locks(self._conn):
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).one()
+        query = _HEAD_LOCKED if supports_row_locks(self._conn) else _HEAD
+        row = (await self._conn.execute(query, {"tenant_id": tenant_id})).one()
         return AuditHead(tenant_id=tenant_id, seq=row.seq, hash=row.hash)
 
     async def append(self, entry: AuditEntry) -> None:
@@ -137,7 +148,7 @@ class SqlAudit:
         if not entries:
             return
         await self._conn.execute(
-            audit_entries.insert(),
+            _INSERT_ENTRY,
             [
                 {
                     "tenant_id": e.tenant_id,
@@ -155,11 +166,8 @@ class SqlAudit:
             ],
         )
         last = entries[-1]
-        await self._conn.execute(
-            update(audit_heads)
-            .where(audit_heads.c.tenant_id == last.tenant_id)
-            .values(seq=last.seq, hash=last.hash)
-        )
+        params = {"head_tenant_id": last.tenant_id, "new_seq": last.seq, "new_hash": last.hash}
+        await self._conn.execute(_MOVE_HEAD, params)
 
     async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]:
         query = (
@@ -189,7 +197,7 @@ def _consent(row: Any) -> ConsentRecord:
 class SqlConsents:
     """:class:`kindbot.types.ConsentRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def grant(

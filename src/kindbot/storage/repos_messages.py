@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, update
 
 from kindbot.events import InboundEvent
 from kindbot.records import (
@@ -15,6 +14,7 @@ from kindbot.records import (
     InboundStatus,
     MessageRecord,
 )
+from kindbot.storage.executor import Executor
 from kindbot.storage.schema import messages
 from kindbot.storage.sqlutil import (
     insert_returning_unless_conflict,
@@ -24,6 +24,54 @@ from kindbot.storage.sqlutil import (
 
 DELIVERED = "delivered"
 PENDING = "pending"
+
+# Statements on the per-message path are built once; values are bound at
+# execution, so SQLAlchemy's compiled cache serves every call.
+_INBOUND_BY_KEY = select(messages).where(
+    messages.c.channel_id == bindparam("channel_id"),
+    messages.c.idempotency_key == bindparam("idempotency_key"),
+)
+_BY_ID = select(messages).where(messages.c.id == bindparam("message_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_SET_STATUS = (
+    update(messages)
+    .where(messages.c.id == bindparam("message_id"))
+    .values(status=bindparam("new_status"))
+)
+_INSERT = insert(messages)
+_OUTBOUND = messages.c.direction == Direction.OUTBOUND.value
+_RECENT_OUTBOUND_TEXTS = (
+    select(messages.c.text)
+    .where(messages.c.conversation_id == bindparam("conversation_id"), _OUTBOUND)
+    .order_by(messages.c.seq.desc())
+    .limit(bindparam("limit"))
+)
+_LAST_INBOUND = (
+    select(messages.c.seq, messages.c.created_at, messages.c.kind)
+    .where(
+        messages.c.conversation_id == bindparam("conversation_id"),
+        messages.c.direction == Direction.INBOUND.value,
+    )
+    .order_by(messages.c.seq.desc())
+    .limit(1)
+)
+
+
+def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+_OUTBOUND_COUNTS = select(
+    func.count(),
+    _counted(messages.c.seq > bindparam("after_seq")),
+    _counted(messages.c.created_at >= bindparam("since")),
+    _counted(messages.c.reply_to_id == bindparam("reply_to_id")),
+).where(messages.c.conversation_id == bindparam("conversation_id"), _OUTBOUND)
+_REPLIES_TO = (
+    select(messages)
+    .where(messages.c.reply_to_id == bindparam("message_id"))
+    .order_by(messages.c.seq)
+)
 
 
 def _message(row: Any) -> MessageRecord:
@@ -49,7 +97,7 @@ def _message(row: Any) -> MessageRecord:
 class SqlMessages:
     """:class:`kindbot.types.MessageRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def insert_inbound(
@@ -90,25 +138,17 @@ class SqlMessages:
         return found, False
 
     async def find_inbound(self, channel_id: str, idempotency_key: str) -> MessageRecord | None:
-        query = select(messages).where(
-            messages.c.channel_id == channel_id,
-            messages.c.idempotency_key == idempotency_key,
-        )
-        row = (await self._conn.execute(query)).first()
+        params = {"channel_id": channel_id, "idempotency_key": idempotency_key}
+        row = (await self._conn.execute(_INBOUND_BY_KEY, params)).first()
         return _message(row) if row else None
 
     async def lock_inbound(self, message_id: str) -> MessageRecord:
-        query = select(messages).where(messages.c.id == message_id)
-        if supports_row_locks(self._conn):
-            query = query.with_for_update()
-        return _message((await self._conn.execute(query)).one())
+        query = _BY_ID_LOCKED if supports_row_locks(self._conn) else _BY_ID
+        return _message((await self._conn.execute(query, {"message_id": message_id})).one())
 
     async def mark_processed(self, message_id: str) -> None:
-        await self._conn.execute(
-            update(messages)
-            .where(messages.c.id == message_id)
-            .values(status=InboundStatus.PROCESSED.value)
-        )
+        params = {"message_id": message_id, "new_status": InboundStatus.PROCESSED.value}
+        await self._conn.execute(_SET_STATUS, params)
 
     async def insert_outbound(
         self,
@@ -138,7 +178,7 @@ class SqlMessages:
             "reply_to_id": reply_to_id,
             "generated": generated,
         }
-        await self._conn.execute(messages.insert().values(**values))
+        await self._conn.execute(_INSERT, values)
         return MessageRecord(
             id=message_id,
             tenant_id=tenant_id,
@@ -163,47 +203,22 @@ class SqlMessages:
         return int((await self._conn.execute(query)).scalar_one())
 
     async def recent_outbound_texts(self, conversation_id: str, limit: int) -> list[str]:
-        query = (
-            select(messages.c.text)
-            .where(
-                messages.c.conversation_id == conversation_id,
-                messages.c.direction == Direction.OUTBOUND.value,
-            )
-            .order_by(messages.c.seq.desc())
-            .limit(limit)
-        )
-        return [row.text for row in await self._conn.execute(query)]
+        params = {"conversation_id": conversation_id, "limit": limit}
+        return [row.text for row in await self._conn.execute(_RECENT_OUTBOUND_TEXTS, params)]
 
     async def activity(
         self, conversation_id: str, *, reply_to_id: str | None, since: datetime
     ) -> ConversationActivity:
-        last_query = (
-            select(messages.c.seq, messages.c.created_at, messages.c.kind)
-            .where(
-                messages.c.conversation_id == conversation_id,
-                messages.c.direction == Direction.INBOUND.value,
-            )
-            .order_by(messages.c.seq.desc())
-            .limit(1)
-        )
-        last = (await self._conn.execute(last_query)).first()
+        params = {"conversation_id": conversation_id}
+        last = (await self._conn.execute(_LAST_INBOUND, params)).first()
         last_at = last.created_at if last else None
-        outbound = messages.c.direction == Direction.OUTBOUND.value
-
-        def counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-        after_inbound = messages.c.seq > (last.seq if last else 0)
-        counts = (
-            await self._conn.execute(
-                select(
-                    func.count(),
-                    counted(after_inbound),
-                    counted(messages.c.created_at >= since),
-                    counted(messages.c.reply_to_id == reply_to_id),
-                ).where(messages.c.conversation_id == conversation_id, outbound)
-            )
-        ).one()
+        counting: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "after_seq": last.seq if last else 0,
+            "since": since,
+            "reply_to_id": reply_to_id,
+        }
+        counts = (await self._conn.execute(_OUTBOUND_COUNTS, counting)).one()
         return ConversationActivity(
             outbound_total=int(counts[0]),
             last_inbound_at=last_at,
@@ -236,10 +251,8 @@ class SqlMessages:
         return rows
 
     async def replies_to(self, message_id: str) -> list[MessageRecord]:
-        query = (
-            select(messages).where(messages.c.reply_to_id == message_id).order_by(messages.c.seq)
-        )
-        return [_message(r) for r in await self._conn.execute(query)]
+        rows = await self._conn.execute(_REPLIES_TO, {"message_id": message_id})
+        return [_message(r) for r in rows]
 
     async def unprocessed_inbound(self, before: datetime, limit: int) -> list[MessageRecord]:
         query = (

@@ -5,14 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from kindbot.records import OutboxItem, OutboxStatus
+from kindbot.storage.executor import Executor
 from kindbot.storage.schema import messages, outbox
 from kindbot.storage.sqlutil import new_id, supports_row_locks
 
 DELIVERED = "delivered"
+
+# Statements on the per-message path are built once (values bound at execution).
+_INSERT = insert(outbox)
+_BY_ID = select(outbox).where(outbox.c.id == bindparam("outbox_id"))
+_FOR_MESSAGE = select(outbox).where(outbox.c.message_id == bindparam("message_id"))
+_TAKE_PENDING = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("outbox_id"), outbox.c.status == OutboxStatus.PENDING.value)
+    .values(status=OutboxStatus.DELIVERED.value, delivered_at=bindparam("at"), lease_until=None)
+    .returning(outbox.c.message_id)
+)
+_RELEASE = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("outbox_id"), outbox.c.status == OutboxStatus.PENDING.value)
+    .values(next_attempt_at=bindparam("now"))
+)
+_MESSAGE_DELIVERED = (
+    update(messages).where(messages.c.id == bindparam("message_id")).values(status=DELIVERED)
+)
 
 
 def _item(row: Any) -> OutboxItem:
@@ -35,7 +54,7 @@ def _item(row: Any) -> OutboxItem:
 class SqlOutbox:
     """:class:`kindbot.types.OutboxRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def enqueue(
@@ -64,32 +83,30 @@ class SqlOutbox:
             delivered_at=None,
         )
         await self._conn.execute(
-            outbox.insert().values(
-                id=item.id,
-                tenant_id=tenant_id,
-                channel_id=channel_id,
-                contact_id=contact_id,
-                message_id=message_id,
-                text=text,
-                status=item.status.value,
-                attempts=0,
-                next_attempt_at=not_before,
-                lease_until=None,
-                last_error=None,
-                created_at=now,
-                delivered_at=None,
-            )
+            _INSERT,
+            {
+                "id": item.id,
+                "tenant_id": tenant_id,
+                "channel_id": channel_id,
+                "contact_id": contact_id,
+                "message_id": message_id,
+                "text": text,
+                "status": item.status.value,
+                "attempts": 0,
+                "next_attempt_at": not_before,
+                "lease_until": None,
+                "last_error": None,
+                "created_at": now,
+                "delivered_at": None,
+            },
         )
         return item
 
     async def _get(self, outbox_id: str) -> OutboxItem:
-        return _item(
-            (await self._conn.execute(select(outbox).where(outbox.c.id == outbox_id))).one()
-        )
+        return _item((await self._conn.execute(_BY_ID, {"outbox_id": outbox_id})).one())
 
     async def for_message(self, message_id: str) -> OutboxItem | None:
-        query = select(outbox).where(outbox.c.message_id == message_id)
-        row = (await self._conn.execute(query)).first()
+        row = (await self._conn.execute(_FOR_MESSAGE, {"message_id": message_id})).first()
         return _item(row) if row else None
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
@@ -128,32 +145,18 @@ class SqlOutbox:
         )
         if not result.rowcount:
             return
-        await self._conn.execute(
-            update(messages).where(messages.c.id == item.message_id).values(status=DELIVERED)
-        )
+        await self._conn.execute(_MESSAGE_DELIVERED, {"message_id": item.message_id})
 
     async def deliver_if_pending(self, outbox_id: str, at: datetime) -> bool:
-        taken = (
-            await self._conn.execute(
-                update(outbox)
-                .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-                .values(status=OutboxStatus.DELIVERED.value, delivered_at=at, lease_until=None)
-                .returning(outbox.c.message_id)
-            )
-        ).first()
+        params = {"outbox_id": outbox_id, "at": at}
+        taken = (await self._conn.execute(_TAKE_PENDING, params)).first()
         if taken is None:
             return False
-        await self._conn.execute(
-            update(messages).where(messages.c.id == taken.message_id).values(status=DELIVERED)
-        )
+        await self._conn.execute(_MESSAGE_DELIVERED, {"message_id": taken.message_id})
         return True
 
     async def release(self, outbox_id: str, now: datetime) -> bool:
-        result = await self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id == outbox_id, outbox.c.status == OutboxStatus.PENDING.value)
-            .values(next_attempt_at=now)
-        )
+        result = await self._conn.execute(_RELEASE, {"outbox_id": outbox_id, "now": now})
         return bool(result.rowcount)
 
     async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None:

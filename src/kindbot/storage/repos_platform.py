@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from kindbot.records import CachedToken
+from kindbot.storage.executor import Executor
 from kindbot.storage.schema import access_tokens, callback_nonces
 from kindbot.storage.sqlutil import insert_ignoring_conflict
 
@@ -19,7 +19,7 @@ class SqlAccessTokens:
     the right to call the platform's token endpoint.
     """
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get(self, key: str) -> CachedToken | None:
@@ -80,10 +80,17 @@ class SqlAccessTokens:
         )
 
 
+_NONCE_FINGERPRINT = select(callback_nonces.c.fingerprint).where(
+    callback_nonces.c.channel_id == bindparam("channel_id"),
+    callback_nonces.c.nonce == bindparam("nonce"),
+    callback_nonces.c.timestamp == bindparam("timestamp"),
+)
+
+
 class SqlNonces:
     """:class:`kindbot.types.NonceRepository` over SQL."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def remember(
@@ -96,7 +103,7 @@ class SqlNonces:
         fingerprint: str,
         now: datetime,
     ) -> str:
-        await insert_ignoring_conflict(
+        inserted = await insert_ignoring_conflict(
             self._conn,
             callback_nonces,
             {
@@ -109,12 +116,10 @@ class SqlNonces:
             },
             ["channel_id", "nonce", "timestamp"],
         )
-        query = select(callback_nonces.c.fingerprint).where(
-            callback_nonces.c.channel_id == channel_id,
-            callback_nonces.c.nonce == nonce[:64],
-            callback_nonces.c.timestamp == timestamp[:20],
-        )
-        return str((await self._conn.execute(query)).scalar_one())
+        if inserted:
+            return fingerprint[:200]
+        params = {"channel_id": channel_id, "nonce": nonce[:64], "timestamp": timestamp[:20]}
+        return str((await self._conn.execute(_NONCE_FINGERPRINT, params)).scalar_one())
 
     async def forget_before(self, before: datetime) -> int:
         result = await self._conn.execute(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kindbot.storage.executor import Executor
 from kindbot.storage.schema import kf_cursors
 from kindbot.storage.sqlutil import insert_ignoring_conflict
 
@@ -20,7 +20,7 @@ class SqlKfCursors:
     then deduplicates).
     """
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def get(self, channel_id: str, open_kfid: str) -> str | None:

@@ -6,10 +6,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, Engine, RootTransaction, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kindbot.storage.engine import READONLY_OPTION
+from kindbot.storage.engine import (
+    READONLY_OPTION,
+    SQLITE_BUSY_TIMEOUT_S,
+    create_engine,
+    create_inline_engine,
+)
+from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
@@ -21,7 +28,7 @@ from kindbot.storage.repos_wecom import SqlKfCursors
 class SqlTransaction:
     """:class:`kindbot.types.Transaction` bound to one open connection."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self.tenants = SqlTenants(conn)
         self.channels = SqlChannels(conn)
         self.contacts = SqlContacts(conn)
@@ -42,14 +49,26 @@ class SqlStore:
     SQLite allows one writer at a time. Left to SQLite, waiting writers poll
     with growing sleeps (its busy handler), which turns contention into
     seconds of tail latency; so in this process writers queue on a fair
-    asyncio lock instead and SQLite's busy timeout only arbitrates between
-    processes. Read-only transactions take no lock and run beside the writer
-    (WAL).
+    asyncio lock instead. Another process's write lock is waited for with
+    asynchronous back-off (SQLite's own busy wait would block the event loop),
+    up to :data:`~kindbot.storage.engine.SQLITE_BUSY_TIMEOUT_S`. Read-only
+    transactions take no lock and run beside the writer (WAL).
+
+    ``inline_engine`` (SQLite only, :func:`kindbot.storage.engine.create_inline_engine`):
+    transactions run on it, synchronously on the loop's thread
+    (:class:`kindbot.storage.executor.InlineExecutor`); ``engine`` then only
+    serves migrations and tools.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, inline_engine: Engine | None = None) -> None:
         self.engine = engine
+        self._inline = inline_engine
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    @classmethod
+    def for_url(cls, url: str) -> SqlStore:
+        """A store on the database at ``url`` (no I/O until first used)."""
+        return cls(create_engine(url), create_inline_engine(url))
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
@@ -67,15 +86,58 @@ class SqlStore:
 
     @asynccontextmanager
     async def _begin(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
+        if self._inline is not None:
+            with self._inline.connect() as sync_conn:
+                if readonly:
+                    sync_conn = sync_conn.execution_options(**{READONLY_OPTION: True})
+                began = await _begin_inline(sync_conn)
+                try:
+                    yield SqlTransaction(InlineExecutor(sync_conn))
+                except BaseException:
+                    began.rollback()
+                    raise
+                began.commit()
+            return
         async with self.engine.connect() as conn:
             if readonly:
                 conn = await conn.execution_options(**{READONLY_OPTION: True})
             async with conn.begin():
-                yield SqlTransaction(conn)
+                yield SqlTransaction(AsyncExecutor(conn))
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.dispose()
         await self.engine.dispose()
+
+
+async def _begin_inline(conn: Connection) -> RootTransaction:
+    """Begin a transaction, retrying while SQLite reports another process's lock.
+
+    The inline connection's own busy wait is kept to milliseconds (it blocks
+    the event loop); longer waits happen here, asynchronously, up to
+    :data:`~kindbot.storage.engine.SQLITE_BUSY_TIMEOUT_S`.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SQLITE_BUSY_TIMEOUT_S
+    delay = _FIRST_RETRY_S
+    while True:
+        try:
+            return conn.begin()
+        except OperationalError as exc:
+            if not _is_locked(exc) or loop.time() + delay > deadline:
+                raise
+        conn.rollback()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, _LAST_RETRY_S)
+
+
+_FIRST_RETRY_S = 0.002
+_LAST_RETRY_S = 0.1
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Table
+from sqlalchemy import Executable, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kindbot.storage.executor import Executor
 
 
 def new_id() -> str:
@@ -17,7 +19,7 @@ def new_id() -> str:
 
 
 async def insert_ignoring_conflict(
-    conn: AsyncConnection,
+    conn: Executor,
     table: Table,
     values: Mapping[str, Any],
     conflict_columns: Sequence[str],
@@ -27,24 +29,13 @@ async def insert_ignoring_conflict(
     Returns True when the row was inserted. Uses the backend's native
     ``ON CONFLICT DO NOTHING`` so that concurrent inserts never raise.
     """
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        pg = postgresql.insert(table).values(**values)
-        result = await conn.execute(
-            pg.on_conflict_do_nothing(index_elements=list(conflict_columns))
-        )
-    elif dialect == "sqlite":
-        lite = sqlite.insert(table).values(**values)
-        result = await conn.execute(
-            lite.on_conflict_do_nothing(index_elements=list(conflict_columns))
-        )
-    else:  # pragma: no cover - only the two backends above are supported
-        raise RuntimeError(f"unsupported database dialect {dialect!r}")
+    statement = _insert_on_conflict(table, conn.dialect_name, tuple(conflict_columns), False)
+    result = await conn.execute(statement, values)
     return bool(result.rowcount)
 
 
 async def insert_returning_unless_conflict(
-    conn: AsyncConnection,
+    conn: Executor,
     table: Table,
     values: Mapping[str, Any],
     conflict_columns: Sequence[str],
@@ -53,14 +44,30 @@ async def insert_returning_unless_conflict(
 
     One round trip (``ON CONFLICT DO NOTHING RETURNING``) for the common case.
     """
+    statement = _insert_on_conflict(table, conn.dialect_name, tuple(conflict_columns), True)
+    return (await conn.execute(statement, values)).first()
+
+
+@functools.cache
+def _insert_on_conflict(
+    table: Table, dialect: str, conflict_columns: tuple[str, ...], returning: bool
+) -> Executable:
+    """The ``INSERT … ON CONFLICT DO NOTHING`` statement, built once per shape.
+
+    Values are passed at execution, so SQLAlchemy's compiled cache serves
+    every call (building a statement per call costs more than running it).
+    """
     index = list(conflict_columns)
-    if conn.dialect.name == "postgresql":
-        pg = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
-        return (await conn.execute(pg.returning(*table.c))).first()
-    lite = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
-    return (await conn.execute(lite.returning(*table.c))).first()
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=index)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=index)
+    else:  # pragma: no cover - only the two backends above are supported
+        raise RuntimeError(f"unsupported database dialect {dialect!r}")
+    return statement.returning(*table.c) if returning else statement
 
 
-def supports_row_locks(conn: AsyncConnection) -> bool:
+def supports_row_locks(conn: Executor) -> bool:
     """SQLite serialises writers with BEGIN IMMEDIATE; others need FOR UPDATE."""
-    return conn.dialect.name != "sqlite"
+    return conn.dialect_name != "sqlite"
