@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kindbot.guard.policy import PLATFORM_POLICY, GuardPolicy
 from kindbot.records import TenantStatus
+from kindbot.screening import SCREENED_OK, ScreeningVerdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,46 @@ class WindowFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ProactiveFacts:
+    """What the consent, frequency and quiet-hours rules know about a proactive send.
+
+    Counts are of proactive messages already sent (or reserved): to this
+    contact today and this calendar month (in the policy's time zone), by the
+    tenant to all contacts today, and on this channel in the current second.
+    ``consent_wording`` is what the contact agreed to (None: no active consent
+    to ``topic`` on this channel).
+    """
+
+    topic: str
+    consent_wording: str | None
+    sent_today: int = 0
+    sent_this_month: int = 0
+    tenant_sent_today: int = 0
+    channel_sent_this_second: int = 0
+
+    @property
+    def consent_active(self) -> bool:
+        """True when the contact has an active opt-in to the topic on this channel."""
+        return self.consent_wording is not None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFacts:
+    """A group chat: was the bot mentioned or asked, and how much did it say this hour."""
+
+    mentioned: bool
+    sent_last_hour: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastFacts:
+    """A send to many recipients at once and whether a second person approved it."""
+
+    recipients: int
+    second_approval: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundFacts:
     """Everything the outbound rules need.
 
@@ -57,7 +99,9 @@ class OutboundFacts:
     ``replies_to_inbound`` counts the replies already made to the inbound
     message this reply answers; ``sent_last_minute`` the bot messages of the
     last 60 s in the conversation. ``window`` is None on channels without a
-    service window (webhook, console, WeCom members).
+    service window (webhook, console, WeCom members). ``proactive`` is set for
+    proactive sends, ``group`` in group chats, ``broadcast`` for sends to many;
+    ``content`` is the moderation verdict on the reply's text.
     """
 
     tenant_status: TenantStatus
@@ -68,3 +112,8 @@ class OutboundFacts:
     window: WindowFacts | None = None
     replies_to_inbound: int = 0
     sent_last_minute: int = 0
+    policy: GuardPolicy = PLATFORM_POLICY
+    proactive: ProactiveFacts | None = None
+    group: GroupFacts | None = None
+    broadcast: BroadcastFacts | None = None
+    content: ScreeningVerdict = SCREENED_OK

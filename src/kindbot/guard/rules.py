@@ -1,9 +1,9 @@
 """The guard's decisions: pure functions of (action, facts, now).
 
-This release enforces ``window``, ``reply_burst``, ``tenant_status``,
-``opt_out`` and ``disclosure`` (DESIGN.md §5); the remaining catalog rules
-plug into :data:`OUTBOUND_RULES` and :func:`decide_inbound` without changing
-their callers.
+Every rule of the catalog (DESIGN.md §5) is one function in
+:data:`OUTBOUND_RULES` (``opt_out`` is inbound, ``disclosure`` amends an
+allowed reply). :func:`decide_outbound` runs all of them, so an explanation
+always shows every rule's view.
 """
 
 from __future__ import annotations
@@ -25,9 +25,16 @@ from kindbot.events import (
     Verdict,
 )
 from kindbot.guard import texts
+from kindbot.guard.content_rules import check_content, check_group
 from kindbot.guard.conversation_rules import check_reply_burst, check_window
 from kindbot.guard.facts import OutboundFacts
 from kindbot.guard.keywords import canonical_keyword, is_opt_in, is_opt_out
+from kindbot.guard.proactive_rules import (
+    check_consent,
+    check_frequency,
+    check_human_confirm,
+    check_quiet_hours,
+)
 from kindbot.lang import pick
 from kindbot.records import TenantStatus
 
@@ -65,7 +72,18 @@ def check_tenant_status(action: OutboundAction, facts: OutboundFacts, now: datet
 
 OutboundRule = Callable[[OutboundAction, OutboundFacts, datetime], Verdict]
 
-OUTBOUND_RULES: tuple[OutboundRule, ...] = (check_window, check_reply_burst, check_tenant_status)
+OUTBOUND_RULES: tuple[OutboundRule, ...] = (
+    check_tenant_status,
+    check_content,
+    check_group,
+    check_window,
+    check_consent,
+    check_frequency,
+    check_quiet_hours,
+    check_reply_burst,
+    check_human_confirm,
+)
+"""Every outbound rule, in the order their verdicts are listed."""
 
 
 def with_disclosure(reply: OutboundReply, facts: OutboundFacts) -> tuple[OutboundReply, Verdict]:
@@ -90,18 +108,37 @@ def with_disclosure(reply: OutboundReply, facts: OutboundFacts) -> tuple[Outboun
 def decide_outbound(
     action: OutboundAction, facts: OutboundFacts, now: datetime
 ) -> OutboundDecision:
-    """Run every outbound rule; the first that does not allow decides.
+    """Run every outbound rule; a denial beats a deferral, which beats an allow.
 
-    When every rule allows, the reply is amended by the disclosure rule and
-    the deciding verdict is the overall allow.
+    The first denying rule decides; with no denial, the deferral with the
+    latest ``retry_at`` decides (sending earlier would break it). When every
+    rule allows, the reply is amended by the disclosure rule and the deciding
+    verdict is the overall allow.
     """
     checks = tuple(rule(action, facts, now) for rule in OUTBOUND_RULES)
-    for verdict in checks:
-        if not verdict.allowed:
-            return OutboundDecision(verdict=verdict, reply=action.reply, checks=checks)
+    deciding = deciding_verdict(checks)
+    if deciding is not None:
+        return OutboundDecision(verdict=deciding, reply=action.reply, checks=checks)
     reply, disclosure = with_disclosure(action.reply, facts)
     overall = _allow("guard", "所有规则均通过。", "Every rule allows this message.")
     return OutboundDecision(verdict=overall, reply=reply, checks=(*checks, disclosure))
+
+
+def deciding_verdict(checks: Sequence[Verdict]) -> Verdict | None:
+    """The verdict that stops an action (first deny, else latest defer), None if all allow."""
+    deferred: Verdict | None = None
+    for verdict in checks:
+        if verdict.decision is Decision.DENY:
+            return verdict
+        if verdict.decision is Decision.DEFER and (
+            deferred is None or _later(verdict.retry_at, deferred.retry_at)
+        ):
+            deferred = verdict
+    return deferred
+
+
+def _later(a: datetime | None, b: datetime | None) -> bool:
+    return a is not None and (b is None or a > b)
 
 
 ECHO_MIN_LENGTH = 8

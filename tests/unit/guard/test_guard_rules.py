@@ -84,9 +84,15 @@ def test_disclosure_on_the_first_bot_message_only(
     else:
         assert outcome.reply.text == f"{text}\n{expected_suffix}"
     assert [c.rule for c in outcome.checks] == [
-        "window",
-        "reply_burst",
         "tenant_status",
+        "content",
+        "group",
+        "window",
+        "consent",
+        "frequency",
+        "quiet_hours",
+        "reply_burst",
+        "human_confirm",
         "disclosure",
     ]
 
