@@ -81,6 +81,10 @@ class TenantRecord:
     created_at: datetime
     kb_version: int = 0
     """Bumped by every knowledge-base change (retrieval indexes are rebuilt on a change)."""
+    guard_json: str | None = None
+    """The bundle's ``guard:`` settings as JSON (None: platform defaults)."""
+    standing: str = "ok"
+    """Violation standing: ``ok``, ``warning`` or ``throttled`` (suspension is ``status``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,3 +261,73 @@ class ConversationActivity:
     outbound_since_inbound: int
     outbound_since: int
     replies_to: int
+
+
+class DeferredStatus(StrEnum):
+    """State of a deferred proactive send."""
+
+    WAITING = "waiting"
+    SENT = "sent"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredSend:
+    """A proactive send the guard deferred; decided again when ``due_at`` comes."""
+
+    id: str
+    tenant_id: str
+    channel_id: str
+    contact_id: str
+    topic: str
+    text: str
+    broadcast_id: str | None
+    status: DeferredStatus
+    due_at: datetime
+    attempts: int
+    created_at: datetime
+
+
+class BroadcastStatus(StrEnum):
+    """A broadcast waits for a second person's approval when it is big, then is sent."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    SENT = "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRecord:
+    """One message for a topic to the contacts carrying a tag."""
+
+    id: str
+    tenant_id: str
+    topic: str
+    text: str
+    tag: str
+    recipients: int
+    status: BroadcastStatus
+    created_by: str
+    approved_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CounterLimit:
+    """Reserve one unit of ``key`` only while its count is below ``limit``."""
+
+    key: str
+    limit: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContact:
+    """What bulk planning knows about one recipient, read in bulk."""
+
+    contact_id: str
+    channel_id: str
+    channel_kind: str
+    external_id: str
+    is_test: bool
+    followed: bool
+    last_inbound_at: datetime | None

@@ -15,6 +15,8 @@ from kindbot.events import InboundEvent
 from kindbot.records import (
     AuditEntry,
     AuditHead,
+    BroadcastRecord,
+    BroadcastStatus,
     CachedToken,
     ChannelRecord,
     ConsentRecord,
@@ -22,9 +24,13 @@ from kindbot.records import (
     ConversationActivity,
     ConversationRecord,
     ConversationState,
+    CounterLimit,
+    DeferredSend,
+    DeferredStatus,
     KnowledgeEntry,
     MessageRecord,
     OutboxItem,
+    PlanContact,
     TenantRecord,
     TenantStatus,
 )
@@ -57,6 +63,14 @@ class TenantRepository(Protocol):
         ...
 
     async def set_status(self, tenant_id: str, status: TenantStatus) -> None: ...
+
+    async def set_guard(self, tenant_id: str, guard_json: str | None) -> None:
+        """Store the tenant's guard settings (validated by the caller)."""
+        ...
+
+    async def set_standing(self, tenant_id: str, standing: str) -> None:
+        """Record the tenant's violation standing (``ok``, ``warning``, ``throttled``)."""
+        ...
 
 
 class ChannelRepository(Protocol):
@@ -293,6 +307,24 @@ class ConsentRepository(Protocol):
 
     async def active(self, contact_id: str) -> list[ConsentRecord]: ...
 
+    async def active_for(
+        self, contact_id: str, channel_id: str, topic: str
+    ) -> ConsentRecord | None:
+        """The contact's active consent to ``topic`` on ``channel_id`` (latest), if any."""
+        ...
+
+    async def holders(self, tenant_id: str, topic: str) -> dict[tuple[str, str], str]:
+        """Every active consent to ``topic`` of the tenant: (contact, channel) → wording."""
+        ...
+
+    async def withdraw(self, contact_id: str, topic: str, now: datetime) -> int:
+        """Withdraw the contact's active consents to one topic; returns how many."""
+        ...
+
+    async def for_contact(self, contact_id: str) -> list[ConsentRecord]:
+        """Every consent record of the contact, active or withdrawn (data export)."""
+        ...
+
 
 class AccessTokenRepository(Protocol):
     """Platform access tokens shared by every process, with a refresh lease."""
@@ -358,4 +390,115 @@ class KfCursorRepository(Protocol):
         self, *, tenant_id: str, channel_id: str, open_kfid: str, cursor: str, now: datetime
     ) -> None:
         """Store ``cursor`` (insert or overwrite); never raises on a concurrent first save."""
+        ...
+
+
+class CounterRepository(Protocol):
+    """Guard counters in the database (the default :class:`kindbot.types.SendCounters`)."""
+
+    async def peek(self, keys: Sequence[str]) -> list[int]:
+        """Current counts (0 for unknown keys), in the order of ``keys``."""
+        ...
+
+    async def reserve(self, limits: Sequence[CounterLimit]) -> str | None:
+        """Add one to every key if each stays within its limit; else change nothing.
+
+        Returns None when reserved, or the first key that was at its limit.
+        """
+        ...
+
+    async def release(self, keys: Sequence[str]) -> None:
+        """Take back one reserved unit of each key (never below zero)."""
+        ...
+
+
+class TagRepository(Protocol):
+    """Tags on contacts (set by the tenant; broadcasts address a tag)."""
+
+    async def add(self, tenant_id: str, contact_id: str, tag: str) -> bool:
+        """Tag a contact; False when it already had the tag."""
+        ...
+
+    async def remove(self, contact_id: str, tag: str) -> bool: ...
+
+    async def contacts_with(self, tenant_id: str, tag: str) -> list[str]:
+        """Ids of the tenant's contacts carrying ``tag``."""
+        ...
+
+    async def of_contact(self, contact_id: str) -> list[str]: ...
+
+
+class PlanningRepository(Protocol):
+    """Bulk reads for guard planning over many recipients."""
+
+    async def plan_contacts(self, tenant_id: str, contact_ids: Sequence[str]) -> list[PlanContact]:
+        """What planning needs of each listed contact (unknown ids are left out)."""
+        ...
+
+
+class BroadcastRepository(Protocol):
+    """Broadcasts and their approval."""
+
+    async def create(
+        self,
+        *,
+        tenant_id: str,
+        topic: str,
+        text: str,
+        tag: str,
+        recipients: int,
+        status: BroadcastStatus,
+        created_by: str,
+        now: datetime,
+    ) -> BroadcastRecord: ...
+
+    async def get(self, broadcast_id: str) -> BroadcastRecord | None: ...
+
+    async def approve(self, broadcast_id: str, approved_by: str) -> bool:
+        """Mark an awaiting broadcast approved and sent; False if it was not awaiting."""
+        ...
+
+
+class DeferredSendRepository(Protocol):
+    """Proactive sends waiting for their time (quiet hours, rate limits)."""
+
+    async def add(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        topic: str,
+        text: str,
+        broadcast_id: str | None,
+        due_at: datetime,
+        now: datetime,
+    ) -> DeferredSend: ...
+
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[DeferredSend]:
+        """Due waiting sends, leased so that no other worker takes them meanwhile."""
+        ...
+
+    async def settle(self, deferred_id: str, status: DeferredStatus) -> None:
+        """The send was made or finally refused."""
+        ...
+
+    async def postpone(self, deferred_id: str, due_at: datetime) -> None:
+        """Still deferred: wait until ``due_at`` (attempts + 1)."""
+        ...
+
+    async def waiting_for_tenant(self, tenant_id: str) -> list[DeferredSend]: ...
+
+
+class ViolationRepository(Protocol):
+    """Denials with a severity, summed into the tenant's rolling score."""
+
+    async def record(
+        self, *, tenant_id: str, at: datetime, rule: str, severity: str, weight: int, subject: str
+    ) -> None: ...
+
+    async def score(self, tenant_id: str, since: datetime) -> int:
+        """The sum of the weights recorded at or after ``since``."""
         ...

@@ -9,28 +9,32 @@ check every backend.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from kindbot.events import DeliveryOutcome, DeliveryRequest
-from kindbot.records import (
-    IssuedToken,
-)
+from kindbot.records import CounterLimit, IssuedToken
 from kindbot.repositories import (
     AccessTokenRepository,
     AuditRepository,
+    BroadcastRepository,
     ChannelRepository,
     ConsentRepository,
     ContactRepository,
     ConversationRepository,
+    CounterRepository,
+    DeferredSendRepository,
     KfCursorRepository,
     KnowledgeRepository,
     MessageRepository,
     NonceRepository,
     OutboxRepository,
+    PlanningRepository,
+    TagRepository,
     TenantRepository,
+    ViolationRepository,
 )
 
 
@@ -99,6 +103,40 @@ class Transaction(Protocol):
     def nonces(self) -> NonceRepository: ...
     @property
     def kf_cursors(self) -> KfCursorRepository: ...
+    @property
+    def counters(self) -> CounterRepository: ...
+    @property
+    def tags(self) -> TagRepository: ...
+    @property
+    def planning(self) -> PlanningRepository: ...
+    @property
+    def broadcasts(self) -> BroadcastRepository: ...
+    @property
+    def deferred(self) -> DeferredSendRepository: ...
+    @property
+    def violations(self) -> ViolationRepository: ...
+
+
+class SendCounters(Protocol):
+    """The guard's counters (database by default, Redis when configured).
+
+    ``reserve`` is atomic across its keys: either every key grows by one, or
+    none changes. One contract suite runs against every implementation.
+    """
+
+    async def peek(self, keys: Sequence[str]) -> list[int]:
+        """Current counts (0 for unknown or expired keys), in the order of ``keys``."""
+        ...
+
+    async def reserve(self, limits: Sequence[CounterLimit]) -> str | None:
+        """Reserve one unit of each key within its limit; None, or the key at its limit."""
+        ...
+
+    async def release(self, keys: Sequence[str]) -> None:
+        """Take back one unit of each key (a reserved send that was not made)."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class Store(Protocol):

@@ -57,6 +57,8 @@ def _tenant(row: Any) -> TenantRecord:
         kb_threshold=row.kb_threshold,
         created_at=row.created_at,
         kb_version=row.kb_version,
+        guard_json=row.guard_json,
+        standing=row.standing,
     )
 
 
@@ -118,6 +120,16 @@ class SqlTenants:
     async def set_status(self, tenant_id: str, status: TenantStatus) -> None:
         await self._conn.execute(
             update(tenants).where(tenants.c.id == tenant_id).values(status=status.value)
+        )
+
+    async def set_guard(self, tenant_id: str, guard_json: str | None) -> None:
+        await self._conn.execute(
+            update(tenants).where(tenants.c.id == tenant_id).values(guard_json=guard_json)
+        )
+
+    async def set_standing(self, tenant_id: str, standing: str) -> None:
+        await self._conn.execute(
+            update(tenants).where(tenants.c.id == tenant_id).values(standing=standing)
         )
 
 

@@ -247,3 +247,46 @@ class SqlConsents:
         return [
             _consent(r) for r in await self._conn.execute(query.order_by(consents.c.granted_at))
         ]
+
+    async def active_for(
+        self, contact_id: str, channel_id: str, topic: str
+    ) -> ConsentRecord | None:
+        query = (
+            select(consents)
+            .where(
+                consents.c.contact_id == contact_id,
+                consents.c.channel_id == channel_id,
+                consents.c.topic == topic,
+                consents.c.status == ConsentStatus.ACTIVE.value,
+            )
+            .order_by(consents.c.granted_at.desc())
+            .limit(1)
+        )
+        row = (await self._conn.execute(query)).first()
+        return _consent(row) if row is not None else None
+
+    async def holders(self, tenant_id: str, topic: str) -> dict[tuple[str, str], str]:
+        query = select(consents.c.contact_id, consents.c.channel_id, consents.c.wording).where(
+            consents.c.tenant_id == tenant_id,
+            consents.c.topic == topic,
+            consents.c.status == ConsentStatus.ACTIVE.value,
+        )
+        return {(r.contact_id, r.channel_id): r.wording for r in await self._conn.execute(query)}
+
+    async def withdraw(self, contact_id: str, topic: str, now: datetime) -> int:
+        result = await self._conn.execute(
+            update(consents)
+            .where(
+                consents.c.contact_id == contact_id,
+                consents.c.topic == topic,
+                consents.c.status == ConsentStatus.ACTIVE.value,
+            )
+            .values(status=ConsentStatus.WITHDRAWN.value, withdrawn_at=now)
+        )
+        return int(result.rowcount)
+
+    async def for_contact(self, contact_id: str) -> list[ConsentRecord]:
+        query = select(consents).where(consents.c.contact_id == contact_id)
+        return [
+            _consent(r) for r in await self._conn.execute(query.order_by(consents.c.granted_at))
+        ]

@@ -82,6 +82,10 @@ tenants = Table(
     Column("kb_threshold", Float, nullable=True),
     Column("kb_version", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
+    # The bundle's ``guard:`` settings (JSON; NULL = platform defaults).
+    Column("guard_json", Text, nullable=True),
+    # ok | warning | throttled (suspension is ``status``): the violation standing.
+    Column("standing", String(16), nullable=False, server_default="ok"),
 )
 
 channels = Table(
@@ -259,4 +263,76 @@ kf_cursors = Table(
     Column("cursor", String(200), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("channel_id", "open_kfid"),
+)
+
+
+# Proactive send counters (per contact per day/month, per tenant per day, per
+# channel per second). Keys embed their period, so an expired row is only
+# garbage; ``expires_at`` lets a sweeper remove it.
+guard_counters = Table(
+    "guard_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_guard_counters_expires", "expires_at"),
+)
+
+contact_tags = Table(
+    "contact_tags",
+    metadata,
+    _tenant(),
+    Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
+    Column("tag", String(64), nullable=False),
+    UniqueConstraint("contact_id", "tag"),
+    Index("ix_contact_tags_tenant_tag", "tenant_id", "tag"),
+)
+
+# A broadcast: one message for a topic to a tag of contacts, decided per recipient.
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("topic", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("tag", String(64), nullable=False),
+    Column("recipients", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("approved_by", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Proactive sends the guard deferred (quiet hours, rate limits): re-decided when due.
+deferred_sends = Table(
+    "deferred_sends",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
+    Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("broadcast_id", String(32), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_deferred_sends_due", "status", "due_at"),
+)
+
+# Denials with a severity: the rolling violation score sums their weights.
+violations = Table(
+    "violations",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("at", UTCDateTime, nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("weight", Integer, nullable=False),
+    Column("subject", String(200), nullable=False),
+    Index("ix_violations_tenant_at", "tenant_id", "at"),
 )

@@ -18,6 +18,14 @@ from kindbot.storage.engine import (
 )
 from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
+from kindbot.storage.repos_guard import (
+    SqlBroadcasts,
+    SqlCounters,
+    SqlDeferred,
+    SqlPlanning,
+    SqlTags,
+    SqlViolations,
+)
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
 from kindbot.storage.repos_outbox import SqlOutbox
@@ -41,6 +49,12 @@ class SqlTransaction:
         self.access_tokens = SqlAccessTokens(conn)
         self.nonces = SqlNonces(conn)
         self.kf_cursors = SqlKfCursors(conn)
+        self.counters = SqlCounters(conn)
+        self.tags = SqlTags(conn)
+        self.planning = SqlPlanning(conn)
+        self.broadcasts = SqlBroadcasts(conn)
+        self.deferred = SqlDeferred(conn)
+        self.violations = SqlViolations(conn)
 
 
 class SqlStore:

@@ -1,0 +1,379 @@
+"""SQL repositories for the guard's ledgers: counters, tags, broadcasts, deferrals, violations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, select, text, update
+
+from kindbot.records import (
+    BroadcastRecord,
+    BroadcastStatus,
+    CounterLimit,
+    DeferredSend,
+    DeferredStatus,
+    PlanContact,
+)
+from kindbot.storage.executor import Executor
+from kindbot.storage.schema import (
+    UTCDateTime,
+    broadcasts,
+    channels,
+    contact_tags,
+    contacts,
+    conversations,
+    deferred_sends,
+    guard_counters,
+    violations,
+)
+from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id
+
+CHUNK = 500
+"""Keys or ids per ``IN (…)`` query (SQLite allows 32,766 parameters; small keeps plans cheap)."""
+
+BULK_THRESHOLD = 2_000
+"""Above this many ids, planning reads the tenant's whole contact list once instead."""
+
+_PEEK = select(guard_counters.c.key, guard_counters.c.count).where(
+    guard_counters.c.key.in_(bindparam("keys", expanding=True))
+)
+_RESERVE = text(
+    "INSERT INTO guard_counters (key, count, expires_at) VALUES (:key, 1, :expires_at) "
+    "ON CONFLICT (key) DO UPDATE SET count = guard_counters.count + 1 "
+    "WHERE guard_counters.count < :limit"
+).bindparams(bindparam("expires_at", type_=UTCDateTime))
+_RELEASE = text("UPDATE guard_counters SET count = count - 1 WHERE key = :key AND count > 0")
+
+
+class SqlCounters:
+    """:class:`kindbot.repositories.CounterRepository` over SQL, in the caller's transaction."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def peek(self, keys: Sequence[str]) -> list[int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), CHUNK):
+            chunk = list(keys[start : start + CHUNK])
+            for key, count in await self._conn.execute(_PEEK, {"keys": chunk}):
+                found[key] = int(count)
+        return [found.get(key, 0) for key in keys]
+
+    async def reserve(self, limits: Sequence[CounterLimit]) -> str | None:
+        done: list[str] = []
+        for limit in limits:
+            granted = (
+                limit.limit > 0
+                and (
+                    await self._conn.execute(
+                        _RESERVE,
+                        {"key": limit.key, "expires_at": limit.expires_at, "limit": limit.limit},
+                    )
+                ).rowcount
+            )
+            if not granted:
+                await self.release(done)
+                return limit.key
+            done.append(limit.key)
+        return None
+
+    async def release(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            await self._conn.execute(_RELEASE, {"key": key})
+
+    async def forget_expired(self, now: datetime) -> int:
+        """Delete counters whose period is over; returns how many."""
+        result = await self._conn.execute(
+            delete(guard_counters).where(guard_counters.c.expires_at < now)
+        )
+        return int(result.rowcount)
+
+
+class SqlTags:
+    """:class:`kindbot.repositories.TagRepository` over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def add(self, tenant_id: str, contact_id: str, tag: str) -> bool:
+        return await insert_ignoring_conflict(
+            self._conn,
+            contact_tags,
+            {"tenant_id": tenant_id, "contact_id": contact_id, "tag": tag},
+            ["contact_id", "tag"],
+        )
+
+    async def remove(self, contact_id: str, tag: str) -> bool:
+        result = await self._conn.execute(
+            delete(contact_tags).where(
+                contact_tags.c.contact_id == contact_id, contact_tags.c.tag == tag
+            )
+        )
+        return bool(result.rowcount)
+
+    async def contacts_with(self, tenant_id: str, tag: str) -> list[str]:
+        query = select(contact_tags.c.contact_id).where(
+            contact_tags.c.tenant_id == tenant_id, contact_tags.c.tag == tag
+        )
+        return [row.contact_id for row in await self._conn.execute(query)]
+
+    async def of_contact(self, contact_id: str) -> list[str]:
+        query = select(contact_tags.c.tag).where(contact_tags.c.contact_id == contact_id)
+        return sorted(row.tag for row in await self._conn.execute(query))
+
+
+_LAST_INBOUND = (
+    select(conversations.c.contact_id, func.max(conversations.c.last_inbound_at).label("last"))
+    .group_by(conversations.c.contact_id)
+    .subquery()
+)
+_PLAN_COLUMNS = (
+    contacts.c.id,
+    contacts.c.channel_id,
+    channels.c.kind,
+    contacts.c.external_id,
+    contacts.c.is_test,
+    contacts.c.followed,
+    _LAST_INBOUND.c.last,
+)
+_PLAN_FROM = contacts.join(channels, channels.c.id == contacts.c.channel_id).outerjoin(
+    _LAST_INBOUND, _LAST_INBOUND.c.contact_id == contacts.c.id
+)
+
+
+class SqlPlanning:
+    """:class:`kindbot.repositories.PlanningRepository` over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def plan_contacts(self, tenant_id: str, contact_ids: Sequence[str]) -> list[PlanContact]:
+        query = select(*_PLAN_COLUMNS).select_from(_PLAN_FROM)
+        if len(contact_ids) > BULK_THRESHOLD:
+            wanted = set(contact_ids)
+            rows = await self._conn.execute(query.where(contacts.c.tenant_id == tenant_id))
+            return [_plan_contact(row) for row in rows if row.id in wanted]
+        found: list[PlanContact] = []
+        for start in range(0, len(contact_ids), CHUNK):
+            chunk = list(contact_ids[start : start + CHUNK])
+            rows = await self._conn.execute(
+                query.where(contacts.c.tenant_id == tenant_id, contacts.c.id.in_(chunk))
+            )
+            found.extend(_plan_contact(row) for row in rows)
+        return found
+
+
+def _plan_contact(row: Any) -> PlanContact:
+    return PlanContact(
+        contact_id=row.id,
+        channel_id=row.channel_id,
+        channel_kind=row.kind,
+        external_id=row.external_id,
+        is_test=bool(row.is_test),
+        followed=bool(row.followed),
+        last_inbound_at=row.last,
+    )
+
+
+def _broadcast(row: Any) -> BroadcastRecord:
+    return BroadcastRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        topic=row.topic,
+        text=row.text,
+        tag=row.tag,
+        recipients=row.recipients,
+        status=BroadcastStatus(row.status),
+        created_by=row.created_by,
+        approved_by=row.approved_by,
+        created_at=row.created_at,
+    )
+
+
+class SqlBroadcasts:
+    """:class:`kindbot.repositories.BroadcastRepository` over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def create(
+        self,
+        *,
+        tenant_id: str,
+        topic: str,
+        text: str,
+        tag: str,
+        recipients: int,
+        status: BroadcastStatus,
+        created_by: str,
+        now: datetime,
+    ) -> BroadcastRecord:
+        broadcast_id = new_id()
+        await self._conn.execute(
+            broadcasts.insert().values(
+                id=broadcast_id,
+                tenant_id=tenant_id,
+                topic=topic,
+                text=text,
+                tag=tag,
+                recipients=recipients,
+                status=status.value,
+                created_by=created_by,
+                approved_by=None,
+                created_at=now,
+            )
+        )
+        record = await self.get(broadcast_id)
+        assert record is not None
+        return record
+
+    async def get(self, broadcast_id: str) -> BroadcastRecord | None:
+        row = (
+            await self._conn.execute(select(broadcasts).where(broadcasts.c.id == broadcast_id))
+        ).first()
+        return _broadcast(row) if row is not None else None
+
+    async def approve(self, broadcast_id: str, approved_by: str) -> bool:
+        result = await self._conn.execute(
+            update(broadcasts)
+            .where(
+                broadcasts.c.id == broadcast_id,
+                broadcasts.c.status == BroadcastStatus.AWAITING_APPROVAL.value,
+            )
+            .values(status=BroadcastStatus.SENT.value, approved_by=approved_by)
+        )
+        return bool(result.rowcount)
+
+
+def _deferred(row: Any) -> DeferredSend:
+    return DeferredSend(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        channel_id=row.channel_id,
+        contact_id=row.contact_id,
+        topic=row.topic,
+        text=row.text,
+        broadcast_id=row.broadcast_id,
+        status=DeferredStatus(row.status),
+        due_at=row.due_at,
+        attempts=row.attempts,
+        created_at=row.created_at,
+    )
+
+
+class SqlDeferred:
+    """:class:`kindbot.repositories.DeferredSendRepository` over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def add(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        topic: str,
+        text: str,
+        broadcast_id: str | None,
+        due_at: datetime,
+        now: datetime,
+    ) -> DeferredSend:
+        deferred_id = new_id()
+        await self._conn.execute(
+            deferred_sends.insert().values(
+                id=deferred_id,
+                tenant_id=tenant_id,
+                channel_id=channel_id,
+                contact_id=contact_id,
+                topic=topic,
+                text=text,
+                broadcast_id=broadcast_id,
+                status=DeferredStatus.WAITING.value,
+                due_at=due_at,
+                attempts=0,
+                lease_until=None,
+                created_at=now,
+            )
+        )
+        row = (
+            await self._conn.execute(
+                select(deferred_sends).where(deferred_sends.c.id == deferred_id)
+            )
+        ).one()
+        return _deferred(row)
+
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[DeferredSend]:
+        due = and_(
+            deferred_sends.c.status == DeferredStatus.WAITING.value,
+            deferred_sends.c.due_at <= now,
+            (deferred_sends.c.lease_until.is_(None)) | (deferred_sends.c.lease_until < now),
+        )
+        query = select(deferred_sends).where(due).order_by(deferred_sends.c.due_at).limit(limit)
+        if self._conn.dialect_name != "sqlite":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await self._conn.execute(query))
+        if rows:
+            await self._conn.execute(
+                update(deferred_sends)
+                .where(deferred_sends.c.id.in_([row.id for row in rows]))
+                .values(lease_until=lease_until)
+            )
+        return [_deferred(row) for row in rows]
+
+    async def settle(self, deferred_id: str, status: DeferredStatus) -> None:
+        await self._conn.execute(
+            update(deferred_sends)
+            .where(deferred_sends.c.id == deferred_id)
+            .values(status=status.value, lease_until=None)
+        )
+
+    async def postpone(self, deferred_id: str, due_at: datetime) -> None:
+        await self._conn.execute(
+            update(deferred_sends)
+            .where(deferred_sends.c.id == deferred_id)
+            .values(due_at=due_at, attempts=deferred_sends.c.attempts + 1, lease_until=None)
+        )
+
+    async def waiting_for_tenant(self, tenant_id: str) -> list[DeferredSend]:
+        query = (
+            select(deferred_sends)
+            .where(
+                deferred_sends.c.tenant_id == tenant_id,
+                deferred_sends.c.status == DeferredStatus.WAITING.value,
+            )
+            .order_by(deferred_sends.c.due_at)
+        )
+        return [_deferred(row) for row in await self._conn.execute(query)]
+
+
+class SqlViolations:
+    """:class:`kindbot.repositories.ViolationRepository` over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def record(
+        self, *, tenant_id: str, at: datetime, rule: str, severity: str, weight: int, subject: str
+    ) -> None:
+        await self._conn.execute(
+            violations.insert().values(
+                id=new_id(),
+                tenant_id=tenant_id,
+                at=at,
+                rule=rule,
+                severity=severity,
+                weight=weight,
+                subject=subject[:200],
+            )
+        )
+
+    async def score(self, tenant_id: str, since: datetime) -> int:
+        query = select(func.coalesce(func.sum(violations.c.weight), 0)).where(
+            violations.c.tenant_id == tenant_id, violations.c.at >= since
+        )
+        return int((await self._conn.execute(query)).scalar_one())
