@@ -21,6 +21,7 @@ from kindbot.channels.webhook import WebhookAdapter
 from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.errors import KindbotError
+from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
 from kindbot.pipeline.knowledge import KnowledgeCache
@@ -31,10 +32,11 @@ from kindbot.pipeline.tokens import AccessTokens
 from kindbot.pipeline.wecom import WeComService
 from kindbot.settings import Settings
 from kindbot.storage import migrate
+from kindbot.storage.counters import open_counters
 from kindbot.storage.engine import is_sqlite, sqlite_url
 from kindbot.storage.sealing import SecretBox, load_or_create_key
 from kindbot.storage.sql_store import SqlStore
-from kindbot.types import ChannelAdapter, Clock
+from kindbot.types import ChannelAdapter, Clock, SendCounters
 from kindbot.web.hub import VisitorHub
 
 OUTGOING_TIMEOUT_S = 10.0
@@ -65,6 +67,8 @@ class Container:
     directory: ChannelDirectory
     knowledge: KnowledgeCache
     pipeline: Pipeline
+    admission: Admission
+    counters: SendCounters
     outbox_worker: OutboxWorker
     supervisor: TaskSupervisor
     hub: VisitorHub
@@ -82,6 +86,7 @@ class Container:
         """Drain background tasks, then close the HTTP client and the database."""
         await self.supervisor.aclose()
         await self.http.aclose()
+        await self.counters.close()
         await self.store.close()
 
 
@@ -119,12 +124,15 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         "wechat_oa": OAAdapter(http, tokens, clock),
         "wecom": WeComAdapter(http, tokens, clock),
     }
+    counters = open_counters(store, settings.redis_url)
+    admission = Admission(clock=clock, counters=counters, screeners=None)
     pipeline = Pipeline(
         store=store,
         clock=clock,
         directory=directory,
         knowledge=knowledge,
         outbox_ready=outbox_ready,
+        admission=admission,
     )
     worker = OutboxWorker(
         store=store, clock=clock, directory=directory, adapters=adapters, ready=outbox_ready
@@ -138,6 +146,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         directory=directory,
         knowledge=knowledge,
         pipeline=pipeline,
+        admission=admission,
+        counters=counters,
         outbox_worker=worker,
         supervisor=TaskSupervisor(),
         hub=hub,

@@ -52,7 +52,7 @@ class ContentContext:
     direction: Direction
     proactive: bool = False
     group: bool = False
-    tenant_id: int | None = None
+    tenant_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

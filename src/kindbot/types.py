@@ -136,6 +136,15 @@ class SendCounters(Protocol):
         """Take back one unit of each key (a reserved send that was not made)."""
         ...
 
+    async def reserve_within(self, tx: Transaction, limits: Sequence[CounterLimit]) -> str | None:
+        """:meth:`reserve` as part of ``tx`` where the backend can (it then rolls back with it)."""
+        ...
+
+    @property
+    def joins_transactions(self) -> bool:
+        """True when :meth:`reserve_within` commits and rolls back with the transaction."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -7,6 +7,8 @@ place that enforces that; everything else reads a :class:`GuardPolicy`.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass, replace
 from datetime import time
@@ -147,3 +149,22 @@ def _tighter(name: str, asked: int | None, limit: int) -> int:
             f"{name} = {asked}: must be between 0 and the platform's {limit}", code="invalid_guard"
         )
     return asked
+
+
+def settings_from_json(guard_json: str | None) -> TenantGuardSettings:
+    """The stored ``guard:`` settings (JSON written by bundle apply) as a value."""
+    if not guard_json:
+        return TenantGuardSettings()
+    raw = json.loads(guard_json)
+    return TenantGuardSettings(
+        quiet_hours=raw.get("quiet_hours"),
+        per_contact_day=raw.get("per_contact_day"),
+        per_contact_month=raw.get("per_contact_month"),
+        trust_tier=int(raw.get("trust_tier", 0)),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def stored_policy(guard_json: str | None, timezone: str, throttled: bool) -> GuardPolicy:
+    """The effective policy of a stored tenant (memoised: tenants rarely change)."""
+    return tenant_policy(settings_from_json(guard_json), timezone=timezone, throttled=throttled)

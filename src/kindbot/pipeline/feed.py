@@ -29,16 +29,13 @@ from kindbot.events import (
     InboundDecision,
     InboundEvent,
     InboundKind,
-    OutboundAction,
     OutboundReply,
     ReplyOrigin,
-    SendKind,
     SentReply,
 )
-from kindbot.guard.facts import OutboundFacts, WindowFacts
-from kindbot.guard.rules import decide_inbound, decide_outbound
+from kindbot.guard.rules import decide_inbound
+from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
-from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.handover import HandoverMixin
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, welcome_text
@@ -66,8 +63,10 @@ class Pipeline(HandoverMixin):
         directory: ChannelDirectory,
         knowledge: KnowledgeCache,
         outbox_ready: asyncio.Event,
+        admission: Admission,
     ) -> None:
         self._store = store
+        self._admission = admission
         self._clock = clock
         self._directory = directory
         self._knowledge = knowledge
@@ -264,91 +263,12 @@ class Pipeline(HandoverMixin):
         *,
         reply_to_id: str | None,
         sync_grace: timedelta | None,
-        kind: SendKind = SendKind.REPLY,
     ) -> list[SentReply]:
-        """The only way into the outbox: each reply is decided by the guard and audited.
-
-        Allowed replies become outbound messages and outbox rows, due at once
-        (``sync_grace`` None) or held for the caller's hand-over.
-        """
-        sent: list[SentReply] = []
-        activity = await tx.messages.activity(
-            turn.conversation_id,
-            reply_to_id=reply_to_id,
-            since=self._clock.now() - timedelta(minutes=1),
+        """Replies through :meth:`kindbot.pipeline.admission.Admission.enqueue_guarded`."""
+        guarded = await self._admission.enqueue_guarded(
+            tx, turn, audit, replies, reply_to_id=reply_to_id, sync_grace=sync_grace
         )
-        policy = window_policy(turn.channel.kind, turn.contact.external_id)
-        for proposed in replies:
-            now = self._clock.now()
-            done = len(sent)
-            window = None
-            if policy is not None:
-                window = WindowFacts(
-                    policy=policy,
-                    last_inbound_at=activity.last_inbound_at,
-                    last_inbound_was_event=activity.last_inbound_kind == InboundKind.EVENT.value,
-                    sent_since_inbound=activity.outbound_since_inbound + done,
-                )
-            facts = OutboundFacts(
-                tenant_status=turn.tenant.status,
-                contact_is_test=turn.contact.is_test,
-                bot_messages_in_conversation=activity.outbound_total + done,
-                prefer_chinese=turn.prefer_chinese,
-                contact_followed=turn.contact.followed,
-                window=window,
-                replies_to_inbound=activity.replies_to + done,
-                sent_last_minute=activity.outbound_since + done,
-            )
-            action = OutboundAction(
-                tenant_id=turn.tenant.id,
-                channel_id=turn.channel.id,
-                channel_kind=turn.channel.kind,
-                contact_id=turn.contact.id,
-                conversation_id=turn.conversation_id,
-                kind=kind,
-                reply=proposed,
-            )
-            decision = decide_outbound(action, facts, now)
-            if not decision.verdict.allowed:
-                subject = f"reply-to:{reply_to_id}" if reply_to_id else f"contact:{turn.contact.id}"
-                audit.add(
-                    at=now,
-                    kind="outbound",
-                    subject=subject,
-                    verdict=decision.verdict,
-                    checks=decision.checks,
-                )
-                continue
-            outbound = await tx.messages.insert_outbound(
-                tenant_id=turn.tenant.id,
-                channel_id=turn.channel.id,
-                contact_id=turn.contact.id,
-                conversation_id=turn.conversation_id,
-                text=decision.reply.text,
-                reply_to_id=reply_to_id,
-                generated=False,
-                now=now,
-            )
-            # The allow verdict names the message it let through, in the same
-            # transaction as the outbox row: no row can exist without it.
-            audit.add(
-                at=now,
-                kind="outbound",
-                subject=f"message:{outbound.id}",
-                verdict=decision.verdict,
-                checks=decision.checks,
-            )
-            item = await tx.outbox.enqueue(
-                tenant_id=turn.tenant.id,
-                channel_id=turn.channel.id,
-                contact_id=turn.contact.id,
-                message_id=outbound.id,
-                text=outbound.text,
-                not_before=now + sync_grace if sync_grace is not None else now,
-                now=now,
-            )
-            sent.append(SentReply(item.id, outbound.id, outbound.text, outbound.created_at))
-        return sent
+        return guarded.sent
 
 
 async def _remember_nonce(

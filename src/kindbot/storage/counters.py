@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from kindbot.records import CounterLimit
-from kindbot.types import SendCounters, Store
+from kindbot.types import SendCounters, Store, Transaction
 
 MGET_CHUNK = 1_000
 MIN_LIFETIME_MS = 60_000
@@ -46,6 +46,8 @@ return 0
 class DatabaseCounters:
     """Counters in the ``guard_counters`` table; each call is its own transaction."""
 
+    joins_transactions = True
+
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -61,12 +63,18 @@ class DatabaseCounters:
         async with self._store.transaction() as tx:
             await tx.counters.release(keys)
 
+    async def reserve_within(self, tx: Transaction, limits: Sequence[CounterLimit]) -> str | None:
+        """In the caller's transaction: the reservation commits or rolls back with the send."""
+        return await tx.counters.reserve(limits)
+
     async def close(self) -> None:
         """Nothing to close: the store belongs to the container."""
 
 
 class RedisCounters:
     """Counters as Redis keys with expiry; ``reserve`` is one Lua script (one round trip)."""
+
+    joins_transactions = False
 
     def __init__(self, client: Redis) -> None:
         self._client = client
@@ -100,6 +108,10 @@ class RedisCounters:
     async def release(self, keys: Sequence[str]) -> None:
         if keys:
             await self._release(keys=list(keys), args=[])
+
+    async def reserve_within(self, tx: Transaction, limits: Sequence[CounterLimit]) -> str | None:
+        """Redis cannot join ``tx``: reserves at once; the caller releases if ``tx`` fails."""
+        return await self.reserve(limits)
 
     async def close(self) -> None:
         await self._client.aclose()
