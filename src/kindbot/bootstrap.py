@@ -22,10 +22,13 @@ from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.errors import KindbotError
 from kindbot.pipeline.admission import Admission
+from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.outbox import OutboxWorker
+from kindbot.pipeline.planner import Planner
+from kindbot.pipeline.proactive import ProactiveSender, deferred_loop
 from kindbot.pipeline.recovery import recovery_loop
 from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.pipeline.tokens import AccessTokens
@@ -69,6 +72,9 @@ class Container:
     pipeline: Pipeline
     admission: Admission
     counters: SendCounters
+    proactive: ProactiveSender
+    planner: Planner
+    broadcasts: Broadcasts
     outbox_worker: OutboxWorker
     supervisor: TaskSupervisor
     hub: VisitorHub
@@ -76,10 +82,13 @@ class Container:
     wecom: WeComService
 
     def start_workers(self) -> None:
-        """Run the outbox worker and the recovery loop as owned background tasks."""
+        """Run the outbox worker, the recovery loop and deferred sends as owned background tasks."""
         self.supervisor.start("outbox", self.outbox_worker.run)
         self.supervisor.start(
             "recovery", lambda: recovery_loop(self.store, self.clock, self.pipeline)
+        )
+        self.supervisor.start(
+            "deferred", lambda: deferred_loop(self.store, self.clock, self.proactive)
         )
 
     async def aclose(self) -> None:
@@ -134,6 +143,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         outbox_ready=outbox_ready,
         admission=admission,
     )
+    proactive = ProactiveSender(
+        store=store, clock=clock, admission=admission, counters=counters, outbox_ready=outbox_ready
+    )
+    planner = Planner(store=store, clock=clock, counters=counters, admission=admission)
+    broadcasts = Broadcasts(store=store, clock=clock, planner=planner, sender=proactive)
     worker = OutboxWorker(
         store=store, clock=clock, directory=directory, adapters=adapters, ready=outbox_ready
     )
@@ -148,6 +162,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         pipeline=pipeline,
         admission=admission,
         counters=counters,
+        proactive=proactive,
+        planner=planner,
+        broadcasts=broadcasts,
         outbox_worker=worker,
         supervisor=TaskSupervisor(),
         hub=hub,

@@ -12,7 +12,7 @@ chain. A new tenant starts ``pending`` (see :mod:`kindbot.bundles.tenants`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.errors import InputFileError, InputProblem
 from kindbot.events import Verdict
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, prohibited_reason
+from kindbot.guard.policy import settings_from_json, settings_to_json
 from kindbot.records import KnowledgeEntry, TenantStatus
 from kindbot.storage.sealing import SealError, SecretBox
 from kindbot.types import Store, Transaction
@@ -214,6 +215,12 @@ async def _apply(
             kb_threshold=bundle.kb.threshold,
             now=now,
         )
+        if bundle.guard is not None:
+            tier = settings_from_json(tenant.guard_json).trust_tier
+            guard_json = settings_to_json(bundle.guard.settings(trust_tier=tier))
+            if guard_json != tenant.guard_json:
+                await tx.tenants.set_guard(tenant.id, guard_json)
+                tenant = replace(tenant, guard_json=guard_json)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
             (console.LOCAL_ID, console.KIND, console.CONFIG_JSON)
         ]

@@ -17,7 +17,6 @@ from kindbot.bundles.schema import Bundle
 from kindbot.errors import InputFileError, InputProblem
 
 MAX_BUNDLE_BYTES = 1024 * 1024
-_KNOWN_SOON = {"guard": "guard settings arrive with the guard release; remove this section for now"}
 
 
 def _path_text(loc: tuple[int | str, ...]) -> str:
@@ -93,10 +92,7 @@ def load_bundle(path: Path) -> Bundle:
     data, node = read_yaml_file(path)
     if not isinstance(data, dict):
         raise InputFileError([InputProblem(name, None, "", "a bundle must be a YAML mapping")])
-    problems = [
-        located_problem(name, node, (key,), why) for key, why in _KNOWN_SOON.items() if key in data
-    ]
-    data = {k: v for k, v in data.items() if k not in _KNOWN_SOON}
+    problems: list[InputProblem] = []
     try:
         bundle = Bundle.model_validate(data)
     except ValidationError as exc:

@@ -14,6 +14,9 @@ from pydantic import (
     model_validator,
 )
 
+from kindbot.errors import BadRequestError
+from kindbot.guard.policy import DEFAULT_TIMEZONE, TenantGuardSettings, tenant_policy
+
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
@@ -153,6 +156,33 @@ class TestContactSpec(_Strict):
     external_id: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class GuardSpec(_Strict):
+    """``guard:`` — the tenant's own limits, which may only be stricter than the platform's."""
+
+    quiet_hours: str | None = None
+    per_contact_day: Annotated[int, Field(ge=0)] | None = None
+    per_contact_month: Annotated[int, Field(ge=0)] | None = None
+    human_confirm_over: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _within_platform_limits(self) -> GuardSpec:
+        try:
+            tenant_policy(self.settings(), timezone=DEFAULT_TIMEZONE)
+        except BadRequestError as exc:
+            raise ValueError(exc.message) from None
+        return self
+
+    def settings(self, trust_tier: int = 0) -> TenantGuardSettings:
+        """The settings as the guard reads them (``trust_tier`` is the operator's)."""
+        return TenantGuardSettings(
+            quiet_hours=self.quiet_hours,
+            per_contact_day=self.per_contact_day,
+            per_contact_month=self.per_contact_month,
+            human_confirm_over=self.human_confirm_over,
+            trust_tier=trust_tier,
+        )
+
+
 class Bundle(_Strict):
     """A whole bundle file."""
 
@@ -161,6 +191,7 @@ class Bundle(_Strict):
     knowledge: list[KnowledgeSource] = Field(default_factory=list)
     kb: KnowledgeBaseSpec = Field(default_factory=KnowledgeBaseSpec)
     test_contacts: list[TestContactSpec] = Field(default_factory=list)
+    guard: GuardSpec | None = None
 
     @field_validator("channels")
     @classmethod

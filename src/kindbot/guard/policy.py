@@ -108,7 +108,9 @@ class TenantGuardSettings:
     quiet_hours: str | None = None
     per_contact_day: int | None = None
     per_contact_month: int | None = None
+    human_confirm_over: int | None = None
     trust_tier: int = 0
+    """Set by the operator (never by the tenant's bundle): picks the daily quota."""
 
 
 def tenant_policy(
@@ -136,6 +138,9 @@ def tenant_policy(
         per_contact_month=_tighter(
             "per_contact_month", settings.per_contact_month, policy.per_contact_month
         ),
+        human_confirm_over=_tighter(
+            "human_confirm_over", settings.human_confirm_over, policy.human_confirm_over
+        ),
         daily_recipients=TIER_QUOTAS[min(max(settings.trust_tier, 0), len(TIER_QUOTAS) - 1)],
     )
     return policy.throttled() if throttled else policy
@@ -160,7 +165,22 @@ def settings_from_json(guard_json: str | None) -> TenantGuardSettings:
         quiet_hours=raw.get("quiet_hours"),
         per_contact_day=raw.get("per_contact_day"),
         per_contact_month=raw.get("per_contact_month"),
+        human_confirm_over=raw.get("human_confirm_over"),
         trust_tier=int(raw.get("trust_tier", 0)),
+    )
+
+
+def settings_to_json(settings: TenantGuardSettings) -> str:
+    """The stored form of ``settings`` (read back by :func:`settings_from_json`)."""
+    return json.dumps(
+        {
+            "quiet_hours": settings.quiet_hours,
+            "per_contact_day": settings.per_contact_day,
+            "per_contact_month": settings.per_contact_month,
+            "human_confirm_over": settings.human_confirm_over,
+            "trust_tier": settings.trust_tier,
+        },
+        sort_keys=True,
     )
 
 

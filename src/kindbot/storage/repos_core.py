@@ -324,6 +324,11 @@ class SqlConversations:
         row = (await self._conn.execute(_CONVERSATION_BY_ID, params)).first()
         return _conversation(row) if row else None
 
+    async def find_open(self, channel_id: str, contact_id: str) -> ConversationRecord | None:
+        params = {"channel_id": channel_id, "contact_id": contact_id}
+        row = (await self._conn.execute(_OPEN_CONVERSATION, params)).first()
+        return _conversation(row) if row is not None else None
+
     async def get_or_open(
         self, *, tenant_id: str, channel_id: str, contact_id: str, now: datetime
     ) -> ConversationRecord:

@@ -1,0 +1,321 @@
+"""``kindbot guard``, ``kindbot send``, ``kindbot broadcast`` and ``kindbot tag``.
+
+Every send made here goes through the guard per recipient, exactly like a
+bot reply: these commands compose the pipeline's services and print what the
+guard decided.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from kindbot.bootstrap import Container, open_container
+from kindbot.bundles.tenants import default_actor
+from kindbot.cli.common import out, pick_tenant, run
+from kindbot.events import OutboundDecision, SendKind
+from kindbot.guard.planning import Plan
+from kindbot.guard.violations import SCORE_WINDOW, Standing
+from kindbot.pipeline.broadcasts import BroadcastStarted, BroadcastTally
+from kindbot.pipeline.contacts import tenant_contact
+from kindbot.pipeline.planner import Audience, AudienceFacts
+from kindbot.pipeline.proactive import ProactiveOutcome, ProactiveRequest
+from kindbot.records import BroadcastRecord, BroadcastStatus, ContactRecord
+from kindbot.settings import Settings
+
+guard_app = typer.Typer(help="Ask the guard: plan a send to many, explain one decision.")
+broadcast_app = typer.Typer(help="Broadcasts: one message for a topic to a tag's contacts.")
+tag_app = typer.Typer(help="Tags on contacts (a broadcast addresses a tag).")
+
+TenantOpt = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant slug.")]
+ChannelOpt = Annotated[str, typer.Option("--channel", "-c", help="Channel id from the bundle.")]
+UserOpt = Annotated[str, typer.Option("--user", "-u", help="The contact's id on the channel.")]
+TopicOpt = Annotated[str, typer.Option("--topic", help="The topic the contact subscribed to.")]
+TextOpt = Annotated[str, typer.Option("--text", help="The message text.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ActorOpt = Annotated[
+    str | None, typer.Option("--as", help="Who does this (default: the OS user), for the audit.")
+]
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+async def _contact(c: Container, tenant: str | None, channel: str, user: str) -> ContactRecord:
+    async with c.store.transaction(readonly=True) as tx:
+        record = await pick_tenant(tx, tenant)
+        return await tenant_contact(tx, record, channel, user)
+
+
+def send(
+    channel: ChannelOpt,
+    user: UserOpt,
+    topic: TopicOpt,
+    text: TextOpt,
+    tenant: TenantOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send a proactive message for TOPIC to one contact, if the guard allows it."""
+
+    async def go() -> ProactiveOutcome:
+        async with open_container(_settings(), auto_migrate=True) as c:
+            contact = await _contact(c, tenant, channel, user)
+            outcome = await c.proactive.send(
+                ProactiveRequest(contact.tenant_id, contact.id, topic, text)
+            )
+            if outcome.message_id is not None:
+                await _deliver_due(c)
+            return outcome
+
+    outcome = run(go())
+    verdict = outcome.verdict
+    if as_json:
+        payload = {
+            "decision": verdict.decision.value,
+            "rule": verdict.rule,
+            "reason_en": verdict.reason_en,
+            "reason_zh": verdict.reason_zh,
+            "retry_at": verdict.retry_at.isoformat() if verdict.retry_at else None,
+            "message_id": outcome.message_id,
+            "deferred_id": outcome.deferred_id,
+        }
+        out.print_json(json.dumps(payload, ensure_ascii=False))
+    else:
+        out.print(
+            f"{verdict.decision.value} ({verdict.rule}): {verdict.reason_en}", highlight=False
+        )
+        if verdict.retry_at is not None:
+            out.print(f"stored; decided again at {verdict.retry_at.isoformat()}", highlight=False)
+    if not verdict.allowed:
+        raise typer.Exit(2 if verdict.decision.value == "deny" else 0)
+
+
+@guard_app.command("plan")
+def plan_command(
+    topic: TopicOpt,
+    text: TextOpt,
+    tag: Annotated[str, typer.Option("--tag", help="Plan for the contacts with this tag.")],
+    tenant: TenantOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """How many of a tag's contacts the guard would let TEXT reach, and why not the rest."""
+
+    async def go() -> AudienceFacts:
+        async with open_container(_settings(), auto_migrate=True) as c:
+            async with c.store.transaction(readonly=True) as tx:
+                slug = (await pick_tenant(tx, tenant)).slug
+            return await c.planner.plan(slug, Audience(tag=tag), topic=topic, text=text)
+
+    facts = run(go())
+    names = {r.contact_id: r.external_id for r in facts.recipients}
+    if as_json:
+        out.print_json(json.dumps(plan_json(facts.plan, names), ensure_ascii=False))
+        return
+    print_plan(facts.plan, names)
+
+
+def plan_json(plan: Plan, names: dict[str, str]) -> dict[str, object]:
+    """A plan as a JSON-ready value (samples named by their external ids)."""
+    return {
+        "total": plan.total,
+        "allowed": plan.allowed,
+        "deferred": plan.deferred,
+        "denied": plan.denied,
+        "lines": [
+            {
+                "decision": line.decision.value,
+                "rule": line.rule,
+                "count": line.count,
+                "reason_en": line.reason_en,
+                "reason_zh": line.reason_zh,
+                "samples": [names.get(s, s) for s in line.samples],
+            }
+            for line in plan.lines
+        ],
+    }
+
+
+def print_plan(plan: Plan, names: dict[str, str]) -> None:
+    """The plan as a sentence and a table, for people."""
+    out.print(
+        f"of {plan.total} contacts {plan.allowed} may receive this now, "
+        f"{plan.deferred} later, {plan.denied} not at all",
+        highlight=False,
+    )
+    table = Table("decision", "rule", "contacts", "why", "for example")
+    for line in plan.lines:
+        samples = ", ".join(names.get(s, s) for s in line.samples)
+        table.add_row(line.decision.value, line.rule, str(line.count), line.reason_en, samples)
+    out.print(table)
+
+
+@guard_app.command("explain")
+def explain_command(
+    channel: ChannelOpt,
+    user: UserOpt,
+    kind: Annotated[
+        SendKind, typer.Option("--kind", help="reply (answering the contact) or proactive.")
+    ] = SendKind.REPLY,
+    topic: Annotated[str, typer.Option("--topic", help="Topic of a proactive send.")] = "",
+    text: Annotated[str, typer.Option("--text", help="The message to judge.")] = "……",
+    tenant: TenantOpt = None,
+) -> None:
+    """Every rule's view of sending TEXT to a contact now; sends nothing."""
+
+    async def go() -> OutboundDecision:
+        async with open_container(_settings(), auto_migrate=True) as c:
+            contact = await _contact(c, tenant, channel, user)
+            request = ProactiveRequest(contact.tenant_id, contact.id, topic, text)
+            return await c.proactive.explain(request, kind=kind)
+
+    decision = run(go())
+    verdict = decision.verdict
+    out.print(f"{verdict.decision.value} ({verdict.rule}): {verdict.reason_en}", highlight=False)
+    table = Table("rule", "decision", "why", "what would change it")
+    for check in decision.checks:
+        table.add_row(check.rule, check.decision.value, check.reason_en, check.remedy_en)
+    out.print(table)
+
+
+@guard_app.command("standing")
+def standing_command(tenant: TenantOpt = None) -> None:
+    """The tenant's standing (ok, warning, throttled, suspended) and violation score."""
+
+    async def go() -> tuple[str, str, int]:
+        async with open_container(_settings(), auto_migrate=True) as c:
+            async with c.store.transaction(readonly=True) as tx:
+                record = await pick_tenant(tx, tenant)
+                since = c.clock.now() - SCORE_WINDOW
+                score = await tx.violations.score(record.id, since)
+            return record.slug, record.standing, score
+
+    slug, standing, score = run(go())
+    out.print(
+        f"tenant {slug}: standing {Standing(standing).value}, "
+        f"violation score {score} over the last {SCORE_WINDOW.days} days",
+        highlight=False,
+    )
+
+
+@broadcast_app.command("create")
+def broadcast_create(
+    tag: Annotated[str, typer.Option("--tag", help="Send to the contacts with this tag.")],
+    topic: TopicOpt,
+    text: TextOpt,
+    tenant: TenantOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Plan and send a broadcast; a big one waits for a second person's approval."""
+
+    async def go() -> tuple[BroadcastStarted, BroadcastTally | None]:
+        async with open_container(_settings(), auto_migrate=True) as c:
+            async with c.store.transaction(readonly=True) as tx:
+                slug = (await pick_tenant(tx, tenant)).slug
+            started = await c.broadcasts.create(
+                slug, tag=tag, topic=topic, text=text, created_by=actor or default_actor()
+            )
+            if started.broadcast.status is BroadcastStatus.AWAITING_APPROVAL:
+                return started, None
+            return started, await _deliver(c, started.broadcast)
+
+    started, tally = run(go())
+    print_plan(started.plan, {})
+    record = started.broadcast
+    if tally is None:
+        out.print(
+            f"broadcast {record.id} to {record.recipients} contacts awaits a second person: "
+            f"kindbot broadcast approve {record.id} --as NAME",
+            highlight=False,
+        )
+        return
+    _print_tally(record, tally)
+
+
+@broadcast_app.command("approve")
+def broadcast_approve(
+    broadcast_id: Annotated[str, typer.Argument(help="The broadcast's id.")],
+    actor: ActorOpt = None,
+) -> None:
+    """Approve a broadcast someone else created, then send it."""
+
+    async def go() -> tuple[BroadcastRecord, BroadcastTally]:
+        async with open_container(_settings(), auto_migrate=True) as c:
+            record = await c.broadcasts.approve(broadcast_id, actor or default_actor())
+            return record, await _deliver(c, record)
+
+    record, tally = run(go())
+    _print_tally(record, tally)
+
+
+async def _deliver(c: Container, record: BroadcastRecord) -> BroadcastTally:
+    with Progress(console=out, transient=True) as progress:
+        task = progress.add_task("sending", total=record.recipients)
+        tally = await c.broadcasts.deliver(
+            record.id, progress=lambda done, total: progress.update(task, completed=done)
+        )
+    await _deliver_due(c)
+    return tally
+
+
+async def _deliver_due(c: Container) -> None:
+    """Attempt what is due in the outbox once (failures stay queued for ``kindbot serve``)."""
+    while await c.outbox_worker.run_once():
+        pass
+
+
+def _print_tally(record: BroadcastRecord, tally: BroadcastTally) -> None:
+    out.print(
+        f"broadcast {record.id}: {tally.allowed} sent, {tally.deferred} deferred, "
+        f"{tally.denied} refused by the guard (of {tally.attempted} attempted)",
+        highlight=False,
+    )
+
+
+@tag_app.command("add")
+def tag_add(
+    tag: Annotated[str, typer.Argument(help="The tag.")],
+    channel: ChannelOpt,
+    users: Annotated[list[str], typer.Option("--user", "-u", help="A contact id (repeatable).")],
+    tenant: TenantOpt = None,
+) -> None:
+    """Tag existing contacts (contacts are never created here)."""
+    _retag(tag, channel, users, tenant, add=True)
+
+
+@tag_app.command("remove")
+def tag_remove(
+    tag: Annotated[str, typer.Argument(help="The tag.")],
+    channel: ChannelOpt,
+    users: Annotated[list[str], typer.Option("--user", "-u", help="A contact id (repeatable).")],
+    tenant: TenantOpt = None,
+) -> None:
+    """Take a tag off contacts."""
+    _retag(tag, channel, users, tenant, add=False)
+
+
+def _retag(tag: str, channel: str, users: list[str], tenant: str | None, *, add: bool) -> None:
+    if not tag.strip():
+        raise typer.BadParameter("the tag must not be empty", param_hint="TAG")
+
+    async def go() -> int:
+        async with (
+            open_container(_settings(), auto_migrate=True) as c,
+            c.store.transaction() as tx,
+        ):
+            record = await pick_tenant(tx, tenant)
+            changed = 0
+            for user in users:  # all or nothing: one unknown user rolls back the rest
+                contact = await tenant_contact(tx, record, channel, user)
+                if add:
+                    changed += await tx.tags.add(record.id, contact.id, tag)
+                else:
+                    changed += await tx.tags.remove(contact.id, tag)
+            return changed
+
+    changed = run(go())
+    out.print(f"{'tagged' if add else 'untagged'} {changed} contact(s)", highlight=False)
