@@ -91,3 +91,16 @@ async def test_peek_many_keys_in_order(counters: SendCounters) -> None:
     assert counts[7] == 1
     assert counts[1_202] == 1
     assert sum(counts) == 2
+
+
+async def test_peek_many_keys_of_one_family(counters: SendCounters) -> None:
+    family = key("family")
+    keys = [f"{family}:{i:05d}" for i in range(2_500)]
+    for index in (0, 1_234, 2_499):
+        assert await counters.reserve([CounterLimit(keys[index], 5, LATER)]) is None
+    await counters.reserve([CounterLimit(f"{family}-other", 5, LATER)])
+
+    counts = await counters.peek(keys)
+
+    assert len(counts) == 2_500
+    assert [i for i, count in enumerate(counts) if count] == [0, 1_234, 2_499]

@@ -44,16 +44,40 @@ class ProactiveKeys:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Periods:
+    """The local day and month a counter key belongs to (``20261125``, ``202611``)."""
+
+    day: str
+    month: str
+
+
+def periods(now: datetime, timezone: str) -> Periods:
+    """The periods of ``now`` in ``timezone`` (computed once for a bulk read)."""
+    local = local_now(now, timezone)
+    return Periods(day=f"{local:%Y%m%d}", month=f"{local:%Y%m}")
+
+
+def contact_keys(tenant_id: str, contact_id: str, at: Periods) -> tuple[str, str]:
+    """The contact's day and month counter keys."""
+    return (f"pc:{tenant_id}:{contact_id}:d:{at.day}", f"pc:{tenant_id}:{contact_id}:m:{at.month}")
+
+
+def tenant_key(tenant_id: str, at: Periods) -> str:
+    """The tenant's daily recipients counter key."""
+    return f"pt:{tenant_id}:d:{at.day}"
+
+
 def proactive_keys(
     *, tenant_id: str, contact_id: str, channel_id: str, timezone: str, now: datetime
 ) -> ProactiveKeys:
     """The counter keys of a proactive send at ``now`` (periods in ``timezone``)."""
-    local = local_now(now, timezone)
-    day, month = f"{local:%Y%m%d}", f"{local:%Y%m}"
+    at = periods(now, timezone)
+    day, month = contact_keys(tenant_id, contact_id, at)
     return ProactiveKeys(
-        contact_day=f"pc:{tenant_id}:{contact_id}:d:{day}",
-        contact_month=f"pc:{tenant_id}:{contact_id}:m:{month}",
-        tenant_day=f"pt:{tenant_id}:d:{day}",
+        contact_day=day,
+        contact_month=month,
+        tenant_day=tenant_key(tenant_id, at),
         channel_second=f"pr:{channel_id}:{int(now.timestamp())}",
     )
 

@@ -128,46 +128,41 @@ def decisions(
     quota_left = send.policy.daily_recipients - send.tenant_sent_today
     admitted = 0
     for recipient in recipients:
-        canonical = _canonical(recipient, now)
+        window = _canonical_window(recipient.window, now)
         key = (
-            canonical.channel_kind,
-            canonical.is_test,
-            canonical.followed,
-            canonical.window,
-            canonical.consent_wording is None,
-            canonical.sent_today,
-            canonical.sent_this_month,
+            recipient.channel_kind,
+            recipient.is_test,
+            recipient.followed,
+            window,
+            recipient.consent_wording is None,
+            recipient.sent_today,
+            recipient.sent_this_month,
             admitted >= quota_left,
         )
         verdict = decided.get(key)
         if verdict is None:
+            canonical = replace(recipient, window=window)
             verdict = decided[key] = _decide_one(send, reply, canonical, admitted, now)
         if verdict.decision is Decision.ALLOW:
             admitted += 1
         yield recipient, verdict
 
 
-def _canonical(recipient: RecipientFacts, now: datetime) -> RecipientFacts:
-    """The recipient with its window reduced to what the rules distinguish.
+def _canonical_window(window: WindowFacts | None, now: datetime) -> WindowFacts | None:
+    """The window reduced to what the rules distinguish.
 
     Recipients whose facts differ only in ways no rule's deciding verdict
     reads (the exact time of a last message still inside the window, the
     consent's wording) share one decision, which makes planning 100,000
     recipients a matter of a few distinct decisions.
     """
-    window = recipient.window
     if window is None:
-        return recipient
-    length = (
-        window.policy.after_event if window.last_inbound_was_event else window.policy.after_message
-    )
+        return None
+    policy = window.policy
+    length = policy.after_event if window.last_inbound_was_event else policy.after_message
     if window.last_inbound_at is None or now > window.last_inbound_at + length:
-        reduced = WindowFacts(window.policy, None, False, 0)
-    else:
-        reduced = WindowFacts(
-            window.policy, now, window.last_inbound_was_event, window.sent_since_inbound
-        )
-    return replace(recipient, window=reduced)
+        return WindowFacts(policy, None, False, 0)
+    return WindowFacts(policy, now, window.last_inbound_was_event, window.sent_since_inbound)
 
 
 def _decide_one(

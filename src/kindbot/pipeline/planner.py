@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kindbot.channels.wecom.messages import MEMBER_PREFIX
 from kindbot.errors import NotFoundError
-from kindbot.guard.counting import proactive_keys
-from kindbot.guard.facts import BroadcastFacts, WindowFacts
+from kindbot.guard.counting import contact_keys, periods, tenant_key
+from kindbot.guard.facts import BroadcastFacts, WindowFacts, WindowPolicy
 from kindbot.guard.planning import Plan, PlannedSend, RecipientFacts, plan
 from kindbot.pipeline.admission import Admission, tenant_policy_of
 from kindbot.pipeline.facts import window_policy
@@ -66,19 +67,13 @@ class Planner:
         tenant, contacts, holders = await self._read(tenant_slug, audience, topic)
         now = self._clock.now()
         policy = tenant_policy_of(tenant)
-        keys = [
-            proactive_keys(
-                tenant_id=tenant.id,
-                contact_id=contact.contact_id,
-                channel_id=contact.channel_id,
-                timezone=policy.timezone,
-                now=now,
-            )
-            for contact in contacts
+        at = periods(now, policy.timezone)
+        wanted = [
+            key for contact in contacts for key in contact_keys(tenant.id, contact.contact_id, at)
         ]
-        wanted = [key for pair in keys for key in (pair.contact_day, pair.contact_month)]
-        tenant_key = keys[0].tenant_day if keys else ""
-        counts = await self._counters.peek([*wanted, tenant_key] if keys else [])
+        counts = await self._counters.peek(wanted)
+        (tenant_sent_today,) = await self._counters.peek([tenant_key(tenant.id, at)])
+        windows = _Windows()
         recipients = tuple(
             RecipientFacts(
                 contact_id=contact.contact_id,
@@ -86,7 +81,7 @@ class Planner:
                 channel_kind=contact.channel_kind,
                 is_test=contact.is_test,
                 followed=contact.followed,
-                window=_window(contact),
+                window=windows.of(contact),
                 consent_wording=holders.get((contact.contact_id, contact.channel_id)),
                 sent_today=counts[2 * index],
                 sent_this_month=counts[2 * index + 1],
@@ -106,7 +101,7 @@ class Planner:
             topic=topic,
             text=text,
             prefer_chinese=tenant.language.startswith("zh"),
-            tenant_sent_today=counts[-1] if keys else 0,
+            tenant_sent_today=tenant_sent_today,
             content=content,
             broadcast=broadcast,
         )
@@ -127,13 +122,24 @@ class Planner:
         return tenant, contacts, holders
 
 
-def _window(contact: PlanContact) -> WindowFacts | None:
-    """The contact's window as far as bulk facts know it (no count inside the window).
+class _Windows:
+    """Each contact's window as far as bulk facts know it (no count inside the window).
 
     The count of messages already sent inside the window is not read in
-    bulk; the real send reads it and may still be refused by the window quota.
+    bulk; the real send reads it and may still be refused by the window
+    quota. Policies are looked up once per (channel kind, member or not).
     """
-    policy = window_policy(contact.channel_kind, contact.external_id)
-    if policy is None:
-        return None
-    return WindowFacts(policy, contact.last_inbound_at, False, 0)
+
+    def __init__(self) -> None:
+        self._policies: dict[tuple[str, bool], WindowPolicy | None] = {}
+
+    def of(self, contact: PlanContact) -> WindowFacts | None:
+        """The window facts of ``contact``."""
+        member = contact.external_id.startswith(MEMBER_PREFIX)
+        key = (contact.channel_kind, member)
+        if key not in self._policies:
+            self._policies[key] = window_policy(contact.channel_kind, contact.external_id)
+        policy = self._policies[key]
+        if policy is None:
+            return None
+        return WindowFacts(policy, contact.last_inbound_at, False, 0)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, text, update
+from sqlalchemy import Select, and_, bindparam, delete, func, select, text, update
 
 from kindbot.records import (
     BroadcastRecord,
@@ -39,6 +39,8 @@ BULK_THRESHOLD = 2_000
 _PEEK = select(guard_counters.c.key, guard_counters.c.count).where(
     guard_counters.c.key.in_(bindparam("keys", expanding=True))
 )
+MIN_SCAN_PREFIX = 8
+"""Shortest common key prefix worth a range scan (``pc:`` + a tenant id is 36)."""
 _RESERVE = text(
     "INSERT INTO guard_counters (key, count, expires_at) VALUES (:key, 1, :expires_at) "
     "ON CONFLICT (key) DO UPDATE SET count = guard_counters.count + 1 "
@@ -55,11 +57,29 @@ class SqlCounters:
 
     async def peek(self, keys: Sequence[str]) -> list[int]:
         found: dict[str, int] = {}
+        prefix = _shared_prefix(keys) if len(keys) > BULK_THRESHOLD else ""
+        if len(prefix) >= MIN_SCAN_PREFIX:  # many keys of one family: one range scan
+            rows = await self._conn.execute(self._scan(prefix))
+            found = {key: int(count) for key, count in rows}
+            return [found.get(key, 0) for key in keys]
         for start in range(0, len(keys), CHUNK):
             chunk = list(keys[start : start + CHUNK])
             for key, count in await self._conn.execute(_PEEK, {"keys": chunk}):
                 found[key] = int(count)
         return [found.get(key, 0) for key in keys]
+
+    def _scan(self, prefix: str) -> Select[tuple[str, int]]:
+        """Every counter whose key starts with ``prefix``.
+
+        SQLite compares keys bytewise (an index range); elsewhere the
+        collation may not, so the match is a LIKE prefix, which never depends
+        on it.
+        """
+        query = select(guard_counters.c.key, guard_counters.c.count)
+        if self._conn.dialect_name == "sqlite":
+            high = prefix + "\uffff"
+            return query.where(guard_counters.c.key >= prefix, guard_counters.c.key < high)
+        return query.where(guard_counters.c.key.startswith(prefix, autoescape=True))
 
     async def reserve(self, limits: Sequence[CounterLimit]) -> str | None:
         done: list[str] = []
@@ -154,7 +174,7 @@ class SqlPlanning:
         if len(contact_ids) > BULK_THRESHOLD:
             wanted = set(contact_ids)
             rows = await self._conn.execute(query.where(contacts.c.tenant_id == tenant_id))
-            return [_plan_contact(row) for row in rows if row.id in wanted]
+            return [_plan_contact(row) for row in rows.tuples() if row[0] in wanted]
         found: list[PlanContact] = []
         for start in range(0, len(contact_ids), CHUNK):
             chunk = list(contact_ids[start : start + CHUNK])
@@ -165,15 +185,25 @@ class SqlPlanning:
         return found
 
 
+def _shared_prefix(keys: Sequence[str]) -> str:
+    """The longest prefix every key shares (that of the smallest and the largest key)."""
+    low, high = min(keys), max(keys)
+    size = 0
+    while size < len(low) and low[size] == high[size]:
+        size += 1
+    return low[:size]
+
+
 def _plan_contact(row: Any) -> PlanContact:
+    contact_id, channel_id, kind, external_id, is_test, followed, last = row
     return PlanContact(
-        contact_id=row.id,
-        channel_id=row.channel_id,
-        channel_kind=row.kind,
-        external_id=row.external_id,
-        is_test=bool(row.is_test),
-        followed=bool(row.followed),
-        last_inbound_at=row.last,
+        contact_id=contact_id,
+        channel_id=channel_id,
+        channel_kind=kind,
+        external_id=external_id,
+        is_test=bool(is_test),
+        followed=bool(followed),
+        last_inbound_at=last,
     )
 
 
