@@ -144,9 +144,16 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         admission=admission,
     )
     proactive = ProactiveSender(
-        store=store, clock=clock, admission=admission, counters=counters, outbox_ready=outbox_ready
+        store=store,
+        clock=clock,
+        directory=directory,
+        admission=admission,
+        counters=counters,
+        outbox_ready=outbox_ready,
     )
-    planner = Planner(store=store, clock=clock, counters=counters, admission=admission)
+    planner = Planner(
+        store=store, clock=clock, directory=directory, counters=counters, admission=admission
+    )
     broadcasts = Broadcasts(store=store, clock=clock, planner=planner, sender=proactive)
     worker = OutboxWorker(
         store=store, clock=clock, directory=directory, adapters=adapters, ready=outbox_ready

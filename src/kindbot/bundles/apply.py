@@ -64,7 +64,12 @@ def channel_config(spec: ChannelSpec, tenant_name: str) -> str:
     if isinstance(spec, WebchatSpec):
         return WebchatConfig(title=spec.title or tenant_name, greeting=spec.greeting).to_json()
     if isinstance(spec, WebhookSpec):
-        return WebhookConfig(secret=spec.secret, outgoing_url=spec.outgoing_url).to_json()
+        return WebhookConfig(
+            secret=spec.secret,
+            outgoing_url=spec.outgoing_url,
+            window_hours=spec.window_hours,
+            window_messages=spec.window_messages,
+        ).to_json()
     # The WeChat specs name exactly the fields of their channel configurations.
     fields = spec.model_dump(exclude={"id", "type"})
     fields["api_base"] = fields["api_base"].rstrip("/")

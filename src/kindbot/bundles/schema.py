@@ -66,6 +66,16 @@ class WebhookSpec(_Strict):
     type: Literal["webhook"]
     secret: Annotated[str, Field(min_length=16, max_length=200)]
     outgoing_url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)] | None = None
+    window_hours: Annotated[float, Field(gt=0, le=24 * 30)] | None = None
+    """Replies only within this many hours of the contact's last message (None: no window)."""
+    window_messages: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """At most this many bot messages per window (None: no count; needs ``window_hours``)."""
+
+    @model_validator(mode="after")
+    def _count_needs_window(self) -> WebhookSpec:
+        if self.window_messages is not None and self.window_hours is None:
+            raise ValueError("window_messages needs window_hours")
+        return self
 
 
 class WeChatOASpec(_Strict):

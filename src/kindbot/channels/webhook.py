@@ -44,14 +44,28 @@ class WebhookConfig:
 
     secret: str
     outgoing_url: str | None = None
+    window_hours: float | None = None
+    window_messages: int | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"secret": self.secret, "outgoing_url": self.outgoing_url})
+        return json.dumps(
+            {
+                "secret": self.secret,
+                "outgoing_url": self.outgoing_url,
+                "window_hours": self.window_hours,
+                "window_messages": self.window_messages,
+            }
+        )
 
     @classmethod
     def from_json(cls, raw: str) -> WebhookConfig:
         data = json.loads(raw)
-        return cls(secret=str(data["secret"]), outgoing_url=data.get("outgoing_url"))
+        return cls(
+            secret=str(data["secret"]),
+            outgoing_url=data.get("outgoing_url"),
+            window_hours=data.get("window_hours"),
+            window_messages=data.get("window_messages"),
+        )
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -36,7 +36,6 @@ from kindbot.guard.facts import (
 from kindbot.guard.policy import GuardPolicy, stored_policy
 from kindbot.guard.rules import decide_outbound
 from kindbot.guard.violations import Standing
-from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.turn import AuditBatch, Turn
 from kindbot.records import ConversationActivity, TenantRecord, TenantStatus
 from kindbot.screening import (
@@ -235,7 +234,7 @@ class Admission:
         policy: GuardPolicy,
         extras: GuardExtras,
     ) -> OutboundFacts:
-        window_rules = window_policy(turn.channel.kind, turn.contact.external_id)
+        window_rules = turn.window
         window = None
         if window_rules is not None:
             window = WindowFacts(

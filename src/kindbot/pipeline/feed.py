@@ -36,6 +36,7 @@ from kindbot.events import (
 from kindbot.guard.rules import decide_inbound
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
+from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.handover import HandoverMixin
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, welcome_text
@@ -125,7 +126,8 @@ class Pipeline(HandoverMixin):
         if not created and message.status == InboundStatus.PROCESSED:
             return await self.outcome(message.id, duplicate=True)
         welcome = welcome_text(channel.kind, resolved.config)
-        turn = Turn(tenant, channel, contact, conversation.id, welcome, tuple(recent))
+        window = window_policy(channel.kind, contact.external_id, resolved.config)
+        turn = Turn(tenant, channel, contact, conversation.id, window, welcome, tuple(recent))
         return await self._process(message, turn, kb_version, sync_grace, duplicate=not created)
 
     async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
@@ -144,7 +146,10 @@ class Pipeline(HandoverMixin):
         assert contact is not None
         resolved = await self._directory.by_id(channel.id)
         welcome = welcome_text(channel.kind, resolved.config)
-        turn = Turn(tenant, channel, contact, message.conversation_id, welcome, tuple(recent))
+        window = window_policy(channel.kind, contact.external_id, resolved.config)
+        turn = Turn(
+            tenant, channel, contact, message.conversation_id, window, welcome, tuple(recent)
+        )
         return await self._process(message, turn, kb_version, sync_grace, duplicate=False)
 
     async def _process(

@@ -16,6 +16,7 @@ from kindbot.guard.counting import contact_keys, periods, tenant_key
 from kindbot.guard.facts import BroadcastFacts, WindowFacts, WindowPolicy
 from kindbot.guard.planning import Plan, PlannedSend, RecipientFacts, plan
 from kindbot.pipeline.admission import Admission, tenant_policy_of
+from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.facts import window_policy
 from kindbot.records import PlanContact, TenantRecord
 from kindbot.screening import SCREENED_OK, ContentContext, Direction
@@ -43,9 +44,16 @@ class Planner:
     """Plans proactive sends over many recipients (reads only; writes nothing)."""
 
     def __init__(
-        self, *, store: Store, clock: Clock, counters: SendCounters, admission: Admission
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        directory: ChannelDirectory,
+        counters: SendCounters,
+        admission: Admission,
     ) -> None:
         self._store = store
+        self._directory = directory
         self._clock = clock
         self._counters = counters
         self._admission = admission
@@ -73,7 +81,7 @@ class Planner:
         ]
         counts = await self._counters.peek(wanted)
         (tenant_sent_today,) = await self._counters.peek([tenant_key(tenant.id, at)])
-        windows = _Windows()
+        windows = _Windows(await self._channel_configs(contacts))
         recipients = tuple(
             RecipientFacts(
                 contact_id=contact.contact_id,
@@ -107,6 +115,13 @@ class Planner:
         )
         return AudienceFacts(tenant, recipients, plan(send, recipients, now))
 
+    async def _channel_configs(self, contacts: Sequence[PlanContact]) -> dict[str, str]:
+        """The opened configuration of every channel the contacts are on."""
+        configs: dict[str, str] = {}
+        for channel_id in {contact.channel_id for contact in contacts}:
+            configs[channel_id] = (await self._directory.by_id(channel_id)).config
+        return configs
+
     async def _read(
         self, tenant_slug: str, audience: Audience, topic: str
     ) -> tuple[TenantRecord, list[PlanContact], dict[tuple[str, str], str]]:
@@ -127,18 +142,20 @@ class _Windows:
 
     The count of messages already sent inside the window is not read in
     bulk; the real send reads it and may still be refused by the window
-    quota. Policies are looked up once per (channel kind, member or not).
+    quota. Policies are looked up once per (channel, member or not).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, configs: dict[str, str]) -> None:
+        self._configs = configs
         self._policies: dict[tuple[str, bool], WindowPolicy | None] = {}
 
     def of(self, contact: PlanContact) -> WindowFacts | None:
         """The window facts of ``contact``."""
         member = contact.external_id.startswith(MEMBER_PREFIX)
-        key = (contact.channel_kind, member)
+        key = (contact.channel_id, member)
         if key not in self._policies:
-            self._policies[key] = window_policy(contact.channel_kind, contact.external_id)
+            config = self._configs[contact.channel_id]
+            self._policies[key] = window_policy(contact.channel_kind, contact.external_id, config)
         policy = self._policies[key]
         if policy is None:
             return None

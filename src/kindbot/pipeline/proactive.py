@@ -23,13 +23,15 @@ from kindbot.events import (
     Verdict,
 )
 from kindbot.guard.counting import proactive_facts, proactive_keys
-from kindbot.guard.facts import BroadcastFacts
+from kindbot.guard.facts import BroadcastFacts, WindowPolicy
 from kindbot.pipeline.admission import (
     Admission,
     GuardExtras,
     ProactiveTicket,
     tenant_policy_of,
 )
+from kindbot.pipeline.directory import ChannelDirectory
+from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.turn import AuditBatch, Turn
 from kindbot.records import ChannelRecord, ContactRecord, DeferredSend, DeferredStatus, TenantRecord
 from kindbot.types import Clock, SendCounters, Store, Transaction
@@ -81,6 +83,10 @@ class _Parties:
     channel: ChannelRecord
     contact: ContactRecord
     consent_wording: str | None
+    window: WindowPolicy | None
+
+    def turn(self, conversation_id: str) -> Turn:
+        return Turn(self.tenant, self.channel, self.contact, conversation_id, self.window)
 
 
 class ProactiveSender:
@@ -91,12 +97,14 @@ class ProactiveSender:
         *,
         store: Store,
         clock: Clock,
+        directory: ChannelDirectory,
         admission: Admission,
         counters: SendCounters,
         outbox_ready: asyncio.Event,
     ) -> None:
         self._store = store
         self._clock = clock
+        self._directory = directory
         self._admission = admission
         self._counters = counters
         self._outbox_ready = outbox_ready
@@ -156,12 +164,7 @@ class ProactiveSender:
             )
         async with self._store.transaction(readonly=True) as tx:
             conversation = await tx.conversations.find_open(parties.channel.id, parties.contact.id)
-            turn = Turn(
-                parties.tenant,
-                parties.channel,
-                parties.contact,
-                conversation.id if conversation is not None else "",
-            )
+            turn = parties.turn(conversation.id if conversation is not None else "")
             reply = OutboundReply(request.text, ReplyOrigin.SYSTEM)
             return await self._admission.explain(tx, turn, reply, kind=kind, extras=extras)
 
@@ -171,12 +174,11 @@ class ProactiveSender:
             contact = await tx.contacts.get(request.contact_id)
             if tenant is None or contact is None or contact.tenant_id != tenant.id:
                 raise NotFoundError("no such contact for this tenant", code="unknown_contact")
-            channel = await tx.channels.get(contact.channel_id)
-            if channel is None:
-                raise NotFoundError("the contact's channel is gone", code="unknown_channel")
-            consent = await tx.consents.active_for(contact.id, channel.id, request.topic)
+            consent = await tx.consents.active_for(contact.id, contact.channel_id, request.topic)
+        resolved = await self._directory.by_id(contact.channel_id)
+        window = window_policy(resolved.channel.kind, contact.external_id, resolved.config)
         wording = consent.wording if consent is not None else None
-        return _Parties(tenant, channel, contact, wording)
+        return _Parties(tenant, resolved.channel, contact, wording, window)
 
     async def _decide_and_record(
         self,
@@ -193,7 +195,7 @@ class ProactiveSender:
                 contact_id=parties.contact.id,
                 now=now,
             )
-            turn = Turn(parties.tenant, parties.channel, parties.contact, conversation.id)
+            turn = parties.turn(conversation.id)
             audit = AuditBatch(parties.tenant.id)
             guarded = await self._admission.enqueue_guarded(
                 tx,

@@ -10,6 +10,7 @@ from kindbot.channels.wechat_oa.api import KIND as OA_KIND
 from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.events import Verdict
 from kindbot.guard.audit import AuditDraft, seal
+from kindbot.guard.facts import WindowPolicy
 from kindbot.records import AuditHead, ChannelRecord, ContactRecord, TenantRecord
 from kindbot.types import Transaction
 
@@ -22,6 +23,8 @@ class Turn:
     channel: ChannelRecord
     contact: ContactRecord
     conversation_id: str
+    window: WindowPolicy | None
+    """The channel's service window for this contact (None: the channel has none)."""
     welcome: str | None = None
     recent_bot_texts: tuple[str, ...] = ()
 

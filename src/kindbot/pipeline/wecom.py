@@ -45,6 +45,7 @@ from kindbot.events import (
     SentReply,
 )
 from kindbot.pipeline.directory import ResolvedChannel
+from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.feed import Pipeline
 from kindbot.pipeline.turn import AuditBatch, Turn
 from kindbot.types import Clock, Store, TokenSource
@@ -206,7 +207,8 @@ class WeComService:
                 return None
             contact = await tx.contacts.get(message.contact_id)
             assert contact is not None
-            turn = Turn(resolved.tenant, resolved.channel, contact, message.conversation_id)
+            window = window_policy(resolved.channel.kind, contact.external_id, resolved.config)
+            turn = Turn(resolved.tenant, resolved.channel, contact, message.conversation_id, window)
             audit = AuditBatch(resolved.tenant.id)
             sent = await self._pipeline.enqueue_guarded(
                 tx,

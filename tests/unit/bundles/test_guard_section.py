@@ -1,0 +1,73 @@
+"""A bundle's ``guard:`` section and webhook windows: stricter than the platform or refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from kindbot.bundles.loader import load_bundle
+from kindbot.bundles.schema import WebhookSpec
+from kindbot.channels.webhook import WebhookConfig
+from kindbot.errors import InputFileError
+from kindbot.guard.policy import tenant_policy
+from kindbot.pipeline.facts import webhook_window, window_policy
+
+HEAD = "tenant: {slug: shop, name: Shop, industry: retail}\n"
+HOOK = "channels:\n  - {id: hook, type: webhook, secret: 0123456789abcdef%s}\n"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "shop.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_stricter_guard_section_is_the_tenant_policy(tmp_path: Path) -> None:
+    bundle = load_bundle(
+        write(
+            tmp_path,
+            HEAD + "guard: {quiet_hours: '20:00-10:00', per_contact_month: 2, "
+            "human_confirm_over: 300}\n",
+        )
+    )
+    assert bundle.guard is not None
+    policy = tenant_policy(bundle.guard.settings(), timezone="Asia/Shanghai")
+    assert (policy.per_contact_month, policy.human_confirm_over) == (2, 300)
+    assert str(policy.quiet_hours) == "20:00-10:00"
+
+
+@pytest.mark.parametrize(
+    ("guard", "expected"),
+    [
+        ("{quiet_hours: '23:00-07:00'}", "must include the platform's 21:00-09:00"),
+        ("{per_contact_day: 3}", "per_contact_day = 3"),
+        ("{human_confirm_over: 5000}", "human_confirm_over = 5000"),
+        ("{trust_tier: 3}", "trust_tier"),
+    ],
+)
+def test_a_looser_guard_section_is_refused_with_its_line(
+    tmp_path: Path, guard: str, expected: str
+) -> None:
+    with pytest.raises(InputFileError) as caught:
+        load_bundle(write(tmp_path, HEAD + f"guard: {guard}\n"))
+    message = str(caught.value)
+    assert "shop.yaml, line 2" in message, message
+    assert expected in message, message
+
+
+def test_a_webhook_window_is_configurable(tmp_path: Path) -> None:
+    bundle = load_bundle(write(tmp_path, HEAD + HOOK % ", window_hours: 2, window_messages: 3"))
+    spec = bundle.channels[0]
+    assert isinstance(spec, WebhookSpec)
+    config = WebhookConfig("0123456789abcdef", None, spec.window_hours, spec.window_messages)
+    window = window_policy("webhook", "u1", config.to_json())
+    assert window is not None
+    assert (window.after_message, window.message_quota) == (timedelta(hours=2), 3)
+    assert webhook_window(WebhookConfig("0123456789abcdef")) is None
+
+
+def test_a_window_count_needs_a_window(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="window_messages needs window_hours"):
+        load_bundle(write(tmp_path, HEAD + HOOK % ", window_messages: 3"))
