@@ -35,7 +35,21 @@ KINDBOT = Path(sys.executable).parent / "kindbot"
 DEMO_SOURCE = Path(str(resources.files("kindbot.demo")))
 TENANT = "teashop"
 DEMO_ENTRIES = 29
-COMMANDS = ("demo", "serve", "worker", "migrate", "apply", "chat", "kb", "audit", "tenant")
+COMMANDS = (
+    "demo",
+    "serve",
+    "worker",
+    "migrate",
+    "apply",
+    "chat",
+    "send",
+    "kb",
+    "audit",
+    "tenant",
+    "guard",
+    "broadcast",
+    "tag",
+)
 SUBCOMMANDS = (
     "kb import",
     "kb query",
@@ -46,6 +60,13 @@ SUBCOMMANDS = (
     "tenant approve",
     "tenant suspend",
     "tenant reinstate",
+    "guard plan",
+    "guard explain",
+    "guard standing",
+    "broadcast create",
+    "broadcast approve",
+    "tag add",
+    "tag remove",
 )
 KB_COUNTS = re.compile(r"knowledge: (\d+) created, (\d+) updated, (\d+) unchanged")
 
@@ -649,3 +670,67 @@ def test_unknown_tenant_is_a_clear_error(command: tuple[str, ...], demo_dir: Pat
     stderr = failed_cleanly(result)
     assert "no tenant 'nosuchshop'" in stderr
     assert "kindbot apply" in stderr
+
+
+# ---------------------------------------------------------------- guard, send, broadcast
+
+
+def test_proactive_sends_from_the_command_line_go_through_the_guard(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    succeeded(kindbot("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir))
+    succeeded(kindbot("tenant", "approve", TENANT, "--reason", "e2e", data_dir=data_dir))
+    succeeded(kindbot("chat", "--user", "ann", data_dir=data_dir, input="运费多少钱\n"))
+    who = ("--channel", "console", "--user", "ann")
+
+    refused = kindbot("send", *who, "--topic", "news", "--text", "上新了", data_dir=data_dir)
+    assert refused.returncode == 2, refused.stderr
+    assert "deny (consent)" in refused.stdout
+
+    tagged = succeeded(kindbot("tag", "add", "vip", *who, data_dir=data_dir))
+    assert "tagged 1 contact(s)" in tagged.stdout
+    planned = succeeded(
+        kindbot(
+            "guard",
+            "plan",
+            "--tag",
+            "vip",
+            "--topic",
+            "news",
+            "--text",
+            "上新了",
+            "--json",
+            data_dir=data_dir,
+        )
+    )
+    plan = json.loads(planned.stdout)
+    assert (plan["total"], plan["denied"]) == (1, 1)
+    assert plan["lines"][0]["rule"] == "consent"
+    assert plan["lines"][0]["samples"] == ["ann"]
+    explained = succeeded(
+        kindbot(
+            "guard", "explain", *who, "--kind", "proactive", "--topic", "news", data_dir=data_dir
+        )
+    )
+    for rule in ("tenant_status", "window", "consent", "frequency", "quiet_hours"):
+        assert rule in explained.stdout
+    standing = succeeded(kindbot("guard", "standing", data_dir=data_dir))
+    assert "standing ok, violation score 5" in standing.stdout
+
+    unknown = failed_cleanly(
+        kindbot(
+            "send",
+            "--channel",
+            "console",
+            "--user",
+            "nobody",
+            "--topic",
+            "news",
+            "--text",
+            "x",
+            data_dir=data_dir,
+        )
+    )
+    assert "no contact 'nobody'" in unknown
+    assert query_db(data_dir, "SELECT count(*) FROM contacts WHERE external_id = 'nobody'") == [
+        (0,)
+    ]
