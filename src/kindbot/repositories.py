@@ -506,3 +506,10 @@ class ViolationRepository(Protocol):
     async def score(self, tenant_id: str, since: datetime) -> int:
         """The sum of the weights recorded at or after ``since``."""
         ...
+
+    async def forgive(self, tenant_id: str) -> int:
+        """Take every counted violation of the tenant out of its score (on reinstatement).
+
+        The rows stay (the record of what happened); returns how many.
+        """
+        ...

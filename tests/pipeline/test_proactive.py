@@ -12,6 +12,7 @@ import pytest
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
+from kindbot.bundles.tenants import reinstate_tenant
 from kindbot.errors import BadRequestError
 from kindbot.events import Decision, InboundEvent, InboundKind, SendKind
 from kindbot.guard.policy import TenantGuardSettings, settings_to_json
@@ -169,6 +170,16 @@ async def test_repeated_violations_suspend_the_tenant(
     await _consent(container, contact, "new-tea")
     outcome = await container.proactive.send(_request(contact))
     assert outcome.verdict.rule == "tenant_status"
+
+    await reinstate_tenant(
+        container.store, "teashop", reason="reviewed", actor="ops", now=clock.now()
+    )
+    async with container.store.transaction(readonly=True) as tx:
+        assert await tx.violations.score(contact.tenant_id, clock.now() - timedelta(days=7)) == 0
+        tenant = await tx.tenants.get(contact.tenant_id)
+    assert tenant is not None
+    assert tenant.standing == "ok"
+    assert (await container.proactive.send(_request(contact))).decision is Decision.ALLOW
 
 
 async def test_explain_lists_every_rule_and_writes_nothing(

@@ -126,6 +126,9 @@ async def change_status(
         if tenant.status not in transition.allowed_from:
             raise TenantStatusError(_why_not(tenant, action))
         await tx.tenants.set_status(tenant.id, transition.to)
+        if action is TenantAction.REINSTATE:  # a reviewed tenant starts with a clean score
+            await tx.violations.forgive(tenant.id)
+            await tx.tenants.set_standing(tenant.id, "ok")
         detail = {
             "reason": reason,
             "actor": actor,

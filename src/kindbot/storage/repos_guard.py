@@ -399,11 +399,22 @@ class SqlViolations:
                 severity=severity,
                 weight=weight,
                 subject=subject[:200],
+                forgiven=False,
             )
         )
 
     async def score(self, tenant_id: str, since: datetime) -> int:
         query = select(func.coalesce(func.sum(violations.c.weight), 0)).where(
-            violations.c.tenant_id == tenant_id, violations.c.at >= since
+            violations.c.tenant_id == tenant_id,
+            violations.c.at >= since,
+            violations.c.forgiven.is_(False),
         )
         return int((await self._conn.execute(query)).scalar_one())
+
+    async def forgive(self, tenant_id: str) -> int:
+        result = await self._conn.execute(
+            update(violations)
+            .where(violations.c.tenant_id == tenant_id, violations.c.forgiven.is_(False))
+            .values(forgiven=True)
+        )
+        return int(result.rowcount)

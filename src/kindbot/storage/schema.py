@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.sql.expression import true
+from sqlalchemy.sql.expression import false, true
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -334,5 +334,6 @@ violations = Table(
     Column("severity", String(8), nullable=False),
     Column("weight", Integer, nullable=False),
     Column("subject", String(200), nullable=False),
+    Column("forgiven", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_violations_tenant_at", "tenant_id", "at"),
 )

@@ -92,6 +92,7 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(length=8), nullable=False),
         sa.Column("weight", sa.Integer(), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("forgiven", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_violations")),
     )
     op.create_index("ix_violations_tenant_at", "violations", ["tenant_id", "at"])
