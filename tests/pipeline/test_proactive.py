@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from tests.support.clock import FakeClock
+from tests.support.contacts import consent, outbound_texts, proactive_request, visitor
 
 from kindbot.bootstrap import Container
 from kindbot.bundles.tenants import reinstate_tenant
@@ -17,90 +18,46 @@ from kindbot.errors import BadRequestError
 from kindbot.events import Decision, InboundEvent, InboundKind, SendKind
 from kindbot.guard.policy import TenantGuardSettings, settings_to_json
 from kindbot.pipeline.planner import Audience
-from kindbot.pipeline.proactive import ProactiveRequest, run_due_deferred
-from kindbot.records import BroadcastStatus, ContactRecord, TenantStatus
+from kindbot.pipeline.proactive import run_due_deferred
+from kindbot.records import BroadcastStatus, TenantStatus
 
 WEB = "teashop.web"
 GRACE = timedelta(seconds=30)
 
 
-async def _visitor(container: Container, clock: FakeClock, sender: str) -> ContactRecord:
-    """A web chat visitor who wrote once (so the channel's session is open)."""
-    event = InboundEvent(
-        channel_public_id=WEB,
-        sender=sender,
-        kind=InboundKind.TEXT,
-        text="你好",
-        idempotency_key=f"hello-{sender}-{clock.now().isoformat()}",
-        received_at=clock.now(),
-    )
-    await container.pipeline.feed(event, sync_grace=GRACE)
-    async with container.store.transaction(readonly=True) as tx:
-        channel = await tx.channels.get_by_public_id(WEB)
-        assert channel is not None
-        contact = await tx.contacts.find(channel.id, sender)
-    assert contact is not None
-    return contact
-
-
-async def _consent(container: Container, contact: ContactRecord, topic: str) -> None:
-    async with container.store.transaction() as tx:
-        await tx.consents.grant(
-            tenant_id=contact.tenant_id,
-            contact_id=contact.id,
-            channel_id=contact.channel_id,
-            topic=topic,
-            source="widget",
-            wording="有新茶上市时通知我",
-            now=container.clock.now(),
-        )
-
-
-def _request(contact: ContactRecord, text: str = "新茶上市：明前龙井") -> ProactiveRequest:
-    return ProactiveRequest(contact.tenant_id, contact.id, "new-tea", text)
-
-
-async def _outbox_texts(container: Container, contact: ContactRecord) -> list[str]:
-    async with container.store.transaction(readonly=True) as tx:
-        conversation = await tx.conversations.find_open(contact.channel_id, contact.id)
-        assert conversation is not None
-        history = await tx.messages.history(conversation.id, 50)
-    return [m.text for m in history if m.direction == "outbound"]
-
-
 async def test_no_consent_is_refused_and_weighed(container: Container, clock: FakeClock) -> None:
-    contact = await _visitor(container, clock, "v1")
-    before = len(await _outbox_texts(container, contact))
+    contact = await visitor(container, clock, "v1")
+    before = len(await outbound_texts(container, contact))
 
-    outcome = await container.proactive.send(_request(contact))
+    outcome = await container.proactive.send(proactive_request(contact))
 
     assert outcome.decision is Decision.DENY
     assert outcome.verdict.rule == "consent"
-    assert len(await _outbox_texts(container, contact)) == before
+    assert len(await outbound_texts(container, contact)) == before
     async with container.store.transaction(readonly=True) as tx:
         score = await tx.violations.score(contact.tenant_id, clock.now() - timedelta(days=1))
     assert score == 5
 
 
 async def test_consent_allows_one_per_day(container: Container, clock: FakeClock) -> None:
-    contact = await _visitor(container, clock, "v1")
-    await _consent(container, contact, "new-tea")
+    contact = await visitor(container, clock, "v1")
+    await consent(container, contact, "new-tea")
 
-    first = await container.proactive.send(_request(contact))
-    second = await container.proactive.send(_request(contact, "再推一次"))
+    first = await container.proactive.send(proactive_request(contact))
+    second = await container.proactive.send(proactive_request(contact, "再推一次"))
 
     assert first.decision is Decision.ALLOW
     assert first.message_id is not None
     assert second.decision is Decision.DENY
     assert second.verdict.rule == "frequency"
-    texts = await _outbox_texts(container, contact)
+    texts = await outbound_texts(container, contact)
     assert any("明前龙井" in t for t in texts)
     assert not any("再推一次" in t for t in texts)
 
 
-async def test_opt_out_withdraws_consent(container: Container, clock: FakeClock) -> None:
-    contact = await _visitor(container, clock, "v1")
-    await _consent(container, contact, "new-tea")
+async def test_opt_out_withdrawsconsent(container: Container, clock: FakeClock) -> None:
+    contact = await visitor(container, clock, "v1")
+    await consent(container, contact, "new-tea")
     event = InboundEvent(
         channel_public_id=WEB,
         sender="v1",
@@ -111,39 +68,39 @@ async def test_opt_out_withdraws_consent(container: Container, clock: FakeClock)
     )
     await container.pipeline.feed(event, sync_grace=GRACE)
 
-    outcome = await container.proactive.send(_request(contact))
+    outcome = await container.proactive.send(proactive_request(contact))
 
     assert outcome.decision is Decision.DENY
     assert outcome.verdict.rule == "consent"
 
 
 async def test_quiet_hours_defer_then_send_when_due(container: Container, clock: FakeClock) -> None:
-    contact = await _visitor(container, clock, "v1")
-    await _consent(container, contact, "new-tea")
+    contact = await visitor(container, clock, "v1")
+    await consent(container, contact, "new-tea")
     clock.advance(timedelta(hours=4))  # 22:00 in Shanghai
 
-    outcome = await container.proactive.send(_request(contact))
+    outcome = await container.proactive.send(proactive_request(contact))
 
     assert outcome.decision is Decision.DEFER
     assert outcome.deferred_id is not None
     assert outcome.verdict.retry_at is not None
     assert await run_due_deferred(container.store, clock, container.proactive) == 0
     clock.current = outcome.verdict.retry_at
-    await _visitor(container, clock, "v1")  # the web session is open again in the morning
+    await visitor(container, clock, "v1")  # the web session is open again in the morning
     assert await run_due_deferred(container.store, clock, container.proactive) == 1
     async with container.store.transaction(readonly=True) as tx:
         waiting = await tx.deferred.waiting_for_tenant(contact.tenant_id)
     assert waiting == []
-    assert any("明前龙井" in t for t in await _outbox_texts(container, contact))
+    assert any("明前龙井" in t for t in await outbound_texts(container, contact))
 
 
 async def test_deferred_send_refused_when_consent_is_gone(
     container: Container, clock: FakeClock
 ) -> None:
-    contact = await _visitor(container, clock, "v1")
-    await _consent(container, contact, "new-tea")
+    contact = await visitor(container, clock, "v1")
+    await consent(container, contact, "new-tea")
     clock.advance(timedelta(hours=4))
-    outcome = await container.proactive.send(_request(contact))
+    outcome = await container.proactive.send(proactive_request(contact))
     async with container.store.transaction() as tx:
         await tx.consents.withdraw(contact.id, "new-tea", clock.now())
     assert outcome.verdict.retry_at is not None
@@ -153,22 +110,22 @@ async def test_deferred_send_refused_when_consent_is_gone(
 
     async with container.store.transaction(readonly=True) as tx:
         assert await tx.deferred.waiting_for_tenant(contact.tenant_id) == []
-    assert not any("明前龙井" in t for t in await _outbox_texts(container, contact))
+    assert not any("明前龙井" in t for t in await outbound_texts(container, contact))
 
 
 async def test_repeated_violations_suspend_the_tenant(
     container: Container, clock: FakeClock
 ) -> None:
-    contact = await _visitor(container, clock, "v1")
+    contact = await visitor(container, clock, "v1")
     for _ in range(10):  # 10 sends without consent: 50 points
-        await container.proactive.send(_request(contact))
+        await container.proactive.send(proactive_request(contact))
 
     async with container.store.transaction(readonly=True) as tx:
         tenant = await tx.tenants.get(contact.tenant_id)
     assert tenant is not None
     assert tenant.status is TenantStatus.SUSPENDED
-    await _consent(container, contact, "new-tea")
-    outcome = await container.proactive.send(_request(contact))
+    await consent(container, contact, "new-tea")
+    outcome = await container.proactive.send(proactive_request(contact))
     assert outcome.verdict.rule == "tenant_status"
 
     await reinstate_tenant(
@@ -179,15 +136,17 @@ async def test_repeated_violations_suspend_the_tenant(
         tenant = await tx.tenants.get(contact.tenant_id)
     assert tenant is not None
     assert tenant.standing == "ok"
-    assert (await container.proactive.send(_request(contact))).decision is Decision.ALLOW
+    assert (await container.proactive.send(proactive_request(contact))).decision is Decision.ALLOW
 
 
 async def test_explain_lists_every_rule_and_writes_nothing(
     container: Container, clock: FakeClock
 ) -> None:
-    contact = await _visitor(container, clock, "v1")
+    contact = await visitor(container, clock, "v1")
 
-    decision = await container.proactive.explain(_request(contact), kind=SendKind.PROACTIVE)
+    decision = await container.proactive.explain(
+        proactive_request(contact), kind=SendKind.PROACTIVE
+    )
 
     assert decision.verdict.rule == "consent"
     rules = {check.rule for check in decision.checks}
@@ -197,13 +156,13 @@ async def test_explain_lists_every_rule_and_writes_nothing(
 
 
 async def test_plan_counts_reasons_with_samples(container: Container, clock: FakeClock) -> None:
-    people = [await _visitor(container, clock, f"v{i}") for i in range(5)]
+    people = [await visitor(container, clock, f"v{i}") for i in range(5)]
     for person in people[:3]:
-        await _consent(container, person, "new-tea")
+        await consent(container, person, "new-tea")
     async with container.store.transaction() as tx:
         for person in people:
             await tx.tags.add(person.tenant_id, person.id, "vip")
-    await container.proactive.send(_request(people[0]))  # uses its daily cap
+    await container.proactive.send(proactive_request(people[0]))  # uses its daily cap
 
     planned = await container.planner.plan(
         "teashop", Audience(tag="vip"), topic="new-tea", text="新茶"
@@ -220,7 +179,7 @@ async def test_plan_counts_reasons_with_samples(container: Container, clock: Fak
 async def test_big_broadcast_waits_for_a_second_person(
     container: Container, clock: FakeClock
 ) -> None:
-    people = [await _visitor(container, clock, f"v{i}") for i in range(3)]
+    people = [await visitor(container, clock, f"v{i}") for i in range(3)]
     async with container.store.transaction() as tx:
         tenant = await tx.tenants.get(people[0].tenant_id)
         assert tenant is not None
@@ -230,7 +189,7 @@ async def test_big_broadcast_waits_for_a_second_person(
         for person in people:
             await tx.tags.add(person.tenant_id, person.id, "vip")
     for person in people[:2]:
-        await _consent(container, person, "new-tea")
+        await consent(container, person, "new-tea")
 
     started = await container.broadcasts.create(
         "teashop", tag="vip", topic="new-tea", text="新茶上市", created_by="alice"
@@ -245,5 +204,5 @@ async def test_big_broadcast_waits_for_a_second_person(
     tally = await container.broadcasts.deliver(started.broadcast.id)
 
     assert (tally.attempted, tally.allowed) == (2, 2)  # the third never opted in
-    assert any("新茶上市" in t for t in await _outbox_texts(container, people[0]))
-    assert not any("新茶上市" in t for t in await _outbox_texts(container, people[2]))
+    assert any("新茶上市" in t for t in await outbound_texts(container, people[0]))
+    assert not any("新茶上市" in t for t in await outbound_texts(container, people[2]))
