@@ -95,7 +95,7 @@ def situations(draw: st.DrawFn) -> tuple[OutboundAction, OutboundFacts, datetime
 
 
 @given(situations())
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 def test_allowed_only_when_every_promise_holds(
     situation: tuple[OutboundAction, OutboundFacts, datetime],
 ) -> None:
@@ -121,7 +121,7 @@ def test_allowed_only_when_every_promise_holds(
 
 
 @given(situations())
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_a_deferral_names_a_later_time(
     situation: tuple[OutboundAction, OutboundFacts, datetime],
 ) -> None:
@@ -133,7 +133,7 @@ def test_a_deferral_names_a_later_time(
 
 
 @given(situations())
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_every_rule_is_explained_in_both_languages(
     situation: tuple[OutboundAction, OutboundFacts, datetime],
 ) -> None:
@@ -172,7 +172,7 @@ recipient_facts = st.builds(
     st.integers(min_value=0, max_value=20),
     st.sampled_from(TenantStatus),
 )
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 def test_a_plan_agrees_with_deciding_each_recipient_alone(
     recipients: list[RecipientFacts], now: datetime, quota: int, status: TenantStatus
 ) -> None:
