@@ -35,7 +35,20 @@ KINDBOT = Path(sys.executable).parent / "kindbot"
 DEMO_SOURCE = Path(str(resources.files("kindbot.demo")))
 TENANT = "teashop"
 DEMO_ENTRIES = 29
-COMMANDS = ("demo", "serve", "worker", "migrate", "apply", "chat", "kb", "audit", "tenant")
+COMMANDS = (
+    "demo",
+    "serve",
+    "worker",
+    "migrate",
+    "apply",
+    "chat",
+    "kb",
+    "audit",
+    "tenant",
+    "admin",
+    "consent",
+    "contact",
+)
 SUBCOMMANDS = (
     "kb import",
     "kb query",
@@ -46,6 +59,15 @@ SUBCOMMANDS = (
     "tenant approve",
     "tenant suspend",
     "tenant reinstate",
+    "tenant api-key create",
+    "tenant api-key list",
+    "tenant api-key revoke",
+    "admin token",
+    "consent grant",
+    "consent withdraw",
+    "consent list",
+    "contact export",
+    "contact erase",
 )
 KB_COUNTS = re.compile(r"knowledge: (\d+) created, (\d+) updated, (\d+) unchanged")
 

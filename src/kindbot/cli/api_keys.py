@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import default_actor
@@ -56,12 +55,17 @@ def list_keys(slug: Slug) -> None:
     if not keys:
         out.print(f"tenant {slug} has no API keys (kindbot tenant api-key create {slug})")
         return
-    table = Table("prefix", "id", "label", "created", "by", "revoked")
     for k in keys:
-        revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else ""
+        state = (
+            f"revoked {k.revoked_at.isoformat(timespec='seconds')}" if k.revoked_at else "active"
+        )
         created = k.created_at.isoformat(timespec="seconds")
-        table.add_row(k.prefix, k.id, k.label, created, k.created_by, revoked)
-    out.print(table)
+        label = f" {k.label!r}" if k.label else ""
+        out.print(
+            f"{k.prefix}  id {k.id}{label}  created {created} by {k.created_by}  {state}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import default_actor
@@ -112,9 +111,12 @@ def list_(
     if not records:
         out.print(f"{ref.external_id} on {ref.channel}: no consents recorded", highlight=False)
         return
-    table = Table("topic", "status", "granted", "withdrawn", "source", "wording")
     for r in records:
-        withdrawn = r.withdrawn_at.isoformat(timespec="seconds") if r.withdrawn_at else ""
-        granted = r.granted_at.isoformat(timespec="seconds")
-        table.add_row(r.topic, r.status.value, granted, withdrawn, r.source, r.wording)
-    out.print(table)
+        when = f"granted {r.granted_at.isoformat(timespec='seconds')}"
+        if r.withdrawn_at:
+            when += f", withdrawn {r.withdrawn_at.isoformat(timespec='seconds')}"
+        out.print(
+            f"{r.topic}  {r.status.value}  {when}  source {r.source!r}  wording {r.wording!r}",
+            highlight=False,
+            soft_wrap=True,
+        )
