@@ -21,6 +21,7 @@ from kindbot.channels.webhook import WebhookAdapter
 from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.errors import KindbotError
+from kindbot.ops.admin_token import load_or_create_admin_token
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
@@ -80,6 +81,8 @@ class Container:
     hub: VisitorHub
     http: httpx.AsyncClient
     wecom: WeComService
+    admin_token: str
+    """The platform admin's API token (``KINDBOT_ADMIN_TOKEN`` or the data dir's file)."""
 
     def start_workers(self) -> None:
         """Run the outbox worker, the recovery loop and deferred sends as owned background tasks."""
@@ -177,6 +180,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         hub=hub,
         http=http,
         wecom=WeComService(store=store, clock=clock, pipeline=pipeline, http=http, tokens=tokens),
+        admin_token=load_or_create_admin_token(settings.admin_token, settings.data_dir),
     )
 
 

@@ -34,6 +34,7 @@ from kindbot.records import (
     TenantRecord,
     TenantStatus,
 )
+from kindbot.records_api import ApiKeyRecord, ContactData, ErasureCounts
 
 
 class TenantRepository(Protocol):
@@ -511,5 +512,50 @@ class ViolationRepository(Protocol):
         """Take every counted violation of the tenant out of its score (on reinstatement).
 
         The rows stay (the record of what happened); returns how many.
+        """
+        ...
+
+
+class ApiKeyRepository(Protocol):
+    """Tenants' API keys: stored as a SHA-256 with a public prefix, revocable."""
+
+    async def create(
+        self,
+        *,
+        tenant_id: str,
+        prefix: str,
+        key_hash: str,
+        label: str,
+        created_by: str,
+        now: datetime,
+    ) -> ApiKeyRecord:
+        """Store a new key (``prefix`` is unique across tenants)."""
+        ...
+
+    async def by_prefix(self, prefix: str) -> ApiKeyRecord | None:
+        """The key with this public prefix, revoked or not."""
+        ...
+
+    async def list_for_tenant(self, tenant_id: str) -> list[ApiKeyRecord]:
+        """The tenant's keys, oldest first, revoked ones included."""
+        ...
+
+    async def revoke(self, tenant_id: str, key_id: str, now: datetime) -> bool:
+        """Revoke the tenant's key; False when there is no such active key."""
+        ...
+
+
+class ContactDataRepository(Protocol):
+    """A contact's data as a whole: export it, or erase it (data rights, PIPL art. 45/47)."""
+
+    async def export(self, contact_id: str) -> ContactData | None:
+        """Everything stored about the contact; None when it does not exist."""
+        ...
+
+    async def erase(self, contact_id: str) -> ErasureCounts:
+        """Delete the contact and every row that belongs to it (messages, conversations,
+        consents, tags, deferred sends, outbox rows); the audit log is not touched.
+
+        Runs inside the caller's transaction, so the erasure is all or nothing.
         """
         ...

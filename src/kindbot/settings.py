@@ -16,7 +16,9 @@ class Settings:
     None means "generate into the data directory on first use";
     ``wechat_simulator`` mounts the local WeChat API simulator (demo only);
     ``prohibited_industries_file`` replaces the built-in list of prohibited
-    industries (``kindbot.guard.industries``) with a YAML file of the same shape.
+    industries (``kindbot.guard.industries``) with a YAML file of the same shape;
+    ``admin_token`` (``KINDBOT_ADMIN_TOKEN``) is the platform admin's API token,
+    None meaning "generate into the data directory on first use".
     """
 
     data_dir: Path
@@ -26,6 +28,7 @@ class Settings:
     run_workers_in_process: bool = True
     wechat_simulator: bool = False
     prohibited_industries_file: Path | None = None
+    admin_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -42,4 +45,5 @@ class Settings:
                 if source.get("KINDBOT_PROHIBITED_INDUSTRIES")
                 else None
             ),
+            admin_token=source.get("KINDBOT_ADMIN_TOKEN") or None,
         )

@@ -18,10 +18,12 @@ from kindbot.events import DeliveryOutcome, DeliveryRequest
 from kindbot.records import CounterLimit, IssuedToken
 from kindbot.repositories import (
     AccessTokenRepository,
+    ApiKeyRepository,
     AuditRepository,
     BroadcastRepository,
     ChannelRepository,
     ConsentRepository,
+    ContactDataRepository,
     ContactRepository,
     ConversationRepository,
     CounterRepository,
@@ -115,6 +117,10 @@ class Transaction(Protocol):
     def deferred(self) -> DeferredSendRepository: ...
     @property
     def violations(self) -> ViolationRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def contact_data(self) -> ContactDataRepository: ...
 
 
 class SendCounters(Protocol):

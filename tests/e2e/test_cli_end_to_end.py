@@ -49,6 +49,12 @@ COMMANDS = (
     "guard",
     "broadcast",
     "tag",
+    "kb",
+    "audit",
+    "tenant",
+    "admin",
+    "consent",
+    "contact",
 )
 SUBCOMMANDS = (
     "kb import",
@@ -67,6 +73,15 @@ SUBCOMMANDS = (
     "broadcast approve",
     "tag add",
     "tag remove",
+    "tenant api-key create",
+    "tenant api-key list",
+    "tenant api-key revoke",
+    "admin token",
+    "consent grant",
+    "consent withdraw",
+    "consent list",
+    "contact export",
+    "contact erase",
 )
 KB_COUNTS = re.compile(r"knowledge: (\d+) created, (\d+) updated, (\d+) unchanged")
 

@@ -13,9 +13,8 @@ import typer
 from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import PLATFORM_CHAIN
 from kindbot.cli.common import fail, out, pick_tenant, run
-from kindbot.guard.audit import ChainBreak, verify_chain
 from kindbot.guard.audit_export import export_line
-from kindbot.records import GENESIS_HASH, AuditHead
+from kindbot.ops.audit_log import ChainReport, verify_tenant_chain
 from kindbot.settings import Settings
 from kindbot.types import Store
 
@@ -53,37 +52,6 @@ async def select_chains(store: Store, tenant: str | None) -> list[Chain]:
         if await tx.audit.entries(PLATFORM_CHAIN, 0, 1):
             chains.append(Chain(PLATFORM_CHAIN, PLATFORM_CHAIN))
     return chains
-
-
-@dataclass(frozen=True, slots=True)
-class ChainReport:
-    """How far a chain verified and where it broke, if it did."""
-
-    tenant_slug: str
-    entries: int
-    broken: ChainBreak | None
-
-
-async def verify_tenant_chain(store: Store, tenant_id: str, slug: str) -> ChainReport:
-    """Verify a tenant's whole chain page by page, then check the head points at its end."""
-    verified = AuditHead(tenant_id, 0, GENESIS_HASH)
-    count = 0
-    while True:
-        async with store.transaction() as tx:
-            page = await tx.audit.entries(tenant_id, verified.seq, PAGE)
-        if not page:
-            break
-        broken = verify_chain(page, start=verified)
-        if broken is not None:
-            return ChainReport(slug, count, broken)
-        count += len(page)
-        verified = AuditHead(tenant_id, page[-1].seq, page[-1].hash)
-    async with store.transaction() as tx:
-        head = await tx.audit.lock_head(tenant_id)
-    if (head.seq, head.hash) != (verified.seq, verified.hash):
-        problem = f"the log ends at entry {verified.seq} but its head says {head.seq} (truncated)"
-        return ChainReport(slug, count, ChainBreak(verified.seq + 1, problem))
-    return ChainReport(slug, count, None)
 
 
 @app.command()

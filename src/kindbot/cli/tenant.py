@@ -9,6 +9,7 @@ from rich.table import Table
 
 from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import StatusChange, TenantAction, change_status, default_actor
+from kindbot.cli import api_keys
 from kindbot.cli.common import fail, out, run
 from kindbot.records import TenantRecord
 from kindbot.settings import Settings
@@ -22,6 +23,8 @@ Reason = Annotated[
     str | None, typer.Option("--reason", "-r", help="Why (required; written to the audit log).")
 ]
 Slug = Annotated[str, typer.Argument(help="The tenant's slug.")]
+
+app.add_typer(api_keys.app, name="api-key")
 
 
 @app.command("list")

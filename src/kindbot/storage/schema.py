@@ -337,3 +337,19 @@ violations = Table(
     Column("forgiven", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_violations_tenant_at", "tenant_id", "at"),
 )
+
+# Tenants' API keys: only the SHA-256 of a key is stored; ``prefix`` is its
+# public start (shown in listings, used to find the row before comparing hashes).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_api_keys_tenant", "tenant_id"),
+)

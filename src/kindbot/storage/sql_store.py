@@ -17,6 +17,7 @@ from kindbot.storage.engine import (
     create_inline_engine,
 )
 from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
+from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
 from kindbot.storage.repos_guard import (
     SqlBroadcasts,
@@ -30,6 +31,7 @@ from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
 from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
+from kindbot.storage.repos_rights import SqlContactData
 from kindbot.storage.repos_wecom import SqlKfCursors
 
 
@@ -55,6 +57,8 @@ class SqlTransaction:
         self.broadcasts = SqlBroadcasts(conn)
         self.deferred = SqlDeferred(conn)
         self.violations = SqlViolations(conn)
+        self.api_keys = SqlApiKeys(conn)
+        self.contact_data = SqlContactData(conn)
 
 
 class SqlStore:

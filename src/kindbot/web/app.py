@@ -15,6 +15,7 @@ from kindbot.bootstrap import Container, open_container
 from kindbot.settings import Settings
 from kindbot.testing.wechat_api import WeChatSimulator
 from kindbot.web import routes_channels, routes_chat, routes_health
+from kindbot.web.api import api_router
 from kindbot.web.errors import install_error_handlers
 
 API_PREFIX = "/api/v1"
@@ -61,6 +62,7 @@ def build_app(
     app.include_router(routes_health.router)
     app.include_router(routes_channels.router)
     app.include_router(routes_chat.router)
+    app.include_router(api_router())
     if wechat_simulator is not None:
         app.mount(demo.SIM_MOUNT, wechat_simulator.app, name="wechat-sim")
     return app

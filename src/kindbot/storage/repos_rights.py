@@ -1,0 +1,140 @@
+"""SQL repository for a contact's data as a whole: export and erasure.
+
+Every table with a ``contact_id`` (``storage/schema.py``) is covered:
+conversations, messages, outbox, consents, contact_tags, deferred_sends — and
+the contact row itself. The audit log is read (entries naming the contact or
+its messages) but never changed: its entries carry ids, not text, and the
+hash chain must keep verifying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Delete, delete, select
+
+from kindbot.records import AuditEntry
+from kindbot.records_api import ContactData, ErasureCounts
+from kindbot.storage.executor import Executor
+from kindbot.storage.repos_core import _contact, _conversation
+from kindbot.storage.repos_guard import _deferred
+from kindbot.storage.repos_ledger import _audit, _consent
+from kindbot.storage.repos_messages import _message
+from kindbot.storage.repos_outbox import _item
+from kindbot.storage.schema import (
+    audit_entries,
+    consents,
+    contact_tags,
+    contacts,
+    conversations,
+    deferred_sends,
+    messages,
+    outbox,
+)
+
+SUBJECTS_PER_QUERY = 500
+
+
+def audit_subjects(contact_id: str, message_ids: Sequence[str]) -> list[str]:
+    """The audit subjects that can name this contact: itself, its messages, replies to them."""
+    subjects = [f"contact:{contact_id}"]
+    for message_id in message_ids:
+        subjects += [f"message:{message_id}", f"reply-to:{message_id}"]
+    return subjects
+
+
+class SqlContactData:
+    """:class:`kindbot.repositories.ContactDataRepository` over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def export(self, contact_id: str) -> ContactData | None:
+        row = (
+            await self._conn.execute(select(contacts).where(contacts.c.id == contact_id))
+        ).first()
+        if row is None:
+            return None
+        contact = _contact(row)
+        run = self._conn.execute
+        convs = await run(
+            select(conversations)
+            .where(conversations.c.contact_id == contact_id)
+            .order_by(conversations.c.created_at, conversations.c.id)
+        )
+        msgs = [
+            _message(r)
+            for r in await run(
+                select(messages).where(messages.c.contact_id == contact_id).order_by(messages.c.seq)
+            )
+        ]
+        cons = await run(
+            select(consents)
+            .where(consents.c.contact_id == contact_id)
+            .order_by(consents.c.granted_at, consents.c.id)
+        )
+        tags = await run(
+            select(contact_tags.c.tag)
+            .where(contact_tags.c.contact_id == contact_id)
+            .order_by(contact_tags.c.tag)
+        )
+        deferred = await run(
+            select(deferred_sends)
+            .where(deferred_sends.c.contact_id == contact_id)
+            .order_by(deferred_sends.c.created_at, deferred_sends.c.id)
+        )
+        items = await run(
+            select(outbox)
+            .where(outbox.c.contact_id == contact_id)
+            .order_by(outbox.c.created_at, outbox.c.id)
+        )
+        return ContactData(
+            contact=contact,
+            conversations=tuple(_conversation(r) for r in convs),
+            messages=tuple(msgs),
+            consents=tuple(_consent(r) for r in cons),
+            tags=tuple(r.tag for r in tags),
+            deferred=tuple(_deferred(r) for r in deferred),
+            outbox=tuple(_item(r) for r in items),
+            audit=tuple(
+                await self._audit_naming(contact.tenant_id, contact_id, [m.id for m in msgs])
+            ),
+        )
+
+    async def _audit_naming(
+        self, tenant_id: str, contact_id: str, message_ids: Sequence[str]
+    ) -> list[AuditEntry]:
+        subjects = audit_subjects(contact_id, message_ids)
+        found: list[AuditEntry] = []
+        for start in range(0, len(subjects), SUBJECTS_PER_QUERY):
+            chunk = subjects[start : start + SUBJECTS_PER_QUERY]
+            query = select(audit_entries).where(
+                audit_entries.c.tenant_id == tenant_id, audit_entries.c.subject.in_(chunk)
+            )
+            found += [_audit(r) for r in await self._conn.execute(query)]
+        return sorted(found, key=lambda e: e.seq)
+
+    async def erase(self, contact_id: str) -> ErasureCounts:
+        # Children first: the foreign keys point at conversations and contacts.
+        return ErasureCounts(
+            outbox=await self._delete(delete(outbox).where(outbox.c.contact_id == contact_id)),
+            deferred=await self._delete(
+                delete(deferred_sends).where(deferred_sends.c.contact_id == contact_id)
+            ),
+            consents=await self._delete(
+                delete(consents).where(consents.c.contact_id == contact_id)
+            ),
+            tags=await self._delete(
+                delete(contact_tags).where(contact_tags.c.contact_id == contact_id)
+            ),
+            messages=await self._delete(
+                delete(messages).where(messages.c.contact_id == contact_id)
+            ),
+            conversations=await self._delete(
+                delete(conversations).where(conversations.c.contact_id == contact_id)
+            ),
+            contacts=await self._delete(delete(contacts).where(contacts.c.id == contact_id)),
+        )
+
+    async def _delete(self, statement: Delete) -> int:
+        return int((await self._conn.execute(statement)).rowcount)
