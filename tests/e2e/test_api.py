@@ -16,16 +16,15 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from tests.support.api import bearer, error_of, new_key, say
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
-from kindbot.channels.webhook import SIGNATURE_HEADER, sign
 from kindbot.guard.audit import verify_chain
 from kindbot.guard.audit_export import entry_from_export
 from kindbot.storage.schema import api_keys, audit_entries
 from kindbot.web.app import build_app
 
-HOOK_SECRET = "demo-webhook-secret-change-me"
 TENANT = "teashop"
 CONTACT = f"/api/v1/tenants/{TENANT}/contacts/hook"
 
@@ -40,34 +39,6 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def admin(container: Container) -> dict[str, str]:
     return {"Authorization": f"Bearer {container.admin_token}"}
-
-
-async def new_key(client: httpx.AsyncClient, admin: dict[str, str], slug: str = TENANT) -> str:
-    response = await client.post(f"/api/v1/tenants/{slug}/api-keys", headers=admin, json={})
-    assert response.status_code == 201, response.text
-    return str(response.json()["key"])
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def error_of(response: httpx.Response, status: int, code: str) -> str:
-    """The error message, after checking the status and the uniform error shape."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"], body
-    return str(body["error"]["message"])
-
-
-async def say(client: httpx.AsyncClient, user: str, text: str, msg_id: str) -> None:
-    """A webhook message from ``user`` (creates the contact, a conversation and replies)."""
-    body = json.dumps({"user": user, "text": text, "id": msg_id}).encode()
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(HOOK_SECRET, body)}
-    response = await client.post(f"/channels/{TENANT}.hook/callback", content=body, headers=headers)
-    assert response.status_code == 200, response.text
 
 
 async def audit_of(container: Container, kind: str) -> list[Any]:

@@ -20,8 +20,8 @@ from kindbot.cli.common import out, pick_tenant, run
 from kindbot.events import OutboundDecision, SendKind
 from kindbot.guard.planning import Plan
 from kindbot.guard.violations import SCORE_WINDOW, Standing
+from kindbot.ops.contacts import check_ref, find_contact
 from kindbot.pipeline.broadcasts import BroadcastStarted, BroadcastTally
-from kindbot.pipeline.contacts import tenant_contact
 from kindbot.pipeline.planner import Audience, AudienceFacts
 from kindbot.pipeline.proactive import ProactiveOutcome, ProactiveRequest
 from kindbot.records import BroadcastRecord, BroadcastStatus, ContactRecord
@@ -49,7 +49,7 @@ def _settings() -> Settings:
 async def _contact(c: Container, tenant: str | None, channel: str, user: str) -> ContactRecord:
     async with c.store.transaction(readonly=True) as tx:
         record = await pick_tenant(tx, tenant)
-        return await tenant_contact(tx, record, channel, user)
+        return (await find_contact(tx, record, check_ref(channel, user)))[1]
 
 
 def send(
@@ -224,7 +224,7 @@ def broadcast_create(
             return started, await _deliver(c, started.broadcast)
 
     started, tally = run(go())
-    print_plan(started.plan, {})
+    print_plan(started.plan, started.names)
     record = started.broadcast
     if tally is None:
         out.print(
@@ -310,7 +310,7 @@ def _retag(tag: str, channel: str, users: list[str], tenant: str | None, *, add:
             record = await pick_tenant(tx, tenant)
             changed = 0
             for user in users:  # all or nothing: one unknown user rolls back the rest
-                contact = await tenant_contact(tx, record, channel, user)
+                contact = (await find_contact(tx, record, check_ref(channel, user)))[1]
                 if add:
                     changed += await tx.tags.add(record.id, contact.id, tag)
                 else:

@@ -40,10 +40,11 @@ class BroadcastTally:
 
 @dataclass(frozen=True, slots=True)
 class BroadcastStarted:
-    """A created broadcast and the plan it was created with."""
+    """A created broadcast, the plan it was created with, and the recipients' external ids."""
 
     broadcast: BroadcastRecord
     plan: Plan
+    names: dict[str, str]
 
 
 class Broadcasts:
@@ -90,7 +91,8 @@ class Broadcasts:
                 verdict=_created_verdict(record, planned.plan, created_by),
             )
             await audit.flush(tx)
-        return BroadcastStarted(record, planned.plan)
+        names = {r.contact_id: r.external_id for r in planned.recipients}
+        return BroadcastStarted(record, planned.plan, names)
 
     async def approve(self, broadcast_id: str, approved_by: str) -> BroadcastRecord:
         """A second person approves an awaiting broadcast (never its creator)."""

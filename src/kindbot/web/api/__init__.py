@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kindbot.web.api import routes_audit, routes_contacts, routes_keys, routes_tenants
+from kindbot.web.api import (
+    routes_audit,
+    routes_contacts,
+    routes_guard,
+    routes_keys,
+    routes_tenants,
+)
 
 PREFIX = "/api/v1"
 
@@ -18,6 +24,6 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """A router with every ``/api/v1`` route (a fresh one per app)."""
     router = APIRouter(prefix=PREFIX)
-    for module in (routes_tenants, routes_keys, routes_audit, routes_contacts):
+    for module in (routes_tenants, routes_keys, routes_audit, routes_contacts, routes_guard):
         router.include_router(module.router)
     return router
