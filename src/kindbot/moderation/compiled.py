@@ -1,0 +1,127 @@
+"""A lexicon compiled into one Aho-Corasick automaton over sound symbols.
+
+:meth:`CompiledLexicon.hits` runs one pass over a text's sound projection
+and judges each raw hit: an exact occurrence (rule ``lexicon``), same-sound
+characters (``sound_alike``) or a pinyin spelling (``pinyin``). Sound-alike
+hits need a word of at least two syllables, and a hit made only of
+substituted characters is refused when every syllable of the word is a very
+common one (many characters share it, so chance hits are likely).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import ahocorasick_rs
+import numpy as np
+
+from kindbot.moderation.charmap import SYLLABLE_BASE, tables
+from kindbot.moderation.keys import Key, syllable_count, word_keys
+from kindbot.moderation.lexicon import Lexicon, LexiconWord
+from kindbot.moderation.projection import Projection
+
+COMMON_SYLLABLE_CHARS = 30
+"""A syllable shared by this many of the 3,755 most common characters is 'very common'."""
+
+
+@cache
+def common_syllables() -> frozenset[int]:
+    """Sound symbols of the very common syllables (ji, yi, shi, wei …)."""
+    t = tables()
+    counts: dict[int, int] = {}
+    for code in range(0xB0A1, 0xD7FA):
+        try:
+            ch = code.to_bytes(2, "big").decode("gb2312")
+        except UnicodeDecodeError:
+            continue
+        symbol = int(t.sound[ord(ch)])
+        counts[symbol] = counts.get(symbol, 0) + 1
+    return frozenset(s for s, n in counts.items() if n >= COMMON_SYLLABLE_CHARS)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A judged occurrence of ``word`` at normalised ``[start, end)``."""
+
+    word: LexiconWord
+    start: int
+    end: int
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    word: int
+    key: Key
+
+
+class CompiledLexicon:
+    """Immutable after construction; safe to share between tasks."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._words = lexicon.words
+        self._norms: list[tuple[int, ...]] = []
+        patterns: dict[bytes, list[_Ref]] = {}
+        for index, word in enumerate(self._words):
+            norm, keys = word_keys(word.text, word.sound)
+            self._norms.append(norm)
+            for key in keys:
+                patterns.setdefault(key.encoded(), []).append(_Ref(index, key))
+        self._refs = list(patterns.values())
+        self._automaton = (
+            ahocorasick_rs.BytesAhoCorasick(list(patterns)) if patterns else None
+        )
+        self._common = common_syllables()
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def hits(self, p: Projection) -> list[Hit]:
+        """Every accepted occurrence of a word in ``p`` (overlapping ones included)."""
+        if self._automaton is None or len(p) == 0:
+            return []
+        found: list[Hit] = []
+        seen: set[tuple[int, int, int]] = set()
+        for pattern, byte_start, byte_end in self._automaton.find_matches_as_indexes(
+            p.sound16, overlapping=True
+        ):
+            if byte_start % 2:
+                continue
+            start, end = byte_start // 2, byte_end // 2
+            for ref in self._refs[pattern]:
+                rule = self._judge(ref, p, start, end)
+                if rule is not None and (ref.word, start, end) not in seen:
+                    seen.add((ref.word, start, end))
+                    found.append(Hit(self._words[ref.word], start, end, rule))
+        return found
+
+    def _judge(self, ref: _Ref, p: Projection, start: int, end: int) -> str | None:
+        key, word, norm = ref.key, self._words[ref.word], self._norms[ref.word]
+        if not key.loose and not _stands_alone(key, p, start, end):
+            return None
+        found = p.norm[start:end]
+        if len(found) == len(norm) and bool(np.array_equal(found, norm)):
+            return "lexicon"
+        if not word.sound:
+            return None
+        if key.pinyin:
+            return "pinyin"
+        if syllable_count(key.symbols) < 2:
+            return None
+        same = sum(1 for a, b in zip(found.tolist(), norm, strict=False) if a == b)
+        if same == 0 and all(s in self._common for s in key.symbols if s >= SYLLABLE_BASE):
+            return None
+        return "sound_alike"
+
+
+def _is_latin(code: int) -> bool:
+    return code < 0x80
+
+
+def _stands_alone(key: Key, p: Projection, start: int, end: int) -> bool:
+    """A Latin edge of a hit must not continue a Latin word (``sex`` in ``essex``)."""
+    if key.latin_start and not p.gap_before(start) and _is_latin(int(p.norm[start - 1])):
+        return False
+    return not (key.latin_end and not p.gap_after(end - 1) and _is_latin(int(p.norm[end])))

@@ -1,0 +1,201 @@
+"""From lexicon hits to findings: allow-lists, pattern detectors, combination rules.
+
+Pure functions over one :class:`Projection`. A :class:`Finding` is a
+:class:`ScreeningMatch` plus how much it weighs: its outbound ``level`` and
+whether it counts on inbound messages at all (a customer's own phone number
+does not). Offsets in findings point into the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kindbot.moderation.compiled import Hit
+from kindbot.moderation.lexicon import Combination, LexiconWord, Role
+from kindbot.moderation.projection import Projection
+from kindbot.screening import ContentCategory, ScreeningLevel, ScreeningMatch
+
+EXCERPT_LIMIT = 80
+
+_LINK = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9-]{2,63}\.(?:com|cn|net|org|top|xyz|vip|cc|io|me|"
+    r"club|shop|site|info|biz|link|app|online)\b[^\s<>\"']*",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[¥￥$]\s*\d[\d,.]*|\d[\d,.]*\s*(?:元|块钱|块|万元|万|千元|rmb|美元|usd)", re.IGNORECASE
+)
+_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+_CONTACT_ID = re.compile(r"(?:号码|号|id|是|为|加|码){0,3}([a-z][a-z0-9_]{5,19}|[1-9][0-9]{4,11})")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One reason: the match, its outbound level, and whether it counts inbound."""
+
+    match: ScreeningMatch
+    level: ScreeningLevel
+    inbound: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A cue occurrence at normalised ``[start, end)`` (from a word or a detector)."""
+
+    group: str
+    text: str
+    start: int
+    end: int
+
+
+def excerpt_match(
+    p: Projection, category: ContentCategory, rule: str, term: str, start: int, end: int
+) -> ScreeningMatch:
+    """A match for normalised ``[start, end)``, with original offsets and excerpt."""
+    lo, hi = p.span(start, end)
+    return ScreeningMatch(category, rule, term, lo, hi, p.text[lo : min(hi, lo + EXCERPT_LIMIT)])
+
+
+def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+    return min(a_end, b_end) - max(a_start, b_start)
+
+
+def suppress_allowed(hits: Sequence[Hit], protected_cues: frozenset[str]) -> list[Hit]:
+    """Drop hits that an allow word overlaps by two characters (or entirely).
+
+    A tenant's allow word never drops a protected platform word (a BLOCK
+    term of gambling, pornography, fraud or drugs) nor a cue of a protected
+    combination (``protected_cues``).
+    """
+    allows = [h for h in hits if h.word.role is Role.ALLOW]
+    kept = []
+    for hit in hits:
+        if hit.word.role is Role.ALLOW:
+            continue
+        if any(_suppresses(allow, hit, protected_cues) for allow in allows):
+            continue
+        kept.append(hit)
+    return kept
+
+
+def _suppresses(allow: Hit, hit: Hit, protected_cues: frozenset[str]) -> bool:
+    if allow.word.text == hit.word.text:  # the lexicon wants this word in another role
+        return False
+    if not allow.word.platform and (hit.word.protected or hit.word.cue in protected_cues):
+        return False
+    return _overlap(allow.start, allow.end, hit.start, hit.end) >= min(2, hit.end - hit.start)
+
+
+def term_findings(p: Projection, hits: Iterable[Hit]) -> list[Finding]:
+    """Findings of TERM hits (abuse counts inbound only; everything counts inbound)."""
+    findings = []
+    for hit in hits:
+        word = hit.word
+        if word.role is not Role.TERM or word.category is None:
+            continue
+        match = excerpt_match(p, word.category, hit.rule, word.text, hit.start, hit.end)
+        findings.append(Finding(match, word.level))
+    return findings
+
+
+def word_cues(hits: Iterable[Hit]) -> list[Cue]:
+    return [Cue(h.word.cue, h.word.text, h.start, h.end) for h in hits if h.word.role is Role.CUE]
+
+
+def _norm_index(p: Projection, original: int) -> int:
+    return int(np.searchsorted(p.origin, original, side="left"))
+
+
+def pattern_cues(p: Projection) -> list[Cue]:
+    """Links (in the original text), money amounts and mobile numbers as cues."""
+    cues = []
+    for group, pattern in (("link", _LINK), ("money", _MONEY)):
+        for m in pattern.finditer(p.text):
+            start, end = _norm_index(p, m.start()), _norm_index(p, m.end())
+            if start < end:
+                cues.append(Cue(group, m.group(0), start, end))
+    for m in _MOBILE.finditer(p.norm_text):
+        cues.append(Cue("mobile", m.group(0), m.start(), m.end()))
+    return cues
+
+
+def contact_findings(p: Projection, cues: Iterable[Cue]) -> list[Finding]:
+    """An account id right after a messaging-app cue (``微信号 abc_123``, ``QQ 12345678``).
+
+    One finding per cue position (the longest cue there). Inbound it is only
+    flagged, like everything inbound.
+    """
+    findings = []
+    text = p.norm_text
+    done: set[int] = set()
+    for cue in sorted(cues, key=lambda c: (c.start, c.start - c.end)):
+        if cue.group != "channel" or cue.start in done:
+            continue
+        m = _CONTACT_ID.match(text, cue.end)
+        if m is not None:
+            done.add(cue.start)
+            match = excerpt_match(
+                p, ContentCategory.DIVERSION, "contact_id", cue.text, cue.start, m.end()
+            )
+            findings.append(Finding(match, ScreeningLevel.BLOCK))
+    return findings
+
+
+def mobile_findings(p: Projection, cues: Iterable[Cue]) -> list[Finding]:
+    """A mobile number in outbound text: diversion candidate (flag; blocked when proactive)."""
+    return [
+        Finding(
+            excerpt_match(p, ContentCategory.DIVERSION, "phone_number", c.text, c.start, c.end),
+            ScreeningLevel.FLAG,
+            inbound=False,
+        )
+        for c in cues
+        if c.group == "mobile"
+    ]
+
+
+def _distance(a: Cue, b: Cue) -> int:
+    return max(0, b.start - a.end, a.start - b.end)
+
+
+def combination_findings(
+    p: Projection, combinations: Iterable[Combination], cues: Sequence[Cue]
+) -> list[Finding]:
+    """One finding per anchor cue whose combination is complete within its window."""
+    by_group: dict[str, list[Cue]] = {}
+    for cue in cues:
+        by_group.setdefault(cue.group, []).append(cue)
+    findings = []
+    for rule in combinations:
+        if not all(g in by_group for g in rule.groups):
+            continue
+        first, *others = rule.groups
+        for anchor in by_group[first]:
+            chosen = _complete(anchor, [by_group[g] for g in others], rule.window)
+            if chosen is None:
+                continue
+            parts = [anchor, *chosen]
+            start, end = min(c.start for c in parts), max(c.end for c in parts)
+            term = "+".join(dict.fromkeys(c.text for c in parts))
+            match = excerpt_match(p, rule.category, rule.name, term, start, end)
+            findings.append(Finding(match, rule.level))
+            break
+    return findings
+
+
+def _complete(anchor: Cue, groups: list[list[Cue]], window: int) -> list[Cue] | None:
+    chosen = []
+    for group in groups:
+        near = [
+            c
+            for c in group
+            if (c.start, c.end) != (anchor.start, anchor.end) and _distance(anchor, c) <= window
+        ]
+        if not near:
+            return None
+        chosen.append(min(near, key=lambda c: _distance(anchor, c)))
+    return chosen
