@@ -29,6 +29,7 @@ from kindbot.repositories import (
     KfCursorRepository,
     KnowledgeRepository,
     MessageRepository,
+    ModerationTermRepository,
     NonceRepository,
     OutboxRepository,
     PlanningRepository,
@@ -115,6 +116,8 @@ class Transaction(Protocol):
     def deferred(self) -> DeferredSendRepository: ...
     @property
     def violations(self) -> ViolationRepository: ...
+    @property
+    def moderation_terms(self) -> ModerationTermRepository: ...
 
 
 class SendCounters(Protocol):

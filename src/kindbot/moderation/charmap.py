@@ -95,8 +95,11 @@ def fold_char(ch: str) -> str:
     return "".join(out)
 
 
+_UNIFIED_HAN = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0x20000, 0x2A6E0))
+
+
 def _han_code_points() -> list[int]:
-    ranges = [(0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2A6E0)]
+    ranges = (*_UNIFIED_HAN, (0xF900, 0xFB00))
     return [cp for lo, hi in ranges for cp in range(lo, hi)]
 
 
@@ -125,14 +128,14 @@ def tables() -> FoldTables:
     """The folding tables (built on first call, about a second; then shared, immutable)."""
     fold = np.zeros((LIMIT, WIDTH), dtype=np.uint32)
     t2s = _t2s_map(opencc.OpenCC("t2s"))
+    for lo, hi in _UNIFIED_HAN:  # NFKC leaves unified ideographs alone: only t2s applies
+        fold[lo:hi, 0] = np.arange(lo, hi, dtype=np.uint32)
+    for cp, simplified in t2s.items():
+        fold[cp, 0] = simplified
     for cp in range(0x20, LIMIT):
-        if 0xD800 <= cp < 0xE000:
+        if 0xD800 <= cp < 0xE000 or any(lo <= cp < hi for lo, hi in _UNIFIED_HAN):
             continue
-        ch = chr(cp)
-        if cp in t2s:
-            folded = chr(t2s[cp])
-        else:
-            folded = "".join(chr(t2s.get(ord(c), ord(c))) for c in fold_char(ch))
+        folded = "".join(chr(t2s.get(ord(c), ord(c))) for c in fold_char(chr(cp)))
         for i, c in enumerate(folded[:WIDTH]):
             fold[cp, i] = ord(c)
     readings, syllables = _syllable_table()

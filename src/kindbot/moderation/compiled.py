@@ -70,9 +70,7 @@ class CompiledLexicon:
             for key in keys:
                 patterns.setdefault(key.encoded(), []).append(_Ref(index, key))
         self._refs = list(patterns.values())
-        self._automaton = (
-            ahocorasick_rs.BytesAhoCorasick(list(patterns)) if patterns else None
-        )
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(list(patterns)) if patterns else None
         self._common = common_syllables()
 
     def __len__(self) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kindbot.moderation.compiled import Hit
-from kindbot.moderation.lexicon import Combination, LexiconWord, Role
+from kindbot.moderation.lexicon import Combination, Role
 from kindbot.moderation.projection import Projection
 from kindbot.screening import ContentCategory, ScreeningLevel, ScreeningMatch
 

@@ -79,6 +79,17 @@ def syllable_count(symbols: tuple[int, ...]) -> int:
     return sum(1 for s in symbols if s >= SYLLABLE_BASE)
 
 
+def _phrase_readings(text: str, symbols: tuple[int, ...]) -> list[str]:
+    """pypinyin's in-context reading of each Han character ("" for other positions)."""
+    han = [i for i, s in enumerate(symbols) if s >= SYLLABLE_BASE]
+    readings = lazy_pinyin("".join(text[i] for i in han), style=Style.NORMAL)
+    out = [""] * len(symbols)
+    if len(readings) == len(han):
+        for i, reading in zip(han, readings, strict=True):
+            out[i] = reading
+    return out
+
+
 def word_keys(text: str, sound: bool) -> tuple[tuple[int, ...], tuple[Key, ...]]:
     """The normalised code points of ``text`` and its search keys.
 
@@ -94,12 +105,8 @@ def word_keys(text: str, sound: bool) -> tuple[tuple[int, ...], tuple[Key, ...]]
     base = _make_key(symbols, pinyin=False)
     if not sound or syllable_count(symbols) < 2:
         return norm, (base,)
-    phrase = lazy_pinyin(projection.norm_text, style=Style.NORMAL, errors=lambda s: list(s))
-    if len(phrase) != len(symbols):
-        phrase = [""] * len(symbols)
-    options = [
-        _options(s, chr(c), r) for s, c, r in zip(symbols, norm, phrase, strict=True)
-    ]
+    phrase = _phrase_readings(projection.norm_text, symbols)
+    options = [_options(s, chr(c), r) for s, c, r in zip(symbols, norm, phrase, strict=True)]
     keys = {base.symbols: base}
     spelled = [[o for o in opts if len(o) > 1 or _is_latin(o[0])] or opts for opts in options]
     for reading in (0, -1):  # every syllable in pinyin: default readings, phrase readings

@@ -8,6 +8,7 @@ data; :mod:`kindbot.moderation.compiled` turns it into automata.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from kindbot.records import ModerationTerm, TermAction
 from kindbot.screening import ContentCategory, ScreeningLevel
 
 PROTECTED = frozenset(
@@ -165,7 +167,8 @@ def parse_lexicon(lexicon_yaml: str, allow_tsv: str) -> Lexicon:
     data = yaml.safe_load(lexicon_yaml) or {}
     words = _category_words(data) + _cue_words(data) + _allow_words(allow_tsv)
     lexicon = Lexicon(tuple(words), _combinations(data))
-    unknown = {g for c in lexicon.combinations for g in c.groups} - lexicon.cue_names() - PSEUDO_CUES
+    named = {g for c in lexicon.combinations for g in c.groups}
+    unknown = named - lexicon.cue_names() - PSEUDO_CUES
     if unknown:
         raise ValueError(f"combination rules name unknown cue groups: {sorted(unknown)}")
     return lexicon
@@ -179,3 +182,24 @@ def platform_lexicon() -> Lexicon:
         data.joinpath("lexicon.yaml").read_text(encoding="utf-8"),
         data.joinpath("allow.tsv").read_text(encoding="utf-8"),
     )
+
+
+def words_from_terms(terms: Iterable[ModerationTerm]) -> tuple[LexiconWord, ...]:
+    """Stored lexicon edits as words (platform edits when ``tenant_id`` is None).
+
+    ``deny`` → a BLOCK term, ``flag`` → a FLAG term, ``allow`` → an allow word.
+    Terms whose category is unknown are skipped (the CLI validates on entry).
+    """
+    words = []
+    for term in terms:
+        platform = term.tenant_id is None
+        if term.action is TermAction.ALLOW:
+            words.append(LexiconWord(term.term, Role.ALLOW, sound=False, platform=platform))
+            continue
+        try:
+            category = ContentCategory(term.category or "")
+        except ValueError:
+            continue
+        level = ScreeningLevel.BLOCK if term.action is TermAction.DENY else ScreeningLevel.FLAG
+        words.append(LexiconWord(term.term, Role.TERM, category, level, platform=platform))
+    return tuple(words)

@@ -9,7 +9,8 @@ the verdict (:func:`kindbot.moderation.verdict.decide`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Protocol
 
 from kindbot.moderation.compiled import CompiledLexicon, Hit
@@ -24,15 +25,16 @@ from kindbot.moderation.findings import (
     term_findings,
     word_cues,
 )
-from kindbot.moderation.lexicon import Lexicon, platform_lexicon
+from kindbot.moderation.lexicon import Lexicon, platform_lexicon, words_from_terms
 from kindbot.moderation.projection import Projection, project
+from kindbot.moderation.verdict import decide
+from kindbot.records import ModerationTerm
 from kindbot.screening import (
     ContentCategory,
     ContentContext,
     ScreeningLevel,
     ScreeningVerdict,
 )
-from kindbot.moderation.verdict import decide
 
 
 class TextClassifier(Protocol):
@@ -44,19 +46,23 @@ class TextClassifier(Protocol):
 class LexiconScreener:
     """Screens texts against the platform lexicon and, per tenant, the tenant's own words.
 
-    ``tenants`` maps a tenant id to the compiled lexicon of its own words
-    (deny, flag and allow). ``classifier`` (off by default) adds a ``flag``
-    finding when the statistical model is confident.
+    ``platform``: the shipped lexicon (with the combination rules);
+    ``overlay``: the operator's stored edits; ``tenants`` maps a tenant id to
+    the compiled lexicon of its own words (deny, flag and allow).
+    ``classifier`` (off by default) adds a ``flag`` finding when the
+    statistical model is confident and nothing else was found.
     """
 
     def __init__(
         self,
         platform: CompiledLexicon,
+        overlay: CompiledLexicon | None = None,
         tenants: Mapping[str, CompiledLexicon] | None = None,
         classifier: TextClassifier | None = None,
     ) -> None:
         self.platform = platform
-        self._tenants = dict(tenants or {})
+        self._overlay = overlay if overlay is not None and len(overlay) else None
+        self._tenants = {t: c for t, c in (tenants or {}).items() if len(c)}
         self._classifier = classifier
         combos = platform.lexicon.combinations
         self._protected_cues = frozenset(g for c in combos if c.protected for g in c.groups)
@@ -80,6 +86,8 @@ class LexiconScreener:
 
     def _hits(self, p: Projection, tenant_id: str | None) -> list[Hit]:
         hits = self.platform.hits(p)
+        if self._overlay is not None:
+            hits += self._overlay.hits(p)
         own = self._tenants.get(tenant_id) if tenant_id is not None else None
         if own is not None:
             hits += own.hits(p)
@@ -95,9 +103,34 @@ class LexiconScreener:
         return [Finding(match, ScreeningLevel.FLAG)]
 
 
-def default_screener(extra: Lexicon | None = None) -> LexiconScreener:
-    """A screener over the shipped platform lexicon (plus ``extra`` words, if any)."""
-    lexicon = platform_lexicon()
-    if extra is not None:
-        lexicon = lexicon.merged(extra.words)
-    return LexiconScreener(CompiledLexicon(lexicon))
+@cache
+def compiled_platform() -> CompiledLexicon:
+    """The shipped lexicon, compiled once per process (immutable, shared)."""
+    return CompiledLexicon(platform_lexicon())
+
+
+def default_screener(classifier: TextClassifier | None = None) -> LexiconScreener:
+    """A screener over the shipped platform lexicon only."""
+    return LexiconScreener(compiled_platform(), classifier=classifier)
+
+
+def build_screener(
+    terms: Sequence[ModerationTerm], classifier: TextClassifier | None = None
+) -> LexiconScreener:
+    """A screener over the shipped lexicon plus stored platform and tenant edits."""
+    platform = [t for t in terms if t.tenant_id is None]
+    by_tenant: dict[str, list[ModerationTerm]] = {}
+    for term in terms:
+        if term.tenant_id is not None:
+            by_tenant.setdefault(term.tenant_id, []).append(term)
+    return LexiconScreener(
+        compiled_platform(),
+        overlay=compile_terms(platform),
+        tenants={tenant: compile_terms(own) for tenant, own in by_tenant.items()},
+        classifier=classifier,
+    )
+
+
+def compile_terms(terms: Sequence[ModerationTerm]) -> CompiledLexicon:
+    """Stored edits of one scope as a compiled lexicon (no combination rules)."""
+    return CompiledLexicon(Lexicon(words_from_terms(terms)))

@@ -28,6 +28,7 @@ from kindbot.storage.repos_guard import (
 )
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
+from kindbot.storage.repos_moderation import SqlModerationTerms
 from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 from kindbot.storage.repos_wecom import SqlKfCursors
@@ -55,6 +56,7 @@ class SqlTransaction:
         self.broadcasts = SqlBroadcasts(conn)
         self.deferred = SqlDeferred(conn)
         self.violations = SqlViolations(conn)
+        self.moderation_terms = SqlModerationTerms(conn)
 
 
 class SqlStore:
