@@ -19,7 +19,7 @@ from kindbot.bootstrap import open_container
 from kindbot.bundles.apply import ApplyReport, apply_prepared, prepare_bundle
 from kindbot.bundles.prohibited import load_prohibited_industries
 from kindbot.bundles.tenants import approve_tenant, default_actor
-from kindbot.cli import audit, chat, kb, tenant, wechat_sim
+from kindbot.cli import audit, chat, kb, moderation, tenant, wechat_sim
 from kindbot.cli.common import out, run
 from kindbot.records import TenantStatus
 from kindbot.settings import Settings
@@ -35,7 +35,9 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(audit.app, name="audit")
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(wechat_sim.app, name="wechat-sim")
+app.add_typer(moderation.app, name="moderation")
 app.command()(chat.chat)
+app.command()(moderation.moderate)
 
 
 @app.command()
