@@ -16,10 +16,11 @@ from functools import cache
 import ahocorasick_rs
 import numpy as np
 
-from kindbot.moderation.charmap import SYLLABLE_BASE, tables
+from kindbot.moderation.charmap import tables
 from kindbot.moderation.keys import Key, syllable_count, word_keys
 from kindbot.moderation.lexicon import Lexicon, LexiconWord
 from kindbot.moderation.projection import Projection
+from kindbot.moderation.words import everyday_words, in_everyday_word
 
 COMMON_SYLLABLE_CHARS = 30
 """A syllable shared by this many of the 3,755 most common characters is 'very common'."""
@@ -72,6 +73,7 @@ class CompiledLexicon:
         self._refs = list(patterns.values())
         self._automaton = ahocorasick_rs.BytesAhoCorasick(list(patterns)) if patterns else None
         self._common = common_syllables()
+        everyday_words()  # read now, while compiling, not during the first screening
 
     def __len__(self) -> int:
         return len(self._words)
@@ -108,10 +110,27 @@ class CompiledLexicon:
             return "pinyin"
         if syllable_count(key.symbols) < 2:
             return None
-        same = sum(1 for a, b in zip(found.tolist(), norm, strict=False) if a == b)
-        if same == 0 and all(s in self._common for s in key.symbols if s >= SYLLABLE_BASE):
-            return None
-        return "sound_alike"
+        return "sound_alike" if self._plausible_evasion(word, norm, p, start, end) else None
+
+    def _plausible_evasion(
+        self, word: LexiconWord, norm: tuple[int, ...], p: Projection, start: int, end: int
+    ) -> bool:
+        """Same-sound characters stand in for ``word`` at ``[start, end)``: deliberate or chance?
+
+        Chance when the hit is spread over removed separators (``呀 骗`` is
+        not 鸦片), when every syllable is very common and no character is
+        the word's own, or when a stand-in character belongs to an everyday
+        word of the text or is a particle (see :mod:`kindbot.moderation.words`).
+        """
+        found = p.norm[start:end].tolist()
+        if any(p.gap_before(i) for i in range(start + 1, end)):
+            return False
+        substituted = [i for i, (a, b) in enumerate(zip(found, norm, strict=True)) if a != b]
+        symbols = np.frombuffer(p.sound16, dtype=np.uint16)[start:end].tolist()
+        if len(substituted) == len(norm) and all(s in self._common for s in symbols):
+            return False
+        text = p.norm_text
+        return not any(in_everyday_word(text, start + i, word.text) for i in substituted)
 
 
 def _is_latin(code: int) -> bool:

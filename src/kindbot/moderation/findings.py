@@ -98,7 +98,7 @@ def term_findings(p: Projection, hits: Iterable[Hit]) -> list[Finding]:
         if word.role is not Role.TERM or word.category is None:
             continue
         match = excerpt_match(p, word.category, hit.rule, word.text, hit.start, hit.end)
-        findings.append(Finding(match, word.level))
+        findings.append(Finding(match, word.level, word.inbound))
     return findings
 
 
@@ -182,7 +182,7 @@ def combination_findings(
             start, end = min(c.start for c in parts), max(c.end for c in parts)
             term = "+".join(dict.fromkeys(c.text for c in parts))
             match = excerpt_match(p, rule.category, rule.name, term, start, end)
-            findings.append(Finding(match, rule.level))
+            findings.append(Finding(match, rule.level, rule.inbound))
             break
     return findings
 

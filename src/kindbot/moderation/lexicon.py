@@ -51,8 +51,8 @@ class LexiconWord:
     ``flag``); ``cue`` names the cue group of a CUE; ``sound`` enables
     sound-alike and pinyin matching (only for words of at least two Han
     characters); ``platform`` is False for a tenant's own words;
-    ``boundary`` requires Latin words to stand alone (not inside a longer
-    Latin word).
+    ``inbound`` False: the word matters only in outbound text (a customer
+    asking "can I add you on WeChat?" is not diverting traffic).
     """
 
     text: str
@@ -62,6 +62,7 @@ class LexiconWord:
     cue: str = ""
     sound: bool = True
     platform: bool = True
+    inbound: bool = True
 
     @property
     def protected(self) -> bool:
@@ -87,6 +88,7 @@ class Combination:
     level: ScreeningLevel
     window: int
     groups: tuple[str, ...]
+    inbound: bool = True
 
     @property
     def protected(self) -> bool:
@@ -115,10 +117,24 @@ def _category_words(data: dict[str, Any]) -> list[LexiconWord]:
     for name, levels in data.get("categories", {}).items():
         category = ContentCategory(name)
         for level_name, items in levels.items():
-            level = ScreeningLevel(level_name)
-            for item in items:
-                text, sound = _sound_marker(str(item))
-                words.append(LexiconWord(text, Role.TERM, category, level, sound=sound))
+            if level_name == "outbound_only":
+                words += _level_words(category, items, inbound=False)
+            else:
+                words += _level_words(category, {level_name: items}, inbound=True)
+    return words
+
+
+def _level_words(
+    category: ContentCategory, levels: dict[str, list[str]], *, inbound: bool
+) -> list[LexiconWord]:
+    words = []
+    for level_name, items in levels.items():
+        level = ScreeningLevel(level_name)
+        for item in items:
+            text, sound = _sound_marker(str(item))
+            words.append(
+                LexiconWord(text, Role.TERM, category, level, sound=sound, inbound=inbound)
+            )
     return words
 
 
@@ -144,6 +160,7 @@ def _combinations(data: dict[str, Any]) -> tuple[Combination, ...]:
             level=ScreeningLevel(c["level"]),
             window=int(c["window"]),
             groups=tuple(str(g) for g in c["groups"]),
+            inbound=bool(c.get("inbound", True)),
         )
         for c in data.get("combinations", [])
     )

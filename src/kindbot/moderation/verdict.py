@@ -18,6 +18,7 @@ from kindbot.screening import (
     ContentContext,
     Direction,
     ScreeningLevel,
+    ScreeningMatch,
     ScreeningVerdict,
 )
 
@@ -42,6 +43,19 @@ def decide(findings: Iterable[Finding], context: ContentContext) -> ScreeningVer
     if not kept:
         return ScreeningVerdict(ScreeningLevel.OK)
     level = ScreeningLevel.BLOCK if ScreeningLevel.BLOCK in levels else ScreeningLevel.FLAG
-    matches = dict.fromkeys(f.match for f in kept)
-    ordered = sorted(matches, key=lambda m: (m.start, m.end, m.rule, m.term))
+    matches = list(dict.fromkeys(f.match for f in kept))
+    shown = [m for m in matches if not any(_inside(m, other) for other in matches)]
+    ordered = sorted(shown, key=lambda m: (m.start, m.end, m.rule, m.term))
     return ScreeningVerdict(level, tuple(ordered))
+
+
+def _inside(match: ScreeningMatch, other: ScreeningMatch) -> bool:
+    """``match`` adds nothing beside ``other``: same category and rule, strictly within it."""
+    return (
+        match is not other
+        and match.category is other.category
+        and match.rule == other.rule
+        and other.start <= match.start
+        and match.end <= other.end
+        and (other.start, other.end) != (match.start, match.end)
+    )
