@@ -37,7 +37,7 @@ def everyday_words() -> frozenset[str]:
 
 
 def in_everyday_word(text: str, position: int, exclude: str) -> bool:
-    """True when ``text[position]`` is a particle or inside an everyday word other than ``exclude``."""
+    """True when ``text[position]`` is a particle or in an everyday word other than ``exclude``."""
     if text[position] in PARTICLES:
         return True
     words = everyday_words()
