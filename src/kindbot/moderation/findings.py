@@ -30,7 +30,9 @@ _MONEY = re.compile(
     r"[¥￥$]\s*\d[\d,.]*|\d[\d,.]*\s*(?:元|块钱|块|万元|万|千元|rmb|美元|usd)", re.IGNORECASE
 )
 _MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-_CONTACT_ID = re.compile(r"(?:号码|号|id|是|为|加|码){0,3}([a-z][a-z0-9_]{5,19}|[1-9][0-9]{4,11})")
+_CONTACT_ID = re.compile(
+    r"(?:号码|号|id|是|为|加|码){0,3}([a-z][a-z_]{0,18}[0-9_][a-z0-9_]{0,18}|[1-9][0-9]{4,11})"
+)
 
 
 @dataclass(frozen=True, slots=True)
