@@ -28,13 +28,16 @@ async def test_terms_are_kept_per_scope_and_bump_that_scope(store: Store) -> Non
             now=at(1),
         )
 
-    assert platform is not None and own is not None
+    assert platform is not None
+    assert own is not None
     async with store.transaction(readonly=True) as tx:
         assert await tx.moderation_terms.in_scope(None) == [platform]
         assert await tx.moderation_terms.in_scope(tenant.id) == [own]
         assert await tx.moderation_terms.all() == [platform, own]
         assert await tx.moderation_terms.generations() == {"platform": 1, tenant.id: 1}
-    assert own.created_at == at(1) and own.action is TermAction.ALLOW and own.category is None
+    assert own.created_at == at(1)
+    assert own.action is TermAction.ALLOW
+    assert own.category is None
 
 
 async def test_a_duplicate_is_refused_and_changes_nothing(store: Store) -> None:
@@ -55,7 +58,8 @@ async def test_a_duplicate_is_refused_and_changes_nothing(store: Store) -> None:
             created_by="ops",
             now=at(1),
         )
-        assert first is not None and again is None
+        assert first is not None
+        assert again is None
         assert await tx.moderation_terms.generations() == {"platform": 1}
 
 

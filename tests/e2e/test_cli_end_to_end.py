@@ -35,7 +35,19 @@ KINDBOT = Path(sys.executable).parent / "kindbot"
 DEMO_SOURCE = Path(str(resources.files("kindbot.demo")))
 TENANT = "teashop"
 DEMO_ENTRIES = 29
-COMMANDS = ("demo", "serve", "worker", "migrate", "apply", "chat", "kb", "audit", "tenant")
+COMMANDS = (
+    "demo",
+    "serve",
+    "worker",
+    "migrate",
+    "apply",
+    "chat",
+    "kb",
+    "audit",
+    "tenant",
+    "moderate",
+    "moderation",
+)
 SUBCOMMANDS = (
     "kb import",
     "kb query",
@@ -46,6 +58,12 @@ SUBCOMMANDS = (
     "tenant approve",
     "tenant suspend",
     "tenant reinstate",
+    "moderation terms",
+    "moderation terms list",
+    "moderation terms add",
+    "moderation terms remove",
+    "moderation train",
+    "moderation eval",
 )
 KB_COUNTS = re.compile(r"knowledge: (\d+) created, (\d+) updated, (\d+) unchanged")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.contracts.builders import T0
 
 from kindbot.moderation import default_screener
 from kindbot.moderation.screener import LexiconScreener, build_screener
@@ -16,7 +17,6 @@ from kindbot.screening import (
     ScreeningLevel,
     ScreeningVerdict,
 )
-from tests.contracts.builders import T0
 
 INBOUND = ContentContext(Direction.INBOUND)
 REPLY = ContentContext(Direction.OUTBOUND)
@@ -160,7 +160,10 @@ def test_a_tenant_may_allow_a_sound_alike_but_never_a_protected_term() -> None:
 
 def test_the_operator_can_allow_and_deny_platform_wide() -> None:
     screener = build_screener(
-        [term("博彩史", TermAction.ALLOW, None, None), term("快三", TermAction.DENY, "gambling", None)]
+        [
+            term("博彩史", TermAction.ALLOW, None, None),
+            term("快三", TermAction.DENY, "gambling", None),
+        ]
     )
     assert screener.screen("澳门博彩史研究", REPLY).level is ScreeningLevel.OK
     assert screener.screen("快三计划", REPLY).categories == (ContentCategory.GAMBLING,)
