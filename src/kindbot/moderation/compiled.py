@@ -22,6 +22,9 @@ from kindbot.moderation.lexicon import Lexicon, LexiconWord
 from kindbot.moderation.projection import Projection
 from kindbot.moderation.words import everyday_words, in_everyday_word
 
+MAX_HITS = 256
+"""Accepted hits per lexicon and text; beyond them the verdict cannot change (bounded time)."""
+
 COMMON_SYLLABLE_CHARS = 30
 """A syllable shared by this many of the 3,755 most common characters is 'very common'."""
 
@@ -63,11 +66,15 @@ class CompiledLexicon:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self._words = lexicon.words
-        self._norms: list[tuple[int, ...]] = []
+        self._norms: list[str] = []
         patterns: dict[bytes, list[_Ref]] = {}
+        self._singles: dict[str, list[int]] = {}
         for index, word in enumerate(self._words):
             norm, keys = word_keys(word.text, word.sound)
-            self._norms.append(norm)
+            self._norms.append("".join(map(chr, norm)))
+            if len(norm) == 1:  # one character: found exactly, by str.find (no chance homophones)
+                self._singles.setdefault(chr(norm[0]), []).append(index)
+                continue
             for key in keys:
                 patterns.setdefault(key.encoded(), []).append(_Ref(index, key))
         self._refs = list(patterns.values())
@@ -79,11 +86,18 @@ class CompiledLexicon:
         return len(self._words)
 
     def hits(self, p: Projection) -> list[Hit]:
-        """Every accepted occurrence of a word in ``p`` (overlapping ones included)."""
-        if self._automaton is None or len(p) == 0:
+        """Every accepted occurrence of a word in ``p`` (overlapping ones included).
+
+        At most about :data:`MAX_HITS` per kind of word, so hostile input
+        (one term repeated a million times) is screened in bounded time.
+        """
+        if len(p) == 0:
             return []
-        found: list[Hit] = []
+        found = self._single_hits(p)
+        if self._automaton is None:
+            return found
         seen: set[tuple[int, int, int]] = set()
+        limit = len(found) + MAX_HITS
         for pattern, byte_start, byte_end in self._automaton.find_matches_as_indexes(
             p.sound16, overlapping=True
         ):
@@ -95,25 +109,36 @@ class CompiledLexicon:
                 if rule is not None and (ref.word, start, end) not in seen:
                     seen.add((ref.word, start, end))
                     found.append(Hit(self._words[ref.word], start, end, rule))
+            if len(found) >= limit:
+                break
+        return found
+
+    def _single_hits(self, p: Projection) -> list[Hit]:
+        found: list[Hit] = []
+        text = p.norm_text
+        for char, indexes in self._singles.items():
+            at = text.find(char)
+            while at >= 0 and len(found) < MAX_HITS:
+                found += [Hit(self._words[i], at, at + 1, "lexicon") for i in indexes]
+                at = text.find(char, at + 1)
         return found
 
     def _judge(self, ref: _Ref, p: Projection, start: int, end: int) -> str | None:
         key, word, norm = ref.key, self._words[ref.word], self._norms[ref.word]
         if not key.loose and not _stands_alone(key, p, start, end):
             return None
-        found = p.norm[start:end]
-        if len(found) == len(norm) and bool(np.array_equal(found, norm)):
+        if p.norm_text[start:end] == norm:
             return "lexicon"
         if not word.sound:
             return None
         if key.pinyin:
             return "pinyin"
-        if syllable_count(key.symbols) < 2:
+        if not word.homophones or syllable_count(key.symbols) < 2:
             return None
         return "sound_alike" if self._plausible_evasion(word, norm, p, start, end) else None
 
     def _plausible_evasion(
-        self, word: LexiconWord, norm: tuple[int, ...], p: Projection, start: int, end: int
+        self, word: LexiconWord, norm: str, p: Projection, start: int, end: int
     ) -> bool:
         """Same-sound characters stand in for ``word`` at ``[start, end)``: deliberate or chance?
 
@@ -122,7 +147,7 @@ class CompiledLexicon:
         the word's own, or when a stand-in character belongs to an everyday
         word of the text or is a particle (see :mod:`kindbot.moderation.words`).
         """
-        found = p.norm[start:end].tolist()
+        found = p.norm_text[start:end]
         if any(p.gap_before(i) for i in range(start + 1, end)):
             return False
         substituted = [i for i, (a, b) in enumerate(zip(found, norm, strict=True)) if a != b]
@@ -133,12 +158,9 @@ class CompiledLexicon:
         return not any(in_everyday_word(text, start + i, word.text) for i in substituted)
 
 
-def _is_latin(code: int) -> bool:
-    return code < 0x80
-
-
 def _stands_alone(key: Key, p: Projection, start: int, end: int) -> bool:
     """A Latin edge of a hit must not continue a Latin word (``sex`` in ``essex``)."""
-    if key.latin_start and not p.gap_before(start) and _is_latin(int(p.norm[start - 1])):
+    text = p.norm_text
+    if key.latin_start and not p.gap_before(start) and text[start - 1].isascii():
         return False
-    return not (key.latin_end and not p.gap_after(end - 1) and _is_latin(int(p.norm[end])))
+    return not (key.latin_end and not p.gap_after(end - 1) and text[end].isascii())

@@ -29,7 +29,7 @@ _LINK = re.compile(
 _MONEY = re.compile(
     r"[¥￥$]\s*\d[\d,.]*|\d[\d,.]*\s*(?:元|块钱|块|万元|万|千元|rmb|美元|usd)", re.IGNORECASE
 )
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")  # digits around it are checked by hand (speed)
 _CONTACT_ID = re.compile(
     r"(?:号码|号|id|是|为|加|码){0,3}([a-z][a-z_]{0,18}[0-9_][a-z0-9_]{0,18}|[1-9][0-9]{4,11})"
 )
@@ -112,16 +112,26 @@ def _norm_index(p: Projection, original: int) -> int:
     return int(np.searchsorted(p.origin, original, side="left"))
 
 
-def pattern_cues(p: Projection) -> list[Cue]:
-    """Links (in the original text), money amounts and mobile numbers as cues."""
+def pattern_cues(p: Projection, wanted: frozenset[str]) -> list[Cue]:
+    """Links and money amounts (in the original text), mobile numbers, as cues.
+
+    Only the ``wanted`` groups of links and money are searched (the rules
+    that need them have their other cues); mobile numbers always are.
+    """
     cues = []
     for group, pattern in (("link", _LINK), ("money", _MONEY)):
+        if group not in wanted or (group == "link" and "." not in p.text):
+            continue
         for m in pattern.finditer(p.text):
             start, end = _norm_index(p, m.start()), _norm_index(p, m.end())
             if start < end:
                 cues.append(Cue(group, m.group(0), start, end))
-    for m in _MOBILE.finditer(p.norm_text):
-        cues.append(Cue("mobile", m.group(0), m.start(), m.end()))
+    text = p.norm_text
+    for m in _MOBILE.finditer(text):
+        before = text[m.start() - 1] if m.start() else ""
+        after = text[m.end()] if m.end() < len(text) else ""
+        if not before.isdigit() and not after.isdigit():
+            cues.append(Cue("mobile", m.group(0), m.start(), m.end()))
     return cues
 
 
@@ -175,13 +185,15 @@ def combination_findings(
     for rule in combinations:
         if not all(g in by_group for g in rule.groups):
             continue
-        first, *others = rule.groups
+        first, *others = sorted(rule.groups, key=lambda g: len(by_group[g]))
         for anchor in by_group[first]:
             chosen = _complete(anchor, [by_group[g] for g in others], rule.window)
             if chosen is None:
                 continue
             parts = [anchor, *chosen]
             start, end = min(c.start for c in parts), max(c.end for c in parts)
+            order = {g: i for i, g in enumerate(rule.groups)}
+            parts.sort(key=lambda c: order[c.group])
             term = "+".join(dict.fromkeys(c.text for c in parts))
             match = excerpt_match(p, rule.category, rule.name, term, start, end)
             findings.append(Finding(match, rule.level, rule.inbound))

@@ -23,6 +23,9 @@ from kindbot.moderation.projection import project
 MAX_KEYS = 32
 """Spelling variants kept per word (mixes of characters and pinyin)."""
 
+MAX_MIXED_SYLLABLES = 3
+"""Longer words get only their character key and all-pinyin keys (no mixes)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Key:
@@ -112,6 +115,8 @@ def word_keys(text: str, sound: bool) -> tuple[tuple[int, ...], tuple[Key, ...]]
     for reading in (0, -1):  # every syllable in pinyin: default readings, phrase readings
         flat = tuple(itertools.chain.from_iterable(opts[reading] for opts in spelled))
         keys.setdefault(flat, _make_key(flat, pinyin=True))
+    if syllable_count(symbols) > MAX_MIXED_SYLLABLES:
+        return norm, tuple(keys.values())
     for combo in itertools.islice(itertools.product(*options), MAX_KEYS * 4):
         flat = tuple(itertools.chain.from_iterable(combo))
         pinyin = any(len(part) > 1 or _is_latin(part[0]) for part in combo) and flat != symbols

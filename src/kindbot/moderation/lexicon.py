@@ -51,7 +51,10 @@ class LexiconWord:
     ``flag``); ``cue`` names the cue group of a CUE; ``sound`` enables
     sound-alike and pinyin matching (only for words of at least two Han
     characters); ``platform`` is False for a tenant's own words;
-    ``inbound`` False: the word matters only in outbound text (a customer
+    ``homophones`` False: pinyin spellings match, same-sound characters do
+    not (context words that nobody disguises by homophones, and that would
+    otherwise meet chance homophones everywhere). ``inbound`` False: the
+    word matters only in outbound text (a customer
     asking "can I add you on WeChat?" is not diverting traffic).
     """
 
@@ -63,6 +66,7 @@ class LexiconWord:
     sound: bool = True
     platform: bool = True
     inbound: bool = True
+    homophones: bool = True
 
     @property
     def protected(self) -> bool:
@@ -144,11 +148,15 @@ def _sound_marker(item: str) -> tuple[str, bool]:
 
 
 def _cue_words(data: dict[str, Any]) -> list[LexiconWord]:
+    """Cue words; groups in ``exact_cue_groups`` match no same-sound characters (pinyin yes)."""
+    exact = set(data.get("exact_cue_groups", []))
     words = []
     for cue, items in data.get("cues", {}).items():
         for item in items:
             text, sound = _sound_marker(str(item))
-            words.append(LexiconWord(text, Role.CUE, cue=str(cue), sound=sound))
+            words.append(
+                LexiconWord(text, Role.CUE, cue=str(cue), sound=sound, homophones=cue not in exact)
+            )
     return words
 
 

@@ -25,7 +25,7 @@ from kindbot.moderation.findings import (
     term_findings,
     word_cues,
 )
-from kindbot.moderation.lexicon import Lexicon, platform_lexicon, words_from_terms
+from kindbot.moderation.lexicon import PSEUDO_CUES, Lexicon, platform_lexicon, words_from_terms
 from kindbot.moderation.projection import Projection, project
 from kindbot.moderation.verdict import decide
 from kindbot.records import ModerationTerm
@@ -75,7 +75,8 @@ class LexiconScreener:
         """Every finding in ``text``, before direction and purpose are weighed."""
         p = project(text)
         hits = self._hits(p, tenant_id)
-        cues = word_cues(hits) + pattern_cues(p)
+        cues = word_cues(hits)
+        cues += pattern_cues(p, self._wanted_patterns({c.group for c in cues}))
         found = term_findings(p, hits)
         found += combination_findings(p, self.platform.lexicon.combinations, cues)
         found += contact_findings(p, cues)
@@ -83,6 +84,15 @@ class LexiconScreener:
         if self._classifier is not None and not found:
             found += self._classified(p)
         return found
+
+    def _wanted_patterns(self, present: set[str]) -> frozenset[str]:
+        """Pattern groups that could complete a combination, given the cue groups present."""
+        wanted: set[str] = set()
+        for rule in self.platform.lexicon.combinations:
+            patterns = {g for g in rule.groups if g in PSEUDO_CUES}
+            if patterns and all(g in present for g in rule.groups if g not in PSEUDO_CUES):
+                wanted |= patterns
+        return frozenset(wanted)
 
     def _hits(self, p: Projection, tenant_id: str | None) -> list[Hit]:
         hits = self.platform.hits(p)

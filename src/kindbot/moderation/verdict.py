@@ -22,6 +22,9 @@ from kindbot.screening import (
     ScreeningVerdict,
 )
 
+MAX_MATCHES = 64
+"""Matches kept in a verdict (enough to explain it; bounds work on hostile input)."""
+
 
 def _outbound_level(finding: Finding, context: ContentContext) -> ScreeningLevel:
     if finding.level is ScreeningLevel.BLOCK:
@@ -43,7 +46,7 @@ def decide(findings: Iterable[Finding], context: ContentContext) -> ScreeningVer
     if not kept:
         return ScreeningVerdict(ScreeningLevel.OK)
     level = ScreeningLevel.BLOCK if ScreeningLevel.BLOCK in levels else ScreeningLevel.FLAG
-    matches = list(dict.fromkeys(f.match for f in kept))
+    matches = list(dict.fromkeys(f.match for f in kept))[:MAX_MATCHES]
     shown = [m for m in matches if not any(_inside(m, other) for other in matches)]
     ordered = sorted(shown, key=lambda m: (m.start, m.end, m.rule, m.term))
     return ScreeningVerdict(level, tuple(ordered))
