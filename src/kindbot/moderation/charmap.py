@@ -58,15 +58,15 @@ class FoldTables:
 
     ``single[cp]``: the first column, used when no character of a text
     expands (``expands[cp]`` false for all). ``sound[cp]`` maps a folded
-    code point to its sound symbol: a Han character to its syllable symbol,
-    anything else to itself. ``syllables[i]`` is the toneless pinyin of
-    symbol ``SYLLABLE_BASE + i``.
+    code point to its 16-bit sound symbol: a Han character to its syllable
+    symbol, anything else to itself (0xFFFF beyond the BMP).
+    ``syllables[i]`` is the toneless pinyin of symbol ``SYLLABLE_BASE + i``.
     """
 
     fold: U32
     single: U32
     expands: npt.NDArray[np.bool_]
-    sound: U32
+    sound: npt.NDArray[np.uint16]
     syllables: tuple[str, ...]
     syllable_of: dict[str, int]
 
@@ -140,7 +140,7 @@ def tables() -> FoldTables:
             fold[cp, i] = ord(c)
     readings, syllables = _syllable_table()
     syllable_of = {s: i for i, s in enumerate(syllables)}
-    sound = np.arange(LIMIT, dtype=np.uint32)
+    sound = np.minimum(np.arange(LIMIT, dtype=np.uint32), 0xFFFF).astype(np.uint16)
     for cp, reading in readings.items():
         if cp < LIMIT:
             sound[cp] = SYLLABLE_BASE + syllable_of[reading]

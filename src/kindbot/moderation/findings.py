@@ -177,7 +177,9 @@ def _distance(a: Cue, b: Cue) -> int:
 def combination_findings(
     p: Projection, combinations: Iterable[Combination], cues: Sequence[Cue]
 ) -> list[Finding]:
-    """One finding per anchor cue whose combination is complete within its window."""
+    """The first complete occurrence of each combination (cues within its window)."""
+    if not cues:
+        return []
     by_group: dict[str, list[Cue]] = {}
     for cue in cues:
         by_group.setdefault(cue.group, []).append(cue)

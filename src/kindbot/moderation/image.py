@@ -34,11 +34,13 @@ MAX_PIXELS = 40_000_000
 
 MAX_BYTES = 20 * 1024 * 1024
 
-_QR_FORMATS = [
-    zxingcpp.BarcodeFormat.QRCode,
-    zxingcpp.BarcodeFormat.MicroQRCode,
-    zxingcpp.BarcodeFormat.RMQRCode,
-]
+_QR_FORMATS = zxingcpp.BarcodeFormats(
+    [
+        zxingcpp.BarcodeFormat.QRCode,
+        zxingcpp.BarcodeFormat.MicroQRCode,
+        zxingcpp.BarcodeFormat.RMQRCode,
+    ]
+)
 _REPLY = ContentContext(direction=Direction.OUTBOUND)
 
 

@@ -17,8 +17,6 @@ import numpy as np
 
 from kindbot.moderation.charmap import LIMIT, SYLLABLE_BASE, U32, WIDTH, FoldTables, tables
 
-_SOUND_LIMIT = 0xFFFF
-
 
 @dataclass(frozen=True)
 class Projection:
@@ -52,8 +50,7 @@ class Projection:
 
 def _code_points(text: str) -> U32:
     raw = text.encode("utf-32-le", "surrogatepass")
-    points = np.frombuffer(raw, dtype=np.uint32)
-    return np.minimum(points, LIMIT - 1) if points.size and points.max() >= LIMIT else points
+    return np.minimum(np.frombuffer(raw, dtype=np.uint32), LIMIT - 1)  # LIMIT - 1 folds to nothing
 
 
 def _fold(points: U32, t: FoldTables) -> tuple[U32, U32]:
@@ -66,21 +63,11 @@ def _fold(points: U32, t: FoldTables) -> tuple[U32, U32]:
     return wide[keep], (keep // WIDTH).astype(np.uint32)
 
 
-def sound_symbols(norm: U32, t: FoldTables | None = None) -> U32:
-    """The sound projection of already-normalised code points (16-bit symbols)."""
-    t = t or tables()
-    sound = t.sound[norm]
-    return np.where(sound > _SOUND_LIMIT, _SOUND_LIMIT, sound).astype(np.uint32)
-
-
 def project(text: str) -> Projection:
     """Fold ``text`` (any ``str``, also with lone surrogates) into its projections."""
     t = tables()
     norm, origin = _fold(_code_points(text), t)
-    sound = t.sound[norm]
-    if sound.size and int(sound.max()) > _SOUND_LIMIT:
-        sound = np.minimum(sound, _SOUND_LIMIT)
-    return Projection(text, norm, sound.astype(np.uint16).tobytes(), origin)
+    return Projection(text, norm, t.sound[norm].tobytes(), origin)
 
 
 def normalise(text: str) -> str:

@@ -66,6 +66,11 @@ class LexiconScreener:
         self._classifier = classifier
         combos = platform.lexicon.combinations
         self._protected_cues = frozenset(g for c in combos if c.protected for g in c.groups)
+        self._pattern_needs = [
+            (frozenset(g for g in c.groups if g not in PSEUDO_CUES), PSEUDO_CUES & set(c.groups))
+            for c in combos
+            if PSEUDO_CUES & set(c.groups)
+        ]
 
     def screen(self, text: str, context: ContentContext) -> ScreeningVerdict:
         """The verdict for ``text``; never raises on any ``str`` (see module doc)."""
@@ -88,9 +93,8 @@ class LexiconScreener:
     def _wanted_patterns(self, present: set[str]) -> frozenset[str]:
         """Pattern groups that could complete a combination, given the cue groups present."""
         wanted: set[str] = set()
-        for rule in self.platform.lexicon.combinations:
-            patterns = {g for g in rule.groups if g in PSEUDO_CUES}
-            if patterns and all(g in present for g in rule.groups if g not in PSEUDO_CUES):
+        for words, patterns in self._pattern_needs:
+            if words <= present:
                 wanted |= patterns
         return frozenset(wanted)
 
