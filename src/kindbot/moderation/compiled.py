@@ -18,7 +18,7 @@ import numpy as np
 
 from kindbot.moderation.charmap import tables
 from kindbot.moderation.keys import Key, syllable_count, word_keys
-from kindbot.moderation.lexicon import Lexicon, LexiconWord
+from kindbot.moderation.lexicon import Lexicon, LexiconWord, Role
 from kindbot.moderation.projection import Projection
 from kindbot.moderation.words import everyday_words, in_everyday_word
 
@@ -144,8 +144,9 @@ class CompiledLexicon:
 
         Chance when the hit is spread over removed separators (``呀 骗`` is
         not 鸦片), when every syllable is very common and no character is
-        the word's own, or when a stand-in character belongs to an everyday
-        word of the text or is a particle (see :mod:`kindbot.moderation.words`).
+        the word's own, or — for terms, which count on their own — when a
+        stand-in character belongs to an everyday word of the text or is a
+        particle (see :mod:`kindbot.moderation.words`).
         """
         found = p.norm_text[start:end]
         if any(p.gap_before(i) for i in range(start + 1, end)):
@@ -154,6 +155,8 @@ class CompiledLexicon:
         symbols = np.frombuffer(p.sound16, dtype=np.uint16)[start:end].tolist()
         if len(substituted) == len(norm) and all(s in self._common for s in symbols):
             return False
+        if word.role is Role.CUE:  # a cue only counts beside another cue: chance is rare
+            return True
         text = p.norm_text
         return not any(in_everyday_word(text, start + i, word.text) for i in substituted)
 

@@ -31,7 +31,7 @@ _MONEY = re.compile(
 )
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")  # digits around it are checked by hand (speed)
 _CONTACT_ID = re.compile(
-    r"(?:号码|号|id|是|为|加|码){0,3}([a-z][a-z_]{0,18}[0-9_][a-z0-9_]{0,18}|[1-9][0-9]{4,11})"
+    r"[^a-z0-9]{0,6}?([a-z][a-z_]{0,18}[0-9_][a-z0-9_]{0,18}|[1-9][0-9]{4,11})(?![0-9])"
 )
 
 
@@ -136,10 +136,11 @@ def pattern_cues(p: Projection, wanted: frozenset[str]) -> list[Cue]:
 
 
 def contact_findings(p: Projection, cues: Iterable[Cue]) -> list[Finding]:
-    """An account id right after a messaging-app cue (``微信号 abc_123``, ``QQ 12345678``).
+    """An account id within six characters after a messaging-app cue (``微信号 abc_123``).
 
     One finding per cue position (the longest cue there). Inbound it is only
-    flagged, like everything inbound.
+    flagged, like everything inbound, and not at all when the id is a mobile
+    number (a customer giving their own).
     """
     findings = []
     text = p.norm_text
@@ -153,7 +154,8 @@ def contact_findings(p: Projection, cues: Iterable[Cue]) -> list[Finding]:
             match = excerpt_match(
                 p, ContentCategory.DIVERSION, "contact_id", cue.text, cue.start, m.end()
             )
-            findings.append(Finding(match, ScreeningLevel.BLOCK))
+            own_phone = _MOBILE.fullmatch(m.group(1)) is not None  # a customer's own number
+            findings.append(Finding(match, ScreeningLevel.BLOCK, inbound=not own_phone))
     return findings
 
 
