@@ -8,6 +8,7 @@ does not). Offsets in findings point into the original text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -108,31 +109,58 @@ def word_cues(hits: Iterable[Hit]) -> list[Cue]:
     return [Cue(h.word.cue, h.word.text, h.start, h.end) for h in hits if h.word.role is Role.CUE]
 
 
-def _norm_index(p: Projection, original: int) -> int:
-    return int(np.searchsorted(p.origin, original, side="left"))
+MAX_PATTERN_CUES = 64
+"""Links, amounts or numbers kept per searched stretch and kind (bounded work)."""
+
+PATTERN_REACH = 400
+"""Links and amounts are looked for this many characters around the cues they pair with."""
 
 
-def pattern_cues(p: Projection, wanted: frozenset[str]) -> list[Cue]:
-    """Links and money amounts (in the original text), mobile numbers, as cues.
+def pattern_cues(p: Projection, near: dict[str, list[Cue]]) -> list[Cue]:
+    """Links and money amounts (in the original text) near ``near[group]``; mobile numbers.
 
-    Only the ``wanted`` groups of links and money are searched (the rules
-    that need them have their other cues); mobile numbers always are.
+    ``near`` maps ``link``/``money`` to the cues of the rules that need them:
+    only the stretches of original text around those cues are searched, so a
+    text padded with thousands of decoy links is still read where it matters.
     """
     cues = []
     for group, pattern in (("link", _LINK), ("money", _MONEY)):
-        if group not in wanted or (group == "link" and "." not in p.text):
-            continue
-        for m in pattern.finditer(p.text):
-            start, end = _norm_index(p, m.start()), _norm_index(p, m.end())
-            if start < end:
-                cues.append(Cue(group, m.group(0), start, end))
+        for lo, hi in _stretches(p, near.get(group, [])):
+            found = list(itertools.islice(pattern.finditer(p.text, lo, hi), MAX_PATTERN_CUES))
+            cues += _located(p, group, found)
     text = p.norm_text
-    for m in _MOBILE.finditer(text):
+    for m in itertools.islice(_MOBILE.finditer(text), MAX_PATTERN_CUES):
         before = text[m.start() - 1] if m.start() else ""
         after = text[m.end()] if m.end() < len(text) else ""
         if not before.isdigit() and not after.isdigit():
             cues.append(Cue("mobile", m.group(0), m.start(), m.end()))
     return cues
+
+
+def _stretches(p: Projection, partners: list[Cue]) -> list[tuple[int, int]]:
+    """Merged original-text stretches within :data:`PATTERN_REACH` of the partner cues."""
+    spans = sorted(p.span(c.start, c.end) for c in partners[:MAX_PATTERN_CUES])
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        lo, hi = max(0, start - PATTERN_REACH), min(len(p.text), end + PATTERN_REACH)
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _located(p: Projection, group: str, found: list[re.Match[str]]) -> list[Cue]:
+    if not found:
+        return []
+    edges = np.array([[m.start(), m.end()] for m in found], dtype=np.int64)
+    starts = np.searchsorted(p.origin, edges[:, 0]).tolist()
+    ends = np.searchsorted(p.origin, edges[:, 1]).tolist()
+    return [
+        Cue(group, m.group(0), start, end)
+        for m, start, end in zip(found, starts, ends, strict=True)
+        if start < end
+    ]
 
 
 def contact_findings(p: Projection, cues: Iterable[Cue]) -> list[Finding]:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from kindbot.moderation.compiled import CompiledLexicon, Hit
 from kindbot.moderation.findings import (
+    Cue,
     Finding,
     combination_findings,
     contact_findings,
@@ -81,7 +82,7 @@ class LexiconScreener:
         p = project(text)
         hits = self._hits(p, tenant_id)
         cues = word_cues(hits)
-        cues += pattern_cues(p, self._wanted_patterns({c.group for c in cues}))
+        cues += pattern_cues(p, self._pattern_partners(cues))
         found = term_findings(p, hits)
         found += combination_findings(p, self.platform.lexicon.combinations, cues)
         found += contact_findings(p, cues)
@@ -90,13 +91,16 @@ class LexiconScreener:
             found += self._classified(p)
         return found
 
-    def _wanted_patterns(self, present: set[str]) -> frozenset[str]:
-        """Pattern groups that could complete a combination, given the cue groups present."""
-        wanted: set[str] = set()
+    def _pattern_partners(self, cues: list[Cue]) -> dict[str, list[Cue]]:
+        """For ``link``/``money``: the cues of rules that need them, when those rules can fire."""
+        present = {c.group for c in cues}
+        near: dict[str, list[Cue]] = {}
         for words, patterns in self._pattern_needs:
             if words <= present:
-                wanted |= patterns
-        return frozenset(wanted)
+                partners = [c for c in cues if c.group in words]
+                for group in patterns:
+                    near.setdefault(group, []).extend(partners)
+        return near
 
     def _hits(self, p: Projection, tenant_id: str | None) -> list[Hit]:
         hits = self.platform.hits(p)
