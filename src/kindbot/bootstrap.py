@@ -31,6 +31,7 @@ from kindbot.pipeline.outbox import OutboxWorker
 from kindbot.pipeline.planner import Planner
 from kindbot.pipeline.proactive import ProactiveSender, deferred_loop
 from kindbot.pipeline.recovery import recovery_loop
+from kindbot.pipeline.screening_source import ModerationScreeners
 from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.pipeline.tokens import AccessTokens
 from kindbot.pipeline.wecom import WeComService
@@ -137,7 +138,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         "wecom": WeComAdapter(http, tokens, clock),
     }
     counters = open_counters(store, settings.redis_url)
-    admission = Admission(clock=clock, counters=counters, screeners=None)
+    admission = Admission(clock=clock, counters=counters, screeners=ModerationScreeners(store))
     pipeline = Pipeline(
         store=store,
         clock=clock,

@@ -29,10 +29,12 @@ from kindbot.records import (
     DeferredStatus,
     KnowledgeEntry,
     MessageRecord,
+    ModerationTerm,
     OutboxItem,
     PlanContact,
     TenantRecord,
     TenantStatus,
+    TermAction,
 )
 from kindbot.records_api import ApiKeyRecord, ContactData, ErasureCounts
 
@@ -558,4 +560,41 @@ class ContactDataRepository(Protocol):
 
         Runs inside the caller's transaction, so the erasure is all or nothing.
         """
+        ...
+
+
+class ModerationTermRepository(Protocol):
+    """Moderation lexicon edits of the platform (``tenant_id`` None) and of tenants.
+
+    Every change bumps the generation of its scope (``"platform"`` or the
+    tenant id), so screeners can notice edits with one cheap query.
+    """
+
+    async def in_scope(self, tenant_id: str | None) -> list[ModerationTerm]:
+        """The platform's terms (None) or one tenant's, oldest first."""
+        ...
+
+    async def all(self) -> list[ModerationTerm]:
+        """Every term of the platform and of all tenants."""
+        ...
+
+    async def add(
+        self,
+        *,
+        tenant_id: str | None,
+        term: str,
+        category: str | None,
+        action: TermAction,
+        created_by: str,
+        now: datetime,
+    ) -> ModerationTerm | None:
+        """Store a term; None when the same term already exists in that scope."""
+        ...
+
+    async def remove(self, tenant_id: str | None, term: str) -> int:
+        """Delete the term from that scope; how many rows went."""
+        ...
+
+    async def generations(self) -> dict[str, int]:
+        """The current generation of every scope that was ever edited."""
         ...

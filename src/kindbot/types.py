@@ -31,6 +31,7 @@ from kindbot.repositories import (
     KfCursorRepository,
     KnowledgeRepository,
     MessageRepository,
+    ModerationTermRepository,
     NonceRepository,
     OutboxRepository,
     PlanningRepository,
@@ -121,6 +122,8 @@ class Transaction(Protocol):
     def api_keys(self) -> ApiKeyRepository: ...
     @property
     def contact_data(self) -> ContactDataRepository: ...
+    @property
+    def moderation_terms(self) -> ModerationTermRepository: ...
 
 
 class SendCounters(Protocol):

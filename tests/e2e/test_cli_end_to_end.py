@@ -49,12 +49,11 @@ COMMANDS = (
     "guard",
     "broadcast",
     "tag",
-    "kb",
-    "audit",
-    "tenant",
     "admin",
     "consent",
     "contact",
+    "moderate",
+    "moderation",
 )
 SUBCOMMANDS = (
     "kb import",
@@ -82,6 +81,12 @@ SUBCOMMANDS = (
     "consent list",
     "contact export",
     "contact erase",
+    "moderation terms",
+    "moderation terms list",
+    "moderation terms add",
+    "moderation terms remove",
+    "moderation train",
+    "moderation eval",
 )
 KB_COUNTS = re.compile(r"knowledge: (\d+) created, (\d+) updated, (\d+) unchanged")
 

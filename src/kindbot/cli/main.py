@@ -19,7 +19,18 @@ from kindbot.bootstrap import open_container
 from kindbot.bundles.apply import ApplyReport, apply_prepared, prepare_bundle
 from kindbot.bundles.prohibited import load_prohibited_industries
 from kindbot.bundles.tenants import approve_tenant, default_actor
-from kindbot.cli import admin, audit, chat, consent, contact, guard, kb, tenant, wechat_sim
+from kindbot.cli import (
+    admin,
+    audit,
+    chat,
+    consent,
+    contact,
+    guard,
+    kb,
+    moderation,
+    tenant,
+    wechat_sim,
+)
 from kindbot.cli.common import out, run
 from kindbot.records import TenantStatus
 from kindbot.settings import Settings
@@ -41,7 +52,9 @@ app.add_typer(guard.tag_app, name="tag", no_args_is_help=True)
 app.add_typer(admin.app, name="admin")
 app.add_typer(consent.app, name="consent")
 app.add_typer(contact.app, name="contact")
+app.add_typer(moderation.app, name="moderation")
 app.command()(chat.chat)
+app.command()(moderation.moderate)
 app.command()(guard.send)
 
 

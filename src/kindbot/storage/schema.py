@@ -353,3 +353,25 @@ api_keys = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
     Index("ix_api_keys_tenant", "tenant_id"),
 )
+
+# Moderation lexicon edits: tenant_id NULL is the platform's own lexicon.
+moderation_terms = Table(
+    "moderation_terms",
+    metadata,
+    _id(),
+    Column("tenant_id", String(32), ForeignKey("tenants.id"), nullable=True),
+    Column("term", String(100), nullable=False),
+    Column("category", String(16), nullable=True),
+    Column("action", String(8), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Index("ix_moderation_terms_tenant_term", "tenant_id", "term"),
+)
+
+# One row per edited scope ("platform" or a tenant id); bumped on every edit.
+moderation_generations = Table(
+    "moderation_generations",
+    metadata,
+    Column("scope", String(32), primary_key=True),
+    Column("generation", Integer, nullable=False),
+)

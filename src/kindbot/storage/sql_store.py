@@ -29,6 +29,7 @@ from kindbot.storage.repos_guard import (
 )
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
+from kindbot.storage.repos_moderation import SqlModerationTerms
 from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 from kindbot.storage.repos_rights import SqlContactData
@@ -59,6 +60,7 @@ class SqlTransaction:
         self.violations = SqlViolations(conn)
         self.api_keys = SqlApiKeys(conn)
         self.contact_data = SqlContactData(conn)
+        self.moderation_terms = SqlModerationTerms(conn)
 
 
 class SqlStore:

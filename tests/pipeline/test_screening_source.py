@@ -1,0 +1,68 @@
+"""Lexicon edits reach the screener without a restart, at most a check interval later."""
+
+from __future__ import annotations
+
+from tests.contracts.builders import at, make_tenant
+
+from kindbot.pipeline.screening_source import ModerationScreeners
+from kindbot.records import TermAction
+from kindbot.screening import ContentContext, Direction, ScreeningLevel
+from kindbot.storage.sql_store import SqlStore
+
+
+class Ticker:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def add(store: SqlStore, tenant_id: str | None, term: str, action: TermAction) -> None:
+    async with store.transaction() as tx:
+        category = None if action is TermAction.ALLOW else "fraud"
+        await tx.moderation_terms.add(
+            tenant_id=tenant_id,
+            term=term,
+            category=category,
+            action=action,
+            created_by="test",
+            now=at(0),
+        )
+
+
+async def test_edits_apply_after_the_check_interval(store: SqlStore) -> None:
+    async with store.transaction() as tx:
+        tenant = await make_tenant(tx)
+    ticker = Ticker()
+    source = ModerationScreeners(store, check_interval=1.0, monotonic=ticker)
+    own = ContentContext(Direction.OUTBOUND, tenant_id=tenant.id)
+    text = "领取养老补贴"
+
+    first = await source.current()
+    assert first.screen(text, own).level is ScreeningLevel.OK
+
+    await add(store, tenant.id, "养老补贴", TermAction.DENY)
+    assert await source.current() is first, "no database read within the interval"
+
+    ticker.now += 1.0
+    second = await source.current()
+    assert second is not first
+    assert second.screen(text, own).level is ScreeningLevel.BLOCK
+    assert second.screen(text, ContentContext(Direction.OUTBOUND)).level is ScreeningLevel.OK
+
+    ticker.now += 1.0
+    assert await source.current() is second, "nothing changed, nothing rebuilt"
+
+
+async def test_platform_edits_reach_every_tenant(store: SqlStore) -> None:
+    ticker = Ticker()
+    source = ModerationScreeners(store, check_interval=1.0, monotonic=ticker)
+    await source.current()
+    await add(store, None, "养老补贴", TermAction.DENY)
+    ticker.now += 5
+    screener = await source.current()
+    context = ContentContext(Direction.OUTBOUND, tenant_id="anyone")
+    assert screener.screen("领取养老补贴", context).level is ScreeningLevel.BLOCK
