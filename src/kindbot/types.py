@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kindbot.events import DeliveryOutcome, DeliveryRequest
+from kindbot.kb_repository import KnowledgeSettingsRepository
 from kindbot.records import CounterLimit, IssuedToken
 from kindbot.repositories import (
     AccessTokenRepository,
@@ -115,6 +116,8 @@ class Transaction(Protocol):
     def deferred(self) -> DeferredSendRepository: ...
     @property
     def violations(self) -> ViolationRepository: ...
+    @property
+    def kb(self) -> KnowledgeSettingsRepository: ...
 
 
 class SendCounters(Protocol):

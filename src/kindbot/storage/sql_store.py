@@ -26,6 +26,7 @@ from kindbot.storage.repos_guard import (
     SqlTags,
     SqlViolations,
 )
+from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
 from kindbot.storage.repos_outbox import SqlOutbox
@@ -55,6 +56,7 @@ class SqlTransaction:
         self.broadcasts = SqlBroadcasts(conn)
         self.deferred = SqlDeferred(conn)
         self.violations = SqlViolations(conn)
+        self.kb = SqlKnowledgeSettings(conn)
 
 
 class SqlStore:

@@ -1,0 +1,150 @@
+"""Turning a text into retrieval features (pure, deterministic).
+
+:func:`tokenize` normalises the text (:func:`~kindbot.dialogue.normalize.normalize_text`:
+NFKC, casefold, traditional → simplified) and emits prefixed features, so
+that the families never collide:
+
+* CJK runs: ``c:`` every character, ``b:`` every pair of adjacent characters
+  (robust to segmentation errors and typos), and ``j:`` the words of rjieba's
+  segmentation (jieba-rs) that are longer than one character (退款, 发票,
+  运费险 carry more than their bigrams);
+* letter/digit runs: ``w:`` the word's light stem (refunds, refunded,
+  refunding → refund; :func:`stem`) and ``n:`` character 3- to 5-grams of
+  the word padded with spaces (a misspelt word keeps most of them);
+* ``g:`` one feature per synonym group (:class:`SynonymTable`) that a term
+  of the text belongs to, so 快递, 物流 and 包裹 share a feature.
+
+Punctuation and symbols are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import rjieba
+
+from kindbot.dialogue.normalize import normalize_text
+
+__all__ = ["BUILTIN_SYNONYMS", "SynonymTable", "builtin_synonyms", "stem", "tokenize"]
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_RUNS = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>[^\W_{_CJK}]+)")
+_NGRAM_SIZES = (3, 4, 5)
+_SUFFIXES = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ing", ""),
+    ("ed", ""),
+    ("es", ""),
+    ("ly", ""),
+    ("s", ""),
+)
+BUILTIN_SYNONYMS = "synonyms.txt"
+"""Package data file (``kindbot/dialogue/data``) of the general customer-service lexicon."""
+
+
+def stem(word: str) -> str:
+    """A light English stem: one common suffix removed, keeping at least 3 letters.
+
+    Only lowercase ASCII words of 4+ letters are touched; ``ss`` endings
+    (address, pass) are kept. Deliberately simple: it only has to map a word's
+    inflections onto one feature, not produce a dictionary form.
+    """
+    if len(word) < 4 or not word.isascii() or not word.isalpha() or word.endswith("ss"):
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class SynonymTable:
+    """Groups of interchangeable terms; each term maps to its group's feature.
+
+    ``cjk_terms`` are matched as substrings of a CJK run, ``words`` as whole
+    (stemmed) Latin words. A term in several groups belongs to all of them.
+    Build with :meth:`from_groups`.
+    """
+
+    cjk_terms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_groups(cls, groups: Iterable[Iterable[str]]) -> SynonymTable:
+        """A table from groups of terms (normalised here); groups of < 2 terms are ignored."""
+        cjk: dict[str, list[str]] = {}
+        words: dict[str, list[str]] = {}
+        for group in groups:
+            terms = sorted({t for raw in group if (t := normalize_text(raw))})
+            if len(terms) < 2:
+                continue
+            feature = "g:" + terms[0]
+            for term in terms:
+                if re.fullmatch(r"[a-z0-9]+", term):
+                    words.setdefault(stem(term), []).append(feature)
+                else:
+                    cjk.setdefault(term, []).append(feature)
+        return cls(
+            tuple(sorted((t, tuple(dict.fromkeys(f))) for t, f in cjk.items())),
+            {w: tuple(dict.fromkeys(f)) for w, f in sorted(words.items())},
+        )
+
+    def merged(self, other: SynonymTable) -> SynonymTable:
+        """A table with the groups of both (features of a term are united)."""
+        cjk = dict(self.cjk_terms)
+        for term, features in other.cjk_terms:
+            cjk[term] = tuple(dict.fromkeys((*cjk.get(term, ()), *features)))
+        words = dict(self.words)
+        for word, features in other.words.items():
+            words[word] = tuple(dict.fromkeys((*words.get(word, ()), *features)))
+        return SynonymTable(tuple(sorted(cjk.items())), dict(sorted(words.items())))
+
+    def features_of_run(self, run: str) -> list[str]:
+        """Group features of every CJK term contained in ``run``."""
+        return [f for term, features in self.cjk_terms if term in run for f in features]
+
+
+def parse_synonym_lines(text: str) -> list[tuple[str, ...]]:
+    """Groups from a lexicon text: one group a line, terms separated by spaces,
+    ``|`` or commas; ``#`` starts a comment."""
+    groups: list[tuple[str, ...]] = []
+    for line in text.splitlines():
+        terms = tuple(t for t in re.split(r"[\s|,，]+", line.split("#", 1)[0]) if t)
+        if len(terms) >= 2:
+            groups.append(terms)
+    return groups
+
+
+@cache
+def builtin_synonyms() -> SynonymTable:
+    """The built-in general customer-service lexicon (read from package data)."""
+    text = resources.files("kindbot.dialogue").joinpath("data", BUILTIN_SYNONYMS).read_text("utf-8")
+    return SynonymTable.from_groups(parse_synonym_lines(text))
+
+
+def tokenize(text: str, synonyms: SynonymTable | None = None) -> list[str]:
+    """The features of ``text`` (see the module docstring), in text order."""
+    tokens: list[str] = []
+    for run in _RUNS.finditer(normalize_text(text)):
+        chunk = run.group()
+        if run.lastgroup == "cjk":
+            tokens.extend(f"c:{ch}" for ch in chunk)
+            tokens.extend(f"b:{chunk[i : i + 2]}" for i in range(len(chunk) - 1))
+            if len(chunk) > 2:
+                tokens.extend(f"j:{w}" for w in rjieba.cut(chunk) if len(w) > 1)
+            if synonyms is not None:
+                tokens.extend(synonyms.features_of_run(chunk))
+            continue
+        root = stem(chunk)
+        tokens.append(f"w:{root}")
+        if synonyms is not None:
+            tokens.extend(synonyms.words.get(root, ()))
+        padded = f" {chunk} "
+        for size in _NGRAM_SIZES:
+            tokens.extend(f"n:{padded[i : i + size]}" for i in range(len(padded) - size + 1))
+    return tokens
