@@ -85,21 +85,16 @@ class LexicalIndex:
         without gaps (each entry has at least one phrasing).
         """
         vocabulary: dict[str, int] = {}
-        data: list[float] = []
-        cols: list[int] = []
-        indptr = [0]
-        for tokens in phrasings:
-            counts = Counter(tokens)
-            for token, count in counts.items():
-                cols.append(vocabulary.setdefault(token, len(vocabulary)))
-                data.append(float(count))
-            indptr.append(len(cols))
+        ids = [vocabulary.setdefault(t, len(vocabulary)) for tokens in phrasings for t in tokens]
         n_docs, n_features = len(phrasings), max(len(vocabulary), 1)
+        docs = np.repeat(np.arange(n_docs), [len(tokens) for tokens in phrasings])
         counts_m = sparse.csr_matrix(
-            (np.asarray(data), np.asarray(cols, dtype=np.intp), np.asarray(indptr)),
+            (np.ones(len(ids)), (docs, np.asarray(ids, dtype=np.intp))),
             shape=(n_docs, n_features),
         )
-        df = np.bincount(np.asarray(cols, dtype=np.intp), minlength=n_features).astype(np.float64)
+        counts_m.sum_duplicates()
+        cols = counts_m.indices
+        df = np.bincount(cols, minlength=n_features).astype(np.float64)
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
         unseen_idf = float(np.log(1.0 + n_docs) + 1.0)
         tf = counts_m.copy()
