@@ -6,8 +6,9 @@ SVM (scikit-learn's ``LinearSVC``, one-vs-rest) learns which features tell
 the entries apart, which plain similarity cannot: on noisy shop questions it
 is the strongest single signal (``bench/README.md``).
 
-It is trained only when it fits the budget (:data:`MAX_WEIGHTS` weights, at
-least two entries): the weights are a dense (features x entries) matrix, and
+It is trained only when there is something to learn (at least two entries,
+:data:`MIN_ROWS_PER_ENTRY` phrasings per entry on average) and it fits the
+budget (:data:`MAX_WEIGHTS` weights, :data:`MAX_TRAINING_ROWS` phrasings): the weights are a dense (features x entries) matrix, and
 training time grows with entries x phrasings. Larger knowledge bases rely on
 the lexical rankers alone.
 """
@@ -26,6 +27,9 @@ __all__ = ["MAX_WEIGHTS", "EntryClassifier"]
 MAX_WEIGHTS = 12_000_000
 """Most weights (features x entries) a classifier may have (float32: 48 MB)."""
 MAX_TRAINING_ROWS = 40_000
+MIN_ROWS_PER_ENTRY = 2
+"""With fewer phrasings than this per entry on average there is nothing to learn
+beyond what the lexical rankers see (one example per class)."""
 REGULARISATION_C = 0.1
 """Low C (strong regularisation) suits noisy FAQ phrasings (CIC: 0.66 vs 0.60 at C=1)."""
 
@@ -48,7 +52,12 @@ class EntryClassifier:
         two entries. Deterministic (fixed random state).
         """
         n_rows, n_features = rows.shape
-        if n_entries < 2 or n_rows > MAX_TRAINING_ROWS or n_entries * n_features > MAX_WEIGHTS:
+        if (
+            n_entries < 2
+            or n_rows < MIN_ROWS_PER_ENTRY * n_entries
+            or n_rows > MAX_TRAINING_ROWS
+            or n_entries * n_features > MAX_WEIGHTS
+        ):
             return None
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.svm import LinearSVC
@@ -56,6 +65,7 @@ class EntryClassifier:
         model = LinearSVC(C=REGULARISATION_C, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
             model.fit(rows, owners)
         coef = np.asarray(model.coef_, dtype=np.float32)
         intercept = np.asarray(model.intercept_, dtype=np.float32)

@@ -11,8 +11,9 @@ that the families never collide:
 * letter/digit runs: ``w:`` the word's light stem (refunds, refunded,
   refunding → refund; :func:`stem`) and ``n:`` character 3- to 5-grams of
   the word padded with spaces (a misspelt word keeps most of them);
-* ``g:`` one feature per synonym group (:class:`SynonymTable`) that a term
-  of the text belongs to, so 快递, 物流 and 包裹 share a feature.
+* for every synonym term in the text (:class:`SynonymTable`), its group's
+  ``g:`` feature and the features of the group's canonical term, so 快递,
+  物流 and 包裹 share features.
 
 Punctuation and symbols are dropped.
 """
@@ -62,13 +63,23 @@ def stem(word: str) -> str:
     return word
 
 
+def _cjk_tokens(text: str) -> list[str]:
+    tokens = [f"c:{ch}" for ch in text]
+    tokens.extend(f"b:{text[i : i + 2]}" for i in range(len(text) - 1))
+    return tokens
+
+
 @dataclass(frozen=True, slots=True)
 class SynonymTable:
-    """Groups of interchangeable terms; each term maps to its group's feature.
+    """Groups of interchangeable terms. Build with :meth:`from_groups`.
 
-    ``cjk_terms`` are matched as substrings of a CJK run, ``words`` as whole
-    (stemmed) Latin words. A term in several groups belongs to all of them.
-    Build with :meth:`from_groups`.
+    Every term of a group brings the group's feature (``g:`` + the group's
+    canonical term, its first in code-point order) and, when it is not the
+    canonical term itself, the canonical term's own features (``c:``/``b:``/
+    ``j:`` or ``w:``): so 先用后付 also looks like 花呗 to every ranker, in
+    questions and phrasings alike. ``cjk_terms`` are matched as substrings of
+    a CJK run, ``words`` as whole (stemmed) Latin words; a term in several
+    groups gets the features of all of them.
     """
 
     cjk_terms: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -76,19 +87,28 @@ class SynonymTable:
 
     @classmethod
     def from_groups(cls, groups: Iterable[Iterable[str]]) -> SynonymTable:
-        """A table from groups of terms (normalised here); groups of < 2 terms are ignored."""
+        """A table from groups of terms (normalised here); groups of < 2 terms are ignored.
+
+        Latin terms must be single words (a term with a space or a symbol is
+        matched as a CJK substring, so it only matters inside Chinese text).
+        """
         cjk: dict[str, list[str]] = {}
         words: dict[str, list[str]] = {}
         for group in groups:
             terms = sorted({t for raw in group if (t := normalize_text(raw))})
             if len(terms) < 2:
                 continue
-            feature = "g:" + terms[0]
+            canonical = terms[0]
+            latin = re.fullmatch(r"[a-z0-9]+", canonical) is not None
+            extra = [f"w:{stem(canonical)}"] if latin else _cjk_tokens(canonical)
+            if not latin and len(canonical) > 1:
+                extra.append(f"j:{canonical}")
             for term in terms:
+                features = [f"g:{canonical}"] + (extra if term != canonical else [])
                 if re.fullmatch(r"[a-z0-9]+", term):
-                    words.setdefault(stem(term), []).append(feature)
+                    words.setdefault(stem(term), []).extend(features)
                 else:
-                    cjk.setdefault(term, []).append(feature)
+                    cjk.setdefault(term, []).extend(features)
         return cls(
             tuple(sorted((t, tuple(dict.fromkeys(f))) for t, f in cjk.items())),
             {w: tuple(dict.fromkeys(f)) for w, f in sorted(words.items())},
@@ -133,8 +153,7 @@ def tokenize(text: str, synonyms: SynonymTable | None = None) -> list[str]:
     for run in _RUNS.finditer(normalize_text(text)):
         chunk = run.group()
         if run.lastgroup == "cjk":
-            tokens.extend(f"c:{ch}" for ch in chunk)
-            tokens.extend(f"b:{chunk[i : i + 2]}" for i in range(len(chunk) - 1))
+            tokens.extend(_cjk_tokens(chunk))
             if len(chunk) > 2:
                 tokens.extend(f"j:{w}" for w in rjieba.cut(chunk) if len(w) > 1)
             if synonyms is not None:
