@@ -8,9 +8,10 @@ is the strongest single signal (``bench/README.md``).
 
 It is trained only when there is something to learn (at least two entries,
 :data:`MIN_ROWS_PER_ENTRY` phrasings per entry on average) and it fits the
-budget (:data:`MAX_WEIGHTS` weights, :data:`MAX_TRAINING_ROWS` phrasings): the weights are a dense (features x entries) matrix, and
-training time grows with entries x phrasings. Larger knowledge bases rely on
-the lexical rankers alone.
+budget (:data:`MAX_WEIGHTS` weights, :data:`MAX_TRAINING_ROWS` phrasings):
+the weights are a dense (features x entries) matrix, and training time
+grows with entries x phrasings. Larger knowledge bases rely on the lexical
+rankers alone.
 """
 
 from __future__ import annotations
