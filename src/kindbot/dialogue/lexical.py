@@ -62,8 +62,11 @@ class LexicalIndex:
     """TF-IDF and BM25 over phrasings; build with :meth:`build`.
 
     ``starts[i]`` is the first phrasing row of entry ``i``; every entry has at
-    least one row. ``rows`` is the (phrasings x features) L2-normalised TF-IDF
-    matrix (the classifier trains on it).
+    least one row. ``tfidf_t`` (features x phrasings, CSR, float32) holds the
+    L2-normalised TF-IDF rows; ``bm25_t`` the BM25 weights on the same
+    structure (shared index arrays). ``centroid_norms[i]`` is the norm of the
+    sum of entry ``i``'s rows, so its centroid cosine is the sum of its rows'
+    cosines divided by it (no centroid matrix is stored).
     """
 
     vocabulary: dict[str, int]
@@ -71,10 +74,9 @@ class LexicalIndex:
     unseen_idf: float
     bm25_idf: FloatArray
     bm25_unseen_idf: float
-    rows: Any
     tfidf_t: Any
-    centroid_t: Any
     bm25_t: Any
+    centroid_norms: FloatArray
     starts: NDArray[np.intp]
 
     @classmethod
@@ -88,48 +90,63 @@ class LexicalIndex:
         ids = [vocabulary.setdefault(t, len(vocabulary)) for tokens in phrasings for t in tokens]
         n_docs, n_features = len(phrasings), max(len(vocabulary), 1)
         docs = np.repeat(np.arange(n_docs), [len(tokens) for tokens in phrasings])
-        counts_m = sparse.csr_matrix(
+        counts = sparse.csr_matrix(
             (np.ones(len(ids)), (docs, np.asarray(ids, dtype=np.intp))),
             shape=(n_docs, n_features),
         )
-        counts_m.sum_duplicates()
-        cols = counts_m.indices
-        df = np.bincount(cols, minlength=n_features).astype(np.float64)
+        counts.sum_duplicates()
+        counts.sort_indices()
+        df = np.bincount(counts.indices, minlength=n_features).astype(np.float64)
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
-        unseen_idf = float(np.log(1.0 + n_docs) + 1.0)
-        tf = counts_m.copy()
-        tf.data = 1.0 + np.log(tf.data)
-        rows = _l2_rows(tf @ sparse.diags(idf))
+        row_of = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
+        tfidf = (1.0 + np.log(counts.data)) * idf[counts.indices]
+        norms = np.sqrt(np.bincount(row_of, weights=tfidf * tfidf, minlength=n_docs))
+        norms[norms == 0.0] = 1.0
+        tfidf /= norms[row_of]
+        bm25_idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        lengths = np.diff(counts.indptr).astype(np.float64)
+        average = max(float(lengths.mean()) if n_docs else 1.0, 1e-9)
+        damping = BM25_K1 * (1.0 - BM25_B + BM25_B * lengths / average)
+        bm25 = counts.data * (BM25_K1 + 1.0) / (counts.data + damping[row_of])
+        bm25 *= bm25_idf[counts.indices]
         owner = np.asarray(owners, dtype=np.intp)
         n_entries = int(owner[-1]) + 1 if len(owner) else 0
-        starts = np.searchsorted(owner, np.arange(n_entries)).astype(np.intp)
         membership = sparse.csr_matrix(
             (np.ones(n_docs), (owner, np.arange(n_docs))), shape=(n_entries, n_docs)
         )
-        centroids = _l2_rows(membership @ rows)
-        bm25_idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        bm25_unseen = float(np.log(1.0 + (n_docs + 0.5) / 0.5))
-        lengths = np.diff(counts_m.indptr).astype(np.float64)
-        average = float(lengths.mean()) if n_docs else 1.0
-        saturated = counts_m.copy()
-        per_row = np.repeat(
-            BM25_K1 * (1.0 - BM25_B + BM25_B * lengths / max(average, 1e-9)),
-            np.diff(counts_m.indptr),
+        rows = sparse.csr_matrix((tfidf, counts.indices, counts.indptr), shape=counts.shape)
+        sums = membership @ rows
+        centroid_norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=1)).ravel())
+        centroid_norms[centroid_norms == 0.0] = 1.0
+        # Transpose once, carrying each value's position, then reorder both value arrays.
+        position = sparse.csr_matrix(
+            (np.arange(1, len(tfidf) + 1, dtype=np.int64), counts.indices, counts.indptr),
+            shape=counts.shape,
         )
-        saturated.data = counts_m.data * (BM25_K1 + 1.0) / (counts_m.data + per_row)
-        bm25 = saturated @ sparse.diags(bm25_idf)
+        transposed = sparse.csr_matrix(position.T)
+        order = transposed.data - 1
+        indices = transposed.indices.astype(np.int32)
+        indptr = transposed.indptr.astype(np.int64)
+        shape = (n_features, n_docs)
         return cls(
             vocabulary=vocabulary,
             idf=idf,
-            unseen_idf=unseen_idf,
+            unseen_idf=float(np.log(1.0 + n_docs) + 1.0),
             bm25_idf=bm25_idf,
-            bm25_unseen_idf=bm25_unseen,
-            rows=rows,
-            tfidf_t=sparse.csr_matrix(rows.T),
-            centroid_t=sparse.csr_matrix(centroids.T),
-            bm25_t=sparse.csr_matrix(bm25.T),
-            starts=starts,
+            bm25_unseen_idf=float(np.log(1.0 + (n_docs + 0.5) / 0.5)),
+            tfidf_t=sparse.csr_matrix(
+                (tfidf[order].astype(np.float32), indices, indptr), shape=shape, copy=False
+            ),
+            bm25_t=sparse.csr_matrix(
+                (bm25[order].astype(np.float32), indices, indptr), shape=shape, copy=False
+            ),
+            centroid_norms=centroid_norms,
+            starts=np.searchsorted(owner, np.arange(n_entries)).astype(np.intp),
         )
+
+    def rows(self) -> Any:
+        """The (phrasings x features) L2-normalised TF-IDF matrix (CSR), for training."""
+        return sparse.csr_matrix(self.tfidf_t.T, dtype=np.float64)
 
     @property
     def n_entries(self) -> int:
@@ -165,17 +182,9 @@ class LexicalIndex:
         """Per-entry scores of ``query`` (see the module docstring)."""
         per_row = self.tfidf_t[query.ids].T @ query.weights
         best = np.maximum.reduceat(per_row, self.starts)
-        centroid = self.centroid_t[query.ids].T @ query.weights
+        centroid = np.add.reduceat(per_row, self.starts) / self.centroid_norms
         bm25_rows = np.asarray(self.bm25_t[query.ids].sum(axis=0)).ravel()
         bm25 = np.maximum.reduceat(bm25_rows, self.starts) / query.bm25_scale
         return LexicalScores(
             np.clip(best, 0.0, 1.0), np.clip(centroid, 0.0, 1.0), np.clip(bm25, 0.0, 1.0)
         )
-
-
-def _l2_rows(matrix: Any) -> Any:
-    """``matrix`` (sparse) with every non-zero row scaled to unit L2 norm (CSR)."""
-    matrix = sparse.csr_matrix(matrix)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0.0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)

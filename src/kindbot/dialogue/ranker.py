@@ -31,7 +31,7 @@ class Ranker:
         classifier = None
         if learn:
             labels = np.asarray(owners, dtype=np.intp)
-            classifier = EntryClassifier.train(lexical.rows, labels, lexical.n_entries)
+            classifier = EntryClassifier.train(lexical.rows(), labels, lexical.n_entries)
         return cls(lexical, classifier)
 
     def candidates(self, tokens: Sequence[str]) -> Candidates | None:

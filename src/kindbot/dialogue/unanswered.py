@@ -78,7 +78,7 @@ def cluster_questions(
     distinct = sorted(counts, key=lambda k: (-counts[k], k))
     synonyms = builtin_synonyms()
     vectors = LexicalIndex.build([tokenize(k, synonyms) for k in distinct], range(len(distinct)))
-    rows = vectors.rows
+    rows = vectors.rows()
     leaders: list[int] = []
     members: list[list[int]] = []
     for position in range(len(distinct)):
