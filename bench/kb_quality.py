@@ -16,8 +16,9 @@ utterance, similar = the rest), then the held-out utterances are queried:
 
 Each dataset is answered by kindbot's ranker and by plain BM25 (jieba words /
 lowercase words, one document per entry holding all its phrasings, score
-divided by the query's maximum) in the same run. For a sweep of thresholds it prints top-1 accuracy on in-scope queries, the
-precision of the answers given, out-of-scope recall and fallback precision,
+divided by the query's maximum) in the same run. For a sweep of thresholds it
+prints top-1 accuracy on in-scope queries, the precision of the answers
+given, out-of-scope recall, fallback precision and accuracy with fallback,
 plus the top-1 accuracy when always answering, the index build time and the
 mean query time. Run from the repository root::
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import rjieba
@@ -82,8 +82,10 @@ class SynonymTable:
     groups gets the features of all of them.
     """
 
-    cjk_terms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    cjk_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lengths: tuple[int, ...] = ()
+    """The distinct lengths of ``cjk_terms``, for substring look-ups."""
 
     @classmethod
     def from_groups(cls, groups: Iterable[Iterable[str]]) -> SynonymTable:
@@ -109,24 +111,35 @@ class SynonymTable:
                     words.setdefault(stem(term), []).extend(features)
                 else:
                     cjk.setdefault(term, []).extend(features)
-        return cls(
-            tuple(sorted((t, tuple(dict.fromkeys(f))) for t, f in cjk.items())),
-            {w: tuple(dict.fromkeys(f)) for w, f in sorted(words.items())},
+        return cls._of(
+            {t: tuple(dict.fromkeys(f)) for t, f in cjk.items()},
+            {w: tuple(dict.fromkeys(f)) for w, f in words.items()},
         )
+
+    @classmethod
+    def _of(
+        cls, cjk: dict[str, tuple[str, ...]], words: dict[str, tuple[str, ...]]
+    ) -> SynonymTable:
+        lengths = tuple(sorted({len(t) for t in cjk}))
+        return cls(dict(sorted(cjk.items())), dict(sorted(words.items())), lengths)
 
     def merged(self, other: SynonymTable) -> SynonymTable:
         """A table with the groups of both (features of a term are united)."""
         cjk = dict(self.cjk_terms)
-        for term, features in other.cjk_terms:
+        for term, features in other.cjk_terms.items():
             cjk[term] = tuple(dict.fromkeys((*cjk.get(term, ()), *features)))
         words = dict(self.words)
         for word, features in other.words.items():
             words[word] = tuple(dict.fromkeys((*words.get(word, ()), *features)))
-        return SynonymTable(tuple(sorted(cjk.items())), dict(sorted(words.items())))
+        return SynonymTable._of(cjk, words)
 
     def features_of_run(self, run: str) -> list[str]:
         """Group features of every CJK term contained in ``run``."""
-        return [f for term, features in self.cjk_terms if term in run for f in features]
+        found: list[str] = []
+        for size in self.lengths:
+            for start in range(len(run) - size + 1):
+                found.extend(self.cjk_terms.get(run[start : start + size], ()))
+        return found
 
 
 def parse_synonym_lines(text: str) -> list[tuple[str, ...]]:
@@ -147,23 +160,40 @@ def builtin_synonyms() -> SynonymTable:
     return SynonymTable.from_groups(parse_synonym_lines(text))
 
 
+_MEMO_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _cjk_run_tokens(run: str) -> tuple[str, ...]:
+    """Characters, bigrams and jieba words of one CJK run (memoised: runs recur)."""
+    tokens = _cjk_tokens(run)
+    if len(run) > 2:
+        tokens.extend(f"j:{w}" for w in rjieba.cut(run) if len(w) > 1)
+    return tuple(tokens)
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """Stem and character n-grams of one Latin word (memoised: words recur)."""
+    tokens = [f"w:{stem(word)}"]
+    padded = f" {word} "
+    for size in _NGRAM_SIZES:
+        tokens.extend(f"n:{padded[i : i + size]}" for i in range(len(padded) - size + 1))
+    return tuple(tokens)
+
+
 def tokenize(text: str, synonyms: SynonymTable | None = None) -> list[str]:
     """The features of ``text`` (see the module docstring), in text order."""
     tokens: list[str] = []
     for run in _RUNS.finditer(normalize_text(text)):
         chunk = run.group()
         if run.lastgroup == "cjk":
-            tokens.extend(_cjk_tokens(chunk))
-            if len(chunk) > 2:
-                tokens.extend(f"j:{w}" for w in rjieba.cut(chunk) if len(w) > 1)
+            tokens.extend(_cjk_run_tokens(chunk))
             if synonyms is not None:
                 tokens.extend(synonyms.features_of_run(chunk))
             continue
-        root = stem(chunk)
-        tokens.append(f"w:{root}")
+        word = _word_tokens(chunk)
+        tokens.extend(word)
         if synonyms is not None:
-            tokens.extend(synonyms.words.get(root, ()))
-        padded = f" {chunk} "
-        for size in _NGRAM_SIZES:
-            tokens.extend(f"n:{padded[i : i + size]}" for i in range(len(padded) - size + 1))
+            tokens.extend(synonyms.words.get(word[0][2:], ()))
     return tokens
