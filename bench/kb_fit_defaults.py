@@ -6,8 +6,9 @@ same way, by the same code, on a pooled knowledge base of CC BY data only —
 CLINC150 ``train`` and BANKING77 ``train.csv`` — with few phrasings per
 intent, like a small FAQ: 5 per entry for the model with the classifier, 3
 for the lexical-only one. ``DEFAULT_LEXICAL_CALIBRATION`` is the second
-printed model, rounded; ``DEFAULT_CALIBRATION`` is kept more cautious than the
-first (see the comment in ``fusion.py``). Run from the repository root::
+printed model, rounded; ``DEFAULT_CALIBRATION`` is a more cautious hand-set
+model than the first (see the comment in ``fusion.py``). Run from the
+repository root::
 
     .venv/bin/python bench/kb_fit_defaults.py [--data ../shared/data/eval]
 """
@@ -47,9 +48,10 @@ def fit(data: Path, per_intent: int, learned: bool) -> None:
             phrasings.append(tokenize(text, table))
             owners.append(number)
     model = fit_calibration(phrasings, owners, learned=learned)
-    weights = ", ".join(f"{w:.2f}" for w in model.weights)
+    rank = ", ".join(f"{w:.2f}" for w in model.rank_weights)
+    confidence = ", ".join(f"{w:.2f}" for w in model.confidence_weights)
     print(f"learned={learned} per_intent={per_intent} queries={model.examples}:")
-    print(f"    Calibration(({weights}), {model.bias:.2f})")
+    print(f"    Calibration(({rank}), ({confidence}), {model.confidence_bias:.2f})")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

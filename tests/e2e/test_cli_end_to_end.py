@@ -579,7 +579,7 @@ def test_kb_tune_stores_the_threshold_that_kb_query_then_uses(tmp_path: Path) ->
     assert query_db(data_dir, "SELECT count(*) FROM kb_tuning")[0][0] == 0
 
     result = succeeded(kindbot("kb", "tune", labelled, "--tenant", TENANT, data_dir=data_dir))
-    found = re.search(r"threshold is now (\d\.\d\d) \(was 0\.30\)", result.stdout)
+    found = re.search(r"threshold is now (\d\.\d\d) \(was 0\.40\)", result.stdout)
     assert found, result.stdout
     stored = query_db(data_dir, "SELECT threshold, cases, accuracy FROM kb_tuning")
     assert stored == [(float(found.group(1)), 4, 1.0)]

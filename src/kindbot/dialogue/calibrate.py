@@ -13,8 +13,8 @@ build holds some of them out and asks them as queries:
   looks like.
 
 The rankers are rebuilt on what remains (classifier included, so its
-decision values are out of sample), and a logistic regression over the
-candidates' features (:data:`kindbot.dialogue.fusion.FEATURES`) is fitted.
+decision values are out of sample), and the fusion is fitted on the
+candidates' features (:func:`fit_fusion`).
 With fewer than :data:`MIN_POSITIVES` right candidates, or more than
 :data:`MAX_ENTRIES` entries, the built-in default is kept. Deterministic (fixed
 seed); at most :data:`MAX_QUERIES` queries.
@@ -24,18 +24,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from kindbot.dialogue.fusion import (
+    CONFIDENCE_FEATURES,
     DEFAULT_CALIBRATION,
     DEFAULT_LEXICAL_CALIBRATION,
+    FEATURES,
     Calibration,
+    confidence_inputs,
 )
 from kindbot.dialogue.ranker import Ranker
 
-__all__ = ["MIN_POSITIVES", "default_calibration", "fit_calibration"]
+__all__ = ["MIN_POSITIVES", "default_calibration", "fit_calibration", "fit_fusion"]
 
 MIN_POSITIVES = 40
 MAX_QUERIES = 1500
@@ -45,6 +49,8 @@ break the rebuild budget (``bench/README.md``), and such knowledge bases are
 mostly one phrasing per entry, with little to hold out."""
 HELD_OUT_SHARE = 0.2
 ABSENT_SHARE = 0.15
+ABSENT_WEIGHT = 0.1
+"""The share of "not covered" questions the confidence model assumes."""
 
 
 def default_calibration(learned: bool) -> Calibration:
@@ -94,7 +100,58 @@ def fit_calibration(
         labels.append(found.entries == renumber[owner[row]])
     if not features or sum(int(y.sum()) for y in labels) < MIN_POSITIVES:
         return default_calibration(learned)
-    return _logistic(np.vstack(features), np.concatenate(labels), len(features), learned)
+    return fit_fusion(features, labels, learned=learned)
+
+
+def fit_fusion(
+    features: Sequence[NDArray[np.float64]],
+    labels: Sequence[NDArray[np.bool_]],
+    *,
+    learned: bool,
+) -> Calibration:
+    """Fit the reranker and the confidence model on held-out queries.
+
+    ``features[q]`` are query ``q``'s candidate rows, ``labels[q]`` which of
+    them are right (none: the query's entry was absent). The reranker is a
+    logistic regression over all candidates of queries that have a right
+    one; the confidence model one over each query's top-ranked candidate
+    (right or not), absent queries weighted to :data:`ABSENT_WEIGHT` of the
+    total, so the prior of "not covered" does not depend on how many entries
+    were held out.
+    """
+    columns = list(range(len(FEATURES))) if learned else [0, 1, 2, 3]
+    covered = [i for i, y in enumerate(labels) if y.any()]
+    rank_model = _logistic(
+        np.vstack([features[i][:, columns] for i in covered]),
+        np.concatenate([labels[i] for i in covered]),
+        None,
+    )
+    rank_weights = np.zeros(len(FEATURES))
+    rank_weights[columns] = rank_model.coef_[0]
+    tops: list[NDArray[np.float64]] = []
+    right: list[bool] = []
+    for rows, y in zip(features, labels, strict=True):
+        ranks = rows @ rank_weights
+        best = int(np.argmax(ranks))
+        tops.append(confidence_inputs(rows, ranks)[best])
+        right.append(bool(y[best]))
+    is_absent = np.asarray([not y.any() for y in labels])
+    weights = np.ones(len(labels))
+    if is_absent.any() and not is_absent.all():
+        weights[is_absent] = (
+            ABSENT_WEIGHT / (1.0 - ABSENT_WEIGHT) * (~is_absent).sum() / is_absent.sum()
+        )
+    confidence_columns = list(range(len(CONFIDENCE_FEATURES))) if learned else [0, 1, 2, 3, 4]
+    inputs = np.vstack(tops)
+    confidence_model = _logistic(inputs[:, confidence_columns], np.asarray(right), weights)
+    confidence_weights = np.zeros(len(CONFIDENCE_FEATURES))
+    confidence_weights[confidence_columns] = confidence_model.coef_[0]
+    return Calibration(
+        tuple(float(w) for w in rank_weights),
+        tuple(float(w) for w in confidence_weights),
+        float(confidence_model.intercept_[0]),
+        len(labels),
+    )
 
 
 def _sample(
@@ -111,17 +168,13 @@ def _sample(
 
 
 def _logistic(
-    features: NDArray[np.float64], labels: NDArray[np.bool_], queries: int, learned: bool
-) -> Calibration:
+    inputs: NDArray[np.float64], labels: NDArray[np.bool_], weights: NDArray[np.float64] | None
+) -> Any:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    columns = slice(None) if learned else slice(0, 4)
     model = LogisticRegression(C=1.0, max_iter=500)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(features[:, columns], labels)
-    weights = [float(w) for w in model.coef_[0]]
-    if not learned:
-        weights += [0.0, 0.0]
-    return Calibration(tuple(weights), float(model.intercept_[0]), queries)
+        model.fit(inputs, labels, sample_weight=weights)
+    return model

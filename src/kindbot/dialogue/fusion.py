@@ -30,6 +30,7 @@ __all__ = [
     "Calibration",
     "Candidates",
     "candidates",
+    "confidence_inputs",
 ]
 
 FEATURES = ("best", "centroid", "bm25", "lexical_gap", "classifier", "classifier_gap")
@@ -40,33 +41,73 @@ CLASSIFIER_CANDIDATES = 5
 FloatArray = NDArray[np.float64]
 
 
+CONFIDENCE_FEATURES = ("rank", "rank_margin", "best", "centroid", "bm25", "classifier")
+"""Inputs of the confidence model: a candidate's rank score, its margin over the
+best other candidate (capped at ±:data:`MARGIN_CAP`), and its raw scores."""
+MARGIN_CAP = 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """A logistic model over :data:`FEATURES`; ``examples`` = held-out queries it
-    was fitted on (0: a built-in default)."""
+    """The fusion: a linear reranker and a logistic confidence model.
 
-    weights: tuple[float, ...]
-    bias: float
+    ``rank_weights`` (over :data:`FEATURES`) orders the candidates;
+    ``confidence_weights`` and ``confidence_bias`` (over
+    :data:`CONFIDENCE_FEATURES`) give the probability that a candidate is a
+    right answer, fitted on the *top* candidates of held-out queries, so the
+    best match's score is calibrated as "P(this answer is right)".
+    ``examples`` = held-out queries it was fitted on (0: a built-in default).
+    """
+
+    rank_weights: tuple[float, ...]
+    confidence_weights: tuple[float, ...]
+    confidence_bias: float
     examples: int = 0
 
+    def rank(self, features: FloatArray) -> FloatArray:
+        """The rank score of each row of ``features`` (candidates x FEATURES)."""
+        result: FloatArray = features @ np.asarray(self.rank_weights)
+        return result
+
     def probability(self, features: FloatArray) -> FloatArray:
-        """P(right answer) of each row of ``features`` (candidates x FEATURES)."""
-        logits = features @ np.asarray(self.weights) + self.bias
+        """P(right answer) of each candidate (rows of ``features``, one query's)."""
+        inputs = confidence_inputs(features, self.rank(features))
+        logits = inputs @ np.asarray(self.confidence_weights) + self.confidence_bias
         result: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
         return result
 
 
-# With a classifier, a knowledge base falls back to the default only when it is
-# tiny (too few held-out phrasings to fit its own model). There a clear winner
-# among a handful of entries means little, so this default is deliberately more
-# cautious than the one fitted on pooled data by bench/kb_fit_defaults.py
-# ((1.83, 4.29, 0.66, 4.20, 2.63, 2.82), -2.33), which answered "能用先用后付吗"
-# from "花呗能用吗" with 0.61 in a three-entry shop.
-DEFAULT_CALIBRATION = Calibration((2.0, 3.0, 2.0, 6.0, 1.5, 3.0), -5.0)
+def confidence_inputs(features: FloatArray, ranks: FloatArray) -> FloatArray:
+    """The :data:`CONFIDENCE_FEATURES` rows of one query's candidates."""
+    if len(ranks) == 0:
+        return np.zeros((0, len(CONFIDENCE_FEATURES)))
+    if len(ranks) == 1:
+        margins = np.full(1, MARGIN_CAP)
+    else:
+        first, second = np.argsort(-ranks, kind="stable")[:2]
+        others = np.where(np.arange(len(ranks)) == first, ranks[second], ranks[first])
+        margins = np.clip(ranks - others, -MARGIN_CAP, MARGIN_CAP)
+    columns = [ranks, margins, features[:, 0], features[:, 1], features[:, 2], features[:, 4]]
+    return np.column_stack(columns)
+
+
+# With a classifier, a knowledge base uses the default only when it is too small
+# to fit its own model (a few dozen entries). There a clear winner among a
+# handful of entries means little, and the model fitted on pooled data by
+# bench/kb_fit_defaults.py (rank (1.89, 2.56, 0.80, 5.64, 2.36, 4.11),
+# confidence (0.38, 0.35, -0.41, 0.47, -0.23, 0.11), -0.61) answered "股票推荐"
+# in a five-entry shop. So this default is a deliberately cautious hand-set
+# one: confidence = sigmoid(rank score - 5), only strong lexical evidence
+# clears the default threshold.
+DEFAULT_CALIBRATION = Calibration(
+    (2.0, 3.0, 2.0, 6.0, 1.5, 3.0), (1.0, 0.0, 0.0, 0.0, 0.0, 0.0), -5.0
+)
 # Without a classifier (one phrasing per entry, or over the classifier's
-# budget): fitted by bench/kb_fit_defaults.py on pooled CLINC150 + BANKING77
-# (CC BY) with 3 phrasings per entry; rounded.
-DEFAULT_LEXICAL_CALIBRATION = Calibration((2.73, 4.27, 1.09, 4.56, 0.0, 0.0), -4.64)
+# budget, i.e. large knowledge bases): fitted by bench/kb_fit_defaults.py on
+# pooled CLINC150 + BANKING77 (CC BY) with 3 phrasings per entry; rounded.
+DEFAULT_LEXICAL_CALIBRATION = Calibration(
+    (2.12, 3.15, 1.04, 6.13, 0.0, 0.0), (0.44, 0.22, -0.45, 0.48, -0.01, 0.0), -1.59
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ inbound message), so an import done by another process is picked up on the
 next message without an extra round trip. Every knowledge-base change (an
 entry, a synonym group, a tuned threshold) bumps the version, so the index —
 rankers, classifier and calibration — is retrained after every edit. Builds
-run in a worker thread, one at a time per tenant (single flight); until a
-build finishes, callers that read an older version keep the index they have.
+run in a worker thread, one at a time per tenant (single flight); a caller
+that read the new version waits for the build (``bench/README.md`` has the
+rebuild times), one that read an older version gets the index already built.
 """
 
 from __future__ import annotations
