@@ -16,7 +16,7 @@ from rich.table import Table
 
 from kindbot.bootstrap import open_container
 from kindbot.cli.common import fail, out, pick_tenant, run
-from kindbot.dialogue.kb_eval import EvalCase, EvalReport, evaluate, read_eval_file, top_matches
+from kindbot.dialogue.kb_eval import EvalCase, EvalReport, read_eval_file, summarize, top_matches
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.dialogue.kb_tune import ThresholdChoice, choose_threshold
 from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
@@ -121,12 +121,16 @@ def query(
             )
 
 
-def _print_report(report: EvalReport) -> None:
+def _print_report(report: EvalReport, always: EvalReport | None = None) -> None:
     table = Table(title="knowledge base evaluation", show_header=False)
     for label, value in [
         ("queries", report.total),
         ("answered", report.answered),
         ("top-1 accuracy (in scope)", report.top1_accuracy),
+        (
+            "top-1 accuracy, always answering",
+            always.top1_accuracy if always is not None else None,
+        ),
         ("fallback precision", report.fallback_precision),
         ("fallback recall (out of scope)", report.fallback_recall),
         ("wrong answers", report.wrong_answers),
@@ -159,8 +163,10 @@ def eval_(
     cases = _read_cases_or_fail(file)
     found, index = run(_tenant_index(tenant))
     with out.status(f"answering {len(cases)} queries"):
-        report = evaluate(index, cases, _threshold(found, index, threshold))
-    _print_report(report)
+        matches = top_matches(index, cases)
+    limit = _threshold(found, index, threshold)
+    report = summarize(cases, matches, limit, index.entry_ids)
+    _print_report(report, summarize(cases, matches, 0.0))
 
 
 def _read_cases_or_fail(file: Path) -> list[EvalCase]:
@@ -184,10 +190,11 @@ def tune(
     found, index = run(_tenant_index(tenant))
     before = _threshold(found, index, None)
     with out.status(f"answering {len(cases)} queries"):
-        choice = choose_threshold(cases, top_matches(index, cases))
+        matches = top_matches(index, cases)
+    choice = choose_threshold(cases, matches)
     if not dry_run:
         run(_save_tuning(found.id, choice, len(cases)))
-    _print_report(choice.report)
+    _print_report(choice.report, summarize(cases, matches, 0.0))
     verb = "would be" if dry_run else "is now"
     out.print(
         f"{found.slug}: threshold {verb} {choice.threshold:.2f} (was {before:.2f}); "
