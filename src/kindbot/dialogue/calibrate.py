@@ -70,29 +70,19 @@ def fit_calibration(
     if n_entries < 4 or n_entries > MAX_ENTRIES:
         return default_calibration(learned)
     absent = rng.random(n_entries) < ABSENT_SHARE
-    held = np.zeros(len(owner), dtype=bool)
-    starts = np.searchsorted(owner, np.arange(n_entries))
-    ends = np.append(starts[1:], len(owner))
-    for entry in np.flatnonzero(~absent):
-        count = int(ends[entry] - starts[entry])
-        if count >= 2:
-            take = max(1, round(HELD_OUT_SHARE * count))
-            chosen = rng.choice(count, size=min(take, count - 1), replace=False)
-            held[starts[entry] + chosen] = True
-    keep = ~held & ~absent[owner]
+    held = _held_out_rows(rng, owner, ~absent)
     kept_entries = np.flatnonzero(~absent)
     if len(kept_entries) < 2 or not held.any():
         return default_calibration(learned)
     renumber = np.full(n_entries, -1, dtype=np.intp)
     renumber[kept_entries] = np.arange(len(kept_entries))
-    kept_rows = np.flatnonzero(keep)
+    kept_rows = np.flatnonzero(~held & ~absent[owner])
     ranker = Ranker.build(
         [phrasings[int(i)] for i in kept_rows], renumber[owner[kept_rows]].tolist(), learn=learned
     )
-    queries = _sample(rng, np.flatnonzero(held), np.flatnonzero(absent[owner]))
     features: list[NDArray[np.float64]] = []
     labels: list[NDArray[np.bool_]] = []
-    for row in queries:
+    for row in _sample(rng, np.flatnonzero(held), np.flatnonzero(absent[owner])):
         found = ranker.candidates(phrasings[int(row)])
         if found is None or not len(found.entries):
             continue
@@ -101,6 +91,22 @@ def fit_calibration(
     if not features or sum(int(y.sum()) for y in labels) < MIN_POSITIVES:
         return default_calibration(learned)
     return fit_fusion(features, labels, learned=learned)
+
+
+def _held_out_rows(
+    rng: np.random.Generator, owner: NDArray[np.intp], present: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """About :data:`HELD_OUT_SHARE` of the phrasings of each present entry with two
+    or more, never all of them (a mask over phrasing rows)."""
+    held = np.zeros(len(owner), dtype=bool)
+    starts = np.searchsorted(owner, np.arange(len(present)))
+    ends = np.append(starts[1:], len(owner))
+    for entry in np.flatnonzero(present):
+        count = int(ends[entry] - starts[entry])
+        if count >= 2:
+            take = min(max(1, round(HELD_OUT_SHARE * count)), count - 1)
+            held[starts[entry] + rng.choice(count, size=take, replace=False)] = True
+    return held
 
 
 def fit_fusion(
