@@ -604,9 +604,13 @@ def test_kb_unanswered_groups_the_questions_the_bot_fell_back_on(tmp_path: Path)
     groups = [json.loads(line) for line in result.stdout.splitlines()]
     assert groups[0]["count"] == 2
     assert set(groups[0]["examples"]) == {"可以用花呗分期吗", "花呗分期可以吗"}
+    assert all(g["nearest"] is None or isinstance(g["nearest_score"], float) for g in groups)
     assert sum(g["count"] for g in groups) == 3, "the answered question is not listed"
     assert not any("运费" in e for g in groups for e in g["examples"])
 
+    table = succeeded(kindbot("kb", "unanswered", data_dir=data_dir)).stdout
+    assert "3 unanswered questions" in table
+    assert "nearest entry" in table
     later = succeeded(
         kindbot("kb", "unanswered", "--since", "2999-01-01", data_dir=data_dir)
     ).stdout

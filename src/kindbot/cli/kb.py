@@ -19,7 +19,7 @@ from kindbot.cli.common import fail, out, pick_tenant, run
 from kindbot.dialogue.kb_eval import EvalCase, EvalReport, read_eval_file, summarize, top_matches
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.dialogue.kb_tune import ThresholdChoice, choose_threshold
-from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
+from kindbot.dialogue.retrieval import KnowledgeIndex, Match, effective_threshold
 from kindbot.dialogue.unanswered import (
     DEFAULT_SIMILARITY,
     QuestionCluster,
@@ -234,14 +234,22 @@ def parse_since(value: str, now: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def _questions(slug: str | None, since: datetime | None, limit: int) -> list[str]:
+async def _questions(
+    slug: str | None, since: datetime | None, limit: int
+) -> tuple[list[str], KnowledgeIndex]:
     async with open_container(Settings.from_env(), auto_migrate=True) as c:
         async with c.store.transaction(readonly=True) as tx:
             found = await pick_tenant(tx, slug)
             stored = await tx.kb.inbound_questions(found.id, since, limit)
         index = await c.knowledge.index_for(found.id)
     threshold = effective_threshold(index, found.kb_threshold)
-    return unanswered(index, [q.text for q in stored], threshold)
+    return unanswered(index, [q.text for q in stored], threshold), index
+
+
+def _nearest(index: KnowledgeIndex, cluster: QuestionCluster) -> Match | None:
+    """The entry closest to a group's leader: a phrasing could be added to it."""
+    found = index.search(cluster.leader, limit=1)
+    return found[0] if found else None
 
 
 @app.command("unanswered")
@@ -259,29 +267,45 @@ def unanswered_(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per group.")] = False,
 ) -> None:
     """Group the stored customer questions the knowledge base still cannot answer,
-    most asked first: where new entries would help most."""
+    most asked first: where new entries (or new phrasings of the nearest entry)
+    would help most."""
     start = None
     if since is not None:
         try:
             start = parse_since(since, datetime.now(UTC))
         except ValueError:
             fail(f"--since {since!r}: use 7d, 12h or an ISO date such as 2026-11-30")
-    missed = run(_questions(tenant, start, limit))
+    missed, index = run(_questions(tenant, start, limit))
     clusters = cluster_questions(missed, similarity)
     if as_json:
         for cluster in clusters:
-            row = {"count": cluster.count, "leader": cluster.leader, "examples": cluster.examples}
+            near = _nearest(index, cluster)
+            row = {
+                "count": cluster.count,
+                "leader": cluster.leader,
+                "examples": cluster.examples,
+                "nearest": near.entry_id if near else None,
+                "nearest_score": round(near.score, 4) if near else None,
+            }
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    _print_clusters(clusters, len(missed))
+    _print_clusters(clusters, len(missed), index)
 
 
-def _print_clusters(clusters: list[QuestionCluster], missed: int) -> None:
+def _print_clusters(clusters: list[QuestionCluster], missed: int, index: KnowledgeIndex) -> None:
     if not clusters:
         out.print("no unanswered questions", markup=False)
         return
-    table = Table("asked", "question", "similar questions", title=f"{missed} unanswered questions")
+    table = Table(
+        "asked",
+        "question",
+        "similar questions",
+        "nearest entry",
+        title=f"{missed} unanswered questions",
+    )
     for cluster in clusters:
         others = " | ".join(cluster.examples[1:])
-        table.add_row(str(cluster.count), escape(cluster.leader), escape(others))
+        near = _nearest(index, cluster)
+        nearest = f"{near.entry_id} ({near.score:.2f})" if near else ""
+        table.add_row(str(cluster.count), escape(cluster.leader), escape(others), escape(nearest))
     out.print(table)
