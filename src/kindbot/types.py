@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kindbot.events import DeliveryOutcome, DeliveryRequest
+from kindbot.kb_repository import KnowledgeSettingsRepository
 from kindbot.records import CounterLimit, IssuedToken
 from kindbot.repositories import (
     AccessTokenRepository,
@@ -124,6 +125,8 @@ class Transaction(Protocol):
     def contact_data(self) -> ContactDataRepository: ...
     @property
     def moderation_terms(self) -> ModerationTermRepository: ...
+    @property
+    def kb(self) -> KnowledgeSettingsRepository: ...
 
 
 class SendCounters(Protocol):

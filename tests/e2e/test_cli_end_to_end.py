@@ -59,6 +59,8 @@ SUBCOMMANDS = (
     "kb import",
     "kb query",
     "kb eval",
+    "kb tune",
+    "kb unanswered",
     "audit verify",
     "audit export",
     "tenant list",
@@ -598,6 +600,64 @@ def test_kb_eval_bad_file_names_row_and_column(demo_dir: Path, tmp_path: Path) -
     stderr = failed_cleanly(kindbot("kb", "eval", labelled, "--tenant", TENANT, data_dir=demo_dir))
     assert "labelled.csv, row 2, expected" in stderr
     assert "labelled.csv, row 3, query" in stderr
+
+
+def test_kb_tune_stores_the_threshold_that_kb_query_then_uses(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    succeeded(kindbot("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir))
+    labelled = write_csv(
+        tmp_path / "labelled.csv",
+        [
+            ["query", "expected"],
+            ["运费多少钱", "shipping-fee"],
+            ["什么时候发货", "ship-time"],
+            ["今天天气怎么样", "NONE"],
+            ["quantum chromodynamics lecture notes", "NONE"],
+        ],
+    )
+    dry = succeeded(kindbot("kb", "tune", labelled, "--dry-run", data_dir=data_dir))
+    assert "would be" in dry.stdout
+    assert query_db(data_dir, "SELECT count(*) FROM kb_tuning")[0][0] == 0
+
+    result = succeeded(kindbot("kb", "tune", labelled, "--tenant", TENANT, data_dir=data_dir))
+    found = re.search(r"threshold is now (\d\.\d\d) \(was 0\.40\)", result.stdout)
+    assert found, result.stdout
+    stored = query_db(data_dir, "SELECT threshold, cases, accuracy FROM kb_tuning")
+    assert stored == [(float(found.group(1)), 4, 1.0)]
+    row = json.loads(
+        succeeded(
+            kindbot(
+                "kb", "query", "--json", "--threshold", "0.999", "运费多少钱", data_dir=data_dir
+            )
+        ).stdout
+    )
+    assert row["id"] is None, "an explicit --threshold still overrides the tuned one"
+
+
+def test_kb_unanswered_groups_the_questions_the_bot_fell_back_on(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    succeeded(kindbot("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir))
+    succeeded(kindbot("tenant", "approve", TENANT, "--reason", "e2e", data_dir=data_dir))
+    asked = "可以用花呗分期吗\n花呗分期可以吗\n运费多少钱\n你们老板叫什么名字\n"
+    succeeded(kindbot("chat", "--tenant", TENANT, data_dir=data_dir, input=asked))
+
+    result = succeeded(kindbot("kb", "unanswered", "--json", "--since", "1d", data_dir=data_dir))
+    groups = [json.loads(line) for line in result.stdout.splitlines()]
+    assert groups[0]["count"] == 2
+    assert set(groups[0]["examples"]) == {"可以用花呗分期吗", "花呗分期可以吗"}
+    assert all(g["nearest"] is None or isinstance(g["nearest_score"], float) for g in groups)
+    assert sum(g["count"] for g in groups) == 3, "the answered question is not listed"
+    assert not any("运费" in e for g in groups for e in g["examples"])
+
+    table = succeeded(kindbot("kb", "unanswered", data_dir=data_dir)).stdout
+    assert "3 unanswered questions" in table
+    assert "nearest entry" in table
+    later = succeeded(
+        kindbot("kb", "unanswered", "--since", "2999-01-01", data_dir=data_dir)
+    ).stdout
+    assert "no unanswered questions" in later
+    bad = failed_cleanly(kindbot("kb", "unanswered", "--since", "soon", data_dir=data_dir))
+    assert "--since" in bad
 
 
 # ---------------------------------------------------------------- chat

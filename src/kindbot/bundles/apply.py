@@ -84,6 +84,8 @@ def read_bundle_knowledge(bundle: Bundle, bundle_path: Path) -> list[KnowledgeEn
     problems: list[InputProblem] = []
     seen: dict[str, str] = {}
     for source in bundle.knowledge:
+        if source.file is None:
+            continue
         path = bundle_path.parent / source.file
         try:
             found = read_knowledge_file(path)
@@ -234,6 +236,7 @@ async def _apply(
             state = await _upsert_channel(tx, box, tenant.id, spec.slug, local_id, kind, config)
             outcome[state].append(local_id)
         kb_created, kb_updated, kb_unchanged = await tx.knowledge.upsert_many(tenant.id, entries)
+        await tx.kb.replace_synonyms(tenant.id, bundle.synonym_groups())
         marked, unmarked = await _apply_test_contacts(tx, bundle, tenant.id, now)
     return ApplyReport(
         tenant_slug=spec.slug,

@@ -140,10 +140,21 @@ ChannelSpec = Annotated[
 ]
 
 
-class KnowledgeSource(_Strict):
-    """A knowledge file, relative to the bundle file."""
+SynonymTerm = Annotated[str, Field(min_length=1, max_length=50)]
 
-    file: Annotated[str, Field(min_length=1)]
+
+class KnowledgeSource(_Strict):
+    """``knowledge[]`` — a knowledge file (relative to the bundle file), or
+    ``synonyms``: groups of interchangeable terms, e.g. ``[[快递, 物流, 包裹]]``."""
+
+    file: Annotated[str, Field(min_length=1)] | None = None
+    synonyms: list[Annotated[list[SynonymTerm], Field(min_length=2, max_length=50)]] | None = None
+
+    @model_validator(mode="after")
+    def _file_or_synonyms(self) -> KnowledgeSource:
+        if (self.file is None) == (self.synonyms is None):
+            raise ValueError("give either file or synonyms")
+        return self
 
 
 class KnowledgeBaseSpec(_Strict):
@@ -202,6 +213,10 @@ class Bundle(_Strict):
     kb: KnowledgeBaseSpec = Field(default_factory=KnowledgeBaseSpec)
     test_contacts: list[TestContactSpec] = Field(default_factory=list)
     guard: GuardSpec | None = None
+
+    def synonym_groups(self) -> list[tuple[str, ...]]:
+        """Every synonym group of the ``knowledge`` section, in order."""
+        return [tuple(g) for s in self.knowledge for g in s.synonyms or ()]
 
     @field_validator("channels")
     @classmethod

@@ -1,9 +1,12 @@
-"""``kindbot kb``: import, query and evaluate a tenant's knowledge base."""
+"""``kindbot kb``: import, query, evaluate and tune a tenant's knowledge base; list what it
+cannot answer."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,14 +16,24 @@ from rich.table import Table
 
 from kindbot.bootstrap import open_container
 from kindbot.cli.common import fail, out, pick_tenant, run
-from kindbot.dialogue.kb_eval import EvalReport, evaluate, read_eval_file
+from kindbot.dialogue.kb_eval import EvalCase, EvalReport, read_eval_file, summarize, top_matches
 from kindbot.dialogue.kb_files import read_knowledge_file
-from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
+from kindbot.dialogue.kb_tune import ThresholdChoice, choose_threshold
+from kindbot.dialogue.retrieval import KnowledgeIndex, Match, effective_threshold
+from kindbot.dialogue.unanswered import (
+    DEFAULT_SIMILARITY,
+    QuestionCluster,
+    cluster_questions,
+    unanswered,
+)
 from kindbot.errors import InputFileError
+from kindbot.kb_repository import KbTuning
 from kindbot.records import KnowledgeEntry, TenantRecord
 from kindbot.settings import Settings
 
-app = typer.Typer(help="Knowledge base: import, query, evaluate.", no_args_is_help=True)
+app = typer.Typer(
+    help="Knowledge base: import, query, evaluate, tune, unanswered.", no_args_is_help=True
+)
 
 TenantOption = Annotated[
     str | None, typer.Option("--tenant", "-t", help="Tenant slug (optional when only one exists).")
@@ -62,10 +75,10 @@ async def _tenant_index(slug: str | None) -> tuple[TenantRecord, KnowledgeIndex]
         return found, await c.knowledge.index_for(found.id)
 
 
-def _threshold(tenant: TenantRecord, override: float | None) -> float:
+def _threshold(tenant: TenantRecord, index: KnowledgeIndex, override: float | None) -> float:
     if override is not None:
         return override
-    return tenant.kb_threshold if tenant.kb_threshold is not None else DEFAULT_THRESHOLD
+    return effective_threshold(index, tenant.kb_threshold)
 
 
 @app.command()
@@ -82,7 +95,7 @@ def query(
     """Show what the bot would answer from the knowledge base."""
     queries = text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     found, index = run(_tenant_index(tenant))
-    limit = _threshold(found, threshold)
+    limit = _threshold(found, index, threshold)
     for q in queries:
         best = index.search(q, limit=1)
         match = best[0] if best else None
@@ -108,15 +121,21 @@ def query(
             )
 
 
-def _print_report(report: EvalReport) -> None:
+def _print_report(report: EvalReport, always: EvalReport | None = None) -> None:
     table = Table(title="knowledge base evaluation", show_header=False)
     for label, value in [
         ("queries", report.total),
         ("answered", report.answered),
         ("top-1 accuracy (in scope)", report.top1_accuracy),
+        (
+            "top-1 accuracy, always answering",
+            always.top1_accuracy if always is not None else None,
+        ),
         ("fallback precision", report.fallback_precision),
         ("fallback recall (out of scope)", report.fallback_recall),
         ("wrong answers", report.wrong_answers),
+        ("accuracy with fallback", report.accuracy_with_fallback),
+        ("threshold", report.threshold),
     ]:
         shown = (
             f"{value:.3f}"
@@ -141,11 +160,152 @@ def eval_(
     ] = None,
 ) -> None:
     """Accuracy, fallback precision/recall and the worst entries on labelled queries."""
-    try:
-        cases = read_eval_file(file)
-    except InputFileError as exc:
-        fail("\n".join(str(p) for p in exc.problems))
+    cases = _read_cases_or_fail(file)
     found, index = run(_tenant_index(tenant))
     with out.status(f"answering {len(cases)} queries"):
-        report = evaluate(index, cases, _threshold(found, threshold))
-    _print_report(report)
+        matches = top_matches(index, cases)
+    limit = _threshold(found, index, threshold)
+    report = summarize(cases, matches, limit, index.entry_ids)
+    _print_report(report, summarize(cases, matches, 0.0))
+
+
+def _read_cases_or_fail(file: Path) -> list[EvalCase]:
+    try:
+        return read_eval_file(file)
+    except InputFileError as exc:
+        fail("\n".join(str(p) for p in exc.problems))
+
+
+@app.command()
+def tune(
+    file: Annotated[Path, typer.Argument(help="Labelled queries: columns query, expected.")],
+    tenant: TenantOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the choice without storing it.")
+    ] = False,
+) -> None:
+    """Choose and store the tenant's threshold: the one that maximises accuracy with
+    fallback (right answers + fallbacks on NONE queries) on FILE."""
+    cases = _read_cases_or_fail(file)
+    found, index = run(_tenant_index(tenant))
+    before = _threshold(found, index, None)
+    with out.status(f"answering {len(cases)} queries"):
+        matches = top_matches(index, cases)
+    choice = choose_threshold(cases, matches)
+    if not dry_run:
+        run(_save_tuning(found.id, choice, len(cases)))
+    _print_report(choice.report, summarize(cases, matches, 0.0))
+    verb = "would be" if dry_run else "is now"
+    out.print(
+        f"{found.slug}: threshold {verb} {choice.threshold:.2f} (was {before:.2f}); "
+        f"accuracy with fallback {choice.accuracy:.3f} on {len(cases)} queries",
+        markup=False,
+    )
+    if not choice.report.out_of_scope:
+        out.print(
+            "note: no NONE queries in the file, so nothing rewarded falling back; "
+            "add questions the bot must not answer.",
+            markup=False,
+        )
+
+
+async def _save_tuning(tenant_id: str, choice: ThresholdChoice, cases: int) -> None:
+    tuning = KbTuning(choice.threshold, cases, choice.accuracy, datetime.now(UTC))
+    async with (
+        open_container(Settings.from_env(), auto_migrate=True) as c,
+        c.store.transaction() as tx,
+    ):
+        await tx.kb.save_tuning(tenant_id, tuning)
+
+
+_RELATIVE = re.compile(r"(\d+)([dh])")
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """``7d`` / ``12h`` (before ``now``), or an ISO date or time (UTC unless it says).
+
+    Raises ``ValueError`` on anything else.
+    """
+    relative = _RELATIVE.fullmatch(value.strip())
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        return now - (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    moment = datetime.fromisoformat(value.strip())
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def _questions(
+    slug: str | None, since: datetime | None, limit: int
+) -> tuple[list[str], KnowledgeIndex]:
+    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with c.store.transaction(readonly=True) as tx:
+            found = await pick_tenant(tx, slug)
+            stored = await tx.kb.inbound_questions(found.id, since, limit)
+        index = await c.knowledge.index_for(found.id)
+    threshold = effective_threshold(index, found.kb_threshold)
+    return unanswered(index, [q.text for q in stored], threshold), index
+
+
+def _nearest(index: KnowledgeIndex, cluster: QuestionCluster) -> Match | None:
+    """The entry closest to a group's leader: a phrasing could be added to it."""
+    found = index.search(cluster.leader, limit=1)
+    return found[0] if found else None
+
+
+@app.command("unanswered")
+def unanswered_(
+    tenant: TenantOption = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only messages since: 7d, 12h, or an ISO date/time.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, help="Read at most this many recent messages.")
+    ] = 5000,
+    similarity: Annotated[
+        float, typer.Option(min=0.05, max=1.0, help="Cosine to join a group.")
+    ] = DEFAULT_SIMILARITY,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per group.")] = False,
+) -> None:
+    """Group the stored customer questions the knowledge base still cannot answer,
+    most asked first: where new entries (or new phrasings of the nearest entry)
+    would help most."""
+    start = None
+    if since is not None:
+        try:
+            start = parse_since(since, datetime.now(UTC))
+        except ValueError:
+            fail(f"--since {since!r}: use 7d, 12h or an ISO date such as 2026-11-30")
+    missed, index = run(_questions(tenant, start, limit))
+    clusters = cluster_questions(missed, similarity)
+    if as_json:
+        for cluster in clusters:
+            near = _nearest(index, cluster)
+            row = {
+                "count": cluster.count,
+                "leader": cluster.leader,
+                "examples": cluster.examples,
+                "nearest": near.entry_id if near else None,
+                "nearest_score": round(near.score, 4) if near else None,
+            }
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    _print_clusters(clusters, len(missed), index)
+
+
+def _print_clusters(clusters: list[QuestionCluster], missed: int, index: KnowledgeIndex) -> None:
+    if not clusters:
+        out.print("no unanswered questions", markup=False)
+        return
+    table = Table(
+        "asked",
+        "question",
+        "similar questions",
+        "nearest entry",
+        title=f"{missed} unanswered questions",
+    )
+    for cluster in clusters:
+        others = " | ".join(cluster.examples[1:])
+        near = _nearest(index, cluster)
+        nearest = f"{near.entry_id} ({near.score:.2f})" if near else ""
+        table.add_row(str(cluster.count), escape(cluster.leader), escape(others), escape(nearest))
+    out.print(table)

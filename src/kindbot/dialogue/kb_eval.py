@@ -63,6 +63,8 @@ class EvalReport:
     * ``worst_entries``: up to 10 expected ids with the most misses (an in-scope
       case missed counts against each of its expected ids), most misses first.
     * ``unknown_ids``: expected ids that are not in the index (always missed).
+    * ``accuracy_with_fallback``: (right answers + fallbacks on NONE cases) /
+      all cases — what ``kindbot kb tune`` maximises.
 
     A ratio is ``None`` when its denominator is zero.
     """
@@ -81,6 +83,7 @@ class EvalReport:
     fallback_recall: float | None
     worst_entries: tuple[EntryMisses, ...]
     unknown_ids: tuple[str, ...]
+    accuracy_with_fallback: float | None = None
 
 
 def read_eval_file(path: Path) -> list[EvalCase]:
@@ -182,6 +185,7 @@ def summarize(
         fallback_recall=recall,
         worst_entries=tuple(EntryMisses(i, len(q), q[0]) for i, q in worst),
         unknown_ids=() if known_ids is None else tuple(sorted(expected_ids - set(known_ids))),
+        accuracy_with_fallback=_ratio(correct + fallbacks_none, len(cases)),
     )
 
 

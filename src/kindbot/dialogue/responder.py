@@ -3,6 +3,8 @@
 Order: an explicit request for a person hands off; otherwise the knowledge
 base answers when its best match clears the tenant's threshold; below it the
 bot says it is not sure and offers a person instead of presenting a guess.
+Either way the outcome carries the best :data:`CANDIDATES` matches, so a
+later step (a clarification question, the agent inbox) can offer them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from kindbot.dialogue.retrieval import KnowledgeIndex, best_answer
+from kindbot.dialogue.retrieval import KnowledgeIndex, Match
 from kindbot.events import InboundKind, OutboundReply, ReplyOrigin
 from kindbot.lang import pick
 
@@ -34,12 +36,24 @@ NON_TEXT_EN = (
 )
 
 
+CANDIDATES = 3
+"""How many knowledge-base candidates a text outcome carries."""
+
+
 @dataclass(frozen=True, slots=True)
 class DialogueOutcome:
-    """Replies to propose, and whether the conversation should go to a person."""
+    """Replies to propose, and whether the conversation should go to a person.
+
+    ``candidates``: the best knowledge-base matches of the message, most
+    confident first (at most :data:`CANDIDATES`; empty when the knowledge base
+    was not asked). ``unanswered``: the knowledge base was asked and no match
+    cleared the threshold (the reply is the honest fallback).
+    """
 
     replies: tuple[OutboundReply, ...]
     handoff: bool = False
+    candidates: tuple[Match, ...] = ()
+    unanswered: bool = False
 
 
 def _canonical(text: str) -> str:
@@ -79,9 +93,12 @@ def respond(
             ),
             handoff=True,
         )
-    match = best_answer(index, text, threshold)
-    if match is not None:
-        reply = OutboundReply(match.answer, ReplyOrigin.KNOWLEDGE, match.entry_id, match.score)
-        return DialogueOutcome((reply,))
+    found = index.search(text, limit=CANDIDATES)
+    if found and found[0].score >= threshold:
+        best = found[0]
+        reply = OutboundReply(best.answer, ReplyOrigin.KNOWLEDGE, best.entry_id, best.score)
+        return DialogueOutcome((reply,), candidates=found)
     unsure = pick(text, UNSURE_ZH, UNSURE_EN, default_zh=prefer_chinese)
-    return DialogueOutcome((OutboundReply(unsure, ReplyOrigin.FALLBACK),))
+    return DialogueOutcome(
+        (OutboundReply(unsure, ReplyOrigin.FALLBACK),), candidates=found, unanswered=True
+    )

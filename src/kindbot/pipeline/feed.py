@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from kindbot.dialogue.responder import DialogueOutcome, respond
-from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
+from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
 from kindbot.errors import SignatureError
 from kindbot.events import (
     CallbackNonce,
@@ -250,12 +250,11 @@ class Pipeline(HandoverMixin):
     def _dialogue(
         self, message: MessageRecord, tenant: TenantRecord, index: KnowledgeIndex
     ) -> DialogueOutcome:
-        threshold = tenant.kb_threshold if tenant.kb_threshold is not None else DEFAULT_THRESHOLD
         return respond(
             InboundKind(message.kind),
             message.text,
             index,
-            threshold=threshold,
+            threshold=effective_threshold(index, tenant.kb_threshold),
             prefer_chinese=tenant.language.startswith("zh"),
         )
 

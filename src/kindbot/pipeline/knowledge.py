@@ -3,14 +3,19 @@
 The cache belongs to one container (no process globals). Callers pass the
 version they read in their own transaction (the pipeline reads it with the
 inbound message), so an import done by another process is picked up on the
-next message without an extra round trip. Builds run in a worker thread, one at a time
-per tenant (single flight).
+next message without an extra round trip. Every knowledge-base change (an
+entry, a synonym group, a tuned threshold) bumps the version, so the index —
+rankers, classifier and calibration — is retrained after every edit. Builds
+run in a worker thread, one at a time per tenant (single flight); a caller
+that read the new version waits for the build (``bench/README.md`` has the
+rebuild times), one that read an older version gets the index already built.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 
 from kindbot.dialogue.retrieval import KnowledgeIndex
 from kindbot.types import Store
@@ -49,6 +54,14 @@ class KnowledgeCache:
             async with self._store.transaction(readonly=True) as tx:
                 version = await tx.knowledge.version(tenant_id)
                 entries = await tx.knowledge.list(tenant_id)
-            index = await asyncio.to_thread(KnowledgeIndex.build, entries)
+                synonyms = await tx.kb.synonyms(tenant_id)
+                tuning = await tx.kb.tuning(tenant_id)
+            build = partial(
+                KnowledgeIndex.build,
+                entries,
+                synonyms=synonyms,
+                threshold=tuning.threshold if tuning is not None else None,
+            )
+            index = await asyncio.to_thread(build)
             self._built[tenant_id] = _Built(version, index)
             return index

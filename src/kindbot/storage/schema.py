@@ -375,3 +375,25 @@ moderation_generations = Table(
     Column("scope", String(32), primary_key=True),
     Column("generation", Integer, nullable=False),
 )
+
+# Knowledge-base settings (migration 0006): the tenant's synonym groups and
+# the threshold chosen by ``kindbot kb tune``.
+kb_synonyms = Table(
+    "kb_synonyms",
+    metadata,
+    _tenant(),
+    Column("position", Integer, nullable=False),
+    Column("terms_json", Text, nullable=False),
+    UniqueConstraint("tenant_id", "position"),
+)
+
+kb_tuning = Table(
+    "kb_tuning",
+    metadata,
+    _tenant(),
+    Column("threshold", Float, nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("accuracy", Float, nullable=False),
+    Column("tuned_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id"),
+)

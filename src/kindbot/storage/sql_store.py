@@ -27,6 +27,7 @@ from kindbot.storage.repos_guard import (
     SqlTags,
     SqlViolations,
 )
+from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
 from kindbot.storage.repos_moderation import SqlModerationTerms
@@ -61,6 +62,7 @@ class SqlTransaction:
         self.api_keys = SqlApiKeys(conn)
         self.contact_data = SqlContactData(conn)
         self.moderation_terms = SqlModerationTerms(conn)
+        self.kb = SqlKnowledgeSettings(conn)
 
 
 class SqlStore:

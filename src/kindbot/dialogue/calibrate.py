@@ -1,0 +1,186 @@
+"""Fitting the confidence model on a knowledge base's own phrasings (pure).
+
+Nobody labels queries for a new knowledge base, but its phrasings are
+labelled already: each one is a way customers ask for its entry. So the
+build holds some of them out and asks them as queries:
+
+* about 20 % of the phrasings of entries with two or more phrasings (at
+  least one phrasing of every entry stays): their candidates are labelled
+  right (their own entry) or wrong (any other);
+* every phrasing of about 15 % of the entries, removed from the knowledge
+  base altogether: near-miss questions the knowledge base does not cover,
+  whose candidates are all wrong, so the model learns what "not covered"
+  looks like.
+
+The rankers are rebuilt on what remains (classifier included, so its
+decision values are out of sample), and the fusion is fitted on the
+candidates' features (:func:`fit_fusion`).
+With fewer than :data:`MIN_POSITIVES` right candidates, or more than
+:data:`MAX_ENTRIES` entries, the built-in default is kept. Deterministic (fixed
+seed); at most :data:`MAX_QUERIES` queries.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kindbot.dialogue.fusion import (
+    CONFIDENCE_FEATURES,
+    DEFAULT_CALIBRATION,
+    DEFAULT_LEXICAL_CALIBRATION,
+    FEATURES,
+    Calibration,
+    confidence_inputs,
+)
+from kindbot.dialogue.ranker import Ranker
+
+__all__ = ["MIN_POSITIVES", "default_calibration", "fit_calibration", "fit_fusion"]
+
+MIN_POSITIVES = 40
+MAX_QUERIES = 1500
+MAX_ENTRIES = 3000
+"""Above this many entries the default model is kept: the second build would
+break the rebuild budget (``bench/README.md``), and such knowledge bases are
+mostly one phrasing per entry, with little to hold out."""
+HELD_OUT_SHARE = 0.2
+ABSENT_SHARE = 0.15
+ABSENT_WEIGHT = 0.1
+"""The share of "not covered" questions the confidence model assumes."""
+
+
+def default_calibration(learned: bool) -> Calibration:
+    """The built-in model, with or without the classifier's features."""
+    return DEFAULT_CALIBRATION if learned else DEFAULT_LEXICAL_CALIBRATION
+
+
+def fit_calibration(
+    phrasings: Sequence[Sequence[str]], owners: Sequence[int], *, learned: bool
+) -> Calibration:
+    """The confidence model for the knowledge base of tokenised ``phrasings``
+    (owned by entries ``owners``, non-decreasing); ``learned`` = the served
+    ranker has a classifier."""
+    rng = np.random.default_rng(0)
+    owner = np.asarray(owners, dtype=np.intp)
+    n_entries = int(owner[-1]) + 1 if len(owner) else 0
+    if n_entries < 4 or n_entries > MAX_ENTRIES:
+        return default_calibration(learned)
+    absent = rng.random(n_entries) < ABSENT_SHARE
+    held = _held_out_rows(rng, owner, ~absent)
+    kept_entries = np.flatnonzero(~absent)
+    if len(kept_entries) < 2 or not held.any():
+        return default_calibration(learned)
+    renumber = np.full(n_entries, -1, dtype=np.intp)
+    renumber[kept_entries] = np.arange(len(kept_entries))
+    kept_rows = np.flatnonzero(~held & ~absent[owner])
+    ranker = Ranker.build(
+        [phrasings[int(i)] for i in kept_rows], renumber[owner[kept_rows]].tolist(), learn=learned
+    )
+    features: list[NDArray[np.float64]] = []
+    labels: list[NDArray[np.bool_]] = []
+    for row in _sample(rng, np.flatnonzero(held), np.flatnonzero(absent[owner])):
+        found = ranker.candidates(phrasings[int(row)])
+        if found is None or not len(found.entries):
+            continue
+        features.append(found.features)
+        labels.append(found.entries == renumber[owner[row]])
+    if not features or sum(int(y.sum()) for y in labels) < MIN_POSITIVES:
+        return default_calibration(learned)
+    return fit_fusion(features, labels, learned=learned)
+
+
+def _held_out_rows(
+    rng: np.random.Generator, owner: NDArray[np.intp], present: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """About :data:`HELD_OUT_SHARE` of the phrasings of each present entry with two
+    or more, never all of them (a mask over phrasing rows)."""
+    held = np.zeros(len(owner), dtype=bool)
+    starts = np.searchsorted(owner, np.arange(len(present)))
+    ends = np.append(starts[1:], len(owner))
+    for entry in np.flatnonzero(present):
+        count = int(ends[entry] - starts[entry])
+        if count >= 2:
+            take = min(max(1, round(HELD_OUT_SHARE * count)), count - 1)
+            held[starts[entry] + rng.choice(count, size=take, replace=False)] = True
+    return held
+
+
+def fit_fusion(
+    features: Sequence[NDArray[np.float64]],
+    labels: Sequence[NDArray[np.bool_]],
+    *,
+    learned: bool,
+) -> Calibration:
+    """Fit the reranker and the confidence model on held-out queries.
+
+    ``features[q]`` are query ``q``'s candidate rows, ``labels[q]`` which of
+    them are right (none: the query's entry was absent). The reranker is a
+    logistic regression over all candidates of queries that have a right
+    one; the confidence model one over each query's top-ranked candidate
+    (right or not), absent queries weighted to :data:`ABSENT_WEIGHT` of the
+    total, so the prior of "not covered" does not depend on how many entries
+    were held out.
+    """
+    columns = list(range(len(FEATURES))) if learned else [0, 1, 2, 3]
+    covered = [i for i, y in enumerate(labels) if y.any()]
+    rank_model = _logistic(
+        np.vstack([features[i][:, columns] for i in covered]),
+        np.concatenate([labels[i] for i in covered]),
+        None,
+    )
+    rank_weights = np.zeros(len(FEATURES))
+    rank_weights[columns] = rank_model.coef_[0]
+    tops: list[NDArray[np.float64]] = []
+    right: list[bool] = []
+    for rows, y in zip(features, labels, strict=True):
+        ranks = rows @ rank_weights
+        best = int(np.argmax(ranks))
+        tops.append(confidence_inputs(rows, ranks)[best])
+        right.append(bool(y[best]))
+    is_absent = np.asarray([not y.any() for y in labels])
+    weights = np.ones(len(labels))
+    if is_absent.any() and not is_absent.all():
+        weights[is_absent] = (
+            ABSENT_WEIGHT / (1.0 - ABSENT_WEIGHT) * (~is_absent).sum() / is_absent.sum()
+        )
+    confidence_columns = list(range(len(CONFIDENCE_FEATURES))) if learned else [0, 1, 2, 3, 4]
+    inputs = np.vstack(tops)
+    confidence_model = _logistic(inputs[:, confidence_columns], np.asarray(right), weights)
+    confidence_weights = np.zeros(len(CONFIDENCE_FEATURES))
+    confidence_weights[confidence_columns] = confidence_model.coef_[0]
+    return Calibration(
+        tuple(float(w) for w in rank_weights),
+        tuple(float(w) for w in confidence_weights),
+        float(confidence_model.intercept_[0]),
+        len(labels),
+    )
+
+
+def _sample(
+    rng: np.random.Generator, held: NDArray[np.intp], absent: NDArray[np.intp]
+) -> NDArray[np.intp]:
+    """Held-out and absent query rows, at most :data:`MAX_QUERIES` (absent ≤ a third)."""
+    absent_cap = MAX_QUERIES // 3
+    if len(absent) > absent_cap:
+        absent = rng.choice(absent, size=absent_cap, replace=False)
+    held_cap = MAX_QUERIES - len(absent)
+    if len(held) > held_cap:
+        held = rng.choice(held, size=held_cap, replace=False)
+    return np.sort(np.concatenate([held, absent]).astype(np.intp))
+
+
+def _logistic(
+    inputs: NDArray[np.float64], labels: NDArray[np.bool_], weights: NDArray[np.float64] | None
+) -> Any:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0, max_iter=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(inputs, labels, sample_weight=weights)
+    return model

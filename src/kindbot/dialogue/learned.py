@@ -1,0 +1,81 @@
+"""The learned ranker: a linear classifier with one class per knowledge entry.
+
+Trained on the tenant's own phrasings (every phrasing is a labelled example
+of its entry) over the same TF-IDF features as the lexical ranker; a linear
+SVM (scikit-learn's ``LinearSVC``, one-vs-rest) learns which features tell
+the entries apart, which plain similarity cannot: on noisy shop questions it
+is the strongest single signal (``bench/README.md``).
+
+It is trained only when there is something to learn (at least two entries,
+:data:`MIN_ROWS_PER_ENTRY` phrasings per entry on average) and it fits the
+budget (:data:`MAX_WEIGHTS` weights, :data:`MAX_TRAINING_ROWS` phrasings):
+the weights are a dense (features x entries) matrix, and training time
+grows with entries x phrasings. Larger knowledge bases rely on the lexical
+rankers alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["MAX_WEIGHTS", "EntryClassifier"]
+
+MAX_WEIGHTS = 12_000_000
+"""Most weights (features x entries) a classifier may have (float32: 48 MB)."""
+MAX_TRAINING_ROWS = 40_000
+MIN_ROWS_PER_ENTRY = 2
+"""With fewer phrasings than this per entry on average there is nothing to learn
+beyond what the lexical rankers see (one example per class)."""
+REGULARISATION_C = 0.1
+"""Low C (strong regularisation) suits noisy FAQ phrasings (CIC: 0.66 vs 0.60 at C=1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryClassifier:
+    """Decision values of a trained one-vs-rest linear classifier, per entry.
+
+    ``weights_t`` is (features x entries), float32; ``bias`` per entry.
+    """
+
+    weights_t: NDArray[np.float32]
+    bias: NDArray[np.float32]
+
+    @classmethod
+    def train(cls, rows: Any, owners: NDArray[np.intp], n_entries: int) -> EntryClassifier | None:
+        """Train on ``rows`` (phrasings x features, sparse) labelled with ``owners``.
+
+        Returns ``None`` when the budget is exceeded or there are fewer than
+        two entries. Deterministic (fixed random state).
+        """
+        n_rows, n_features = rows.shape
+        if (
+            n_entries < 2
+            or n_rows < MIN_ROWS_PER_ENTRY * n_entries
+            or n_rows > MAX_TRAINING_ROWS
+            or n_entries * n_features > MAX_WEIGHTS
+        ):
+            return None
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.svm import LinearSVC
+
+        model = LinearSVC(C=REGULARISATION_C, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
+            model.fit(rows, owners)
+        coef = np.asarray(model.coef_, dtype=np.float32)
+        intercept = np.asarray(model.intercept_, dtype=np.float32)
+        if n_entries == 2:  # binary: one row scores entry 1 against entry 0
+            coef = np.vstack([-coef, coef])
+            intercept = np.concatenate([-intercept, intercept])
+        return cls(np.ascontiguousarray(coef.T), intercept)
+
+    def decision(self, ids: NDArray[np.intp], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Decision value of every entry for a query with features ``ids`` and ``weights``."""
+        values: NDArray[np.float64] = (weights @ self.weights_t[ids]).astype(np.float64)
+        return values + self.bias

@@ -1,0 +1,88 @@
+"""SQL implementation of :class:`kindbot.kb_repository.KnowledgeSettingsRepository`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from kindbot.kb_repository import InboundQuestion, KbTuning
+from kindbot.records import Direction
+from kindbot.storage.executor import Executor
+from kindbot.storage.schema import kb_synonyms, kb_tuning, messages, tenants
+
+_TEXT_KIND = "text"
+
+
+class SqlKnowledgeSettings:
+    """Synonym groups, the tuned threshold and inbound questions, over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def synonyms(self, tenant_id: str) -> list[tuple[str, ...]]:
+        query = (
+            select(kb_synonyms.c.terms_json)
+            .where(kb_synonyms.c.tenant_id == tenant_id)
+            .order_by(kb_synonyms.c.position)
+        )
+        return [tuple(json.loads(r.terms_json)) for r in await self._conn.execute(query)]
+
+    async def replace_synonyms(self, tenant_id: str, groups: Sequence[Sequence[str]]) -> bool:
+        wanted = [tuple(g) for g in groups]
+        if wanted == await self.synonyms(tenant_id):
+            return False
+        await self._conn.execute(delete(kb_synonyms).where(kb_synonyms.c.tenant_id == tenant_id))
+        for position, group in enumerate(wanted):
+            await self._conn.execute(
+                kb_synonyms.insert().values(
+                    tenant_id=tenant_id,
+                    position=position,
+                    terms_json=json.dumps(list(group), ensure_ascii=False),
+                )
+            )
+        await self._bump(tenant_id)
+        return True
+
+    async def tuning(self, tenant_id: str) -> KbTuning | None:
+        query = select(kb_tuning).where(kb_tuning.c.tenant_id == tenant_id)
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        return KbTuning(row.threshold, row.cases, row.accuracy, row.tuned_at)
+
+    async def save_tuning(self, tenant_id: str, tuning: KbTuning) -> None:
+        await self._conn.execute(delete(kb_tuning).where(kb_tuning.c.tenant_id == tenant_id))
+        await self._conn.execute(
+            kb_tuning.insert().values(
+                tenant_id=tenant_id,
+                threshold=tuning.threshold,
+                cases=tuning.cases,
+                accuracy=tuning.accuracy,
+                tuned_at=tuning.tuned_at,
+            )
+        )
+        await self._bump(tenant_id)
+
+    async def inbound_questions(
+        self, tenant_id: str, since: datetime | None, limit: int
+    ) -> list[InboundQuestion]:
+        query = select(messages.c.id, messages.c.text, messages.c.created_at).where(
+            messages.c.tenant_id == tenant_id,
+            messages.c.direction == Direction.INBOUND.value,
+            messages.c.kind == _TEXT_KIND,
+        )
+        if since is not None:
+            query = query.where(messages.c.created_at >= since)
+        query = query.order_by(messages.c.seq.desc()).limit(limit)
+        rows = await self._conn.execute(query)
+        return [InboundQuestion(r.id, r.text, r.created_at) for r in rows]
+
+    async def _bump(self, tenant_id: str) -> None:
+        await self._conn.execute(
+            update(tenants)
+            .where(tenants.c.id == tenant_id)
+            .values(kb_version=tenants.c.kb_version + 1)
+        )
