@@ -70,3 +70,24 @@ async def test_ask_see_answer_reload_see_history(
         await expect(page.locator(".msg.outbound")).to_have_count(1)
         await expect(page.locator(".msg.outbound")).to_contain_text("冷藏")
         await page.close()
+
+
+async def test_a_clarification_shows_buttons_that_answer(
+    container: Container, browser: Browser
+) -> None:
+    async with live_server(container) as base_url:
+        page = await browser.new_page(locale="zh-CN")
+        await page.goto(f"{base_url}/chat/teashop.web")
+        await expect(page.locator("body")).to_have_attribute("data-connected", "true")
+
+        await page.fill("#input", "快递")
+        await page.click("#send")
+
+        buttons = page.locator(".msg.outbound .choice")
+        await expect(buttons).to_have_count(2)
+        await expect(buttons.nth(1)).to_have_text("用什么快递？")
+        await buttons.nth(1).click()
+
+        await expect(page.locator(".msg.inbound").nth(1).locator(".text")).to_have_text("2")
+        await expect(page.locator(".msg.outbound").nth(1)).to_contain_text("顺丰")
+        await page.close()

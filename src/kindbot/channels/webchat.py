@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from kindbot.choices import numbered_choices
 from kindbot.errors import BadRequestError
 from kindbot.events import (
     DeliveryOutcome,
@@ -99,12 +100,26 @@ def to_event(
     )
 
 
-def message_frame(message_id: str, direction: str, text: str, at: datetime) -> dict[str, str]:
-    """The JSON shape of one message, as the widget renders it."""
-    return {"id": message_id, "direction": direction, "text": text, "at": at.isoformat()}
+Frame = dict[str, str | list[str]]
 
 
-def record_frame(record: MessageRecord) -> dict[str, str]:
+def message_frame(message_id: str, direction: str, text: str, at: datetime) -> Frame:
+    """The JSON shape of one message, as the widget renders it.
+
+    ``choices`` lists the options of a bot's numbered-choice message (shown as
+    buttons that send the option's number); empty for every other message.
+    """
+    choices = list(numbered_choices(text)) if direction == "outbound" else []
+    return {
+        "id": message_id,
+        "direction": direction,
+        "text": text,
+        "at": at.isoformat(),
+        "choices": choices,
+    }
+
+
+def record_frame(record: MessageRecord) -> Frame:
     """:func:`message_frame` for a stored message."""
     return message_frame(record.id, record.direction.value, record.text, record.created_at)
 

@@ -1,8 +1,11 @@
 """Turning one inbound message into proposed replies (pure).
 
-Order: an explicit request for a person hands off; otherwise the knowledge
-base answers when its best match clears the tenant's threshold; below it the
-bot says it is not sure and offers a person instead of presenting a guess.
+Order: an explicit request for a person hands off; a number answering the
+bot's last clarification picks that entry; otherwise the knowledge base
+answers when its best match clears the tenant's threshold. Below it the bot
+never presents a guess as an answer: it offers the likely questions as
+numbered choices (:mod:`kindbot.dialogue.clarify`), or says it is not sure
+and offers a person; after two unresolved turns in a row it hands off.
 Either way the outcome carries the best :data:`CANDIDATES` matches, so a
 later step (a clarification question, the agent inbox) can offer them.
 """
@@ -10,8 +13,16 @@ later step (a clarification question, the agent inbox) can offer them.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+from kindbot.dialogue.clarify import (
+    MAX_UNRESOLVED_TURNS,
+    chosen_question,
+    clarification,
+    offer,
+    unresolved_streak,
+)
 from kindbot.dialogue.retrieval import KnowledgeIndex, Match
 from kindbot.events import InboundKind, OutboundReply, ReplyOrigin
 from kindbot.lang import pick
@@ -72,8 +83,13 @@ def respond(
     *,
     threshold: float,
     prefer_chinese: bool,
+    recent_bot_texts: Sequence[str] = (),
 ) -> DialogueOutcome:
-    """Propose the replies to one inbound message."""
+    """Propose the replies to one inbound message.
+
+    ``recent_bot_texts`` are the bot's latest messages in the conversation,
+    most recent first (a pending clarification, the unresolved streak).
+    """
     if kind is not InboundKind.TEXT:
         return DialogueOutcome(
             (
@@ -84,21 +100,32 @@ def respond(
             )
         )
     if wants_person(text):
-        return DialogueOutcome(
-            (
-                OutboundReply(
-                    pick(text, HANDOFF_ZH, HANDOFF_EN, default_zh=prefer_chinese),
-                    ReplyOrigin.SYSTEM,
-                ),
-            ),
-            handoff=True,
-        )
+        return _hand_off(text, prefer_chinese)
+    chosen = chosen_question(text, recent_bot_texts)
+    picked = index.by_question(chosen) if chosen is not None else None
+    if picked is not None:
+        return DialogueOutcome((_answer(picked),), candidates=(picked,))
     found = index.search(text, limit=CANDIDATES)
     if found and found[0].score >= threshold:
-        best = found[0]
-        reply = OutboundReply(best.answer, ReplyOrigin.KNOWLEDGE, best.entry_id, best.score)
-        return DialogueOutcome((reply,), candidates=found)
+        return DialogueOutcome((_answer(found[0]),), candidates=found)
+    if unresolved_streak(recent_bot_texts) + 1 >= MAX_UNRESOLVED_TURNS:
+        return replace(_hand_off(text, prefer_chinese), candidates=found, unanswered=True)
+    choices = offer(found)
+    if choices:
+        chinese = pick(text, "zh", "en", default_zh=prefer_chinese) == "zh"
+        question = clarification(choices, chinese=chinese)
+        reply = OutboundReply(question, ReplyOrigin.FALLBACK)
+        return DialogueOutcome((reply,), candidates=found, unanswered=True)
     unsure = pick(text, UNSURE_ZH, UNSURE_EN, default_zh=prefer_chinese)
     return DialogueOutcome(
         (OutboundReply(unsure, ReplyOrigin.FALLBACK),), candidates=found, unanswered=True
     )
+
+
+def _answer(match: Match) -> OutboundReply:
+    return OutboundReply(match.answer, ReplyOrigin.KNOWLEDGE, match.entry_id, match.score)
+
+
+def _hand_off(text: str, prefer_chinese: bool) -> DialogueOutcome:
+    reply = pick(text, HANDOFF_ZH, HANDOFF_EN, default_zh=prefer_chinese)
+    return DialogueOutcome((OutboundReply(reply, ReplyOrigin.SYSTEM),), handoff=True)

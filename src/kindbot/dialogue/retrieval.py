@@ -148,6 +148,14 @@ class KnowledgeIndex:
         order = np.lexsort((found.entries, -ranks, -confidence))[:limit]
         return tuple(self._match(int(found.entries[i]), float(confidence[i])) for i in order)
 
+    def by_question(self, question: str) -> Match | None:
+        """The entry whose question is ``question`` (whitespace-insensitive), score 1.0."""
+        wanted = " ".join(question.split())
+        for position, entry in enumerate(self._entries):
+            if " ".join(entry.question.split()) == wanted:
+                return self._match(position, 1.0)
+        return None
+
     def _match(self, position: int, score: float) -> Match:
         entry = self._entries[position]
         return Match(entry.id, entry.question, entry.answer, score)

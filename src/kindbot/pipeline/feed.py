@@ -44,7 +44,6 @@ from kindbot.records import (
     ConversationState,
     InboundStatus,
     MessageRecord,
-    TenantRecord,
 )
 from kindbot.types import Clock, Store, Transaction
 
@@ -174,7 +173,7 @@ class Pipeline(HandoverMixin):
             dialogue = None
             if inbound.action is InboundAction.CONTINUE:
                 index = await self._knowledge.index_at(turn.tenant.id, kb_version)
-                dialogue = self._dialogue(stored, turn.tenant, index)
+                dialogue = self._dialogue(stored, turn, index)
             async with self._store.transaction() as tx:
                 message = await tx.messages.lock_inbound(stored.id)
                 if message.status == InboundStatus.PROCESSED:
@@ -248,14 +247,15 @@ class Pipeline(HandoverMixin):
         return dialogue.replies, turn
 
     def _dialogue(
-        self, message: MessageRecord, tenant: TenantRecord, index: KnowledgeIndex
+        self, message: MessageRecord, turn: Turn, index: KnowledgeIndex
     ) -> DialogueOutcome:
         return respond(
             InboundKind(message.kind),
             message.text,
             index,
-            threshold=effective_threshold(index, tenant.kb_threshold),
-            prefer_chinese=tenant.language.startswith("zh"),
+            threshold=effective_threshold(index, turn.tenant.kb_threshold),
+            prefer_chinese=turn.prefer_chinese,
+            recent_bot_texts=turn.recent_bot_texts,
         )
 
     async def enqueue_guarded(

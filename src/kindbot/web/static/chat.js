@@ -169,6 +169,15 @@
     el.removeAttribute("title");
     el.textContent = "";
     fillText(el.appendChild(make("span", "text")), String(msg.text ?? ""), outbound);
+    const choices = outbound && Array.isArray(msg.choices) ? msg.choices : [];
+    if (choices.length) {
+      const row = el.appendChild(make("div", "choices"));
+      choices.forEach((choice, i) => {
+        const button = row.appendChild(make("button", "choice", String(choice)));
+        button.type = "button";
+        button.addEventListener("click", () => sendText(String(i + 1)));
+      });
+    }
     const label = formatTime(msg.at);
     if (label) el.appendChild(make("time", "", label)).dateTime = msg.at;
   }
@@ -342,10 +351,15 @@
     const text = els.input.value.trim();
     if (!text) return;
     if (charCount(text) > MAX_LEN) { addNote(t("tooLong"), true); return; }
-    const clientId = newClientId();
-    const pendingEl = renderPending(text, clientId);
     els.input.value = "";
     updateComposer();
+    sendText(text);
+  }
+
+  // Sends one message (typed, or the number of a clicked choice button).
+  function sendText(text) {
+    const clientId = newClientId();
+    const pendingEl = renderPending(text, clientId);
     showTyping();
     const ws = state.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
