@@ -73,6 +73,7 @@ class Container:
     knowledge: KnowledgeCache
     pipeline: Pipeline
     admission: Admission
+    screeners: ModerationScreeners
     counters: SendCounters
     proactive: ProactiveSender
     planner: Planner
@@ -138,7 +139,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         "wecom": WeComAdapter(http, tokens, clock),
     }
     counters = open_counters(store, settings.redis_url)
-    admission = Admission(clock=clock, counters=counters, screeners=ModerationScreeners(store))
+    screeners = ModerationScreeners(store)
+    admission = Admission(clock=clock, counters=counters, screeners=screeners)
     pipeline = Pipeline(
         store=store,
         clock=clock,
@@ -172,6 +174,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         knowledge=knowledge,
         pipeline=pipeline,
         admission=admission,
+        screeners=screeners,
         counters=counters,
         proactive=proactive,
         planner=planner,

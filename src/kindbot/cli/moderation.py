@@ -12,19 +12,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kindbot.bootstrap import open_container
+from kindbot.bootstrap import Container, open_container
+from kindbot.bundles.tenants import default_actor
 from kindbot.cli.common import fail, out, pick_tenant, run
 from kindbot.errors import InputFileError
 from kindbot.moderation import classifier as ngram
-from kindbot.moderation.edits import check_edit
 from kindbot.moderation.evaluation import EvalReport, LabelledText, evaluate, read_labelled
 from kindbot.moderation.screener import (
     LexiconScreener,
     build_screener,
-    compile_terms,
     default_screener,
 )
-from kindbot.records import ModerationTerm, TermAction
+from kindbot.ops import moderation_terms as terms_ops
+from kindbot.records import ModerationTerm, TenantRecord, TermAction
 from kindbot.screening import ContentContext, Direction, ScreeningVerdict
 from kindbot.settings import Settings
 
@@ -154,12 +154,17 @@ def moderate(
         out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
+async def _scope(c: Container, tenant: str | None) -> TenantRecord | None:
+    if tenant is None:
+        return None
+    async with c.store.transaction(readonly=True) as tx:
+        return await pick_tenant(tx, tenant)
+
+
 async def _terms(tenant: str | None) -> tuple[str, list[ModerationTerm]]:
     async with open_container(Settings.from_env(), auto_migrate=True) as c:
-        async with c.store.transaction(readonly=True) as tx:
-            scope = (await pick_tenant(tx, tenant)) if tenant is not None else None
-            found = await tx.moderation_terms.in_scope(scope.id if scope else None)
-        return (scope.slug if scope else "platform"), found
+        scope = await _scope(c, tenant)
+        return (scope.slug if scope else "platform"), await terms_ops.list_terms(c.store, scope)
 
 
 @terms_app.command("list")
@@ -184,32 +189,22 @@ async def _add(
     tenant: str | None, term: str, category: str | None, action: TermAction, by: str
 ) -> str:
     async with open_container(Settings.from_env(), auto_migrate=True) as c:
-        async with c.store.transaction() as tx:
-            scope = (await pick_tenant(tx, tenant)) if tenant is not None else None
-            platform = [t for t in await tx.moderation_terms.in_scope(None)]
-            problems = check_edit(
-                term, category, action, tenant=scope is not None, overlay=compile_terms(platform)
-            )
-            if problems:
-                fail("; ".join(problems))
-            added = await tx.moderation_terms.add(
-                tenant_id=scope.id if scope else None,
-                term=term,
-                category=category if action is not TermAction.ALLOW else None,
-                action=action,
-                created_by=by,
-                now=c.clock.now(),
-            )
-        where = scope.slug if scope else "platform"
-        return (
-            f"{where}: added {action.value} {term!r}" if added else f"{where}: already has {term!r}"
+        scope = await _scope(c, tenant)
+        added = await terms_ops.add_term(
+            c.store,
+            scope,
+            term=term,
+            category=category,
+            action=action,
+            created_by=by,
+            now=c.clock.now(),
         )
-
-
-def _default_actor() -> str:
-    from kindbot.bundles.tenants import default_actor
-
-    return default_actor()
+    where = scope.slug if scope else "platform"
+    return (
+        f"{where}: added {action.value} {term!r}"
+        if added.created
+        else f"{where}: already has {term!r}"
+    )
 
 
 @terms_app.command("add")
@@ -223,17 +218,16 @@ def add_term(
     by: Annotated[str | None, typer.Option(help="Who makes the change (audit).")] = None,
 ) -> None:
     """Add a term to the platform lexicon, or to --tenant's own; applies within a second."""
-    term = term.strip()
-    category = category.strip().lower() if category else None
-    out.print(run(_add(tenant, term, category, action, by or _default_actor())), markup=False)
+    out.print(
+        run(_add(tenant, term.strip(), category, action, by or default_actor())), markup=False
+    )
 
 
-async def _remove(tenant: str | None, term: str) -> tuple[str, int]:
+async def _remove(tenant: str | None, term: str) -> str:
     async with open_container(Settings.from_env(), auto_migrate=True) as c:
-        async with c.store.transaction() as tx:
-            scope = (await pick_tenant(tx, tenant)) if tenant is not None else None
-            removed = await tx.moderation_terms.remove(scope.id if scope else None, term)
-        return (scope.slug if scope else "platform"), removed
+        scope = await _scope(c, tenant)
+        await terms_ops.remove_term(c.store, scope, term)
+        return scope.slug if scope else "platform"
 
 
 @terms_app.command("remove")
@@ -242,9 +236,7 @@ def remove_term(
     tenant: TenantOption = None,
 ) -> None:
     """Remove a stored term from the platform lexicon, or from --tenant's own."""
-    where, removed = run(_remove(tenant, term.strip()))
-    if not removed:
-        fail(f"{where} has no stored term {term.strip()!r}")
+    where = run(_remove(tenant, term.strip()))
     out.print(f"{where}: removed {term.strip()!r}", markup=False)
 
 

@@ -51,6 +51,10 @@ class ModerationScreeners:
         self._compiled: dict[str, tuple[int, CompiledLexicon]] = {}
         self._checked_at = 0.0
 
+    def invalidate(self) -> None:
+        """Read the generations on the next call (this process just edited the lexicon)."""
+        self._checked_at = float("-inf")
+
     async def current(self) -> Screener:
         """The screener for the lexicon as stored at most ``check_interval`` ago."""
         if self._screener is not None and self._monotonic() - self._checked_at < self._interval:

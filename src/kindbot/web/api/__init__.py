@@ -15,6 +15,7 @@ from kindbot.web.api import (
     routes_contacts,
     routes_guard,
     routes_keys,
+    routes_moderation,
     routes_tenants,
 )
 
@@ -24,6 +25,13 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """A router with every ``/api/v1`` route (a fresh one per app)."""
     router = APIRouter(prefix=PREFIX)
-    for module in (routes_tenants, routes_keys, routes_audit, routes_contacts, routes_guard):
+    for module in (
+        routes_tenants,
+        routes_keys,
+        routes_audit,
+        routes_contacts,
+        routes_guard,
+        routes_moderation,
+    ):
         router.include_router(module.router)
     return router
