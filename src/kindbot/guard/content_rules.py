@@ -6,7 +6,7 @@ from datetime import datetime
 
 from kindbot.events import Decision, OutboundAction, SendKind, Severity, Verdict
 from kindbot.guard.facts import OutboundFacts
-from kindbot.screening import ContentCategory, ScreeningLevel
+from kindbot.screening import ContentCategory, ScreeningLevel, ScreeningVerdict
 
 CATEGORY_ZH = {
     ContentCategory.GAMBLING: "赌博",
@@ -40,6 +40,25 @@ def check_content(action: OutboundAction, facts: OutboundFacts, now: datetime) -
         remedy_zh="删除违规内容后再发送。",
         remedy_en="Remove the flagged content and send again.",
         severity=Severity.HIGH,
+    )
+
+
+def inbound_flag(content: ScreeningVerdict) -> Verdict | None:
+    """The audit record of a customer's message moderation found something in (else None).
+
+    Names categories and rules only: the customer's words stay in their
+    message (and go with it when the contact is erased), not in the audit log.
+    """
+    if content.level is ScreeningLevel.OK:
+        return None
+    categories = content.categories
+    rules = ", ".join(dict.fromkeys(match.rule for match in content.matches))
+    return Verdict(
+        Decision.ALLOW,
+        "content",
+        f"客户消息被标记（{'、'.join(CATEGORY_ZH[c] for c in categories)}），已记录，照常处理。",
+        f"Customer message flagged ({', '.join(categories)}; rules: {rules}); recorded, "
+        "handled as usual.",
     )
 
 

@@ -32,7 +32,9 @@ from kindbot.events import (
     OutboundReply,
     ReplyOrigin,
     SentReply,
+    Verdict,
 )
+from kindbot.guard.content_rules import inbound_flag
 from kindbot.guard.rules import decide_inbound
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
@@ -45,6 +47,7 @@ from kindbot.records import (
     InboundStatus,
     MessageRecord,
 )
+from kindbot.screening import ContentContext, Direction
 from kindbot.types import Clock, Store, Transaction
 
 OPT_IN_TOPIC = "general"
@@ -170,6 +173,7 @@ class Pipeline(HandoverMixin):
                 event=stored.event,
                 recent_bot_texts=turn.recent_bot_texts,
             )
+            flagged = await self._screen_inbound(stored, turn)
             dialogue = None
             if inbound.action is InboundAction.CONTINUE:
                 index = await self._knowledge.index_at(turn.tenant.id, kb_version)
@@ -185,6 +189,13 @@ class Pipeline(HandoverMixin):
                     subject=f"message:{message.id}",
                     verdict=inbound.verdict,
                 )
+                if flagged is not None:
+                    audit.add(
+                        at=self._clock.now(),
+                        kind="inbound_content",
+                        subject=f"message:{message.id}",
+                        verdict=flagged,
+                    )
                 replies, turn = await self._apply_inbound(tx, message, inbound, turn, dialogue)
                 sent = await self.enqueue_guarded(
                     tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
@@ -201,6 +212,18 @@ class Pipeline(HandoverMixin):
             replies=tuple(sent),
             received_at=message.created_at,
         )
+
+    async def _screen_inbound(self, message: MessageRecord, turn: Turn) -> Verdict | None:
+        """Moderation's view of a customer's text, when it finds something (else None).
+
+        Inbound text is never blocked — it is the customer's — only recorded,
+        by category and rule (no text), for the people who review the chat.
+        """
+        screener = await self._admission.screener()
+        if screener is None or message.kind != InboundKind.TEXT.value:
+            return None
+        context = ContentContext(Direction.INBOUND, tenant_id=turn.tenant.id)
+        return inbound_flag(screener.screen(message.text, context))
 
     async def _apply_inbound(
         self,
