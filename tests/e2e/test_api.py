@@ -9,7 +9,6 @@ rights (export, erasure). Every error is checked for the uniform shape
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,22 +22,9 @@ from kindbot.bootstrap import Container
 from kindbot.guard.audit import verify_chain
 from kindbot.guard.audit_export import entry_from_export
 from kindbot.storage.schema import api_keys, audit_entries
-from kindbot.web.app import build_app
 
 TENANT = "teashop"
 CONTACT = f"/api/v1/tenants/{TENANT}/contacts/hook"
-
-
-@pytest.fixture
-async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-
-
-@pytest.fixture
-def admin(container: Container) -> dict[str, str]:
-    return {"Authorization": f"Bearer {container.admin_token}"}
 
 
 async def audit_of(container: Container, kind: str) -> list[Any]:

@@ -7,35 +7,20 @@ being by writing to the demo's webhook channel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from tests.support.api import bearer, error_of, new_key, say
 from tests.support.clock import FakeClock
 from tests.support.contacts import outbound_texts
 
 from kindbot.bootstrap import Container
 from kindbot.guard.policy import TenantGuardSettings, settings_to_json
-from kindbot.web.app import build_app
 
 TENANT = "teashop"
 CONTACTS = f"/api/v1/tenants/{TENANT}/contacts/hook"
 GUARD = f"/api/v1/tenants/{TENANT}/guard"
 BROADCASTS = f"/api/v1/tenants/{TENANT}/broadcasts"
 NEWS = {"topic": "new-tea", "text": "明前龙井上市"}
-
-
-@pytest.fixture
-async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-
-
-@pytest.fixture
-def admin(container: Container) -> dict[str, str]:
-    return bearer(container.admin_token)
 
 
 async def opt_in(client: httpx.AsyncClient, auth: dict[str, str], user: str) -> None:

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from tests.support.api import bearer, error_of, new_key
-
-from kindbot.bootstrap import Container
-from kindbot.web.app import build_app
 
 TENANT_TERMS = "/api/v1/tenants/teashop/moderation/terms"
 SCREEN = "/api/v1/tenants/teashop/moderation/screen"
-
-
-@pytest.fixture
-async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-
-
-@pytest.fixture
-def admin(container: Container) -> dict[str, str]:
-    return bearer(container.admin_token)
 
 
 async def test_a_tenant_term_blocks_the_tenants_outbound_text(

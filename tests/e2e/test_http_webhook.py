@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from kindbot.bootstrap import Container
 from kindbot.channels.webhook import SIGNATURE_HEADER, sign
-from kindbot.web.app import build_app
 
 SECRET = "demo-webhook-secret-change-me"
 URL = "/channels/teashop.hook/callback"
-
-
-@pytest.fixture
-async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:

@@ -127,15 +127,7 @@ class Admission:
             now = self._clock.now()
             facts = self._facts(turn, activity, len(result.sent), policy, extras)
             facts = replace(facts, content=_screen(screener, proposed, turn, kind, extras))
-            action = OutboundAction(
-                tenant_id=turn.tenant.id,
-                channel_id=turn.channel.id,
-                channel_kind=turn.channel.kind,
-                contact_id=turn.contact.id,
-                conversation_id=turn.conversation_id,
-                kind=kind,
-                reply=proposed,
-            )
+            action = _action(turn, kind, proposed)
             decision = decide_outbound(action, facts, now)
             ticket = extras.proactive
             if decision.verdict.allowed and ticket is not None:
@@ -211,16 +203,7 @@ class Admission:
         screener = await self._screeners.current() if self._screeners is not None else None
         facts = self._facts(turn, activity, 0, tenant_policy_of(turn.tenant), extras)
         facts = replace(facts, content=_screen(screener, reply, turn, kind, extras))
-        action = OutboundAction(
-            tenant_id=turn.tenant.id,
-            channel_id=turn.channel.id,
-            channel_kind=turn.channel.kind,
-            contact_id=turn.contact.id,
-            conversation_id=turn.conversation_id,
-            kind=kind,
-            reply=reply,
-        )
-        return decide_outbound(action, facts, self._clock.now())
+        return decide_outbound(_action(turn, kind, reply), facts, self._clock.now())
 
     async def screener(self) -> Screener | None:
         """The moderation screener in force (None: none configured)."""
@@ -297,6 +280,18 @@ class Admission:
             subject=f"tenant:{tenant.id}",
             verdict=violations.standing_verdict(earned, score),
         )
+
+
+def _action(turn: Turn, kind: SendKind, reply: OutboundReply) -> OutboundAction:
+    return OutboundAction(
+        tenant_id=turn.tenant.id,
+        channel_id=turn.channel.id,
+        channel_kind=turn.channel.kind,
+        contact_id=turn.contact.id,
+        conversation_id=turn.conversation_id,
+        kind=kind,
+        reply=reply,
+    )
 
 
 def _screen(

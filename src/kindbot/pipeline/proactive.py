@@ -119,18 +119,7 @@ class ProactiveSender:
         :class:`NotFoundError` for an unknown tenant or contact.
         """
         parties = await self._parties(request)
-        now = self._clock.now()
-        policy = tenant_policy_of(parties.tenant)
-        keys = proactive_keys(
-            tenant_id=parties.tenant.id,
-            contact_id=parties.contact.id,
-            channel_id=parties.channel.id,
-            timezone=policy.timezone,
-            now=now,
-        )
-        counts = await self._counters.peek(keys.all())
-        facts = proactive_facts(request.topic, parties.consent_wording, counts)
-        extras = GuardExtras(proactive=ProactiveTicket(facts, keys), broadcast=request.broadcast)
+        extras = await self._proactive_extras(request, parties)
         try:
             outcome = await self._decide_and_record(request, parties, extras, deferred)
         except BaseException:
@@ -146,27 +135,27 @@ class ProactiveSender:
         A reply is explained as if it answered the contact's latest message.
         """
         parties = await self._parties(request)
-        now = self._clock.now()
-        policy = tenant_policy_of(parties.tenant)
-        keys = proactive_keys(
-            tenant_id=parties.tenant.id,
-            contact_id=parties.contact.id,
-            channel_id=parties.channel.id,
-            timezone=policy.timezone,
-            now=now,
-        )
         extras = GuardExtras()
         if kind is SendKind.PROACTIVE:
-            counts = await self._counters.peek(keys.all())
-            facts = proactive_facts(request.topic, parties.consent_wording, counts)
-            extras = GuardExtras(
-                proactive=ProactiveTicket(facts, keys), broadcast=request.broadcast
-            )
+            extras = await self._proactive_extras(request, parties)
         async with self._store.transaction(readonly=True) as tx:
             conversation = await tx.conversations.find_open(parties.channel.id, parties.contact.id)
             turn = parties.turn(conversation.id if conversation is not None else "")
             reply = OutboundReply(request.text, ReplyOrigin.SYSTEM)
             return await self._admission.explain(tx, turn, reply, kind=kind, extras=extras)
+
+    async def _proactive_extras(self, request: ProactiveRequest, parties: _Parties) -> GuardExtras:
+        """Consent and counter facts of a proactive send now (one counter read)."""
+        keys = proactive_keys(
+            tenant_id=parties.tenant.id,
+            contact_id=parties.contact.id,
+            channel_id=parties.channel.id,
+            timezone=tenant_policy_of(parties.tenant).timezone,
+            now=self._clock.now(),
+        )
+        counts = await self._counters.peek(keys.all())
+        facts = proactive_facts(request.topic, parties.consent_wording, counts)
+        return GuardExtras(proactive=ProactiveTicket(facts, keys), broadcast=request.broadcast)
 
     async def _parties(self, request: ProactiveRequest) -> _Parties:
         async with self._store.transaction(readonly=True) as tx:
