@@ -26,6 +26,7 @@ from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
+from kindbot.pipeline.handlers import HandlerModules
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.outbox import OutboxWorker
 from kindbot.pipeline.planner import Planner
@@ -148,6 +149,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         knowledge=knowledge,
         outbox_ready=outbox_ready,
         admission=admission,
+        handlers=HandlerModules(),
     )
     proactive = ProactiveSender(
         store=store,

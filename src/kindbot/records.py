@@ -85,6 +85,8 @@ class TenantRecord:
     """The bundle's ``guard:`` settings as JSON (None: platform defaults)."""
     standing: str = "ok"
     """Violation standing: ``ok``, ``warning`` or ``throttled`` (suspension is ``status``)."""
+    handlers: tuple[str, ...] = ()
+    """Python modules (each defining ``bot``) whose handlers answer before the knowledge base."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,10 @@ class TenantRepository(Protocol):
         """Store the tenant's guard settings (validated by the caller)."""
         ...
 
+    async def set_handlers(self, tenant_id: str, modules: Sequence[str]) -> None:
+        """Name the tenant's handler modules (empty: none)."""
+        ...
+
     async def set_standing(self, tenant_id: str, standing: str) -> None:
         """Record the tenant's violation standing (``ok``, ``warning``, ``throttled``)."""
         ...

@@ -31,6 +31,7 @@ from kindbot.errors import InputFileError, InputProblem
 from kindbot.events import Verdict
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, prohibited_reason
 from kindbot.guard.policy import settings_from_json, settings_to_json
+from kindbot.pipeline.handlers import HandlerModuleError, load_bot
 from kindbot.records import KnowledgeEntry, TenantStatus
 from kindbot.storage.sealing import SealError, SecretBox
 from kindbot.types import Store, Transaction
@@ -135,7 +136,20 @@ def prepare_bundle(path: Path) -> PreparedBundle:
     """
     bundle = load_bundle(path)
     entries = tuple(read_bundle_knowledge(bundle, path))
+    _check_handlers(bundle, path)
     return PreparedBundle(bundle, entries, str(path), _industry_line(path))
+
+
+def _check_handlers(bundle: Bundle, path: Path) -> None:
+    """Every named handler module imports and defines ``bot`` (else the file, path, problem)."""
+    problems = []
+    for position, module in enumerate(bundle.handlers):
+        try:
+            load_bot(module)
+        except HandlerModuleError as exc:
+            problems.append(InputProblem(str(path), None, f"handlers[{position}]", exc.message))
+    if problems:
+        raise InputFileError(problems)
 
 
 async def apply_bundle(
@@ -228,6 +242,9 @@ async def _apply(
             if guard_json != tenant.guard_json:
                 await tx.tenants.set_guard(tenant.id, guard_json)
                 tenant = replace(tenant, guard_json=guard_json)
+        if "handlers" in bundle.model_fields_set and tuple(bundle.handlers) != tenant.handlers:
+            await tx.tenants.set_handlers(tenant.id, bundle.handlers)
+            tenant = replace(tenant, handlers=tuple(bundle.handlers))
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
             (console.LOCAL_ID, console.KIND, console.CONFIG_JSON)
         ]

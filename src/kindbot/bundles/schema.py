@@ -18,6 +18,7 @@ from kindbot.errors import BadRequestError
 from kindbot.guard.policy import DEFAULT_TIMEZONE, TenantGuardSettings, tenant_policy
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+MODULE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 
 
 class _Strict(BaseModel):
@@ -213,6 +214,10 @@ class Bundle(_Strict):
     kb: KnowledgeBaseSpec = Field(default_factory=KnowledgeBaseSpec)
     test_contacts: list[TestContactSpec] = Field(default_factory=list)
     guard: GuardSpec | None = None
+    handlers: list[Annotated[str, Field(pattern=MODULE, max_length=200)]] = Field(
+        default_factory=list
+    )
+    """Python modules on the server's path, each defining ``bot`` (the handler API)."""
 
     def synonym_groups(self) -> list[tuple[str, ...]]:
         """Every synonym group of the ``knowledge`` section, in order."""

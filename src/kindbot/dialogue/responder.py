@@ -23,6 +23,7 @@ from kindbot.dialogue.clarify import (
     offer,
     unresolved_streak,
 )
+from kindbot.dialogue.handlers import NO_ANSWER, HandlerResult
 from kindbot.dialogue.retrieval import KnowledgeIndex, Match
 from kindbot.events import InboundKind, OutboundReply, ReplyOrigin
 from kindbot.lang import pick
@@ -65,6 +66,7 @@ class DialogueOutcome:
     handoff: bool = False
     candidates: tuple[Match, ...] = ()
     unanswered: bool = False
+    handler_error: str | None = None
 
 
 def _canonical(text: str) -> str:
@@ -84,11 +86,15 @@ def respond(
     threshold: float,
     prefer_chinese: bool,
     recent_bot_texts: Sequence[str] = (),
+    handled: HandlerResult = NO_ANSWER,
 ) -> DialogueOutcome:
     """Propose the replies to one inbound message.
 
     ``recent_bot_texts`` are the bot's latest messages in the conversation,
     most recent first (a pending clarification, the unresolved streak).
+    ``handled`` is what the tenant's handlers made of the message
+    (:func:`kindbot.dialogue.handlers.run_handlers`): their replies come
+    before the knowledge base; a handler that raised gets the fallback.
     """
     if kind is not InboundKind.TEXT:
         return DialogueOutcome(
@@ -105,6 +111,14 @@ def respond(
     picked = index.by_question(chosen) if chosen is not None else None
     if picked is not None:
         return DialogueOutcome((_answer(picked),), candidates=(picked,))
+    if handled.replies:
+        return DialogueOutcome(
+            tuple(OutboundReply(r, ReplyOrigin.HANDLER) for r in handled.replies)
+        )
+    if handled.error is not None:
+        unsure = pick(text, UNSURE_ZH, UNSURE_EN, default_zh=prefer_chinese)
+        reply = OutboundReply(unsure, ReplyOrigin.FALLBACK)
+        return DialogueOutcome((reply,), unanswered=True, handler_error=handled.error)
     found = index.search(text, limit=CANDIDATES)
     if found and found[0].score >= threshold:
         return DialogueOutcome((_answer(found[0]),), candidates=found)

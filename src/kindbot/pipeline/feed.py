@@ -15,10 +15,12 @@ the recovery loop processes again; nothing is half-applied.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from dataclasses import replace
 from datetime import timedelta
 
+from kindbot.dialogue.handlers import NO_ANSWER, HandlerResult, Message, run_handlers
 from kindbot.dialogue.responder import DialogueOutcome, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
 from kindbot.errors import SignatureError
@@ -39,6 +41,7 @@ from kindbot.guard.rules import decide_inbound
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.facts import window_policy
+from kindbot.pipeline.handlers import HandlerModuleError, HandlerModules
 from kindbot.pipeline.handover import HandoverMixin
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, welcome_text
@@ -51,6 +54,8 @@ from kindbot.screening import ContentContext, Direction
 from kindbot.types import Clock, Store, Transaction
 
 OPT_IN_TOPIC = "general"
+log = logging.getLogger(__name__)
+
 RECENT_BOT_TEXTS = 3
 """How many of the bot's last messages an inbound message is compared with (loop detection)."""
 
@@ -67,8 +72,10 @@ class Pipeline(HandoverMixin):
         knowledge: KnowledgeCache,
         outbox_ready: asyncio.Event,
         admission: Admission,
+        handlers: HandlerModules,
     ) -> None:
         self._store = store
+        self._handlers = handlers
         self._admission = admission
         self._clock = clock
         self._directory = directory
@@ -177,7 +184,8 @@ class Pipeline(HandoverMixin):
             dialogue = None
             if inbound.action is InboundAction.CONTINUE:
                 index = await self._knowledge.index_at(turn.tenant.id, kb_version)
-                dialogue = self._dialogue(stored, turn, index)
+                handled = await self._handle(stored, turn)
+                dialogue = self._dialogue(stored, turn, index, handled)
             async with self._store.transaction() as tx:
                 message = await tx.messages.lock_inbound(stored.id)
                 if message.status == InboundStatus.PROCESSED:
@@ -270,7 +278,7 @@ class Pipeline(HandoverMixin):
         return dialogue.replies, turn
 
     def _dialogue(
-        self, message: MessageRecord, turn: Turn, index: KnowledgeIndex
+        self, message: MessageRecord, turn: Turn, index: KnowledgeIndex, handled: HandlerResult
     ) -> DialogueOutcome:
         return respond(
             InboundKind(message.kind),
@@ -279,7 +287,27 @@ class Pipeline(HandoverMixin):
             threshold=effective_threshold(index, turn.tenant.kb_threshold),
             prefer_chinese=turn.prefer_chinese,
             recent_bot_texts=turn.recent_bot_texts,
+            handled=handled,
         )
+
+    async def _handle(self, message: MessageRecord, turn: Turn) -> HandlerResult:
+        """What the tenant's handler modules make of a text message (logged when one fails)."""
+        if not turn.tenant.handlers or message.kind != InboundKind.TEXT.value:
+            return NO_ANSWER
+        try:
+            bots = await self._handlers.bots(turn.tenant.handlers)
+        except HandlerModuleError as exc:
+            handled = HandlerResult(error=exc.message)
+        else:
+            handled = run_handlers(bots, _handler_message(message, turn))
+        if handled.error is not None:
+            log.error(
+                "tenant %s: handler %s failed: %s",
+                turn.tenant.slug,
+                handled.handler,
+                handled.error,
+            )
+        return handled
 
     async def enqueue_guarded(
         self,
@@ -296,6 +324,16 @@ class Pipeline(HandoverMixin):
             tx, turn, audit, replies, reply_to_id=reply_to_id, sync_grace=sync_grace
         )
         return guarded.sent
+
+
+def _handler_message(message: MessageRecord, turn: Turn) -> Message:
+    return Message(
+        text=message.text,
+        tenant=turn.tenant.slug,
+        channel_kind=turn.channel.kind,
+        contact=turn.contact.external_id,
+        prefer_chinese=turn.prefer_chinese,
+    )
 
 
 async def _remember_nonce(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +61,7 @@ def _tenant(row: Any) -> TenantRecord:
         kb_version=row.kb_version,
         guard_json=row.guard_json,
         standing=row.standing,
+        handlers=tuple(json.loads(row.handlers_json)) if row.handlers_json else (),
     )
 
 
@@ -125,6 +128,12 @@ class SqlTenants:
     async def set_guard(self, tenant_id: str, guard_json: str | None) -> None:
         await self._conn.execute(
             update(tenants).where(tenants.c.id == tenant_id).values(guard_json=guard_json)
+        )
+
+    async def set_handlers(self, tenant_id: str, modules: Sequence[str]) -> None:
+        value = json.dumps(list(modules)) if modules else None
+        await self._conn.execute(
+            update(tenants).where(tenants.c.id == tenant_id).values(handlers_json=value)
         )
 
     async def set_standing(self, tenant_id: str, standing: str) -> None:

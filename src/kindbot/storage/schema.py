@@ -86,6 +86,8 @@ tenants = Table(
     Column("guard_json", Text, nullable=True),
     # ok | warning | throttled (suspension is ``status``): the violation standing.
     Column("standing", String(16), nullable=False, server_default="ok"),
+    # The bundle's ``handlers:`` (a JSON list of module names; NULL = none).
+    Column("handlers_json", Text, nullable=True),
 )
 
 channels = Table(
