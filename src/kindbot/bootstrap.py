@@ -26,6 +26,8 @@ from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
+from kindbot.pipeline.inbox import Inbox
+from kindbot.pipeline.inbox_bus import InboxBus
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.outbox import OutboxWorker
 from kindbot.pipeline.planner import Planner
@@ -80,6 +82,9 @@ class Container:
     outbox_worker: OutboxWorker
     supervisor: TaskSupervisor
     hub: VisitorHub
+    inbox_bus: InboxBus
+    """Live agent-inbox events of this process (``/inbox/events``)."""
+    inbox: Inbox
     http: httpx.AsyncClient
     wecom: WeComService
     admin_token: str
@@ -128,6 +133,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     knowledge = KnowledgeCache(store)
     outbox_ready = asyncio.Event()
     hub = VisitorHub()
+    inbox_bus = InboxBus()
     http = httpx.AsyncClient(timeout=OUTGOING_TIMEOUT_S, follow_redirects=False)
     tokens = AccessTokens(store, clock)
     adapters: dict[str, ChannelAdapter] = {
@@ -146,6 +152,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         knowledge=knowledge,
         outbox_ready=outbox_ready,
         admission=admission,
+        inbox=inbox_bus,
     )
     proactive = ProactiveSender(
         store=store,
@@ -179,6 +186,15 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         outbox_worker=worker,
         supervisor=TaskSupervisor(),
         hub=hub,
+        inbox_bus=inbox_bus,
+        inbox=Inbox(
+            store=store,
+            clock=clock,
+            directory=directory,
+            admission=admission,
+            bus=inbox_bus,
+            outbox_ready=outbox_ready,
+        ),
         http=http,
         wecom=WeComService(store=store, clock=clock, pipeline=pipeline, http=http, tokens=tokens),
         admin_token=load_or_create_admin_token(settings.admin_token, settings.data_dir),
