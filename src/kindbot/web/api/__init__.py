@@ -14,6 +14,7 @@ from kindbot.web.api import (
     routes_audit,
     routes_contacts,
     routes_guard,
+    routes_inbox,
     routes_keys,
     routes_tenants,
 )
@@ -24,6 +25,7 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """A router with every ``/api/v1`` route (a fresh one per app)."""
     router = APIRouter(prefix=PREFIX)
-    for module in (routes_tenants, routes_keys, routes_audit, routes_contacts, routes_guard):
+    modules = (routes_tenants, routes_keys, routes_audit, routes_contacts, routes_guard)
+    for module in (*modules, routes_inbox):
         router.include_router(module.router)
     return router
