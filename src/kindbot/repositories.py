@@ -630,7 +630,16 @@ class HandoffRepository(Protocol):
         """Record that the conversation asked for a person (once per conversation)."""
         ...
 
-    async def assign(self, conversation_id: str, agent_id: str, at: datetime) -> None: ...
+    async def assign(
+        self, conversation_id: str, agent_id: str, at: datetime, *, expected: str | None
+    ) -> bool:
+        """Give an unresolved handoff held by ``expected`` (None: nobody) to ``agent_id``.
+
+        False (nothing changed) when someone else holds it now: a concurrent
+        claim or transfer won.
+        """
+        ...
+
     async def resolve(self, conversation_id: str, at: datetime, *, ask_rating: bool) -> None:
         """Mark resolved; ``ask_rating`` opens the satisfaction rating for the next message."""
         ...

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from kindbot.dialogue.handoff import (
     HandoffAction,
+    InvalidTransitionError,
     bot_answers,
     parse_rating,
     pick_agent,
@@ -82,11 +83,17 @@ async def assign(
     at: datetime,
     audit: AuditBatch,
     notes: InboxNotes,
+    holder: str | None = None,
 ) -> ConversationState:
-    """Give ``conversation`` to ``agent`` (claim or transfer); the state after it."""
+    """Give ``conversation``, held by agent ``holder`` (None: nobody), to ``agent``.
+
+    Claim or transfer; returns the state after it. 409 ``invalid_transition``
+    when another agent took the conversation meanwhile.
+    """
     after = transition(conversation.state, action)
     await tx.conversations.set_state(conversation.id, after)
-    await tx.handoffs.assign(conversation.id, agent.id, at)
+    if not await tx.handoffs.assign(conversation.id, agent.id, at, expected=holder):
+        raise InvalidTransitionError("another agent took this conversation meanwhile")
     await tx.agents.mark_assigned(agent.id, at)
     audit_move(
         audit,

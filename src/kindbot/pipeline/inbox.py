@@ -240,8 +240,10 @@ class Inbox:
         notes = InboxNotes()
         async with self._store.transaction() as tx:
             conversation = await conversation_of(tx, tenant.id, conversation_id)
+            holder = None
             if action is HandoffAction.TRANSFER:
                 await _require_holder(tx, conversation, acting)
+                holder = acting.agent.id
             audit = AuditBatch(tenant.id)
             await assign(
                 tx,
@@ -252,6 +254,7 @@ class Inbox:
                 at=self._clock.now(),
                 audit=audit,
                 notes=notes,
+                holder=holder,
             )
             await audit.flush(tx)
             item = await _item(tx, await conversation_of(tx, tenant.id, conversation.id))

@@ -110,12 +110,22 @@ class SqlHandoffs:
         }
         await self._conn.execute(handoffs.insert().values(**values))
 
-    async def assign(self, conversation_id: str, agent_id: str, at: datetime) -> None:
-        await self._conn.execute(
+    async def assign(
+        self, conversation_id: str, agent_id: str, at: datetime, *, expected: str | None
+    ) -> bool:
+        held_by = (
+            handoffs.c.agent_id.is_(None) if expected is None else handoffs.c.agent_id == expected
+        )
+        result = await self._conn.execute(
             update(handoffs)
-            .where(handoffs.c.conversation_id == conversation_id)
+            .where(
+                handoffs.c.conversation_id == conversation_id,
+                handoffs.c.resolved_at.is_(None),
+                held_by,
+            )
             .values(agent_id=agent_id, assigned_at=at)
         )
+        return bool(result.rowcount)
 
     async def resolve(self, conversation_id: str, at: datetime, *, ask_rating: bool) -> None:
         await self._conn.execute(

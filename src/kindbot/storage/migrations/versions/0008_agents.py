@@ -55,6 +55,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_handoffs_tenant_agent", "handoffs", ["tenant_id", "agent_id"])
     op.create_index("ix_handoffs_contact_rating", "handoffs", ["contact_id", "rating_open"])
+    # Conversations already waiting for a person (handoff words before 0008) join the inbox.
+    op.execute(
+        "INSERT INTO handoffs (conversation_id, tenant_id, contact_id, agent_id, requested_at,"
+        " assigned_at, resolved_at, rating, rating_open)"
+        " SELECT id, tenant_id, contact_id, NULL, COALESCE(last_inbound_at, created_at),"
+        " NULL, NULL, NULL, false FROM conversations WHERE state = 'waiting'"
+    )
 
 
 def downgrade() -> None:
