@@ -27,6 +27,8 @@ from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
 from kindbot.pipeline.handlers import HandlerModules
+from kindbot.pipeline.inbox import Inbox
+from kindbot.pipeline.inbox_bus import InboxBus
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.outbox import OutboxWorker
 from kindbot.pipeline.planner import Planner
@@ -82,6 +84,9 @@ class Container:
     outbox_worker: OutboxWorker
     supervisor: TaskSupervisor
     hub: VisitorHub
+    inbox_bus: InboxBus
+    """Live agent-inbox events of this process (``/inbox/events``)."""
+    inbox: Inbox
     http: httpx.AsyncClient
     wecom: WeComService
     admin_token: str
@@ -130,6 +135,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     knowledge = KnowledgeCache(store)
     outbox_ready = asyncio.Event()
     hub = VisitorHub()
+    inbox_bus = InboxBus()
     http = httpx.AsyncClient(timeout=OUTGOING_TIMEOUT_S, follow_redirects=False)
     tokens = AccessTokens(store, clock)
     adapters: dict[str, ChannelAdapter] = {
@@ -150,6 +156,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         outbox_ready=outbox_ready,
         admission=admission,
         handlers=HandlerModules(),
+        inbox=inbox_bus,
     )
     proactive = ProactiveSender(
         store=store,
@@ -184,6 +191,15 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         outbox_worker=worker,
         supervisor=TaskSupervisor(),
         hub=hub,
+        inbox_bus=inbox_bus,
+        inbox=Inbox(
+            store=store,
+            clock=clock,
+            directory=directory,
+            admission=admission,
+            bus=inbox_bus,
+            outbox_ready=outbox_ready,
+        ),
         http=http,
         wecom=WeComService(store=store, clock=clock, pipeline=pipeline, http=http, tokens=tokens),
         admin_token=load_or_create_admin_token(settings.admin_token, settings.data_dir),

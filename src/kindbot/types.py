@@ -19,6 +19,7 @@ from kindbot.kb_repository import KnowledgeSettingsRepository
 from kindbot.records import CounterLimit, IssuedToken
 from kindbot.repositories import (
     AccessTokenRepository,
+    AgentRepository,
     ApiKeyRepository,
     AuditRepository,
     BroadcastRepository,
@@ -29,6 +30,7 @@ from kindbot.repositories import (
     ConversationRepository,
     CounterRepository,
     DeferredSendRepository,
+    HandoffRepository,
     KfCursorRepository,
     KnowledgeRepository,
     MessageRepository,
@@ -127,6 +129,10 @@ class Transaction(Protocol):
     def moderation_terms(self) -> ModerationTermRepository: ...
     @property
     def kb(self) -> KnowledgeSettingsRepository: ...
+    @property
+    def agents(self) -> AgentRepository: ...
+    @property
+    def handoffs(self) -> HandoffRepository: ...
 
 
 class SendCounters(Protocol):

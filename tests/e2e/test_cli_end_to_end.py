@@ -54,8 +54,13 @@ COMMANDS = (
     "contact",
     "moderate",
     "moderation",
+    "agent",
 )
 SUBCOMMANDS = (
+    "agent add",
+    "agent list",
+    "agent online",
+    "agent offline",
     "kb import",
     "kb query",
     "kb eval",

@@ -21,6 +21,7 @@ from kindbot.bundles.prohibited import load_prohibited_industries
 from kindbot.bundles.tenants import approve_tenant, default_actor
 from kindbot.cli import (
     admin,
+    agent,
     audit,
     chat,
     consent,
@@ -53,6 +54,7 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(consent.app, name="consent")
 app.add_typer(contact.app, name="contact")
 app.add_typer(moderation.app, name="moderation")
+app.add_typer(agent.app, name="agent")
 app.command()(chat.chat)
 app.command()(moderation.moderate)
 app.command()(guard.send)

@@ -42,11 +42,12 @@ from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.handlers import HandlerModuleError, HandlerModules
+from kindbot.pipeline.handoff_desk import holds, request_person
 from kindbot.pipeline.handover import HandoverMixin
+from kindbot.pipeline.inbox_bus import InboxBus, InboxNotes
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, welcome_text
 from kindbot.records import (
-    ConversationState,
     InboundStatus,
     MessageRecord,
 )
@@ -73,9 +74,11 @@ class Pipeline(HandoverMixin):
         outbox_ready: asyncio.Event,
         admission: Admission,
         handlers: HandlerModules,
+        inbox: InboxBus | None = None,
     ) -> None:
         self._store = store
         self._handlers = handlers
+        self._inbox = inbox or InboxBus()
         self._admission = admission
         self._clock = clock
         self._directory = directory
@@ -204,12 +207,16 @@ class Pipeline(HandoverMixin):
                         subject=f"message:{message.id}",
                         verdict=flagged,
                     )
-                replies, turn = await self._apply_inbound(tx, message, inbound, turn, dialogue)
+                notes = InboxNotes()
+                replies, turn = await self._apply_inbound(
+                    tx, message, inbound, turn, dialogue, (audit, notes)
+                )
                 sent = await self.enqueue_guarded(
                     tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
                 )
                 await tx.messages.mark_processed(message.id)
                 await audit.flush(tx)
+            self._inbox.publish_all(notes)
         if sent and sync_grace is None:
             self._outbox_ready.set()
         return FeedResult(
@@ -240,11 +247,15 @@ class Pipeline(HandoverMixin):
         inbound: InboundDecision,
         turn: Turn,
         dialogue: DialogueOutcome | None,
+        handoff: tuple[AuditBatch, InboxNotes],
     ) -> tuple[tuple[OutboundReply, ...], Turn]:
         """Act on the guard's inbound decision; the replies to propose and the updated turn.
 
         ``dialogue`` is the dialogue's outcome, computed beforehand when the
-        guard let the message through to dialogue (``CONTINUE``).
+        guard let the message through to dialogue (``CONTINUE``). While a person
+        has the conversation (or is awaited) the dialogue's replies are dropped
+        (:func:`kindbot.pipeline.handoff_desk.holds`); ``handoff`` collects the
+        handoff's audit entries and live inbox events.
         """
         now = self._clock.now()
         if inbound.action is InboundAction.OPT_OUT:
@@ -268,13 +279,16 @@ class Pipeline(HandoverMixin):
             if followed and turn.welcome:
                 return (OutboundReply(turn.welcome, ReplyOrigin.SYSTEM),), turn
             return inbound.replies, turn
+        audit, notes = handoff
         if inbound.action is InboundAction.LOOP:
-            await tx.conversations.set_state(message.conversation_id, ConversationState.WAITING)
+            await request_person(tx, message.conversation_id, at=now, audit=audit, notes=notes)
             return (), turn
         if inbound.action is InboundAction.IGNORE or dialogue is None:
             return (), turn
+        if await holds(tx, message, notes):
+            return (), turn
         if dialogue.handoff:
-            await tx.conversations.set_state(message.conversation_id, ConversationState.WAITING)
+            await request_person(tx, message.conversation_id, at=now, audit=audit, notes=notes)
         return dialogue.replies, turn
 
     def _dialogue(

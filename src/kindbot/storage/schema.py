@@ -399,3 +399,34 @@ kb_tuning = Table(
     Column("tuned_at", UTCDateTime, nullable=False),
     UniqueConstraint("tenant_id"),
 )
+
+# Human handoff (migration 0008): a tenant's agents, and one row per handed-off
+# conversation (who has it, when, the satisfaction rating). The conversation's
+# state itself stays in ``conversations.state``.
+agents = Table(
+    "agents",
+    metadata,
+    _id(),
+    _tenant(),
+    Column("name", String(100), nullable=False),
+    Column("online", Boolean, nullable=False),
+    Column("last_assigned_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), primary_key=True),
+    _tenant(),
+    Column("contact_id", String(32), nullable=False),
+    Column("agent_id", String(32), ForeignKey("agents.id"), nullable=True),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("rating", Integer, nullable=True),
+    Column("rating_open", Boolean, nullable=False),
+    Index("ix_handoffs_tenant_agent", "tenant_id", "agent_id"),
+    Index("ix_handoffs_contact_rating", "contact_id", "rating_open"),
+)

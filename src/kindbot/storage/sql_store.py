@@ -17,6 +17,7 @@ from kindbot.storage.engine import (
     create_inline_engine,
 )
 from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
+from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs
 from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
 from kindbot.storage.repos_guard import (
@@ -63,6 +64,8 @@ class SqlTransaction:
         self.contact_data = SqlContactData(conn)
         self.moderation_terms = SqlModerationTerms(conn)
         self.kb = SqlKnowledgeSettings(conn)
+        self.agents = SqlAgents(conn)
+        self.handoffs = SqlHandoffs(conn)
 
 
 class SqlStore:

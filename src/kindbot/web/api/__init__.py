@@ -14,6 +14,7 @@ from kindbot.web.api import (
     routes_audit,
     routes_contacts,
     routes_guard,
+    routes_inbox,
     routes_keys,
     routes_moderation,
     routes_tenants,
@@ -32,6 +33,7 @@ def api_router() -> APIRouter:
         routes_contacts,
         routes_guard,
         routes_moderation,
+        routes_inbox,
     ):
         router.include_router(module.router)
     return router

@@ -1,0 +1,203 @@
+"""Human handoff inside a transaction: hold the bot, hand over, assign, take the rating.
+
+The decisions are the pure functions of :mod:`kindbot.dialogue.handoff`; this
+module applies them through the caller's :class:`~kindbot.types.Transaction`,
+queues audit entries (kind ``handoff``) on its :class:`AuditBatch` and live
+events on its :class:`InboxNotes` (published by the caller after commit).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from kindbot.dialogue.handoff import (
+    HandoffAction,
+    InvalidTransitionError,
+    bot_answers,
+    parse_rating,
+    pick_agent,
+    transition,
+)
+from kindbot.errors import NotFoundError
+from kindbot.guard.audit import AuditDraft
+from kindbot.pipeline.inbox_bus import InboxEvent, InboxNotes
+from kindbot.pipeline.turn import AuditBatch
+from kindbot.records import ConversationRecord, ConversationState, MessageRecord
+from kindbot.records_handoff import AgentRecord
+from kindbot.types import Transaction
+
+AUDIT_KIND = "handoff"
+ROUND_ROBIN = "round-robin"
+
+
+def audit_move(
+    audit: AuditBatch,
+    *,
+    at: datetime,
+    conversation_id: str,
+    action: HandoffAction,
+    actor: str,
+    agent: AgentRecord | None,
+    before: ConversationState,
+    after: ConversationState,
+) -> None:
+    """Queue the ``handoff`` audit entry of one state move (who did it, for which agent)."""
+    detail = {
+        "actor": actor,
+        "agent_id": agent.id if agent is not None else None,
+        "agent": agent.name if agent is not None else None,
+        "from": before.value,
+        "to": after.value,
+    }
+    audit.drafts.append(
+        AuditDraft(
+            tenant_id=audit.tenant_id,
+            at=at,
+            kind=AUDIT_KIND,
+            subject=f"conversation:{conversation_id}",
+            rule=AUDIT_KIND,
+            decision=action.value,
+            detail=json.dumps(detail, ensure_ascii=False),
+        )
+    )
+
+
+async def conversation_of(
+    tx: Transaction, tenant_id: str, conversation_id: str
+) -> ConversationRecord:
+    """The tenant's conversation, or 404 ``unknown_conversation``."""
+    conversation = await tx.conversations.get(conversation_id)
+    if conversation is None or conversation.tenant_id != tenant_id:
+        raise NotFoundError("no such conversation for this tenant", code="unknown_conversation")
+    return conversation
+
+
+async def assign(
+    tx: Transaction,
+    conversation: ConversationRecord,
+    agent: AgentRecord,
+    *,
+    action: HandoffAction,
+    actor: str,
+    at: datetime,
+    audit: AuditBatch,
+    notes: InboxNotes,
+    holder: str | None = None,
+) -> ConversationState:
+    """Give ``conversation``, held by agent ``holder`` (None: nobody), to ``agent``.
+
+    Claim or transfer; returns the state after it. 409 ``invalid_transition``
+    when another agent took the conversation meanwhile.
+    """
+    after = transition(conversation.state, action)
+    await tx.conversations.set_state(conversation.id, after)
+    if not await tx.handoffs.assign(conversation.id, agent.id, at, expected=holder):
+        raise InvalidTransitionError("another agent took this conversation meanwhile")
+    await tx.agents.mark_assigned(agent.id, at)
+    audit_move(
+        audit,
+        at=at,
+        conversation_id=conversation.id,
+        action=action,
+        actor=actor,
+        agent=agent,
+        before=conversation.state,
+        after=after,
+    )
+    notes.add(
+        InboxEvent(conversation.tenant_id, "assigned", conversation.id, after.value, agent.id)
+    )
+    return after
+
+
+async def request_person(
+    tx: Transaction,
+    conversation_id: str,
+    *,
+    at: datetime,
+    audit: AuditBatch,
+    notes: InboxNotes,
+) -> None:
+    """``bot → waiting``, then round-robin to an online agent if there is one.
+
+    A conversation not in ``bot`` (already waiting or with a person) is left as it is.
+    """
+    conversation = await tx.conversations.get(conversation_id)
+    if conversation is None or conversation.state is not ConversationState.BOT:
+        return
+    after = transition(conversation.state, HandoffAction.REQUEST)
+    await tx.conversations.set_state(conversation.id, after)
+    if await tx.handoffs.get(conversation.id) is None:
+        await tx.handoffs.open(
+            tenant_id=conversation.tenant_id,
+            conversation_id=conversation.id,
+            contact_id=conversation.contact_id,
+            now=at,
+        )
+    audit_move(
+        audit,
+        at=at,
+        conversation_id=conversation.id,
+        action=HandoffAction.REQUEST,
+        actor="bot",
+        agent=None,
+        before=conversation.state,
+        after=after,
+    )
+    notes.add(InboxEvent(conversation.tenant_id, "waiting", conversation.id, after.value))
+    agent = pick_agent(await tx.agents.list(conversation.tenant_id))
+    if agent is not None:
+        waiting = ConversationRecord(
+            conversation.id,
+            conversation.tenant_id,
+            conversation.channel_id,
+            conversation.contact_id,
+            after,
+            conversation.created_at,
+            conversation.last_inbound_at,
+        )
+        await assign(
+            tx,
+            waiting,
+            agent,
+            action=HandoffAction.CLAIM,
+            actor=ROUND_ROBIN,
+            at=at,
+            audit=audit,
+            notes=notes,
+        )
+
+
+async def holds(tx: Transaction, message: MessageRecord, notes: InboxNotes) -> bool:
+    """Whether the bot stays silent on ``message``.
+
+    True while a person has (or is awaited for) the conversation — the message
+    is then announced to the inbox — and when the message is the 1–5 answer
+    to the satisfaction question (recorded as the rating). Any other first
+    message after resolve closes the question and goes to dialogue.
+    """
+    conversation = await tx.conversations.get(message.conversation_id)
+    if conversation is not None and not bot_answers(conversation.state):
+        notes.add(
+            InboxEvent(
+                message.tenant_id,
+                "message",
+                conversation.id,
+                conversation.state.value,
+                text=message.text,
+            )
+        )
+        return True
+    pending = await tx.handoffs.open_rating(message.contact_id)
+    if pending is None:
+        return False
+    rating = parse_rating(message.text)
+    await tx.handoffs.close_rating(pending.conversation_id, rating)
+    if rating is None:
+        return False
+    state = ConversationState.RESOLVED.value
+    notes.add(
+        InboxEvent(message.tenant_id, "rated", pending.conversation_id, state, text=str(rating))
+    )
+    return True
