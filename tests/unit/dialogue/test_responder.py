@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kindbot.dialogue.responder import CANDIDATES, HANDOFF_ZH, UNSURE_EN, UNSURE_ZH, respond
+from kindbot.choices import numbered_choices
+from kindbot.dialogue.responder import CANDIDATES, HANDOFF_ZH, UNSURE_EN, respond
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
 from kindbot.events import InboundKind, ReplyOrigin
 from kindbot.records import KnowledgeEntry
@@ -40,12 +41,12 @@ def test_a_confident_match_is_answered_with_its_candidates(index: KnowledgeIndex
     assert scores == sorted(scores, reverse=True)
 
 
-def test_below_the_threshold_the_bot_falls_back_but_keeps_the_candidates(
+def test_below_the_threshold_the_bot_offers_choices_and_keeps_the_candidates(
     index: KnowledgeIndex,
 ) -> None:
     outcome = respond(InboundKind.TEXT, "邮费多少钱", index, threshold=0.999, prefer_chinese=True)
     assert outcome.replies[0].origin is ReplyOrigin.FALLBACK
-    assert outcome.replies[0].text == UNSURE_ZH
+    assert numbered_choices(outcome.replies[0].text)[0] == "运费怎么算"
     assert outcome.unanswered
     assert outcome.candidates[0].entry_id == "ship"
 
