@@ -19,28 +19,32 @@ from kindbot.kb_repository import KnowledgeSettingsRepository
 from kindbot.records import CounterLimit, IssuedToken
 from kindbot.repositories import (
     AccessTokenRepository,
-    AgentRepository,
-    ApiKeyRepository,
     AuditRepository,
-    BroadcastRepository,
     ChannelRepository,
     ConsentRepository,
-    ContactDataRepository,
     ContactRepository,
     ConversationRepository,
-    CounterRepository,
-    DeferredSendRepository,
-    HandoffRepository,
     KfCursorRepository,
     KnowledgeRepository,
     MessageRepository,
-    ModerationTermRepository,
     NonceRepository,
     OutboxRepository,
+    TenantRepository,
+)
+from kindbot.repositories_guard import (
+    BroadcastRepository,
+    CounterRepository,
+    DeferredSendRepository,
+    ModerationTermRepository,
     PlanningRepository,
     TagRepository,
-    TenantRepository,
     ViolationRepository,
+)
+from kindbot.repositories_ops import (
+    AgentRepository,
+    ApiKeyRepository,
+    ContactDataRepository,
+    HandoffRepository,
 )
 
 

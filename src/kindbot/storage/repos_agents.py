@@ -40,7 +40,7 @@ def _handoff(row: Any) -> HandoffRecord:
 
 
 class SqlAgents:
-    """:class:`kindbot.repositories.AgentRepository` over SQL."""
+    """:class:`kindbot.repositories_ops.AgentRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -84,7 +84,7 @@ class SqlAgents:
 
 
 class SqlHandoffs:
-    """:class:`kindbot.repositories.HandoffRepository` over SQL."""
+    """:class:`kindbot.repositories_ops.HandoffRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

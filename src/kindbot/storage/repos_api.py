@@ -27,7 +27,7 @@ def _key(row: Any) -> ApiKeyRecord:
 
 
 class SqlApiKeys:
-    """:class:`kindbot.repositories.ApiKeyRepository` over SQL."""
+    """:class:`kindbot.repositories_ops.ApiKeyRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -50,7 +50,7 @@ _RELEASE = text("UPDATE guard_counters SET count = count - 1 WHERE key = :key AN
 
 
 class SqlCounters:
-    """:class:`kindbot.repositories.CounterRepository` over SQL, in the caller's transaction."""
+    """:class:`kindbot.repositories_guard.CounterRepository` over SQL, in the caller's tx."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -112,7 +112,7 @@ class SqlCounters:
 
 
 class SqlTags:
-    """:class:`kindbot.repositories.TagRepository` over SQL."""
+    """:class:`kindbot.repositories_guard.TagRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -164,7 +164,7 @@ _PLAN_FROM = contacts.join(channels, channels.c.id == contacts.c.channel_id).out
 
 
 class SqlPlanning:
-    """:class:`kindbot.repositories.PlanningRepository` over SQL."""
+    """:class:`kindbot.repositories_guard.PlanningRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -223,7 +223,7 @@ def _broadcast(row: Any) -> BroadcastRecord:
 
 
 class SqlBroadcasts:
-    """:class:`kindbot.repositories.BroadcastRepository` over SQL."""
+    """:class:`kindbot.repositories_guard.BroadcastRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -294,7 +294,7 @@ def _deferred(row: Any) -> DeferredSend:
 
 
 class SqlDeferred:
-    """:class:`kindbot.repositories.DeferredSendRepository` over SQL."""
+    """:class:`kindbot.repositories_guard.DeferredSendRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -382,7 +382,7 @@ class SqlDeferred:
 
 
 class SqlViolations:
-    """:class:`kindbot.repositories.ViolationRepository` over SQL."""
+    """:class:`kindbot.repositories_guard.ViolationRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -34,7 +34,7 @@ def _record(row: Any) -> ModerationTerm:
 
 
 class SqlModerationTerms:
-    """:class:`kindbot.repositories.ModerationTermRepository` over SQL."""
+    """:class:`kindbot.repositories_guard.ModerationTermRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

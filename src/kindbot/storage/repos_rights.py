@@ -45,7 +45,7 @@ def audit_subjects(contact_id: str, message_ids: Sequence[str]) -> list[str]:
 
 
 class SqlContactData:
-    """:class:`kindbot.repositories.ContactDataRepository` over SQL."""
+    """:class:`kindbot.repositories_ops.ContactDataRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
