@@ -19,9 +19,10 @@ from kindbot.ops.consent import (
     list_consents,
     withdraw_consent,
 )
-from kindbot.ops.contacts import check_ref
+from kindbot.ops.contacts import ContactRef, check_ref
 from kindbot.ops.rights import erase_contact, export_contact
-from kindbot.web.api.auth import CurrentPrincipal, TenantAccess
+from kindbot.records import TenantRecord
+from kindbot.web.api.auth import CurrentPrincipal, Principal, TenantAccess
 from kindbot.web.api.models import (
     ERRORS,
     ConsentGranted,
@@ -94,16 +95,7 @@ async def withdraw(
     request: Request,
 ) -> WithdrawOut:
     """Withdraw the contact's consent to ``topic`` (audited when something changed)."""
-    container = container_of(request)
-    count = await withdraw_consent(
-        container.store,
-        tenant,
-        check_ref(channel, external_id),
-        topic,
-        _recorder(principal),
-        container.clock.now(),
-    )
-    return WithdrawOut(withdrawn=count)
+    return await _withdraw(request, tenant, principal, check_ref(channel, external_id), topic)
 
 
 @router.delete(CONTACT + "/consents")
@@ -115,14 +107,19 @@ async def withdraw_all(
     request: Request,
 ) -> WithdrawOut:
     """Withdraw every active consent of the contact (audited when something changed)."""
+    return await _withdraw(request, tenant, principal, check_ref(channel, external_id), None)
+
+
+async def _withdraw(
+    request: Request,
+    tenant: TenantRecord,
+    principal: Principal,
+    ref: ContactRef,
+    topic: str | None,
+) -> WithdrawOut:
     container = container_of(request)
     count = await withdraw_consent(
-        container.store,
-        tenant,
-        check_ref(channel, external_id),
-        None,
-        _recorder(principal),
-        container.clock.now(),
+        container.store, tenant, ref, topic, _recorder(principal), container.clock.now()
     )
     return WithdrawOut(withdrawn=count)
 
