@@ -17,10 +17,10 @@ from kindbot.records import AuditEntry
 from kindbot.records_api import ContactData, ErasureCounts
 from kindbot.storage.executor import Executor
 from kindbot.storage.repos_core import _contact, _conversation
-from kindbot.storage.repos_guard import _deferred
 from kindbot.storage.repos_ledger import _audit, _consent
 from kindbot.storage.repos_messages import _message
 from kindbot.storage.repos_outbox import _item
+from kindbot.storage.repos_sends import _deferred
 from kindbot.storage.schema import (
     audit_entries,
     consents,

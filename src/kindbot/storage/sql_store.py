@@ -20,14 +20,7 @@ from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs
 from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
-from kindbot.storage.repos_guard import (
-    SqlBroadcasts,
-    SqlCounters,
-    SqlDeferred,
-    SqlPlanning,
-    SqlTags,
-    SqlViolations,
-)
+from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
 from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
@@ -35,6 +28,7 @@ from kindbot.storage.repos_moderation import SqlModerationTerms
 from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 from kindbot.storage.repos_rights import SqlContactData
+from kindbot.storage.repos_sends import SqlBroadcasts, SqlDeferred, SqlViolations
 from kindbot.storage.repos_wecom import SqlKfCursors
 
 
