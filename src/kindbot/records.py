@@ -87,6 +87,8 @@ class TenantRecord:
     """Violation standing: ``ok``, ``warning`` or ``throttled`` (suspension is ``status``)."""
     handlers: tuple[str, ...] = ()
     """Python modules (each defining ``bot``) whose handlers answer before the knowledge base."""
+    llm_sealed: str | None = None
+    """The bundle's ``llm:`` settings, sealed (they hold a key); None: no generative answers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,8 @@ class MessageRecord:
     generated: bool
     event: str | None = None
     event_key: str | None = None
+    source_entry_ids: tuple[str, ...] = ()
+    """The knowledge entries a generated reply was grounded on (empty otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)
