@@ -7,7 +7,7 @@ rows into these types so that no layer above storage sees an ORM object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -87,7 +87,7 @@ class TenantRecord:
     """Violation standing: ``ok``, ``warning`` or ``throttled`` (suspension is ``status``)."""
     handlers: tuple[str, ...] = ()
     """Python modules (each defining ``bot``) whose handlers answer before the knowledge base."""
-    llm_sealed: str | None = None
+    llm_sealed: str | None = field(default=None, repr=False)
     """The bundle's ``llm:`` settings, sealed (they hold a key); None: no generative answers."""
 
 

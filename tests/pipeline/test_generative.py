@@ -19,6 +19,7 @@ from kindbot.dialogue.grounded import GenerativeSettings
 from kindbot.events import FeedResult, InboundEvent, InboundKind
 from kindbot.guard.rules import AIGC_LABEL_EN
 from kindbot.testing.openai_compat import Behaviour, OpenAICompatServer
+from kindbot.web.api.models_inbox import MessageOut
 
 KEY = "sk-local-test-key-0123456789"
 BELOW = "how long does shipping take"
@@ -103,6 +104,8 @@ async def test_a_below_threshold_question_is_answered_by_the_model_labelled_and_
     [stored] = [m for m in history if m.id == result.replies[0].message_id]
     assert stored.generated
     assert stored.source_entry_ids == ("en-shipping",)
+    shown = MessageOut.of(stored)  # as the inbox API shows it
+    assert (shown.generated, shown.source_entry_ids) == (True, ["en-shipping"])
     detail = await audit_detail(container, f"message:{stored.id}")
     assert detail["decision"] == "allow"
     assert detail["generated_from"] == ["en-shipping"]
