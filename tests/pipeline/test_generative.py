@@ -7,6 +7,7 @@ loopback port; the pipeline reaches it over HTTP with the container's client.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -147,8 +148,12 @@ async def test_a_failing_model_leaves_the_normal_path(
 
 
 async def test_a_refusal_and_a_wrong_key_leave_the_normal_path(
-    container: Container, clock: FakeClock, llm: tuple[OpenAICompatServer, str]
+    container: Container,
+    clock: FakeClock,
+    llm: tuple[OpenAICompatServer, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     server, url = llm
     marked = f"{BELOW} [[no-answer]]"
     expected = await normal_reply(container, clock, marked)
@@ -157,6 +162,9 @@ async def test_a_refusal_and_a_wrong_key_leave_the_normal_path(
     await configure(container, url, api_key="sk-wrong")
     assert texts(await ask(container, clock, marked, "visitor-b")) == expected
     assert len(server.requests) == 2
+    assert "HTTP 401" in caplog.text  # the reason is logged …
+    assert KEY not in caplog.text  # … never a key
+    assert "sk-wrong" not in caplog.text
 
 
 async def test_generated_text_the_moderation_blocks_is_denied_by_the_guard(
