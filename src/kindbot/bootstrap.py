@@ -26,6 +26,7 @@ from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
+from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModules
 from kindbot.pipeline.inbox import Inbox
 from kindbot.pipeline.inbox_bus import InboxBus
@@ -157,6 +158,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         admission=admission,
         handlers=HandlerModules(),
         inbox=inbox_bus,
+        generative=GenerativeAnswers(http=http, box=box),
     )
     proactive = ProactiveSender(
         store=store,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from kindbot.bundles.llm import apply_llm
 from kindbot.bundles.loader import _line_of, load_bundle
 from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
 from kindbot.bundles.tenants import record_refusal
@@ -245,6 +246,7 @@ async def _apply(
         if "handlers" in bundle.model_fields_set and tuple(bundle.handlers) != tenant.handlers:
             await tx.tenants.set_handlers(tenant.id, bundle.handlers)
             tenant = replace(tenant, handlers=tuple(bundle.handlers))
+        tenant = await apply_llm(tx, box, tenant, bundle.llm)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
             (console.LOCAL_ID, console.KIND, console.CONFIG_JSON)
         ]
