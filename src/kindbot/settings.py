@@ -18,7 +18,10 @@ class Settings:
     ``prohibited_industries_file`` replaces the built-in list of prohibited
     industries (``kindbot.guard.industries``) with a YAML file of the same shape;
     ``admin_token`` (``KINDBOT_ADMIN_TOKEN``) is the platform admin's API token,
-    None meaning "generate into the data directory on first use".
+    None meaning "generate into the data directory on first use";
+    ``embedding_model`` (``KINDBOT_EMBEDDING_MODEL``) names a local
+    sentence-transformers model the knowledge base's classifier also learns
+    from (``kindbot.pipeline.embeddings``; needs the ``dense`` extra), None = off.
     """
 
     data_dir: Path
@@ -29,6 +32,7 @@ class Settings:
     wechat_simulator: bool = False
     prohibited_industries_file: Path | None = None
     admin_token: str | None = None
+    embedding_model: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -46,4 +50,5 @@ class Settings:
                 else None
             ),
             admin_token=source.get("KINDBOT_ADMIN_TOKEN") or None,
+            embedding_model=source.get("KINDBOT_EMBEDDING_MODEL") or None,
         )
