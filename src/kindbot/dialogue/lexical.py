@@ -87,59 +87,80 @@ class LexicalIndex:
         without gaps (each entry has at least one phrasing).
         """
         vocabulary: dict[str, int] = {}
-        ids = [vocabulary.setdefault(t, len(vocabulary)) for tokens in phrasings for t in tokens]
+        lengths_in_tokens = [len(tokens) for tokens in phrasings]
+        # int32 arrays, not lists of Python ints: at 100,000 entries a list of
+        # feature ids alone held ~0.6 GB of int objects during the build.
+        ids = np.fromiter(
+            (vocabulary.setdefault(t, len(vocabulary)) for tokens in phrasings for t in tokens),
+            dtype=np.int32,
+            count=sum(lengths_in_tokens),
+        )
         n_docs, n_features = len(phrasings), max(len(vocabulary), 1)
-        docs = np.repeat(np.arange(n_docs), [len(tokens) for tokens in phrasings])
+        docs = np.repeat(np.arange(n_docs, dtype=np.int32), lengths_in_tokens)
         counts = sparse.csr_matrix(
-            (np.ones(len(ids)), (docs, np.asarray(ids, dtype=np.intp))),
+            (np.ones(len(ids), dtype=np.float32), (docs, ids)),
             shape=(n_docs, n_features),
         )
+        del ids, docs
         counts.sum_duplicates()
         counts.sort_indices()
-        df = np.bincount(counts.indices, minlength=n_features).astype(np.float64)
+        # Per-value arithmetic in float32 with temporaries freed as soon as they are
+        # used: the transient peak of a 100,000-entry build is several of these arrays.
+        indices, indptr, tf_raw = counts.indices, counts.indptr, counts.data
+        del counts
+        df = np.bincount(indices, minlength=n_features).astype(np.float64)
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
-        row_of = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
-        tfidf = (1.0 + np.log(counts.data)) * idf[counts.indices]
+        lengths = np.diff(indptr)
+        row_of = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
+        tfidf = np.log(tf_raw)
+        tfidf += 1.0
+        tfidf *= idf[indices].astype(np.float32)
         norms = np.sqrt(np.bincount(row_of, weights=tfidf * tfidf, minlength=n_docs))
         norms[norms == 0.0] = 1.0
-        tfidf /= norms[row_of]
+        tfidf /= norms[row_of].astype(np.float32)
         bm25_idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        lengths = np.diff(counts.indptr).astype(np.float64)
         average = max(float(lengths.mean()) if n_docs else 1.0, 1e-9)
-        damping = BM25_K1 * (1.0 - BM25_B + BM25_B * lengths / average)
-        bm25 = counts.data * (BM25_K1 + 1.0) / (counts.data + damping[row_of])
-        bm25 *= bm25_idf[counts.indices]
+        damping = (BM25_K1 * (1.0 - BM25_B + BM25_B * lengths / average)).astype(np.float32)
+        bm25 = tf_raw * np.float32(BM25_K1 + 1.0)
+        bm25 /= tf_raw + damping[row_of]
+        bm25 *= bm25_idf[indices].astype(np.float32)
+        del row_of, tf_raw
         owner = np.asarray(owners, dtype=np.intp)
         n_entries = int(owner[-1]) + 1 if len(owner) else 0
         membership = sparse.csr_matrix(
-            (np.ones(n_docs), (owner, np.arange(n_docs))), shape=(n_entries, n_docs)
+            (np.ones(n_docs, dtype=np.float32), (owner, np.arange(n_docs))),
+            shape=(n_entries, n_docs),
         )
-        rows = sparse.csr_matrix((tfidf, counts.indices, counts.indptr), shape=counts.shape)
-        sums = membership @ rows
-        centroid_norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=1)).ravel())
+        sums = membership @ sparse.csr_matrix((tfidf, indices, indptr), shape=(n_docs, n_features))
+        del membership
+        sums.data **= 2
+        centroid_norms = np.sqrt(np.asarray(sums.sum(axis=1), dtype=np.float64).ravel())
+        del sums
         centroid_norms[centroid_norms == 0.0] = 1.0
         # Transpose once, carrying each value's position, then reorder both value arrays.
         position = sparse.csr_matrix(
-            (np.arange(1, len(tfidf) + 1, dtype=np.int64), counts.indices, counts.indptr),
-            shape=counts.shape,
+            (np.arange(1, len(tfidf) + 1, dtype=np.int32), indices, indptr),
+            shape=(n_docs, n_features),
         )
         transposed = sparse.csr_matrix(position.T)
+        del position, indices, indptr
         order = transposed.data - 1
         indices = transposed.indices.astype(np.int32)
         indptr = transposed.indptr.astype(np.int64)
+        del transposed
         shape = (n_features, n_docs)
+        tfidf_t = sparse.csr_matrix((tfidf[order], indices, indptr), shape=shape, copy=False)
+        del tfidf
+        bm25_t = sparse.csr_matrix((bm25[order], indices, indptr), shape=shape, copy=False)
+        del bm25, order
         return cls(
             vocabulary=vocabulary,
             idf=idf,
             unseen_idf=float(np.log(1.0 + n_docs) + 1.0),
             bm25_idf=bm25_idf,
             bm25_unseen_idf=float(np.log(1.0 + (n_docs + 0.5) / 0.5)),
-            tfidf_t=sparse.csr_matrix(
-                (tfidf[order].astype(np.float32), indices, indptr), shape=shape, copy=False
-            ),
-            bm25_t=sparse.csr_matrix(
-                (bm25[order].astype(np.float32), indices, indptr), shape=shape, copy=False
-            ),
+            tfidf_t=tfidf_t,
+            bm25_t=bm25_t,
             centroid_norms=centroid_norms,
             starts=np.searchsorted(owner, np.arange(n_entries)).astype(np.intp),
         )
