@@ -26,6 +26,7 @@ from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.feed import Pipeline
+from kindbot.pipeline.flows import FlowRunner
 from kindbot.pipeline.handlers import HandlerModules
 from kindbot.pipeline.inbox import Inbox
 from kindbot.pipeline.inbox_bus import InboxBus
@@ -157,6 +158,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         admission=admission,
         handlers=HandlerModules(),
         inbox=inbox_bus,
+        flows=FlowRunner(
+            store=store,
+            box=box,
+            http=http,
+            clock=clock,
+            allow_private_endpoints=settings.flow_allow_private_endpoints,
+        ),
     )
     proactive = ProactiveSender(
         store=store,

@@ -18,7 +18,10 @@ class Settings:
     ``prohibited_industries_file`` replaces the built-in list of prohibited
     industries (``kindbot.guard.industries``) with a YAML file of the same shape;
     ``admin_token`` (``KINDBOT_ADMIN_TOKEN``) is the platform admin's API token,
-    None meaning "generate into the data directory on first use".
+    None meaning "generate into the data directory on first use";
+    ``flow_allow_private_endpoints`` (``KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS=1``)
+    lets flows call endpoints on loopback and private addresses (tests, an
+    operator's own network), which are refused by default.
     """
 
     data_dir: Path
@@ -29,6 +32,7 @@ class Settings:
     wechat_simulator: bool = False
     prohibited_industries_file: Path | None = None
     admin_token: str | None = None
+    flow_allow_private_endpoints: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -46,4 +50,7 @@ class Settings:
                 else None
             ),
             admin_token=source.get("KINDBOT_ADMIN_TOKEN") or None,
+            flow_allow_private_endpoints=(
+                source.get("KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS", "") == "1"
+            ),
         )
