@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from kindbot.bundles.flow_schema import endpoint_specs, flow_book
 from kindbot.bundles.loader import _line_of, load_bundle
 from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
 from kindbot.bundles.tenants import record_refusal
@@ -26,13 +27,16 @@ from kindbot.channels.webchat import WebchatConfig
 from kindbot.channels.webhook import WebhookConfig
 from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.channels.wecom.config import WeComChannelConfig
+from kindbot.dialogue.flow_codec import flows_to_json
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.errors import InputFileError, InputProblem
 from kindbot.events import Verdict
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, prohibited_reason
 from kindbot.guard.policy import settings_from_json, settings_to_json
+from kindbot.pipeline.flow_calls import endpoints_to_json
 from kindbot.pipeline.handlers import HandlerModuleError, load_bot
 from kindbot.records import KnowledgeEntry, TenantStatus
+from kindbot.repositories_flows import FlowDefinitions
 from kindbot.storage.sealing import SealError, SecretBox
 from kindbot.types import Store, Transaction
 
@@ -53,6 +57,7 @@ class ApplyReport:
     tenant_status: TenantStatus = TenantStatus.PENDING
     test_contacts_marked: int = 0
     test_contacts_unmarked: int = 0
+    flows_changed: bool = False
 
 
 def public_channel_id(tenant_slug: str, local_id: str) -> str:
@@ -245,6 +250,7 @@ async def _apply(
         if "handlers" in bundle.model_fields_set and tuple(bundle.handlers) != tenant.handlers:
             await tx.tenants.set_handlers(tenant.id, bundle.handlers)
             tenant = replace(tenant, handlers=tuple(bundle.handlers))
+        flows_changed = await _apply_flows(tx, box, bundle, tenant.id, now)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
             (console.LOCAL_ID, console.KIND, console.CONFIG_JSON)
         ]
@@ -268,7 +274,36 @@ async def _apply(
         tenant_status=tenant.status,
         test_contacts_marked=marked,
         test_contacts_unmarked=unmarked,
+        flows_changed=flows_changed,
     )
+
+
+async def _apply_flows(
+    tx: Transaction, box: SecretBox, bundle: Bundle, tenant_id: str, now: datetime
+) -> bool:
+    """Store the bundle's flows and (sealed) endpoints; True when they changed.
+
+    A bundle with neither a ``flows`` nor an ``endpoints`` key leaves the
+    tenant's flows as they are; ``flows: []`` removes them. Conversations in
+    a flow that changed continue where they can (a state that no longer
+    exists ends the flow at the next message).
+    """
+    if not {"flows", "endpoints"} & bundle.model_fields_set:
+        return False
+    existing = await tx.flows.definitions(tenant_id)
+    if not bundle.flows and not bundle.endpoints:
+        return await tx.flows.replace_definitions(tenant_id, None)
+    flows_json = flows_to_json(flow_book(bundle.flows))
+    endpoints_json = endpoints_to_json(endpoint_specs(bundle.endpoints))
+    if (
+        existing is not None
+        and existing.flows_json == flows_json
+        and existing.endpoints_sealed is not None
+        and _opens_to(box, existing.endpoints_sealed, endpoints_json)
+    ):
+        return False
+    wanted = FlowDefinitions(flows_json, box.seal(endpoints_json), now)
+    return await tx.flows.replace_definitions(tenant_id, wanted)
 
 
 async def _apply_test_contacts(

@@ -129,15 +129,18 @@ def placeholders(template: str) -> tuple[str, ...]:
     return tuple(m.group(1) for m in _PLACEHOLDER.finditer(template) if m.group(1) is not None)
 
 
-def flow_problems(flow: FlowSpec, endpoints: frozenset[str]) -> list[tuple[str, str]]:
-    """Every structural problem of ``flow`` as (field path inside the flow, message)."""
+def flow_problems(flow: FlowSpec, endpoints: frozenset[str] | None = None) -> list[tuple[str, str]]:
+    """Every structural problem of ``flow`` as (field path inside the flow, message).
+
+    ``endpoints``: the names calls may use (None: not checked here).
+    """
     problems: list[tuple[str, str]] = []
     names = {step.name for step in flow.states}
     if flow.start not in names:
         problems.append(("start", f"start state {flow.start!r} is not one of the states"))
     for step in flow.states:
         problems += [(f"states.{step.name}.{f}", m) for f, m in _step_problems(step, names)]
-        if step.call is not None and step.call.endpoint not in endpoints:
+        if step.call is not None and endpoints is not None and step.call.endpoint not in endpoints:
             known = ", ".join(sorted(endpoints)) or "none defined"
             problems.append(
                 (
