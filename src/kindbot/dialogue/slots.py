@@ -117,7 +117,7 @@ def valid_choice(text: str, choices: Sequence[str]) -> str | None:
     for option in choices:
         if _folded(option).casefold() == folded:
             return option
-    if folded.isdigit() and 1 <= int(folded) <= len(choices):
+    if folded.isdecimal() and len(folded) <= 3 and 1 <= int(folded) <= len(choices):
         return choices[int(folded) - 1]
     return None
 
