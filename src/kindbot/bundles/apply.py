@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from kindbot.bundles.flow_schema import endpoint_specs, flow_book
-from kindbot.bundles.loader import _line_of, load_bundle
+from kindbot.bundles.flow_schema import endpoint_specs, flow_book, flows_problems
+from kindbot.bundles.loader import _line_of, load_bundle, located_problem
 from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
 from kindbot.bundles.tenants import record_refusal
 from kindbot.channels import console
@@ -126,12 +126,15 @@ class PreparedBundle:
     industry_line: int | None = None
 
 
-def _industry_line(path: Path) -> int | None:
+def _yaml_node(path: Path) -> yaml.Node | None:
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-    return _line_of(node, ("tenant", "industry"))
+
+
+def _industry_line(path: Path) -> int | None:
+    return _line_of(_yaml_node(path), ("tenant", "industry"))
 
 
 def prepare_bundle(path: Path) -> PreparedBundle:
@@ -142,6 +145,7 @@ def prepare_bundle(path: Path) -> PreparedBundle:
     bundle = load_bundle(path)
     entries = tuple(read_bundle_knowledge(bundle, path))
     _check_handlers(bundle, path)
+    _check_flows(bundle, path)
     return PreparedBundle(bundle, entries, str(path), _industry_line(path))
 
 
@@ -155,6 +159,14 @@ def _check_handlers(bundle: Bundle, path: Path) -> None:
             problems.append(InputProblem(str(path), None, f"handlers[{position}]", exc.message))
     if problems:
         raise InputFileError(problems)
+
+
+def _check_flows(bundle: Bundle, path: Path) -> None:
+    """Every flow is well formed (else each problem with its path and line)."""
+    found = flows_problems(bundle.flows, bundle.endpoints)
+    if found:
+        node = _yaml_node(path)
+        raise InputFileError([located_problem(str(path), node, loc, m) for loc, m in found])
 
 
 async def apply_bundle(

@@ -22,9 +22,11 @@ Example (see README, "Flows")::
           sorry:
             answer: 抱歉，暂时查不到订单 {order}，请稍后再试或回复“人工”。
 
-Every structural mistake is reported with its path (``flows[0].states.tell.next``
-…): unknown, missing or unreachable states, states that loop without asking,
-calls to undefined endpoints, placeholders that name no slot, bad regexes.
+Field-level mistakes (bad regexes, types, limits) are pydantic errors;
+structural ones (unknown, missing or unreachable states, states that loop
+without asking, calls to undefined endpoints, placeholders that name no slot)
+come from :func:`flows_problems`, each with its path in the bundle
+(``flows[0].states.tell.next``), which the apply reports with its line.
 """
 
 from __future__ import annotations
@@ -195,13 +197,6 @@ class FlowModel(_Strict):
     start: Name
     states: Annotated[dict[Name, StepModel], Field(min_length=1, max_length=50)]
 
-    @model_validator(mode="after")
-    def _well_formed(self) -> FlowModel:
-        problems = flow_problems(self.to_spec())
-        if problems:
-            raise ValueError("; ".join(f"{field}: {message}" for field, message in problems))
-        return self
-
     def to_spec(self) -> FlowSpec:
         spec = FlowSpec(
             name=self.name,
@@ -236,18 +231,24 @@ class EndpointModel(_Strict):
         )
 
 
-def check_flows(flows: list[FlowModel], endpoints: dict[str, EndpointModel]) -> None:
-    """Flow names are unique and every call names one of ``endpoints`` (else ``ValueError``)."""
-    problems: list[str] = []
+Location = tuple[int | str, ...]
+
+
+def flows_problems(
+    flows: list[FlowModel], endpoints: dict[str, EndpointModel]
+) -> list[tuple[Location, str]]:
+    """Every structural problem of the bundle's flows, each at its path in the bundle
+    (``("flows", 0, "states", "ask", "next")``): duplicate names, unknown or
+    unreachable states, silent loops, unknown endpoints and placeholders."""
+    problems: list[tuple[Location, str]] = []
     seen: set[str] = set()
     for i, flow in enumerate(flows):
         if flow.name in seen:
-            problems.append(f"[{i}].name: flow {flow.name!r} appears twice")
+            problems.append((("flows", i, "name"), f"flow {flow.name!r} appears twice"))
         seen.add(flow.name)
         for field, message in flow_problems(flow.to_spec(), frozenset(endpoints)):
-            problems.append(f"[{i}].{field}: {message}")
-    if problems:
-        raise ValueError("; ".join(problems))
+            problems.append((("flows", i, *field.split(".")), message))
+    return problems
 
 
 def flow_book(flows: list[FlowModel]) -> FlowBook:

@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from kindbot.bundles.flow_schema import EndpointModel, FlowModel, Name, check_flows
+from kindbot.bundles.flow_schema import EndpointModel, FlowModel, Name
 from kindbot.errors import BadRequestError
 from kindbot.guard.policy import DEFAULT_TIMEZONE, TenantGuardSettings, tenant_policy
 
@@ -222,7 +222,7 @@ class Bundle(_Strict):
     endpoints: dict[Name, EndpointModel] = Field(default_factory=dict)
     """HTTP endpoints flows may call (see :mod:`kindbot.bundles.flow_schema`)."""
     flows: list[FlowModel] = Field(default_factory=list)
-    """Multi-turn flows (declared after ``endpoints``, which their calls name)."""
+    """Multi-turn flows; their structure is checked by ``flow_schema.flows_problems``."""
 
     def synonym_groups(self) -> list[tuple[str, ...]]:
         """Every synonym group of the ``knowledge`` section, in order."""
@@ -238,15 +238,6 @@ class Bundle(_Strict):
             if spec.id == "console":
                 raise ValueError("channel id 'console' is reserved for `kindbot chat`")
             seen.add(spec.id)
-        return value
-
-    @field_validator("flows")
-    @classmethod
-    def _flows_call_known_endpoints(
-        cls, value: list[FlowModel], info: ValidationInfo
-    ) -> list[FlowModel]:
-        if "endpoints" in info.data:  # else the endpoints are invalid: that is the error
-            check_flows(value, info.data["endpoints"])
         return value
 
     @field_validator("test_contacts")
