@@ -213,3 +213,24 @@ async def test_a_private_endpoint_is_refused_unless_the_platform_allows_it(
 )
 def test_only_public_addresses_are_called_by_default(address: str, public: bool) -> None:
     assert is_public(ipaddress.ip_address(address)) is public
+
+
+async def test_applying_again_changes_nothing_and_endpoint_secrets_are_sealed(
+    container: Container, clock: FakeClock, api: ShopApi, tmp_path: Path
+) -> None:
+    again = await apply_approved(container, tmp_path / "shop.yaml", clock.now())
+    assert not again.flows_changed
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("shop")
+        assert tenant is not None
+        stored = await tx.flows.definitions(tenant.id)
+    assert stored is not None
+    assert stored.endpoints_sealed is not None
+    assert "shop-secret-token" not in stored.endpoints_sealed
+    assert "shop-secret-token" in container.box.open(stored.endpoints_sealed)
+    (tmp_path / "shop.yaml").write_text(
+        "tenant: {slug: shop, name: 小店, industry: retail}\nflows: []\n", encoding="utf-8"
+    )
+    removed = await apply_approved(container, tmp_path / "shop.yaml", clock.now())
+    assert removed.flows_changed
+    assert not (await Visitor(container, clock, "v9").say("查订单")).startswith(ASKED)

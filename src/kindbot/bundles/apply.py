@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from kindbot.bundles.flow_schema import endpoint_specs, flow_book, flows_problems
-from kindbot.bundles.loader import _line_of, load_bundle, located_problem
+from kindbot.bundles.flows_apply import apply_flows, check_flows
+from kindbot.bundles.loader import _line_of, load_bundle
 from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
 from kindbot.bundles.tenants import record_refusal
 from kindbot.channels import console
@@ -27,16 +27,13 @@ from kindbot.channels.webchat import WebchatConfig
 from kindbot.channels.webhook import WebhookConfig
 from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.channels.wecom.config import WeComChannelConfig
-from kindbot.dialogue.flow_codec import flows_to_json
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.errors import InputFileError, InputProblem
 from kindbot.events import Verdict
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, prohibited_reason
 from kindbot.guard.policy import settings_from_json, settings_to_json
-from kindbot.pipeline.flow_calls import endpoints_to_json
 from kindbot.pipeline.handlers import HandlerModuleError, load_bot
 from kindbot.records import KnowledgeEntry, TenantStatus
-from kindbot.repositories_flows import FlowDefinitions
 from kindbot.storage.sealing import SealError, SecretBox
 from kindbot.types import Store, Transaction
 
@@ -126,15 +123,12 @@ class PreparedBundle:
     industry_line: int | None = None
 
 
-def _yaml_node(path: Path) -> yaml.Node | None:
+def _industry_line(path: Path) -> int | None:
     try:
-        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-
-
-def _industry_line(path: Path) -> int | None:
-    return _line_of(_yaml_node(path), ("tenant", "industry"))
+    return _line_of(node, ("tenant", "industry"))
 
 
 def prepare_bundle(path: Path) -> PreparedBundle:
@@ -145,7 +139,7 @@ def prepare_bundle(path: Path) -> PreparedBundle:
     bundle = load_bundle(path)
     entries = tuple(read_bundle_knowledge(bundle, path))
     _check_handlers(bundle, path)
-    _check_flows(bundle, path)
+    check_flows(bundle, path)
     return PreparedBundle(bundle, entries, str(path), _industry_line(path))
 
 
@@ -159,14 +153,6 @@ def _check_handlers(bundle: Bundle, path: Path) -> None:
             problems.append(InputProblem(str(path), None, f"handlers[{position}]", exc.message))
     if problems:
         raise InputFileError(problems)
-
-
-def _check_flows(bundle: Bundle, path: Path) -> None:
-    """Every flow is well formed (else each problem with its path and line)."""
-    found = flows_problems(bundle.flows, bundle.endpoints)
-    if found:
-        node = _yaml_node(path)
-        raise InputFileError([located_problem(str(path), node, loc, m) for loc, m in found])
 
 
 async def apply_bundle(
@@ -262,7 +248,7 @@ async def _apply(
         if "handlers" in bundle.model_fields_set and tuple(bundle.handlers) != tenant.handlers:
             await tx.tenants.set_handlers(tenant.id, bundle.handlers)
             tenant = replace(tenant, handlers=tuple(bundle.handlers))
-        flows_changed = await _apply_flows(tx, box, bundle, tenant.id, now)
+        flows_changed = await apply_flows(tx, box, bundle, tenant.id, now)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
             (console.LOCAL_ID, console.KIND, console.CONFIG_JSON)
         ]
@@ -288,34 +274,6 @@ async def _apply(
         test_contacts_unmarked=unmarked,
         flows_changed=flows_changed,
     )
-
-
-async def _apply_flows(
-    tx: Transaction, box: SecretBox, bundle: Bundle, tenant_id: str, now: datetime
-) -> bool:
-    """Store the bundle's flows and (sealed) endpoints; True when they changed.
-
-    A bundle with neither a ``flows`` nor an ``endpoints`` key leaves the
-    tenant's flows as they are; ``flows: []`` removes them. Conversations in
-    a flow that changed continue where they can (a state that no longer
-    exists ends the flow at the next message).
-    """
-    if not {"flows", "endpoints"} & bundle.model_fields_set:
-        return False
-    existing = await tx.flows.definitions(tenant_id)
-    if not bundle.flows and not bundle.endpoints:
-        return await tx.flows.replace_definitions(tenant_id, None)
-    flows_json = flows_to_json(flow_book(bundle.flows))
-    endpoints_json = endpoints_to_json(endpoint_specs(bundle.endpoints))
-    if (
-        existing is not None
-        and existing.flows_json == flows_json
-        and existing.endpoints_sealed is not None
-        and _opens_to(box, existing.endpoints_sealed, endpoints_json)
-    ):
-        return False
-    wanted = FlowDefinitions(flows_json, box.seal(endpoints_json), now)
-    return await tx.flows.replace_definitions(tenant_id, wanted)
 
 
 async def _apply_test_contacts(
