@@ -47,7 +47,7 @@ def fit(data: Path, per_intent: int, learned: bool) -> None:
         for text in texts:
             phrasings.append(tokenize(text, table))
             owners.append(number)
-    model = fit_calibration(phrasings, owners, learned=learned)
+    model = fit_calibration(phrasings, owners, learned=learned).calibration
     rank = ", ".join(f"{w:.2f}" for w in model.rank_weights)
     confidence = ", ".join(f"{w:.2f}" for w in model.confidence_weights)
     print(f"learned={learned} per_intent={per_intent} queries={model.examples}:")

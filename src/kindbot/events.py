@@ -75,12 +75,15 @@ class OutboundReply:
     """A reply proposed by dialogue (or the guard's own confirmations).
 
     ``entry_id`` names the knowledge entry the reply was taken from, if any.
+    ``source_entry_ids`` names the entries a generated (``GENERATED``) reply
+    was grounded on; empty for every other origin.
     """
 
     text: str
     origin: ReplyOrigin
     entry_id: str | None = None
     score: float | None = None
+    source_entry_ids: tuple[str, ...] = ()
 
 
 class Decision(StrEnum):

@@ -7,7 +7,7 @@ rows into these types so that no layer above storage sees an ORM object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -87,6 +87,8 @@ class TenantRecord:
     """Violation standing: ``ok``, ``warning`` or ``throttled`` (suspension is ``status``)."""
     handlers: tuple[str, ...] = ()
     """Python modules (each defining ``bot``) whose handlers answer before the knowledge base."""
+    llm_sealed: str | None = field(default=None, repr=False)
+    """The bundle's ``llm:`` settings, sealed (they hold a key); None: no generative answers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,8 @@ class MessageRecord:
     generated: bool
     event: str | None = None
     event_key: str | None = None
+    source_entry_ids: tuple[str, ...] = ()
+    """The knowledge entries a generated reply was grounded on (empty otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,10 @@ class TenantRepository(Protocol):
         """Name the tenant's handler modules (empty: none)."""
         ...
 
+    async def set_llm(self, tenant_id: str, llm_sealed: str | None) -> None:
+        """Store the tenant's sealed ``llm:`` settings (None: generative answers off)."""
+        ...
+
     async def set_standing(self, tenant_id: str, standing: str) -> None:
         """Record the tenant's violation standing (``ok``, ``warning``, ``throttled``)."""
         ...
@@ -185,7 +189,10 @@ class MessageRepository(Protocol):
         reply_to_id: str | None,
         generated: bool,
         now: datetime,
-    ) -> MessageRecord: ...
+        source_entry_ids: Sequence[str] = (),
+    ) -> MessageRecord:
+        """Store a bot message (``pending``); ``source_entry_ids``: a generated reply's sources."""
+        ...
 
     async def count_outbound(self, conversation_id: str) -> int: ...
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from kindbot.bundles.flows_apply import apply_flows, check_flows
+from kindbot.bundles.llm import apply_llm
 from kindbot.bundles.loader import _line_of, load_bundle
 from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
 from kindbot.bundles.tenants import record_refusal
@@ -249,6 +250,7 @@ async def _apply(
             await tx.tenants.set_handlers(tenant.id, bundle.handlers)
             tenant = replace(tenant, handlers=tuple(bundle.handlers))
         flows_changed = await apply_flows(tx, box, bundle, tenant.id, now)
+        tenant = await apply_llm(tx, box, tenant, bundle.llm)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
             (console.LOCAL_ID, console.KIND, console.CONFIG_JSON)
         ]

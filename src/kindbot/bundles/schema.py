@@ -206,6 +206,27 @@ class GuardSpec(_Strict):
         )
 
 
+class LlmSpec(_Strict):
+    """``llm:`` — optional generative answers from an OpenAI-compatible endpoint.
+
+    The model answers only from retrieved knowledge entries, and only when
+    the knowledge base fell below its threshold with a best candidate of at
+    least ``min_confidence``; a timeout or a bad reply keeps the normal
+    path. ``api_key`` is stored sealed and never shown. Leaving the section
+    out of the bundle turns generative answers off.
+    """
+
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+", max_length=500)]
+    model: Annotated[str, Field(min_length=1, max_length=200)]
+    api_key: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+        default=None, repr=False
+    )
+    timeout_seconds: Annotated[float, Field(gt=0, le=10)] = 3.0
+    max_entries: Annotated[int, Field(ge=1, le=8)] = 3
+    min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.15
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
+
+
 class Bundle(_Strict):
     """A whole bundle file."""
 
@@ -223,6 +244,8 @@ class Bundle(_Strict):
     """HTTP endpoints flows may call (see :mod:`kindbot.bundles.flow_schema`)."""
     flows: list[FlowModel] = Field(default_factory=list)
     """Multi-turn flows; their structure is checked by ``flow_schema.flows_problems``."""
+    llm: LlmSpec | None = None
+    """Generative answers (None: off)."""
 
     def synonym_groups(self) -> list[tuple[str, ...]]:
         """Every synonym group of the ``knowledge`` section, in order."""

@@ -14,7 +14,11 @@ build holds some of them out and asks them as queries:
 
 The rankers are rebuilt on what remains (classifier included, so its
 decision values are out of sample), and the fusion is fitted on the
-candidates' features (:func:`fit_fusion`).
+candidates' features (:func:`fit_fusion`). With a classifier, the same
+held-out phrasings choose its regularisation: each C of
+:data:`~kindbot.dialogue.learned.REGULARISATION_CHOICES` is trained on what
+remains and the one whose classifier ranks the held-out phrasings' own
+entries first most often is kept (ties: the stronger regularisation).
 With fewer than :data:`MIN_POSITIVES` right candidates, or more than
 :data:`MAX_ENTRIES` entries, the built-in default is kept. Deterministic (fixed
 seed); at most :data:`MAX_QUERIES` queries.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,9 +42,16 @@ from kindbot.dialogue.fusion import (
     Calibration,
     confidence_inputs,
 )
+from kindbot.dialogue.learned import DEFAULT_C
 from kindbot.dialogue.ranker import Ranker
 
-__all__ = ["MIN_POSITIVES", "default_calibration", "fit_calibration", "fit_fusion"]
+__all__ = [
+    "MIN_POSITIVES",
+    "FittedCalibration",
+    "default_calibration",
+    "fit_calibration",
+    "fit_fusion",
+]
 
 MIN_POSITIVES = 40
 MAX_QUERIES = 1500
@@ -58,39 +70,74 @@ def default_calibration(learned: bool) -> Calibration:
     return DEFAULT_CALIBRATION if learned else DEFAULT_LEXICAL_CALIBRATION
 
 
+@dataclass(frozen=True, slots=True)
+class FittedCalibration:
+    """What a build learns from its held-out phrasings: the fusion and the
+    classifier's regularisation ``c`` (:data:`DEFAULT_C` when nothing was chosen)."""
+
+    calibration: Calibration
+    c: float = DEFAULT_C
+
+
 def fit_calibration(
-    phrasings: Sequence[Sequence[str]], owners: Sequence[int], *, learned: bool
-) -> Calibration:
+    phrasings: Sequence[Sequence[str]],
+    owners: Sequence[int],
+    *,
+    learned: bool,
+    choices: Sequence[float] = (DEFAULT_C,),
+) -> FittedCalibration:
     """The confidence model for the knowledge base of tokenised ``phrasings``
     (owned by entries ``owners``, non-decreasing); ``learned`` = the served
-    ranker has a classifier."""
+    ranker has a classifier, whose regularisation is chosen among ``choices``."""
     rng = np.random.default_rng(0)
     owner = np.asarray(owners, dtype=np.intp)
     n_entries = int(owner[-1]) + 1 if len(owner) else 0
     if n_entries < 4 or n_entries > MAX_ENTRIES:
-        return default_calibration(learned)
+        return FittedCalibration(default_calibration(learned))
     absent = rng.random(n_entries) < ABSENT_SHARE
     held = _held_out_rows(rng, owner, ~absent)
     kept_entries = np.flatnonzero(~absent)
     if len(kept_entries) < 2 or not held.any():
-        return default_calibration(learned)
+        return FittedCalibration(default_calibration(learned))
     renumber = np.full(n_entries, -1, dtype=np.intp)
     renumber[kept_entries] = np.arange(len(kept_entries))
     kept_rows = np.flatnonzero(~held & ~absent[owner])
-    ranker = Ranker.build(
-        [phrasings[int(i)] for i in kept_rows], renumber[owner[kept_rows]].tolist(), learn=learned
-    )
+    kept_owners = renumber[owner[kept_rows]].tolist()
+    queries = _sample(rng, np.flatnonzero(held), np.flatnonzero(absent[owner]))
+    asked = [(phrasings[int(row)], int(renumber[owner[row]])) for row in queries]
+    ranker = Ranker.build([phrasings[int(i)] for i in kept_rows], kept_owners, learn=False)
+    ranker, c = _best_classifier(ranker, kept_owners, asked, choices if learned else ())
     features: list[NDArray[np.float64]] = []
     labels: list[NDArray[np.bool_]] = []
-    for row in _sample(rng, np.flatnonzero(held), np.flatnonzero(absent[owner])):
-        found = ranker.candidates(phrasings[int(row)])
+    for tokens, entry in asked:
+        found = ranker.candidates(tokens)
         if found is None or not len(found.entries):
             continue
         features.append(found.features)
-        labels.append(found.entries == renumber[owner[row]])
+        labels.append(found.entries == entry)
     if not features or sum(int(y.sum()) for y in labels) < MIN_POSITIVES:
-        return default_calibration(learned)
-    return fit_fusion(features, labels, learned=learned)
+        return FittedCalibration(default_calibration(learned), c)
+    return FittedCalibration(fit_fusion(features, labels, learned=learned), c)
+
+
+def _best_classifier(
+    ranker: Ranker,
+    owners: Sequence[int],
+    asked: Sequence[tuple[Sequence[str], int]],
+    choices: Sequence[float],
+) -> tuple[Ranker, float]:
+    """``ranker`` with the classifier (among ``choices`` of C) that ranks the asked
+    phrasings' own entries (``-1``: absent, not counted) first most often; the
+    first choice wins ties. No choices: ``ranker`` as it is, with :data:`DEFAULT_C`."""
+    best: tuple[int, Ranker, float] | None = None
+    for c in choices:
+        trained = ranker.trained(owners, c)
+        if trained.classifier is None:
+            return ranker, DEFAULT_C
+        hits = sum(trained.top_entry(tokens) == entry for tokens, entry in asked if entry >= 0)
+        if best is None or hits > best[0]:
+            best = (hits, trained, c)
+    return (ranker, DEFAULT_C) if best is None else (best[1], best[2])
 
 
 def _held_out_rows(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kindbot.dialogue.fusion import Candidates, candidates
-from kindbot.dialogue.learned import EntryClassifier
+from kindbot.dialogue.learned import DEFAULT_C, EntryClassifier, fits
 from kindbot.dialogue.lexical import LexicalIndex
 
 __all__ = ["Ranker"]
@@ -23,16 +23,38 @@ class Ranker:
 
     @classmethod
     def build(
-        cls, phrasings: Sequence[Sequence[str]], owners: Sequence[int], *, learn: bool = True
+        cls,
+        phrasings: Sequence[Sequence[str]],
+        owners: Sequence[int],
+        *,
+        learn: bool = True,
+        c: float = DEFAULT_C,
     ) -> Ranker:
         """Rankers over tokenised ``phrasings`` owned by entries ``owners`` (see
-        :meth:`LexicalIndex.build`); ``learn`` = also train the classifier if it fits."""
-        lexical = LexicalIndex.build(phrasings, owners)
-        classifier = None
-        if learn:
-            labels = np.asarray(owners, dtype=np.intp)
-            classifier = EntryClassifier.train(lexical.rows(), labels, lexical.n_entries)
-        return cls(lexical, classifier)
+        :meth:`LexicalIndex.build`); ``learn`` = also train the classifier (with
+        regularisation ``c``) if it :func:`~kindbot.dialogue.learned.fits`."""
+        ranker = cls(LexicalIndex.build(phrasings, owners), None)
+        return ranker.trained(owners, c) if learn else ranker
+
+    def can_learn(self) -> bool:
+        """Whether a classifier fits these phrasings (see :meth:`trained`)."""
+        features, rows = self.lexical.tfidf_t.shape
+        return fits(rows, features, self.lexical.n_entries)
+
+    def trained(self, owners: Sequence[int], c: float) -> Ranker:
+        """The same lexical rankers with a classifier trained with regularisation ``c``
+        (none when it does not fit); ``owners`` as given to :meth:`build`."""
+        labels = np.asarray(owners, dtype=np.intp)
+        classifier = EntryClassifier.train(self.lexical.rows(), labels, self.lexical.n_entries, c)
+        return Ranker(self.lexical, classifier)
+
+    def top_entry(self, tokens: Sequence[str]) -> int | None:
+        """The entry the classifier ranks first for a tokenised query (None: no
+        classifier, or no known token)."""
+        vector = self.lexical.vectorize(tokens)
+        if vector is None or self.classifier is None:
+            return None
+        return int(np.argmax(self.classifier.decision(vector.ids, vector.weights)))
 
     def candidates(self, tokens: Sequence[str]) -> Candidates | None:
         """The candidate entries of a tokenised query; ``None`` when no token is known."""

@@ -30,6 +30,7 @@ import numpy as np
 
 from kindbot.dialogue.calibrate import fit_calibration
 from kindbot.dialogue.fusion import Calibration
+from kindbot.dialogue.learned import REGULARISATION_CHOICES
 from kindbot.dialogue.ranker import Ranker
 from kindbot.dialogue.tokens import SynonymTable, builtin_synonyms, tokenize
 from kindbot.records import KnowledgeEntry
@@ -114,9 +115,12 @@ class KnowledgeIndex:
                 owners.append(position)
         if not any(phrasings):
             return cls(tuple(entries), None, table, None, threshold)
-        ranker = Ranker.build(phrasings, owners, learn=learn)
-        calibration = fit_calibration(phrasings, owners, learned=ranker.classifier is not None)
-        return cls(tuple(entries), ranker, table, calibration, threshold)
+        ranker = Ranker.build(phrasings, owners, learn=False)
+        learned = learn and ranker.can_learn()
+        fitted = fit_calibration(phrasings, owners, learned=learned, choices=REGULARISATION_CHOICES)
+        if learned:
+            ranker = ranker.trained(owners, fitted.c)
+        return cls(tuple(entries), ranker, table, fitted.calibration, threshold)
 
     def __len__(self) -> int:
         """The number of entries."""

@@ -19,6 +19,7 @@ from kindbot.events import (
     OutboundAction,
     OutboundDecision,
     OutboundReply,
+    ReplyOrigin,
     SendKind,
     SentReply,
     Severity,
@@ -143,6 +144,7 @@ class Admission:
                     subject=subject,
                     verdict=decision.verdict,
                     checks=decision.checks,
+                    generated_from=_grounding(proposed),
                 )
                 await self._weigh(tx, turn.tenant, audit, decision.verdict, subject)
                 result.stopped.append(decision)
@@ -154,8 +156,9 @@ class Admission:
                 conversation_id=turn.conversation_id,
                 text=decision.reply.text,
                 reply_to_id=reply_to_id,
-                generated=False,
+                generated=proposed.origin is ReplyOrigin.GENERATED,
                 now=now,
+                source_entry_ids=proposed.source_entry_ids,
             )
             # The allow verdict names the message it let through, in the same
             # transaction as the outbox row: no row can exist without it.
@@ -165,6 +168,7 @@ class Admission:
                 subject=f"message:{outbound.id}",
                 verdict=decision.verdict,
                 checks=decision.checks,
+                generated_from=_grounding(proposed),
             )
             item = await tx.outbox.enqueue(
                 tenant_id=turn.tenant.id,
@@ -280,6 +284,11 @@ class Admission:
             subject=f"tenant:{tenant.id}",
             verdict=violations.standing_verdict(earned, score),
         )
+
+
+def _grounding(reply: OutboundReply) -> tuple[str, ...] | None:
+    """The entries a generated reply was grounded on (for its audit entry); None otherwise."""
+    return reply.source_entry_ids if reply.origin is ReplyOrigin.GENERATED else None
 
 
 def _action(turn: Turn, kind: SendKind, reply: OutboundReply) -> OutboundAction:

@@ -42,6 +42,7 @@ from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.flows import FlowRunner, FlowTurn
+from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModuleError, HandlerModules
 from kindbot.pipeline.handoff_desk import holds, request_person
 from kindbot.pipeline.handover import HandoverMixin
@@ -77,9 +78,11 @@ class Pipeline(HandoverMixin):
         handlers: HandlerModules,
         flows: FlowRunner,
         inbox: InboxBus | None = None,
+        generative: GenerativeAnswers | None = None,
     ) -> None:
         self._store = store
         self._flows = flows
+        self._generative = generative
         self._handlers = handlers
         self._inbox = inbox or InboxBus()
         self._admission = admission
@@ -197,6 +200,10 @@ class Pipeline(HandoverMixin):
                 index = await self._knowledge.index_at(turn.tenant.id, kb_version)
                 handled = await self._handle(stored, turn)
                 dialogue = self._dialogue(stored, turn, index, handled)
+                if self._generative is not None:  # the model call: outside any transaction
+                    dialogue = await self._generative.revise(
+                        dialogue, stored.text, index, turn.tenant
+                    )
             async with self._store.transaction() as tx:
                 message = await tx.messages.lock_inbound(stored.id)
                 if message.status == InboundStatus.PROCESSED:

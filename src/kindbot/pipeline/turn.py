@@ -56,16 +56,21 @@ class AuditBatch:
         subject: str,
         verdict: Verdict,
         checks: tuple[Verdict, ...] = (),
+        generated_from: tuple[str, ...] | None = None,
     ) -> None:
-        """Queue one verdict (its reasons and every rule's decision) for the chain."""
-        detail = json.dumps(
-            {
-                "reason_en": verdict.reason_en,
-                "reason_zh": verdict.reason_zh,
-                "checks": [[c.rule, c.decision.value] for c in checks],
-            },
-            ensure_ascii=False,
-        )
+        """Queue one verdict (its reasons and every rule's decision) for the chain.
+
+        ``generated_from``: the message is model-generated text grounded on
+        these knowledge entries (recorded as ``generated_from`` in the detail).
+        """
+        fields: dict[str, object] = {
+            "reason_en": verdict.reason_en,
+            "reason_zh": verdict.reason_zh,
+            "checks": [[c.rule, c.decision.value] for c in checks],
+        }
+        if generated_from is not None:
+            fields["generated_from"] = list(generated_from)
+        detail = json.dumps(fields, ensure_ascii=False)
         self.drafts.append(
             AuditDraft(
                 tenant_id=self.tenant_id,

@@ -62,6 +62,7 @@ def _tenant(row: Any) -> TenantRecord:
         guard_json=row.guard_json,
         standing=row.standing,
         handlers=tuple(json.loads(row.handlers_json)) if row.handlers_json else (),
+        llm_sealed=row.llm_sealed,
     )
 
 
@@ -134,6 +135,11 @@ class SqlTenants:
         value = json.dumps(list(modules)) if modules else None
         await self._conn.execute(
             update(tenants).where(tenants.c.id == tenant_id).values(handlers_json=value)
+        )
+
+    async def set_llm(self, tenant_id: str, llm_sealed: str | None) -> None:
+        await self._conn.execute(
+            update(tenants).where(tenants.c.id == tenant_id).values(llm_sealed=llm_sealed)
         )
 
     async def set_standing(self, tenant_id: str, standing: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +93,9 @@ def _message(row: Any) -> MessageRecord:
         generated=row.generated,
         event=row.event,
         event_key=row.event_key,
+        source_entry_ids=(
+            tuple(json.loads(row.source_entry_ids_json)) if row.source_entry_ids_json else ()
+        ),
     )
 
 
@@ -161,8 +166,10 @@ class SqlMessages:
         reply_to_id: str | None,
         generated: bool,
         now: datetime,
+        source_entry_ids: Sequence[str] = (),
     ) -> MessageRecord:
         message_id = new_id()
+        sources = tuple(source_entry_ids)
         values = {
             "id": message_id,
             "tenant_id": tenant_id,
@@ -177,6 +184,7 @@ class SqlMessages:
             "status": PENDING,
             "reply_to_id": reply_to_id,
             "generated": generated,
+            "source_entry_ids_json": json.dumps(list(sources)) if sources else None,
         }
         await self._conn.execute(_INSERT, values)
         return MessageRecord(
@@ -193,6 +201,7 @@ class SqlMessages:
             status=PENDING,
             reply_to_id=reply_to_id,
             generated=generated,
+            source_entry_ids=sources,
         )
 
     async def count_outbound(self, conversation_id: str) -> int:

@@ -88,6 +88,9 @@ tenants = Table(
     Column("standing", String(16), nullable=False, server_default="ok"),
     # The bundle's ``handlers:`` (a JSON list of module names; NULL = none).
     Column("handlers_json", Text, nullable=True),
+    # The bundle's ``llm:`` settings as JSON, sealed with the server key (it
+    # holds the endpoint's API key); NULL = generative answers off.
+    Column("llm_sealed", Text, nullable=True),
 )
 
 channels = Table(
@@ -152,6 +155,8 @@ messages = Table(
     Column("generated", Boolean, nullable=False, default=False),
     Column("event", String(64), nullable=True),
     Column("event_key", String(200), nullable=True),
+    # A generated reply's grounding: the knowledge entry ids (JSON list; NULL = none).
+    Column("source_entry_ids_json", Text, nullable=True),
     UniqueConstraint("channel_id", "idempotency_key"),
     Index("ix_messages_conversation", "conversation_id", "seq"),
     Index("ix_messages_status_created", "status", "created_at"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kindbot.dialogue.calibrate import fit_calibration
+from kindbot.dialogue.learned import DEFAULT_C
 from kindbot.dialogue.retrieval import (
     DEFAULT_THRESHOLD,
     KnowledgeIndex,
@@ -230,3 +232,55 @@ def test_effective_threshold_prefers_tuned_then_tenant_then_default() -> None:
     assert effective_threshold(tuned, 0.7) == 0.42
     assert effective_threshold(untuned, 0.7) == 0.7
     assert effective_threshold(untuned, None) == DEFAULT_THRESHOLD
+
+
+def _separable_entries() -> list[KnowledgeEntry]:
+    return [
+        KnowledgeEntry(
+            f"topic{n}",
+            f"question about topic{n} subject{n}",
+            f"answer {n}",
+            tuple(f"how does topic{n} work with item{k} subject{n}" for k in range(8)),
+        )
+        for n in range(30)
+    ]
+
+
+def _tokenised(entries: list[KnowledgeEntry]) -> tuple[list[list[str]], list[int]]:
+    phrasings: list[list[str]] = []
+    owners: list[int] = []
+    for position, entry in enumerate(entries):
+        for text in (entry.question, *entry.similar):
+            phrasings.append(tokenize(text))
+            owners.append(position)
+    return phrasings, owners
+
+
+@pytest.mark.parametrize("choices", [(0.1, 1.0), (1.0, 0.1), (0.3,)])
+def test_the_regularisation_is_chosen_on_held_out_phrasings(choices: tuple[float, ...]) -> None:
+    phrasings, owners = _tokenised(_separable_entries())
+    fitted = fit_calibration(phrasings, owners, learned=True, choices=choices)
+    # every C ranks these clean phrasings right: the tie goes to the first choice
+    assert fitted.c == choices[0]
+    assert fitted.calibration.examples > 0
+
+
+def test_the_regularisation_is_the_default_without_a_classifier() -> None:
+    phrasings, owners = _tokenised(_separable_entries())
+    fitted = fit_calibration(phrasings, owners, learned=False, choices=(1.0,))
+    assert fitted.c == DEFAULT_C
+
+
+def test_a_weaker_regularisation_wins_when_it_ranks_held_out_phrasings_better() -> None:
+    # One entry has far more phrasings than the others: a heavily regularised
+    # classifier leans on that prior and ranks it first for everything.
+    def entry(n: int, count: int) -> KnowledgeEntry:
+        similar = tuple(f"marker{n} variant{k} question" for k in range(count))
+        return KnowledgeEntry(f"e{n}", f"marker{n} question", f"answer {n}", similar)
+
+    entries = [entry(0, 60)] + [entry(n, 4) for n in range(1, 25)]
+    phrasings, owners = _tokenised(entries)
+    strong = fit_calibration(phrasings, owners, learned=True, choices=(0.0001,))
+    chosen = fit_calibration(phrasings, owners, learned=True, choices=(0.0001, 1.0))
+    assert strong.c == 0.0001
+    assert chosen.c == 1.0

@@ -87,3 +87,16 @@ def test_builtin_lexicon_covers_common_customer_service_words() -> None:
 def test_parse_synonym_lines_skips_comments_and_single_terms() -> None:
     text = "# header\n快递 物流|包裹\nalone\nrefund, reimburse  # trailing\n"
     assert parse_synonym_lines(text) == [("快递", "物流", "包裹"), ("refund", "reimburse")]
+
+
+def test_adjacent_latin_words_give_a_stemmed_pair_feature() -> None:
+    tokens = tokenize("My card hasn't arrived")
+    assert "p:card hasn" in tokens
+    assert "p:hasn t" in tokens
+    assert "p:t arriv" in tokens  # stems, as the word features
+    assert "p:my card" in tokens
+
+
+def test_word_pairs_do_not_span_chinese_text() -> None:
+    tokens = tokenize("card 到了吗 arrived")
+    assert not [t for t in tokens if t.startswith("p:")]

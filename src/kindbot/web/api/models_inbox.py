@@ -77,12 +77,18 @@ class InboxList(BaseModel):
 
 
 class MessageOut(BaseModel):
-    """One message of a conversation (``direction`` ``in`` or ``out``)."""
+    """One message of a conversation (``direction`` ``in`` or ``out``).
+
+    ``generated``: model-generated text (shown with the AIGC label);
+    ``source_entry_ids``: the knowledge entries it was grounded on.
+    """
 
     id: str
     direction: str
     text: str
     created_at: datetime
+    generated: bool = False
+    source_entry_ids: list[str] = []
 
     @classmethod
     def of(cls, message: MessageRecord) -> MessageOut:
@@ -91,6 +97,8 @@ class MessageOut(BaseModel):
             direction=message.direction.value,
             text=message.text,
             created_at=message.created_at,
+            generated=message.generated,
+            source_entry_ids=list(message.source_entry_ids),
         )
 
 
