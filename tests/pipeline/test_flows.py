@@ -8,17 +8,18 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.support.clock import FakeClock
 from tests.support.shop_api import ShopApi, order_bundle, shop_api
 from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container, open_container
-from kindbot.dialogue.flows import CANCELLED
+from kindbot.dialogue.flows import CANCELLED, CallResult, EndpointCall
 from kindbot.dialogue.responder import HANDOFF_ZH
 from kindbot.events import FeedResult, InboundEvent, InboundKind
 from kindbot.guard.texts import OPT_OUT_CONFIRM_ZH
-from kindbot.pipeline.flow_calls import is_public
+from kindbot.pipeline.flow_calls import EndpointSpec, call_endpoint, is_public
 from kindbot.records import ConversationState
 from kindbot.settings import Settings
 
@@ -234,3 +235,17 @@ async def test_applying_again_changes_nothing_and_endpoint_secrets_are_sealed(
     removed = await apply_approved(container, tmp_path / "shop.yaml", clock.now())
     assert removed.flows_changed
     assert not (await Visitor(container, clock, "v9").say("查订单")).startswith(ASKED)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://exa mple.com/", "ftp://example.com/"])
+async def test_a_malformed_or_foreign_url_is_a_failed_call_not_a_crash(url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        result = await call_endpoint(
+            http,
+            EndpointSpec("orders", url),
+            EndpointCall("orders", "order-status", (("order", "A1234567"),)),
+            tenant="shop",
+            contact_id="c1",
+            allow_private=True,
+        )
+    assert result == CallResult(ok=False)

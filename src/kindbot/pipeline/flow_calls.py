@@ -95,6 +95,7 @@ class _RefusedAddressError(Exception):
 _CALL_FAILURES = (
     _RefusedAddressError,
     httpx.HTTPError,
+    httpx.InvalidURL,
     OSError,
     TimeoutError,
     ValueError,  # also json.JSONDecodeError and UnicodeDecodeError
@@ -116,14 +117,7 @@ async def call_endpoint(
     try:
         async with asyncio.timeout(endpoint.timeout_seconds):
             body = await _request(http, endpoint, fields, allow_private)
-    except (
-        _RefusedAddressError,
-        httpx.HTTPError,
-        OSError,
-        TimeoutError,
-        ValueError,
-        RecursionError,
-    ) as exc:
+    except _CALL_FAILURES as exc:
         log.warning(
             "flow %s: endpoint %s failed: %s: %s",
             call.flow,
