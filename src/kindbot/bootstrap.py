@@ -25,6 +25,7 @@ from kindbot.ops.admin_token import load_or_create_admin_token
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
+from kindbot.pipeline.embeddings import open_encoder
 from kindbot.pipeline.feed import Pipeline
 from kindbot.pipeline.flows import FlowRunner
 from kindbot.pipeline.generative import GenerativeAnswers
@@ -134,7 +135,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     clock = clock or SystemClock()
     box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
     directory = ChannelDirectory(store, box)
-    knowledge = KnowledgeCache(store)
+    encoder = open_encoder(settings.embedding_model) if settings.embedding_model else None
+    knowledge = KnowledgeCache(store, encoder=encoder)
     outbox_ready = asyncio.Event()
     hub = VisitorHub()
     inbox_bus = InboxBus()

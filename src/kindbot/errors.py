@@ -51,6 +51,13 @@ class PayloadTooLargeError(KindbotError):
     http_status = 413
 
 
+class ConfigError(KindbotError):
+    """The process's own configuration (environment, installed extras) is unusable."""
+
+    code = "bad_config"
+    http_status = 500
+
+
 @dataclass(frozen=True, slots=True)
 class InputProblem:
     """One problem in an input file: where it is and what is wrong.

@@ -21,7 +21,10 @@ class Settings:
     None meaning "generate into the data directory on first use";
     ``flow_allow_private_endpoints`` (``KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS=1``)
     lets flows call endpoints on loopback and private addresses (tests, an
-    operator's own network), which are refused by default.
+    operator's own network), which are refused by default;
+    ``embedding_model`` (``KINDBOT_EMBEDDING_MODEL``) names a local
+    sentence-transformers model the knowledge base's classifier also learns
+    from (``kindbot.pipeline.embeddings``; needs the ``dense`` extra), None = off.
     """
 
     data_dir: Path
@@ -33,6 +36,7 @@ class Settings:
     prohibited_industries_file: Path | None = None
     admin_token: str | None = None
     flow_allow_private_endpoints: bool = False
+    embedding_model: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,4 +57,5 @@ class Settings:
             flow_allow_private_endpoints=(
                 source.get("KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS", "") == "1"
             ),
+            embedding_model=source.get("KINDBOT_EMBEDDING_MODEL") or None,
         )

@@ -29,11 +29,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from kindbot.dialogue.dense import DenseVectors
 from kindbot.dialogue.fusion import (
     CONFIDENCE_FEATURES,
     DEFAULT_CALIBRATION,
@@ -85,10 +86,12 @@ def fit_calibration(
     *,
     learned: bool,
     choices: Sequence[float] = (DEFAULT_C,),
+    dense: DenseVectors | None = None,
 ) -> FittedCalibration:
     """The confidence model for the knowledge base of tokenised ``phrasings``
     (owned by entries ``owners``, non-decreasing); ``learned`` = the served
-    ranker has a classifier, whose regularisation is chosen among ``choices``."""
+    ranker has a classifier, whose regularisation is chosen among ``choices``;
+    ``dense``: the phrasings' sentence vectors when the classifier uses them."""
     rng = np.random.default_rng(0)
     owner = np.asarray(owners, dtype=np.intp)
     n_entries = int(owner[-1]) + 1 if len(owner) else 0
@@ -104,13 +107,19 @@ def fit_calibration(
     kept_rows = np.flatnonzero(~held & ~absent[owner])
     kept_owners = renumber[owner[kept_rows]].tolist()
     queries = _sample(rng, np.flatnonzero(held), np.flatnonzero(absent[owner]))
-    asked = [(phrasings[int(row)], int(renumber[owner[row]])) for row in queries]
+    asked = [
+        _Asked(phrasings[int(row)], int(renumber[owner[row]]), _row(dense, int(row)))
+        for row in queries
+    ]
     ranker = Ranker.build([phrasings[int(i)] for i in kept_rows], kept_owners, learn=False)
-    ranker, c = _best_classifier(ranker, kept_owners, asked, choices if learned else ())
+    kept_dense = None if dense is None else dense[kept_rows]
+    ranker, c = _best_classifier(
+        ranker, (kept_owners, kept_dense), asked, choices if learned else ()
+    )
     features: list[NDArray[np.float64]] = []
     labels: list[NDArray[np.bool_]] = []
-    for tokens, entry in asked:
-        found = ranker.candidates(tokens)
+    for tokens, entry, sentence in asked:
+        found = ranker.candidates(tokens, sentence)
         if found is None or not len(found.entries):
             continue
         features.append(found.features)
@@ -120,21 +129,40 @@ def fit_calibration(
     return FittedCalibration(fit_fusion(features, labels, learned=learned), c)
 
 
+class _Asked(NamedTuple):
+    """A held-out phrasing asked as a query: its tokens, its entry (-1: absent
+    from the knowledge base) and its sentence vector (one row), if any."""
+
+    tokens: Sequence[str]
+    entry: int
+    sentence: DenseVectors | None
+
+
+def _row(dense: DenseVectors | None, row: int) -> DenseVectors | None:
+    return None if dense is None else dense[row : row + 1]
+
+
 def _best_classifier(
     ranker: Ranker,
-    owners: Sequence[int],
-    asked: Sequence[tuple[Sequence[str], int]],
+    training: tuple[Sequence[int], DenseVectors | None],
+    asked: Sequence[_Asked],
     choices: Sequence[float],
 ) -> tuple[Ranker, float]:
-    """``ranker`` with the classifier (among ``choices`` of C) that ranks the asked
-    phrasings' own entries (``-1``: absent, not counted) first most often; the
-    first choice wins ties. No choices: ``ranker`` as it is, with :data:`DEFAULT_C`."""
+    """``ranker`` with the classifier (among ``choices`` of C; trained on
+    ``training``: owners and sentence vectors) that ranks the asked phrasings'
+    own entries (absent ones not counted) first most often; the first choice
+    wins ties. No choices: ``ranker`` as it is, with :data:`DEFAULT_C`."""
+    owners, dense = training
     best: tuple[int, Ranker, float] | None = None
     for c in choices:
-        trained = ranker.trained(owners, c)
+        trained = ranker.trained(owners, c, dense)
         if trained.classifier is None:
             return ranker, DEFAULT_C
-        hits = sum(trained.top_entry(tokens) == entry for tokens, entry in asked if entry >= 0)
+        hits = sum(
+            trained.top_entry(query.tokens, query.sentence) == query.entry
+            for query in asked
+            if query.entry >= 0
+        )
         if best is None or hits > best[0]:
             best = (hits, trained, c)
     return (ranker, DEFAULT_C) if best is None else (best[1], best[2])

@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
+
+from kindbot.dialogue.dense import DenseVectors, scaled
 
 __all__ = ["DEFAULT_C", "MAX_WEIGHTS", "REGULARISATION_CHOICES", "EntryClassifier", "fits"]
 
@@ -42,7 +45,8 @@ prefer the weaker regularisation (CLINC150: 0.918 vs 0.897 at C=0.1)."""
 
 def fits(n_rows: int, n_features: int, n_entries: int) -> bool:
     """Whether a classifier is trained for ``n_rows`` phrasings of ``n_entries``
-    entries over ``n_features`` features (something to learn, within budget)."""
+    entries over ``n_features`` features (sentence-vector dimensions included:
+    something to learn, within budget)."""
     return (
         n_entries >= 2
         and n_rows >= MIN_ROWS_PER_ENTRY * n_entries
@@ -55,24 +59,36 @@ def fits(n_rows: int, n_features: int, n_entries: int) -> bool:
 class EntryClassifier:
     """Decision values of a trained one-vs-rest linear classifier, per entry.
 
-    ``weights_t`` is (features x entries), float32; ``bias`` per entry.
+    ``weights_t`` is (features x entries), float32; ``bias`` per entry;
+    ``dense_t`` (dimensions x entries) weighs the query's sentence vector when
+    the classifier was trained with one (:mod:`kindbot.dialogue.dense`).
     """
 
     weights_t: NDArray[np.float32]
     bias: NDArray[np.float32]
+    dense_t: NDArray[np.float32] | None = None
 
     @classmethod
     def train(
-        cls, rows: Any, owners: NDArray[np.intp], n_entries: int, c: float = DEFAULT_C
+        cls,
+        rows: Any,
+        owners: NDArray[np.intp],
+        n_entries: int,
+        c: float = DEFAULT_C,
+        dense: DenseVectors | None = None,
     ) -> EntryClassifier | None:
         """Train on ``rows`` (phrasings x features, sparse) labelled with ``owners``,
-        with regularisation ``c``.
+        with regularisation ``c``; ``dense``: the phrasings' sentence vectors,
+        appended to their rows (scaled by :data:`~kindbot.dialogue.dense.DENSE_SCALE`).
 
         Returns ``None`` unless :func:`fits`. Deterministic (fixed random state).
         """
         n_rows, n_features = rows.shape
-        if not fits(n_rows, n_features, n_entries):
+        n_dense = 0 if dense is None else int(dense.shape[1])
+        if not fits(n_rows, n_features + n_dense, n_entries):
             return None
+        if dense is not None:
+            rows = sparse.hstack([rows, sparse.csr_matrix(scaled(dense))], format="csr")
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.svm import LinearSVC
 
@@ -86,9 +102,20 @@ class EntryClassifier:
         if n_entries == 2:  # binary: one row scores entry 1 against entry 0
             coef = np.vstack([-coef, coef])
             intercept = np.concatenate([-intercept, intercept])
-        return cls(np.ascontiguousarray(coef.T), intercept)
+        words = np.ascontiguousarray(coef[:, :n_features].T)
+        meaning = np.ascontiguousarray(coef[:, n_features:].T) if n_dense else None
+        return cls(words, intercept, meaning)
 
-    def decision(self, ids: NDArray[np.intp], weights: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Decision value of every entry for a query with features ``ids`` and ``weights``."""
+    def decision(
+        self,
+        ids: NDArray[np.intp],
+        weights: NDArray[np.float64],
+        vector: DenseVectors | None = None,
+    ) -> NDArray[np.float64]:
+        """Decision value of every entry for a query with features ``ids`` and
+        ``weights`` and, for a classifier trained with sentence vectors, the
+        query's ``vector`` (one row; None counts as a zero vector)."""
         values: NDArray[np.float64] = (weights @ self.weights_t[ids]).astype(np.float64)
+        if self.dense_t is not None and vector is not None:
+            values += (scaled(vector) @ self.dense_t).astype(np.float64).reshape(-1)
         return values + self.bias

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kindbot.dialogue.calibrate import fit_calibration
+from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.fusion import Calibration
 from kindbot.dialogue.learned import REGULARISATION_CHOICES
 from kindbot.dialogue.ranker import Ranker
@@ -70,7 +71,7 @@ class KnowledgeIndex:
     ``threshold`` is the tenant's tuned threshold (``kindbot kb tune``), if any.
     """
 
-    __slots__ = ("_entries", "_ranker", "_synonyms", "calibration", "threshold")
+    __slots__ = ("_encoder", "_entries", "_ranker", "_synonyms", "calibration", "threshold")
 
     def __init__(
         self,
@@ -79,6 +80,7 @@ class KnowledgeIndex:
         synonyms: SynonymTable,
         calibration: Calibration | None,
         threshold: float | None,
+        encoder: TextEncoder | None = None,
     ) -> None:
         """Internal: use :meth:`build`."""
         self._entries = entries
@@ -86,6 +88,7 @@ class KnowledgeIndex:
         self._synonyms = synonyms
         self.calibration = calibration
         self.threshold = threshold
+        self._encoder = encoder
 
     @classmethod
     def build(
@@ -95,10 +98,13 @@ class KnowledgeIndex:
         synonyms: Sequence[Sequence[str]] = (),
         threshold: float | None = None,
         learn: bool = True,
+        encoder: TextEncoder | None = None,
     ) -> KnowledgeIndex:
         """Index ``entries`` with the tenant's synonym groups added to the built-in ones.
 
         ``learn=False`` leaves out the classifier (lexical rankers only).
+        ``encoder``: sentence vectors for the classifier (:mod:`kindbot.dialogue.dense`);
+        kept for the queries, and used only when the classifier is trained.
         Raises ``ValueError`` on duplicate entry ids. Deterministic.
         """
         seen: set[str] = set()
@@ -107,20 +113,26 @@ class KnowledgeIndex:
                 raise ValueError(f"duplicate knowledge entry id: {entry.id!r}")
             seen.add(entry.id)
         table = builtin_synonyms().merged(SynonymTable.from_groups(synonyms))
-        phrasings: list[list[str]] = []
+        texts: list[str] = []
         owners: list[int] = []
         for position, entry in enumerate(entries):
-            for text in (entry.question, *entry.similar):
-                phrasings.append(tokenize(text, table))
-                owners.append(position)
+            texts.extend((entry.question, *entry.similar))
+            owners.extend([position] * (1 + len(entry.similar)))
+        phrasings = [tokenize(text, table) for text in texts]
         if not any(phrasings):
             return cls(tuple(entries), None, table, None, threshold)
         ranker = Ranker.build(phrasings, owners, learn=False)
-        learned = learn and ranker.can_learn()
-        fitted = fit_calibration(phrasings, owners, learned=learned, choices=REGULARISATION_CHOICES)
+        wanted = encoder is not None and learn and ranker.can_learn()
+        dense = encoder.encode(texts) if encoder is not None and wanted else None
+        learned = learn and ranker.can_learn(0 if dense is None else int(dense.shape[1]))
+        dense = dense if learned else None
+        fitted = fit_calibration(
+            phrasings, owners, learned=learned, choices=REGULARISATION_CHOICES, dense=dense
+        )
         if learned:
-            ranker = ranker.trained(owners, fitted.c)
-        return cls(tuple(entries), ranker, table, fitted.calibration, threshold)
+            ranker = ranker.trained(owners, fitted.c, dense)
+        encoder = encoder if dense is not None else None
+        return cls(tuple(entries), ranker, table, fitted.calibration, threshold, encoder)
 
     def __len__(self) -> int:
         """The number of entries."""
@@ -136,6 +148,18 @@ class KnowledgeIndex:
         """Whether the classifier is part of the ranking."""
         return self._ranker is not None and self._ranker.classifier is not None
 
+    @property
+    def dense(self) -> bool:
+        """Whether queries are also encoded as sentence vectors (see :meth:`prepare`)."""
+        return self._encoder is not None
+
+    def prepare(self, query: str) -> None:
+        """Encode ``query``'s sentence vector ahead of :meth:`search` (a no-op unless
+        :attr:`dense`): the encoder memoises it, so a caller on an event loop can
+        pay for the model in a worker thread first."""
+        if self._encoder is not None:
+            self._encoder.encode([query])
+
     def search(self, query: str, limit: int = 3) -> tuple[Match, ...]:
         """The best ``limit`` entries for ``query``, most confident first, one per entry.
 
@@ -144,7 +168,8 @@ class KnowledgeIndex:
         """
         if limit <= 0 or not query.strip() or self._ranker is None or self.calibration is None:
             return ()
-        found = self._ranker.candidates(tokenize(query, self._synonyms))
+        sentence = self._encoder.encode([query]) if self._encoder is not None else None
+        found = self._ranker.candidates(tokenize(query, self._synonyms), sentence)
         if found is None or not len(found.entries):
             return ()
         ranks = self.calibration.rank(found.features)

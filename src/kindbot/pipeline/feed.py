@@ -198,6 +198,8 @@ class Pipeline(HandoverMixin):
                 dialogue = flowed.dialogue()
             elif inbound.action is InboundAction.CONTINUE:
                 index = await self._knowledge.index_at(turn.tenant.id, kb_version)
+                if index.dense:  # the sentence model runs in a thread, not on the loop
+                    await asyncio.to_thread(index.prepare, stored.text)
                 handled = await self._handle(stored, turn)
                 dialogue = self._dialogue(stored, turn, index, handled)
                 if self._generative is not None:  # the model call: outside any transaction

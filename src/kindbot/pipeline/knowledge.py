@@ -17,6 +17,7 @@ import asyncio
 from dataclasses import dataclass
 from functools import partial
 
+from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.retrieval import KnowledgeIndex
 from kindbot.types import Store
 
@@ -28,10 +29,15 @@ class _Built:
 
 
 class KnowledgeCache:
-    """Serves the current :class:`KnowledgeIndex` of each tenant."""
+    """Serves the current :class:`KnowledgeIndex` of each tenant.
 
-    def __init__(self, store: Store) -> None:
+    ``encoder``: the platform's sentence encoder (``KINDBOT_EMBEDDING_MODEL``),
+    given to every build; None = words only.
+    """
+
+    def __init__(self, store: Store, *, encoder: TextEncoder | None = None) -> None:
         self._store = store
+        self._encoder = encoder
         self._built: dict[str, _Built] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -61,6 +67,7 @@ class KnowledgeCache:
                 entries,
                 synonyms=synonyms,
                 threshold=tuning.threshold if tuning is not None else None,
+                encoder=self._encoder,
             )
             index = await asyncio.to_thread(build)
             self._built[tenant_id] = _Built(version, index)
