@@ -27,6 +27,7 @@ from kindbot.pipeline.broadcasts import Broadcasts
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.embeddings import open_encoder
 from kindbot.pipeline.feed import Pipeline
+from kindbot.pipeline.flows import FlowRunner
 from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModules
 from kindbot.pipeline.inbox import Inbox
@@ -160,6 +161,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         admission=admission,
         handlers=HandlerModules(),
         inbox=inbox_bus,
+        flows=FlowRunner(
+            store=store,
+            box=box,
+            http=http,
+            clock=clock,
+            allow_private_endpoints=settings.flow_allow_private_endpoints,
+        ),
         generative=GenerativeAnswers(http=http, box=box),
     )
     proactive = ProactiveSender(

@@ -67,6 +67,7 @@ class ReplyOrigin(StrEnum):
     HANDLER = "handler"
     GENERATED = "generated"
     AGENT = "agent"
+    FLOW = "flow"
 
 
 @dataclass(frozen=True, slots=True)

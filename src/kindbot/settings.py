@@ -19,6 +19,9 @@ class Settings:
     industries (``kindbot.guard.industries``) with a YAML file of the same shape;
     ``admin_token`` (``KINDBOT_ADMIN_TOKEN``) is the platform admin's API token,
     None meaning "generate into the data directory on first use";
+    ``flow_allow_private_endpoints`` (``KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS=1``)
+    lets flows call endpoints on loopback and private addresses (tests, an
+    operator's own network), which are refused by default;
     ``embedding_model`` (``KINDBOT_EMBEDDING_MODEL``) names a local
     sentence-transformers model the knowledge base's classifier also learns
     from (``kindbot.pipeline.embeddings``; needs the ``dense`` extra), None = off.
@@ -32,6 +35,7 @@ class Settings:
     wechat_simulator: bool = False
     prohibited_industries_file: Path | None = None
     admin_token: str | None = None
+    flow_allow_private_endpoints: bool = False
     embedding_model: str | None = None
 
     @classmethod
@@ -50,5 +54,8 @@ class Settings:
                 else None
             ),
             admin_token=source.get("KINDBOT_ADMIN_TOKEN") or None,
+            flow_allow_private_endpoints=(
+                source.get("KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS", "") == "1"
+            ),
             embedding_model=source.get("KINDBOT_EMBEDDING_MODEL") or None,
         )

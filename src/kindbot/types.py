@@ -31,6 +31,7 @@ from kindbot.repositories import (
     OutboxRepository,
     TenantRepository,
 )
+from kindbot.repositories_flows import FlowRepository
 from kindbot.repositories_guard import (
     BroadcastRepository,
     CounterRepository,
@@ -137,6 +138,8 @@ class Transaction(Protocol):
     def agents(self) -> AgentRepository: ...
     @property
     def handoffs(self) -> HandoffRepository: ...
+    @property
+    def flows(self) -> FlowRepository: ...
 
 
 class SendCounters(Protocol):

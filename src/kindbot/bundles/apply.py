@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from kindbot.bundles.flows_apply import apply_flows, check_flows
 from kindbot.bundles.llm import apply_llm
 from kindbot.bundles.loader import _line_of, load_bundle
 from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
@@ -54,6 +55,7 @@ class ApplyReport:
     tenant_status: TenantStatus = TenantStatus.PENDING
     test_contacts_marked: int = 0
     test_contacts_unmarked: int = 0
+    flows_changed: bool = False
 
 
 def public_channel_id(tenant_slug: str, local_id: str) -> str:
@@ -138,6 +140,7 @@ def prepare_bundle(path: Path) -> PreparedBundle:
     bundle = load_bundle(path)
     entries = tuple(read_bundle_knowledge(bundle, path))
     _check_handlers(bundle, path)
+    check_flows(bundle, path)
     return PreparedBundle(bundle, entries, str(path), _industry_line(path))
 
 
@@ -246,6 +249,7 @@ async def _apply(
         if "handlers" in bundle.model_fields_set and tuple(bundle.handlers) != tenant.handlers:
             await tx.tenants.set_handlers(tenant.id, bundle.handlers)
             tenant = replace(tenant, handlers=tuple(bundle.handlers))
+        flows_changed = await apply_flows(tx, box, bundle, tenant.id, now)
         tenant = await apply_llm(tx, box, tenant, bundle.llm)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
             (console.LOCAL_ID, console.KIND, console.CONFIG_JSON)
@@ -270,6 +274,7 @@ async def _apply(
         tenant_status=tenant.status,
         test_contacts_marked=marked,
         test_contacts_unmarked=unmarked,
+        flows_changed=flows_changed,
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from kindbot.bundles.flow_schema import EndpointModel, FlowModel, Name
 from kindbot.errors import BadRequestError
 from kindbot.guard.policy import DEFAULT_TIMEZONE, TenantGuardSettings, tenant_policy
 
@@ -239,6 +240,10 @@ class Bundle(_Strict):
         default_factory=list
     )
     """Python modules on the server's path, each defining ``bot`` (the handler API)."""
+    endpoints: dict[Name, EndpointModel] = Field(default_factory=dict)
+    """HTTP endpoints flows may call (see :mod:`kindbot.bundles.flow_schema`)."""
+    flows: list[FlowModel] = Field(default_factory=list)
+    """Multi-turn flows; their structure is checked by ``flow_schema.flows_problems``."""
     llm: LlmSpec | None = None
     """Generative answers (None: off)."""
 

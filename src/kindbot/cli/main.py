@@ -100,6 +100,8 @@ def _print_report(report: ApplyReport) -> None:
             f"  test contacts: {report.test_contacts_marked} marked, "
             f"{report.test_contacts_unmarked} unmarked"
         )
+    if report.flows_changed:
+        out.print("  flows: updated")
 
 
 async def _apply(path: Path) -> ApplyReport:

@@ -41,6 +41,7 @@ from kindbot.guard.rules import decide_inbound
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.facts import window_policy
+from kindbot.pipeline.flows import FlowRunner, FlowTurn
 from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModuleError, HandlerModules
 from kindbot.pipeline.handoff_desk import holds, request_person
@@ -75,10 +76,12 @@ class Pipeline(HandoverMixin):
         outbox_ready: asyncio.Event,
         admission: Admission,
         handlers: HandlerModules,
+        flows: FlowRunner,
         inbox: InboxBus | None = None,
         generative: GenerativeAnswers | None = None,
     ) -> None:
         self._store = store
+        self._flows = flows
         self._generative = generative
         self._handlers = handlers
         self._inbox = inbox or InboxBus()
@@ -188,7 +191,12 @@ class Pipeline(HandoverMixin):
             )
             flagged = await self._screen_inbound(stored, turn)
             dialogue = None
+            flowed: FlowTurn | None = None
             if inbound.action is InboundAction.CONTINUE:
+                flowed = await self._flows.step(stored, turn)
+            if flowed is not None and flowed.handled:
+                dialogue = flowed.dialogue()
+            elif inbound.action is InboundAction.CONTINUE:
                 index = await self._knowledge.index_at(turn.tenant.id, kb_version)
                 if index.dense:  # the sentence model runs in a thread, not on the loop
                     await asyncio.to_thread(index.prepare, stored.text)
@@ -220,6 +228,8 @@ class Pipeline(HandoverMixin):
                 replies, turn = await self._apply_inbound(
                     tx, message, inbound, turn, dialogue, (audit, notes)
                 )
+                if flowed is not None:
+                    await self._flows.record(tx, message, flowed)
                 sent = await self.enqueue_guarded(
                     tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
                 )

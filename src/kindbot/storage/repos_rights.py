@@ -28,6 +28,7 @@ from kindbot.storage.schema import (
     contacts,
     conversations,
     deferred_sends,
+    flow_states,
     handoffs,
     messages,
     outbox,
@@ -117,8 +118,10 @@ class SqlContactData:
 
     async def erase(self, contact_id: str) -> ErasureCounts:
         # Children first: the foreign keys point at conversations and contacts.
-        # Handoff rows (agent, times, rating) go too, uncounted.
+        # Handoff rows (agent, times, rating) and flow states (collected slots) go too,
+        # uncounted.
         await self._delete(delete(handoffs).where(handoffs.c.contact_id == contact_id))
+        await self._delete(delete(flow_states).where(flow_states.c.contact_id == contact_id))
         return ErasureCounts(
             outbox=await self._delete(delete(outbox).where(outbox.c.contact_id == contact_id)),
             deferred=await self._delete(

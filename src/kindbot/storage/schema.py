@@ -435,3 +435,30 @@ handoffs = Table(
     Index("ix_handoffs_tenant_agent", "tenant_id", "agent_id"),
     Index("ix_handoffs_contact_rating", "contact_id", "rating_open"),
 )
+
+# Multi-turn flows (migration 0010): a tenant's flow definitions (the bundle's
+# ``flows:`` as JSON, its ``endpoints:`` sealed with the server key) and one
+# row per conversation that is in a flow (its state, collected slots as JSON).
+tenant_flows = Table(
+    "tenant_flows",
+    metadata,
+    Column("tenant_id", String(32), ForeignKey("tenants.id"), primary_key=True),
+    Column("flows_json", Text, nullable=False),
+    Column("endpoints_sealed", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+flow_states = Table(
+    "flow_states",
+    metadata,
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), primary_key=True),
+    _tenant(),
+    Column("contact_id", String(32), nullable=False),
+    Column("flow", String(64), nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("slots_json", Text, nullable=False),
+    Column("retries", Integer, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_flow_states_contact_id", "contact_id"),
+)

@@ -20,6 +20,7 @@ from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs
 from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
+from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
 from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
@@ -60,6 +61,7 @@ class SqlTransaction:
         self.kb = SqlKnowledgeSettings(conn)
         self.agents = SqlAgents(conn)
         self.handoffs = SqlHandoffs(conn)
+        self.flows = SqlFlows(conn)
 
 
 class SqlStore:

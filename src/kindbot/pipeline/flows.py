@@ -1,0 +1,179 @@
+"""Multi-turn flows inside the pipeline: read the state, step, call, write the state.
+
+:meth:`FlowRunner.step` runs before the pipeline's outcome transaction (like
+handlers and the knowledge base): one short read (the tenant's flows, the
+conversation's flow state and whether the bot may answer), the pure
+:func:`kindbot.dialogue.flows.advance`, and any endpoint calls — network I/O
+outside every database transaction. :meth:`FlowRunner.record` then writes
+the new state (or deletes it) inside the outcome transaction, so it commits
+together with the replies; a crash before that commit leaves the old state
+and the message is processed again.
+
+While a person holds the conversation the runner does nothing (the bot is
+silent, flows too).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from kindbot.dialogue.flow_codec import flows_from_json
+from kindbot.dialogue.flow_specs import FlowBook
+from kindbot.dialogue.flows import (
+    CallResult,
+    FlowOutcome,
+    FlowState,
+    FlowStep,
+    advance,
+    resume,
+)
+from kindbot.dialogue.handoff import bot_answers
+from kindbot.dialogue.responder import DialogueOutcome
+from kindbot.events import InboundKind, OutboundReply, ReplyOrigin
+from kindbot.pipeline.flow_calls import EndpointSpec, call_endpoint, endpoints_from_json
+from kindbot.pipeline.turn import Turn
+from kindbot.records import MessageRecord
+from kindbot.repositories_flows import FlowDefinitions
+from kindbot.storage.sealing import SealError, SecretBox
+from kindbot.types import Clock, Store, Transaction
+
+log = logging.getLogger(__name__)
+
+MAX_CALLS_PER_MESSAGE = 3
+"""Endpoint calls one message may cause (a flow may call several endpoints in a row)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowTurn:
+    """What flows made of one message: replies (when ``handled``) and the state change."""
+
+    replies: tuple[OutboundReply, ...]
+    handled: bool
+    before: FlowState | None
+    after: FlowState | None
+    outcome: FlowOutcome
+
+    def dialogue(self) -> DialogueOutcome:
+        """The flow's replies as the dialogue's outcome."""
+        return DialogueOutcome(self.replies)
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    definitions: FlowDefinitions
+    book: FlowBook
+    endpoints: dict[str, EndpointSpec]
+
+
+class FlowRunner:
+    """Steps conversations through their tenant's flows (one per container)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        box: SecretBox,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        allow_private_endpoints: bool = False,
+    ) -> None:
+        self._store = store
+        self._box = box
+        self._http = http
+        self._clock = clock
+        self._allow_private = allow_private_endpoints
+        self._loaded: dict[str, _Loaded] = {}
+
+    async def step(self, message: MessageRecord, turn: Turn) -> FlowTurn | None:
+        """The flows' move on a text message; None when no flow is involved."""
+        if message.kind != InboundKind.TEXT.value:
+            return None
+        async with self._store.transaction(readonly=True) as tx:
+            definitions = await tx.flows.definitions(turn.tenant.id)
+            state = await tx.flows.state(message.conversation_id)
+            if definitions is None and state is None:
+                return None
+            conversation = await tx.conversations.get(message.conversation_id)
+        if conversation is None or not bot_answers(conversation.state):
+            return None
+        loaded = self._load(turn.tenant.id, definitions)
+        now = self._clock.now()
+        step = advance(
+            loaded.book,
+            state,
+            message.text,
+            now,
+            zone=ZoneInfo(turn.tenant.timezone),
+            prefer_chinese=turn.prefer_chinese,
+        )
+        texts = list(step.replies)
+        for _ in range(MAX_CALLS_PER_MESSAGE):
+            if step.call is None or step.state is None:
+                break
+            step = await self._called(loaded, step, turn)
+            texts += step.replies
+        if step.call is not None:
+            step = FlowStep((), None, True, FlowOutcome.FAILED)
+        replies = tuple(OutboundReply(text, ReplyOrigin.FLOW) for text in _one(texts))
+        return FlowTurn(replies, step.handled, state, step.state, step.outcome)
+
+    async def record(self, tx: Transaction, message: MessageRecord, flowed: FlowTurn) -> None:
+        """Store the flow state ``flowed`` ended in (inside the outcome transaction)."""
+        if flowed.after == flowed.before:
+            return
+        if flowed.after is None:
+            await tx.flows.clear_state(message.conversation_id)
+            return
+        await tx.flows.save_state(
+            tenant_id=message.tenant_id,
+            conversation_id=message.conversation_id,
+            contact_id=message.contact_id,
+            state=flowed.after,
+        )
+
+    async def _called(self, loaded: _Loaded, step: FlowStep, turn: Turn) -> FlowStep:
+        assert step.call is not None
+        assert step.state is not None
+        endpoint = loaded.endpoints.get(step.call.endpoint)
+        if endpoint is None:
+            log.error("tenant %s: endpoint %s is not defined", turn.tenant.slug, step.call.endpoint)
+            return resume(loaded.book, step.state, _FAILED)
+        result = await call_endpoint(
+            self._http,
+            endpoint,
+            step.call,
+            tenant=turn.tenant.slug,
+            contact_id=turn.contact.id,
+            allow_private=self._allow_private,
+        )
+        return resume(loaded.book, step.state, result)
+
+    def _load(self, tenant_id: str, definitions: FlowDefinitions | None) -> _Loaded:
+        """The tenant's parsed flows and endpoints, parsed again only when they changed."""
+        if definitions is None:
+            return _Loaded(FlowDefinitions("", None, self._clock.now()), FlowBook(), {})
+        cached = self._loaded.get(tenant_id)
+        if cached is not None and cached.definitions == definitions:
+            return cached
+        try:
+            book = flows_from_json(definitions.flows_json)
+            sealed = definitions.endpoints_sealed
+            endpoints = endpoints_from_json(self._box.open(sealed)) if sealed else {}
+        except (ValueError, SealError) as exc:
+            log.error("tenant %s: stored flows cannot be read: %s", tenant_id, exc)
+            book, endpoints = FlowBook(), {}
+        loaded = self._loaded[tenant_id] = _Loaded(definitions, book, endpoints)
+        return loaded
+
+
+_FAILED = CallResult(ok=False)
+
+
+def _one(texts: list[str]) -> tuple[str, ...]:
+    """All of a message's flow texts as one reply (the guard allows few per message)."""
+    joined = "\n".join(text for text in texts if text.strip())
+    return (joined,) if joined else ()
