@@ -168,7 +168,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             clock=clock,
             allow_private_endpoints=settings.flow_allow_private_endpoints,
         ),
-        generative=GenerativeAnswers(http=http, box=box),
+        generative=GenerativeAnswers(http=http, box=box, store=store),
     )
     proactive = ProactiveSender(
         store=store,

@@ -180,6 +180,9 @@ async def test_opting_out_mid_flow_still_wins(
     visitor = Visitor(container, clock)
     await visitor.say("查订单")
     assert await visitor.say("退订") == OPT_OUT_CONFIRM_ZH
+    assert await visitor.flow_state() is None  # stop means stop: the flow is dropped too
+    assert await visitor.say("A12345678") != ANSWERED
+    assert api.received == []
 
 
 async def test_a_private_endpoint_is_refused_unless_the_platform_allows_it(

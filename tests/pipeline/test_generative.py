@@ -194,3 +194,17 @@ async def test_the_model_is_never_called_unless_configured_or_needed(
     nothing = await ask(container, clock, "今天天气怎么样", "visitor-4")  # below min_confidence
     assert not any(t.startswith("【AI 生成】") for t in texts(nothing))
     assert server.requests == []
+
+
+async def test_the_model_is_not_asked_while_a_person_has_the_conversation(
+    container: Container, clock: FakeClock, llm: tuple[OpenAICompatServer, str]
+) -> None:
+    server, url = llm
+    await configure(container, url)
+    await ask(container, clock, "人工", "visitor-5")  # waiting for a person from now on
+    held = await ask(container, clock, BELOW, "visitor-5")
+    assert held.replies == ()  # the bot is silent while a person is awaited
+    assert server.requests == []
+    answered = await ask(container, clock, BELOW, "visitor-6")  # another customer: the bot has it
+    assert texts(answered)[0].startswith(AIGC_LABEL_EN)
+    assert len(server.requests) == 1

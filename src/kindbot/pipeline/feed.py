@@ -204,7 +204,11 @@ class Pipeline(HandoverMixin):
                 dialogue = self._dialogue(stored, turn, index, handled)
                 if self._generative is not None:  # the model call: outside any transaction
                     dialogue = await self._generative.revise(
-                        dialogue, stored.text, index, turn.tenant
+                        dialogue,
+                        stored.text,
+                        index,
+                        turn.tenant,
+                        conversation_id=turn.conversation_id,
                     )
             async with self._store.transaction() as tx:
                 message = await tx.messages.lock_inbound(stored.id)
@@ -279,6 +283,7 @@ class Pipeline(HandoverMixin):
         now = self._clock.now()
         if inbound.action is InboundAction.OPT_OUT:
             await tx.consents.withdraw_all(message.contact_id, now)
+            await tx.flows.clear_state(message.conversation_id)  # stop ends a flow too
             return inbound.replies, turn
         if inbound.action is InboundAction.OPT_IN:
             await tx.consents.grant(

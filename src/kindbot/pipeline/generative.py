@@ -33,10 +33,12 @@ from kindbot.dialogue.grounded import (
     validate_reply,
     wants_grounding,
 )
+from kindbot.dialogue.handoff import bot_answers
 from kindbot.dialogue.responder import DialogueOutcome
 from kindbot.dialogue.retrieval import KnowledgeIndex
 from kindbot.records import TenantRecord
 from kindbot.storage.sealing import SealError, SecretBox
+from kindbot.types import Store
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,10 @@ MAX_RESPONSE_BYTES = 64 * 1024
 class GenerativeAnswers:
     """Asks tenants' endpoints for grounded answers, over the container's HTTP client."""
 
-    def __init__(self, *, http: httpx.AsyncClient, box: SecretBox) -> None:
+    def __init__(self, *, http: httpx.AsyncClient, box: SecretBox, store: Store) -> None:
         self._http = http
         self._box = box
+        self._store = store
 
     def settings_of(self, tenant: TenantRecord) -> GenerativeSettings | None:
         """The tenant's opened ``llm:`` settings (None: not configured or unreadable)."""
@@ -67,14 +70,20 @@ class GenerativeAnswers:
         message: str,
         index: KnowledgeIndex,
         tenant: TenantRecord,
+        *,
+        conversation_id: str,
     ) -> DialogueOutcome:
         """``outcome``, or the same outcome answered by the tenant's model.
 
-        Waits at most the tenant's ``timeout_seconds`` for the model.
+        Waits at most the tenant's ``timeout_seconds`` for the model. Never asks
+        it while a person has the conversation or is awaited (the bot's replies
+        would be dropped, and the customer's words would go to the model for nothing).
         """
         settings = self.settings_of(tenant)
         if settings is None or not wants_grounding(outcome, settings.min_confidence):
             return outcome
+        if not await self._bot_has(conversation_id):
+            return outcome  # a person has it: the customer's words go to nobody else
         found = outcome.candidates
         if len(found) < settings.max_entries:
             found = index.search(message, limit=settings.max_entries)
@@ -84,6 +93,12 @@ class GenerativeAnswers:
             log.info("tenant %s: no generated answer: %s", tenant.slug, result.reason)
             return outcome
         return answered(outcome, result)
+
+    async def _bot_has(self, conversation_id: str) -> bool:
+        """Whether the bot (not a person, nor the wait for one) has the conversation."""
+        async with self._store.transaction(readonly=True) as tx:
+            conversation = await tx.conversations.get(conversation_id)
+        return conversation is not None and bot_answers(conversation.state)
 
     async def ask(
         self, settings: GenerativeSettings, request: GroundingRequest
