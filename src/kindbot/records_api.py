@@ -19,6 +19,7 @@ from kindbot.records import (
     MessageRecord,
     OutboxItem,
 )
+from kindbot.repositories_flows import FlowState
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ class ContactData:
     deferred: tuple[DeferredSend, ...]
     outbox: tuple[OutboxItem, ...]
     audit: tuple[AuditEntry, ...]
+    flows: tuple[FlowState, ...] = ()
+    """Where the contact's conversations are in a multi-turn flow (the slots collected)."""
 
 
 @dataclass(frozen=True, slots=True)

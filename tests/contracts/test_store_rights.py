@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kindbot.guard.audit import AuditDraft, seal
 from kindbot.records import AuditHead
+from kindbot.repositories_flows import FlowState
 from kindbot.types import Store, Transaction
 from tests.contracts.builders import (
     T0,
@@ -77,7 +78,8 @@ async def test_a_key_prefix_is_unique(store: Store) -> None:
 
 
 async def fill(store: Store, party: Party) -> None:
-    """A message, a reply in the outbox, a consent, a tag, a deferred send and an audit entry."""
+    """A message, a reply in the outbox, a consent, a tag, a deferred send, a flow state
+    and an audit entry."""
     async with store.transaction() as tx:
         inbound, _ = await store_inbound(tx, party, f"k-{party.contact.id}", "my phone is 138")
         await enqueue_reply(tx, party, "hello there")
@@ -100,6 +102,12 @@ async def fill(store: Store, party: Party) -> None:
             broadcast_id=None,
             due_at=at(60),
             now=T0,
+        )
+        await tx.flows.save_state(
+            tenant_id=party.tenant.id,
+            conversation_id=party.conversation.id,
+            contact_id=party.contact.id,
+            state=FlowState("order", "ask", (("phone", "13800138000"),), 0, "zh", T0),
         )
         head = await tx.audit.lock_head(party.tenant.id)
         draft = AuditDraft(
@@ -127,6 +135,7 @@ async def test_export_returns_every_row_of_the_contact_and_only_its_own(store: S
     assert [d.text for d in data.deferred] == ["later"]
     assert [o.text for o in data.outbox] == ["hello there"]
     assert [e.subject for e in data.audit] == [f"message:{data.messages[0].id}"]
+    assert [(f.flow, dict(f.slots)) for f in data.flows] == [("order", {"phone": "13800138000"})]
 
 
 async def test_erase_deletes_every_row_of_the_contact_and_nothing_else(store: Store) -> None:

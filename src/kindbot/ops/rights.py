@@ -64,6 +64,7 @@ def export_document(
         "tags": list(data.tags),
         "deferred_sends": plain(data.deferred),
         "outbox": plain(data.outbox),
+        "flow_states": plain(data.flows),
         "audit_entries": [export_record(e, tenant.slug) for e in data.audit],
     }
 

@@ -1,8 +1,8 @@
 """SQL repository for a contact's data as a whole: export and erasure.
 
 Every table with a ``contact_id`` (``storage/schema.py``) is covered:
-conversations, messages, outbox, consents, contact_tags, deferred_sends — and
-the contact row itself. The audit log is read (entries naming the contact or
+conversations, messages, outbox, consents, contact_tags, deferred_sends,
+flow_states — and the contact row itself. The audit log is read (entries naming the contact or
 its messages) but never changed: its entries carry ids, not text, and the
 hash chain must keep verifying.
 """
@@ -17,6 +17,7 @@ from kindbot.records import AuditEntry
 from kindbot.records_api import ContactData, ErasureCounts
 from kindbot.storage.executor import Executor
 from kindbot.storage.repos_core import _contact, _conversation
+from kindbot.storage.repos_flows import _state
 from kindbot.storage.repos_ledger import _audit, _consent
 from kindbot.storage.repos_messages import _message
 from kindbot.storage.repos_outbox import _item
@@ -90,6 +91,11 @@ class SqlContactData:
             .where(outbox.c.contact_id == contact_id)
             .order_by(outbox.c.created_at, outbox.c.id)
         )
+        flows = await run(
+            select(flow_states)
+            .where(flow_states.c.contact_id == contact_id)
+            .order_by(flow_states.c.updated_at, flow_states.c.conversation_id)
+        )
         return ContactData(
             contact=contact,
             conversations=tuple(_conversation(r) for r in convs),
@@ -98,6 +104,7 @@ class SqlContactData:
             tags=tuple(r.tag for r in tags),
             deferred=tuple(_deferred(r) for r in deferred),
             outbox=tuple(_item(r) for r in items),
+            flows=tuple(_state(r) for r in flows),
             audit=tuple(
                 await self._audit_naming(contact.tenant_id, contact_id, [m.id for m in msgs])
             ),
