@@ -32,6 +32,7 @@ from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModules
 from kindbot.pipeline.inbox import Inbox
 from kindbot.pipeline.inbox_bus import InboxBus
+from kindbot.pipeline.inbox_relay import RedisInboxRelay
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.outbox import OutboxWorker
 from kindbot.pipeline.planner import Planner
@@ -89,6 +90,8 @@ class Container:
     hub: VisitorHub
     inbox_bus: InboxBus
     """Live agent-inbox events of this process (``/inbox/events``)."""
+    inbox_relay: RedisInboxRelay | None
+    """With Redis: carries inbox events between processes (loops run with the workers)."""
     inbox: Inbox
     http: httpx.AsyncClient
     wecom: WeComService
@@ -104,10 +107,15 @@ class Container:
         self.supervisor.start(
             "deferred", lambda: deferred_loop(self.store, self.clock, self.proactive)
         )
+        if self.inbox_relay is not None:
+            self.supervisor.start("inbox-publish", self.inbox_relay.publish_loop)
+            self.supervisor.start("inbox-subscribe", self.inbox_relay.subscribe_loop)
 
     async def aclose(self) -> None:
         """Drain background tasks, then close the HTTP client and the database."""
         await self.supervisor.aclose()
+        if self.inbox_relay is not None:
+            await self.inbox_relay.aclose()
         await self.http.aclose()
         await self.counters.close()
         await self.store.close()
@@ -140,6 +148,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     outbox_ready = asyncio.Event()
     hub = VisitorHub()
     inbox_bus = InboxBus()
+    relay = RedisInboxRelay.from_url(settings.redis_url, inbox_bus) if settings.redis_url else None
+    inbox_bus.relay = relay
     http = httpx.AsyncClient(timeout=OUTGOING_TIMEOUT_S, follow_redirects=False)
     tokens = AccessTokens(store, clock)
     adapters: dict[str, ChannelAdapter] = {
@@ -204,6 +214,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         supervisor=TaskSupervisor(),
         hub=hub,
         inbox_bus=inbox_bus,
+        inbox_relay=relay,
         inbox=Inbox(
             store=store,
             clock=clock,

@@ -1,10 +1,15 @@
-"""Live inbox updates of this process: a per-tenant, in-process publish/subscribe.
+"""Live inbox updates: a per-tenant publish/subscribe, across processes with Redis.
 
 Each listener (an SSE stream of ``/inbox/events``) holds a bounded queue;
-publishing puts the event on every queue of the tenant. A full queue drops
-the event for that listener only (a stalled client cannot grow memory); it
-re-reads the inbox when it reconnects. Events are published after the
-transaction that caused them committed, never before.
+delivering puts the event on every queue of the tenant in this process. A
+full queue drops the event for that listener only (a stalled client cannot
+grow memory); it re-reads the inbox when it reconnects. Events are published
+after the transaction that caused them committed, never before.
+
+With ``KINDBOT_REDIS_URL`` the bus has a relay
+(:class:`kindbot.pipeline.inbox_relay.RedisInboxRelay`): publishing hands the
+event to Redis, and every process — this one included — delivers what it
+receives from there, so an agent connected to any server sees every event.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Protocol
 
 QUEUE_SIZE = 100
 
@@ -44,11 +50,24 @@ class InboxNotes:
         self.events.append(event)
 
 
-class InboxBus:
-    """Per-tenant listeners of this process (owned by the container)."""
+class Relay(Protocol):
+    """Carries published events to every process's bus (which then delivers them)."""
 
-    def __init__(self) -> None:
+    def forward(self, event: InboxEvent) -> None:
+        """Send ``event`` on its way (never blocks; delivery happens later)."""
+        ...
+
+
+class InboxBus:
+    """Per-tenant listeners of this process (owned by the container).
+
+    ``relay``: None delivers published events in this process at once;
+    otherwise they travel through the relay and come back to :meth:`deliver`.
+    """
+
+    def __init__(self, relay: Relay | None = None) -> None:
         self._queues: defaultdict[str, set[asyncio.Queue[InboxEvent]]] = defaultdict(set)
+        self.relay = relay
 
     def subscribe(self, tenant_id: str) -> asyncio.Queue[InboxEvent]:
         """A new queue receiving the tenant's events until :meth:`unsubscribe`."""
@@ -62,8 +81,15 @@ class InboxBus:
         if not self._queues[tenant_id]:
             del self._queues[tenant_id]
 
-    def publish(self, event: InboxEvent) -> int:
-        """Put ``event`` on each listener's queue of its tenant; returns how many took it."""
+    def publish(self, event: InboxEvent) -> None:
+        """Publish ``event``: through the relay when there is one, else :meth:`deliver` it."""
+        if self.relay is not None:
+            self.relay.forward(event)
+        else:
+            self.deliver(event)
+
+    def deliver(self, event: InboxEvent) -> int:
+        """Put ``event`` on each listener's queue of its tenant here; returns how many took it."""
         taken = 0
         for queue in list(self._queues.get(event.tenant_id, ())):
             try:
