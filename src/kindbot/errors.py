@@ -44,6 +44,13 @@ class SignatureError(KindbotError):
     http_status = 403
 
 
+class ConflictError(KindbotError):
+    """The request contradicts what is recorded (e.g. a contact's own opt-out)."""
+
+    code = "conflict"
+    http_status = 409
+
+
 class PayloadTooLargeError(KindbotError):
     """A body exceeds the size limit."""
 

@@ -121,6 +121,8 @@ class ContactRecord:
     is_test: bool
     created_at: datetime
     followed: bool = True
+    opted_out_at: datetime | None = None
+    """When the contact last opted out by message; only its own opt-in clears it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,6 +113,10 @@ class ContactRepository(Protocol):
         """Record that the contact (un)followed the account; unfollowed contacts get nothing."""
         ...
 
+    async def set_opted_out(self, contact_id: str, at: datetime | None) -> None:
+        """Record the contact's own opt-out message (``at``) or opt-in keyword (None)."""
+        ...
+
     async def mark_test(
         self, *, tenant_id: str, channel_id: str, external_id: str, now: datetime
     ) -> tuple[ContactRecord, bool]:

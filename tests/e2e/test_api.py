@@ -292,6 +292,27 @@ async def test_new_wording_supersedes_and_withdrawal_is_audited(
     assert decisions == ["grant", "grant", "grant", "withdraw", "withdraw"]
 
 
+async def test_a_contacts_own_opt_out_cannot_be_overridden_by_an_operator(
+    client: httpx.AsyncClient, admin: dict[str, str], container: Container
+) -> None:
+    await say(client, "u1", "你好", "m-1")
+    url = f"{CONTACT}/u1/consents"
+    body = {"topic": "news", "wording": "每月新茶上市时通知我"}
+    assert (await client.post(url, headers=admin, json=body)).status_code == 201
+    await say(client, "u1", "退订", "m-2")  # the contact says stop
+
+    refused = await client.post(url, headers=admin, json=body)
+
+    assert "opt in again" in error_of(refused, 409, "contact_opted_out")
+    listed = (await client.get(url, headers=admin)).json()["consents"]
+    assert [c["status"] for c in listed] == ["withdrawn"]
+    assert [g.decision for g in await audit_of(container, "consent")] == ["grant"]
+
+    await say(client, "u1", "订阅", "m-3")  # the contact opts in again, by message
+    again = await client.post(url, headers=admin, json=body)
+    assert again.status_code == 201, again.text
+
+
 @pytest.mark.parametrize(
     ("body", "field", "code"),
     [

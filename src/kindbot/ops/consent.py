@@ -1,7 +1,8 @@
 """The consent ledger from the operator's side: record a contact's opt-in, withdraw, list.
 
 Consent is recorded only as given by the contact: the exact wording they
-agreed to is required, and ``source`` says who recorded it through which
+agreed to is required, a contact who opted out by message cannot be opted
+back in by an operator, and ``source`` says who recorded it through which
 edge (``api:key:kbk_…``, ``cli:alice``), plus how the contact gave it when
 the caller says so. A grant for a contact who already holds the same active
 consent with the same wording changes nothing; a new wording supersedes the
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kindbot.bundles.tenants import append_audit
-from kindbot.errors import BadRequestError
+from kindbot.errors import BadRequestError, ConflictError
 from kindbot.guard.audit import AuditDraft
 from kindbot.ops.contacts import ContactRef, find_contact
 from kindbot.records import ChannelRecord, ConsentRecord, ContactRecord, TenantRecord
@@ -124,10 +125,19 @@ async def grant_consent(
 ) -> Granted:
     """Record the contact's consent to ``request.topic`` (audited), in one transaction.
 
-    The contact must exist (contacts come from their own messages).
+    The contact must exist (contacts come from their own messages). A contact
+    who opted out by message (STOP, 退订) can only opt in again by message
+    (the opt-in keyword): an operator's grant is refused with
+    :class:`ConflictError` ``contact_opted_out`` — nobody overrides a stop.
     """
     async with store.transaction() as tx:
         channel, contact = await find_contact(tx, tenant, ref)
+        if contact.opted_out_at is not None:
+            raise ConflictError(
+                f"the contact opted out by message at {contact.opted_out_at.isoformat()}; only "
+                "the contact can opt in again (by sending the opt-in keyword)",
+                code="contact_opted_out",
+            )
         held = await tx.consents.active_for(contact.id, channel.id, request.topic)
         if held is not None and held.wording == request.wording:
             return Granted(held, created=False)

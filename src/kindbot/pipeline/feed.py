@@ -283,9 +283,11 @@ class Pipeline(HandoverMixin):
         now = self._clock.now()
         if inbound.action is InboundAction.OPT_OUT:
             await tx.consents.withdraw_all(message.contact_id, now)
+            await tx.contacts.set_opted_out(message.contact_id, now)
             await tx.flows.clear_state(message.conversation_id)  # stop ends a flow too
             return inbound.replies, turn
         if inbound.action is InboundAction.OPT_IN:
+            await tx.contacts.set_opted_out(message.contact_id, None)
             await tx.consents.grant(
                 tenant_id=turn.tenant.id,
                 contact_id=message.contact_id,

@@ -220,6 +220,7 @@ def _contact(row: Any) -> ContactRecord:
         is_test=row.is_test,
         created_at=row.created_at,
         followed=row.followed,
+        opted_out_at=row.opted_out_at,
     )
 
 
@@ -273,6 +274,11 @@ class SqlContacts:
             update(contacts)
             .where(contacts.c.id == contact_id)
             .values(followed=followed, follow_changed_at=at)
+        )
+
+    async def set_opted_out(self, contact_id: str, at: datetime | None) -> None:
+        await self._conn.execute(
+            update(contacts).where(contacts.c.id == contact_id).values(opted_out_at=at)
         )
 
     async def mark_test(

@@ -118,6 +118,8 @@ contacts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("followed", Boolean, nullable=False, default=True, server_default=true()),
     Column("follow_changed_at", UTCDateTime, nullable=True),
+    # When the contact last opted out by message (STOP, 退订); cleared by its opt-in keyword.
+    Column("opted_out_at", UTCDateTime, nullable=True),
     UniqueConstraint("channel_id", "external_id"),
 )
 
