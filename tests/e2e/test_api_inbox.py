@@ -141,6 +141,32 @@ async def test_round_robin_assigns_the_least_recently_assigned_online_agent(
     assert moved.json()["agent_id"] == ann["id"]
 
 
+async def test_conversations_left_waiting_go_to_agents_as_they_come_online(
+    client: httpx.AsyncClient, admin: dict[str, str], clock: FakeClock
+) -> None:
+    ann = await agent(client, admin, "ann")
+    clock.current += timedelta(seconds=1)
+    bob = await agent(client, admin, "bob")
+    for n, user in enumerate(("u1", "u2", "u3")):  # nobody online: they wait
+        clock.current += timedelta(seconds=1)
+        await say(client, user, "人工", f"w{n}")
+    waiting = (await client.get(f"{INBOX}?state=waiting", headers=admin)).json()
+    assert [c["agent_id"] for c in waiting["conversations"]] == [None, None, None]
+
+    await client.post(f"{AGENTS}/ann/online", headers=admin)  # takes all three
+    await client.post(f"{AGENTS}/bob/online", headers=admin)  # nothing left to take
+    listed = (await client.get(f"{INBOX}?state=human", headers=admin)).json()["conversations"]
+    assert [(c["external_id"], c["agent_id"]) for c in listed] == [
+        ("u1", ann["id"]),
+        ("u2", ann["id"]),
+        ("u3", ann["id"]),
+    ]
+    clock.current += timedelta(seconds=1)
+    await say(client, "u4", "人工", "w3")  # now both are online: round-robin picks bob
+    mine = (await client.get(f"{INBOX}?agent=bob", headers=admin)).json()["conversations"]
+    assert [(c["external_id"], c["agent_id"]) for c in mine] == [("u4", bob["id"])]
+
+
 async def test_an_agent_reply_is_refused_by_the_guard(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

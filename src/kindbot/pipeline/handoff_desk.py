@@ -169,6 +169,40 @@ async def request_person(
         )
 
 
+ASSIGN_WHEN_ONLINE = 50
+"""Most waiting conversations handed out when an agent comes online (oldest first)."""
+
+
+async def assign_waiting(
+    tx: Transaction, tenant_id: str, *, at: datetime, audit: AuditBatch, notes: InboxNotes
+) -> int:
+    """Hand the tenant's waiting, unassigned conversations (oldest request first, at
+    most :data:`ASSIGN_WHEN_ONLINE`) round-robin to its online agents; how many.
+
+    Called when an agent comes online: a customer who asked for a person while
+    nobody was online is not left waiting until someone looks at the inbox.
+    """
+    queue = await tx.handoffs.inbox(tenant_id, states=(ConversationState.WAITING,), agent_id=None)
+    handed = 0
+    for item in [i for i in queue if i.agent_id is None][:ASSIGN_WHEN_ONLINE]:
+        agent = pick_agent(await tx.agents.list(tenant_id))
+        if agent is None:
+            break
+        conversation = await conversation_of(tx, tenant_id, item.conversation_id)
+        await assign(
+            tx,
+            conversation,
+            agent,
+            action=HandoffAction.CLAIM,
+            actor=ROUND_ROBIN,
+            at=at,
+            audit=audit,
+            notes=notes,
+        )
+        handed += 1
+    return handed
+
+
 async def holds(tx: Transaction, message: MessageRecord, notes: InboxNotes) -> bool:
     """Whether the bot stays silent on ``message``.
 

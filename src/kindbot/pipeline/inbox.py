@@ -19,7 +19,7 @@ from kindbot.events import Decision, OutboundReply, ReplyOrigin, Verdict
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.facts import window_policy
-from kindbot.pipeline.handoff_desk import assign, audit_move, conversation_of
+from kindbot.pipeline.handoff_desk import assign, assign_waiting, audit_move, conversation_of
 from kindbot.pipeline.inbox_bus import InboxBus, InboxEvent, InboxNotes
 from kindbot.pipeline.turn import AuditBatch, Turn
 from kindbot.records import ConversationRecord, ConversationState, MessageRecord, TenantRecord
@@ -126,11 +126,22 @@ class Inbox:
         return found
 
     async def set_online(self, tenant: TenantRecord, ref: str, online: bool) -> AgentRecord:
-        """Mark the agent online (taking round-robin assignments) or offline."""
+        """Mark the agent online (taking round-robin assignments) or offline.
+
+        Coming online also hands out the conversations that were left waiting
+        while nobody was online (:func:`~kindbot.pipeline.handoff_desk.assign_waiting`).
+        """
         agent = await self.agent(tenant, ref)
+        notes = InboxNotes()
         async with self._store.transaction() as tx:
             await tx.agents.set_online(agent.id, online)
+            if online:
+                audit = AuditBatch(tenant.id)
+                now = self._clock.now()
+                await assign_waiting(tx, tenant.id, at=now, audit=audit, notes=notes)
+                await audit.flush(tx)
             updated = await tx.agents.get(agent.id)
+        self._bus.publish_all(notes)
         assert updated is not None
         return updated
 
