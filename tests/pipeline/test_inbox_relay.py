@@ -36,6 +36,19 @@ def test_events_survive_the_wire_format() -> None:
             decode(bad)
 
 
+async def ask_for_a_person(server: Container, clock: FakeClock, sender: str) -> None:
+    """A web chat visitor of the demo shop asks for a person (a ``waiting`` event)."""
+    event = InboundEvent(
+        channel_public_id="teashop.web",
+        sender=sender,
+        kind=InboundKind.TEXT,
+        text="转人工",
+        idempotency_key=f"{sender}-1",
+        received_at=clock.now(),
+    )
+    await server.pipeline.feed(event, sync_grace=timedelta(seconds=30))
+
+
 @pytest.fixture
 async def servers(settings: Settings, clock: FakeClock) -> AsyncIterator[tuple[Container, ...]]:
     shared = replace(settings, redis_url=require_env(REDIS_ENV))
@@ -65,15 +78,7 @@ async def test_a_handoff_on_one_server_reaches_listeners_on_both(
     assert tenant is not None
     here = first.inbox_bus.subscribe(tenant.id)
     there = second.inbox_bus.subscribe(tenant.id)
-    event = InboundEvent(
-        channel_public_id="teashop.web",
-        sender="visitor-relay",
-        kind=InboundKind.TEXT,
-        text="转人工",
-        idempotency_key="relay-1",
-        received_at=clock.now(),
-    )
-    await first.pipeline.feed(event, sync_grace=timedelta(seconds=30))
+    await ask_for_a_person(first, clock, "visitor-relay")
     on_second = await asyncio.wait_for(there.get(), WAIT_S)
     on_first = await asyncio.wait_for(here.get(), WAIT_S)
     assert on_second == on_first
@@ -92,13 +97,5 @@ async def test_without_redis_events_are_delivered_in_process(
         tenant = await tx.tenants.get_by_slug("teashop")
     assert tenant is not None
     queue = container.inbox_bus.subscribe(tenant.id)
-    event = InboundEvent(
-        channel_public_id="teashop.web",
-        sender="visitor-local",
-        kind=InboundKind.TEXT,
-        text="转人工",
-        idempotency_key="local-1",
-        received_at=clock.now(),
-    )
-    await container.pipeline.feed(event, sync_grace=timedelta(seconds=30))
+    await ask_for_a_person(container, clock, "visitor-local")
     assert queue.get_nowait().kind == "waiting"
