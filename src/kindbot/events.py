@@ -200,7 +200,10 @@ class FeedResult:
     """What :func:`kindbot.pipeline.feed` did with one inbound event.
 
     ``duplicate`` is true when the event had been processed before; the
-    replies are then the ones produced the first time.
+    replies are then the ones produced the first time. ``taken``: the first
+    replies, recorded as handed over by the caller in the outcome's own
+    transaction (``Pipeline.feed(take=…)``); the caller must hand them over or
+    give them back (``Pipeline.release``).
     """
 
     inbound_message_id: str
@@ -209,6 +212,7 @@ class FeedResult:
     duplicate: bool
     replies: tuple[SentReply, ...]
     received_at: datetime
+    taken: tuple[SentReply, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,3 +203,22 @@ async def test_a_delivery_after_a_failure_wins(store: Store) -> None:
     async with store.transaction() as tx:
         [message] = await tx.messages.history(party.conversation.id, 10)
     assert message.status == "delivered"
+
+
+async def test_a_passive_claim_that_was_not_handed_over_is_reopened(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party, due=60)  # held for the caller's hand-over
+    async with store.transaction() as tx:
+        assert await tx.outbox.deliver_if_pending(queued.id, at(0))
+    async with store.transaction() as tx:
+        assert await tx.outbox.reopen(queued.id, at(1))
+        assert not await tx.outbox.reopen(queued.id, at(1)), "only a delivered item reopens"
+
+    reopened = await item(store, queued.message_id)
+    assert reopened.status is OutboxStatus.PENDING
+    assert reopened.delivered_at is None
+    assert reopened.next_attempt_at == at(1), "due at once, not after the hold"
+    async with store.transaction() as tx:
+        [message] = await tx.messages.history(party.conversation.id, 10)
+    assert message.status == "pending"
+    assert [claimed.id for claimed in await claim(store, 1)] == [queued.id]

@@ -75,3 +75,34 @@ async def test_a_reply_claimed_by_the_worker_is_never_passive(
         claimed = await tx.outbox.claim_due(clock.now(), clock.now() + timedelta(minutes=1), 10)
     assert len(claimed) == 1
     assert await container.pipeline.claim_for_passive(result) == ()
+
+
+async def test_a_taken_reply_is_handed_over_in_the_outcome_transaction(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await feed_before_deadline(
+        container.pipeline, container.supervisor, event("k5", clock), budget=30.0, take=1
+    )
+    assert result is not None
+    assert result.taken == result.replies[:1]
+    assert await outbox_status(container, result.taken[0].message_id) is OutboxStatus.DELIVERED
+    assert await container.pipeline.claim_for_passive(result) == ()  # never twice
+    clock.advance(timedelta(minutes=5))
+    assert await container.outbox_worker.run_once() == 0
+
+
+async def test_a_taken_reply_that_missed_the_deadline_is_given_back_to_the_worker(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await feed_before_deadline(
+        container.pipeline, container.supervisor, event("k6", clock), budget=0.0, take=1
+    )
+    assert result is None  # the caller answered "success": nobody handed the reply over
+    await container.supervisor.aclose()  # drains the job and its release
+
+    outcome = await container.pipeline.outcome_by_key("teashop.web", "k6")
+    assert outcome is not None
+    message_id = outcome.replies[0].message_id
+    assert await outbox_status(container, message_id) is OutboxStatus.PENDING
+    assert await container.outbox_worker.run_once() == 1  # due now, not after the hold
+    assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED

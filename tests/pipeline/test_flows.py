@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -110,6 +111,18 @@ async def test_a_failing_endpoint_leads_to_on_error(
     await visitor.say("查订单")
     assert await visitor.say(order) == f"抱歉，暂时查不到订单 {order}，请稍后再试或回复“人工”。"
     assert await visitor.flow_state() is None
+
+
+async def test_two_messages_sent_at_once_are_stepped_in_turn(
+    container: Container, clock: FakeClock, api: ShopApi
+) -> None:
+    """The second message's flow state is read after the first one's outcome committed."""
+    visitor = Visitor(container, clock)
+    first, second = await asyncio.gather(visitor.say("查订单"), visitor.say("A12345678"))
+    assert first.startswith(ASKED)
+    assert second == ANSWERED
+    assert await visitor.flow_state() is None
+    assert [call["order"] for call in api.received] == ["A12345678"]
 
 
 async def test_the_flow_state_survives_a_restart(

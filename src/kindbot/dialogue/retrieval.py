@@ -65,13 +65,25 @@ class Match:
     score: float
 
 
+SEARCHES_KEPT = 4096
+"""Search results an index remembers (all are forgotten when it is full)."""
+
+
 class KnowledgeIndex:
     """An immutable search index over knowledge entries; build with :meth:`build`.
 
     ``threshold`` is the tenant's tuned threshold (``kindbot kb tune``), if any.
     """
 
-    __slots__ = ("_encoder", "_entries", "_ranker", "_synonyms", "calibration", "threshold")
+    __slots__ = (
+        "_encoder",
+        "_entries",
+        "_found",
+        "_ranker",
+        "_synonyms",
+        "calibration",
+        "threshold",
+    )
 
     def __init__(
         self,
@@ -89,6 +101,7 @@ class KnowledgeIndex:
         self.calibration = calibration
         self.threshold = threshold
         self._encoder = encoder
+        self._found: dict[tuple[str, int], tuple[Match, ...]] = {}
 
     @classmethod
     def build(
@@ -164,8 +177,19 @@ class KnowledgeIndex:
         """The best ``limit`` entries for ``query``, most confident first, one per entry.
 
         An empty index, an empty query or one with no known feature returns
-        ``()``. Ties are broken by entry order.
+        ``()``. Ties are broken by entry order. Results are remembered per
+        index (customers ask the same questions): a repeated query costs a
+        dictionary lookup.
         """
+        key = (query, limit)
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) >= SEARCHES_KEPT:
+                self._found.clear()
+            found = self._found[key] = self._search(query, limit)
+        return found
+
+    def _search(self, query: str, limit: int) -> tuple[Match, ...]:
         if limit <= 0 or not query.strip() or self._ranker is None or self.calibration is None:
             return ()
         sentence = self._encoder.encode([query]) if self._encoder is not None else None

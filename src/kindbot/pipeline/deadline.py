@@ -29,9 +29,14 @@ async def feed_before_deadline(
     budget: float,
     resolved: ResolvedChannel | None = None,
     nonce: CallbackNonce | None = None,
+    take: int = 0,
 ) -> FeedResult | None:
-    """The pipeline's result if it is ready within ``budget`` seconds, else None."""
-    feeding = pipeline.feed(event, sync_grace=HOLD, resolved=resolved, nonce=nonce)
+    """The pipeline's result if it is ready within ``budget`` seconds, else None.
+
+    ``take``: replies the caller will hand over itself (``Pipeline.feed``);
+    when the budget runs out they are given back to the outbox worker too.
+    """
+    feeding = pipeline.feed(event, sync_grace=HOLD, resolved=resolved, nonce=nonce, take=take)
     job = supervisor.spawn(f"feed:{event.idempotency_key}", feeding)
     try:
         return await asyncio.wait_for(asyncio.shield(job), timeout=budget)

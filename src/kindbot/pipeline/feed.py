@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from kindbot.dialogue.handlers import NO_ANSWER, HandlerResult, Message, run_handlers
+from kindbot.dialogue.handoff import bot_answers
 from kindbot.dialogue.responder import DialogueOutcome, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
 from kindbot.errors import SignatureError
@@ -41,7 +42,7 @@ from kindbot.guard.rules import decide_inbound
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.facts import window_policy
-from kindbot.pipeline.flows import FlowRunner, FlowTurn
+from kindbot.pipeline.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModuleError, HandlerModules
 from kindbot.pipeline.handoff_desk import holds, request_person
@@ -50,6 +51,7 @@ from kindbot.pipeline.inbox_bus import InboxBus, InboxNotes
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, welcome_text
 from kindbot.records import (
+    ContactRecord,
     InboundStatus,
     MessageRecord,
 )
@@ -99,6 +101,7 @@ class Pipeline(HandoverMixin):
         sync_grace: timedelta | None,
         resolved: ResolvedChannel | None = None,
         nonce: CallbackNonce | None = None,
+        take: int = 0,
     ) -> FeedResult:
         """Store ``event`` once and produce its replies.
 
@@ -111,136 +114,156 @@ class Pipeline(HandoverMixin):
         ``nonce``: refuse (:class:`SignatureError` ``replayed_nonce``, nothing
         stored) a callback whose nonce was already used for another message;
         checked in the same transaction that stores the message.
+        ``take``: the caller hands over up to that many replies itself (a
+        passive reply); they are recorded as delivered in the outcome's own
+        transaction (:attr:`FeedResult.taken`) and the rest are released to the
+        outbox worker at once. Not for a duplicate: its replies are claimed
+        with :meth:`claim_for_passive`.
         """
         resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
         channel, tenant = resolved.channel, resolved.tenant
-        async with self._store.transaction() as tx:
-            if nonce is not None:
-                await _remember_nonce(tx, resolved, nonce, event)
-            contact = await tx.contacts.get_or_create(
-                tenant_id=tenant.id,
-                channel_id=channel.id,
-                external_id=event.sender,
-                display_name=event.sender_name,
-                now=event.received_at,
+        async with self._sender_lock(channel.id, event.sender):
+            async with self._store.transaction() as tx:
+                if nonce is not None:
+                    await _remember_nonce(tx, resolved, nonce, event)
+                contact = await tx.contacts.get_or_create(
+                    tenant_id=tenant.id,
+                    channel_id=channel.id,
+                    external_id=event.sender,
+                    display_name=event.sender_name,
+                    now=event.received_at,
+                )
+                conversation = await tx.conversations.get_or_open(
+                    tenant_id=tenant.id,
+                    channel_id=channel.id,
+                    contact_id=contact.id,
+                    now=event.received_at,
+                )
+                message, created = await tx.messages.insert_inbound(
+                    event=event,
+                    tenant_id=tenant.id,
+                    channel_id=channel.id,
+                    contact_id=contact.id,
+                    conversation_id=conversation.id,
+                )
+                if created:
+                    await tx.conversations.touch_inbound(conversation.id, event.received_at)
+                done = not created and message.status == InboundStatus.PROCESSED
+                if not done:
+                    inputs = await self._turn_inputs(tx, message, bot_answers(conversation.state))
+            if done:
+                return await self.outcome(message.id, duplicate=True)
+            turn = _turn(resolved, contact, conversation.id, inputs.recent)
+            return await self._process(
+                message, turn, inputs, sync_grace, duplicate=not created, take=take
             )
-            conversation = await tx.conversations.get_or_open(
-                tenant_id=tenant.id,
-                channel_id=channel.id,
-                contact_id=contact.id,
-                now=event.received_at,
-            )
-            message, created = await tx.messages.insert_inbound(
-                event=event,
-                tenant_id=tenant.id,
-                channel_id=channel.id,
-                contact_id=contact.id,
-                conversation_id=conversation.id,
-            )
-            if created:
-                await tx.conversations.touch_inbound(conversation.id, event.received_at)
-            kb_version = await tx.knowledge.version(tenant.id)
-            recent = await tx.messages.recent_outbound_texts(conversation.id, RECENT_BOT_TEXTS)
-        if not created and message.status == InboundStatus.PROCESSED:
-            return await self.outcome(message.id, duplicate=True)
-        welcome = welcome_text(channel.kind, resolved.config)
-        window = window_policy(channel.kind, contact.external_id, resolved.config)
-        turn = Turn(tenant, channel, contact, conversation.id, window, welcome, tuple(recent))
-        return await self._process(message, turn, kb_version, sync_grace, duplicate=not created)
 
     async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
         """Run guard and dialogue for a stored inbound message (idempotent; used by recovery)."""
         async with self._store.transaction() as tx:
             message = await tx.messages.lock_inbound(message_id)
-            tenant = await tx.tenants.get(message.tenant_id)
-            channel = await tx.channels.get(message.channel_id)
             contact = await tx.contacts.get(message.contact_id)
-            kb_version = await tx.knowledge.version(message.tenant_id)
-            recent = await tx.messages.recent_outbound_texts(
-                message.conversation_id, RECENT_BOT_TEXTS
-            )
-        assert tenant is not None
-        assert channel is not None
         assert contact is not None
-        resolved = await self._directory.by_id(channel.id)
-        welcome = welcome_text(channel.kind, resolved.config)
-        window = window_policy(channel.kind, contact.external_id, resolved.config)
-        turn = Turn(
-            tenant, channel, contact, message.conversation_id, window, welcome, tuple(recent)
+        resolved = await self._directory.by_id(message.channel_id)
+        async with self._sender_lock(message.channel_id, contact.external_id):
+            async with self._store.transaction(readonly=True) as tx:
+                conversation = await tx.conversations.get(message.conversation_id)
+                bot_has_it = conversation is not None and bot_answers(conversation.state)
+                inputs = await self._turn_inputs(tx, message, bot_has_it)
+            turn = _turn(resolved, contact, message.conversation_id, inputs.recent)
+            return await self._process(message, turn, inputs, sync_grace, duplicate=False)
+
+    def _sender_lock(self, channel_id: str, sender: str) -> asyncio.Lock:
+        """The lock that serialises one sender's messages on one channel in this process.
+
+        Held from storing a message until its outcome commits, so a message's
+        reads (flow state, recent replies) see everything its predecessor wrote.
+        """
+        return self._locks.setdefault(f"{channel_id}\x00{sender}", asyncio.Lock())
+
+    async def _turn_inputs(
+        self, tx: Transaction, message: MessageRecord, bot_has_it: bool
+    ) -> _TurnInputs:
+        return _TurnInputs(
+            kb_version=await tx.knowledge.version(message.tenant_id),
+            recent=tuple(
+                await tx.messages.recent_outbound_texts(message.conversation_id, RECENT_BOT_TEXTS)
+            ),
+            flows=await self._flows.read(tx, message, bot_has_it=bot_has_it),
         )
-        return await self._process(message, turn, kb_version, sync_grace, duplicate=False)
 
     async def _process(
         self,
         stored: MessageRecord,
         turn: Turn,
-        kb_version: int,
+        inputs: _TurnInputs,
         sync_grace: timedelta | None,
         *,
         duplicate: bool,
+        take: int = 0,
     ) -> FeedResult:
-        lock = self._locks.setdefault(turn.conversation_id, asyncio.Lock())
-        async with lock:
-            # Decide first (pure, CPU): nothing below holds the database's writer for it.
-            inbound = decide_inbound(
-                InboundKind(stored.kind),
-                stored.text,
-                prefer_chinese=turn.prefer_chinese,
-                event=stored.event,
-                recent_bot_texts=turn.recent_bot_texts,
+        """Decide, answer and commit the outcome (the caller holds the sender's lock)."""
+        # Decide first (pure, CPU): nothing below holds the database's writer for it.
+        inbound = decide_inbound(
+            InboundKind(stored.kind),
+            stored.text,
+            prefer_chinese=turn.prefer_chinese,
+            event=stored.event,
+            recent_bot_texts=turn.recent_bot_texts,
+        )
+        flagged = await self._screen_inbound(stored, turn)
+        dialogue = None
+        flowed: FlowTurn | None = None
+        if inbound.action is InboundAction.CONTINUE:
+            flowed = await self._flows.step(stored, turn, inputs.flows)
+        if flowed is not None and flowed.handled:
+            dialogue = flowed.dialogue()
+        elif inbound.action is InboundAction.CONTINUE:
+            index = await self._knowledge.index_at(turn.tenant.id, inputs.kb_version)
+            if index.dense:  # the sentence model runs in a thread, not on the loop
+                await asyncio.to_thread(index.prepare, stored.text)
+            handled = await self._handle(stored, turn)
+            dialogue = self._dialogue(stored, turn, index, handled)
+            if self._generative is not None:  # the model call: outside any transaction
+                dialogue = await self._generative.revise(
+                    dialogue,
+                    stored.text,
+                    index,
+                    turn.tenant,
+                    conversation_id=turn.conversation_id,
+                )
+        async with self._store.transaction() as tx:
+            message = await tx.messages.lock_inbound(stored.id)
+            if message.status == InboundStatus.PROCESSED:
+                return await self._outcome(tx, message, duplicate=True)
+            audit = AuditBatch(turn.tenant.id)
+            audit.add(
+                at=self._clock.now(),
+                kind="inbound",
+                subject=f"message:{message.id}",
+                verdict=inbound.verdict,
             )
-            flagged = await self._screen_inbound(stored, turn)
-            dialogue = None
-            flowed: FlowTurn | None = None
-            if inbound.action is InboundAction.CONTINUE:
-                flowed = await self._flows.step(stored, turn)
-            if flowed is not None and flowed.handled:
-                dialogue = flowed.dialogue()
-            elif inbound.action is InboundAction.CONTINUE:
-                index = await self._knowledge.index_at(turn.tenant.id, kb_version)
-                if index.dense:  # the sentence model runs in a thread, not on the loop
-                    await asyncio.to_thread(index.prepare, stored.text)
-                handled = await self._handle(stored, turn)
-                dialogue = self._dialogue(stored, turn, index, handled)
-                if self._generative is not None:  # the model call: outside any transaction
-                    dialogue = await self._generative.revise(
-                        dialogue,
-                        stored.text,
-                        index,
-                        turn.tenant,
-                        conversation_id=turn.conversation_id,
-                    )
-            async with self._store.transaction() as tx:
-                message = await tx.messages.lock_inbound(stored.id)
-                if message.status == InboundStatus.PROCESSED:
-                    return await self._outcome(tx, message, duplicate=True)
-                audit = AuditBatch(turn.tenant.id)
+            if flagged is not None:
                 audit.add(
                     at=self._clock.now(),
-                    kind="inbound",
+                    kind="inbound_content",
                     subject=f"message:{message.id}",
-                    verdict=inbound.verdict,
+                    verdict=flagged,
                 )
-                if flagged is not None:
-                    audit.add(
-                        at=self._clock.now(),
-                        kind="inbound_content",
-                        subject=f"message:{message.id}",
-                        verdict=flagged,
-                    )
-                notes = InboxNotes()
-                replies, turn = await self._apply_inbound(
-                    tx, message, inbound, turn, dialogue, (audit, notes)
-                )
-                if flowed is not None:
-                    await self._flows.record(tx, message, flowed)
-                sent = await self.enqueue_guarded(
-                    tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
-                )
-                await tx.messages.mark_processed(message.id)
-                await audit.flush(tx)
-            self._inbox.publish_all(notes)
-        if sent and sync_grace is None:
+            notes = InboxNotes()
+            replies, turn = await self._apply_inbound(
+                tx, message, inbound, turn, dialogue, (audit, notes)
+            )
+            if flowed is not None:
+                await self._flows.record(tx, message, flowed)
+            sent = await self.enqueue_guarded(
+                tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
+            )
+            taken = await _take(tx, sent, take, self._clock.now()) if take else ()
+            await tx.messages.mark_processed(message.id)
+            await audit.flush(tx)
+        self._inbox.publish_all(notes)
+        if len(sent) > len(taken) and (sync_grace is None or take):
             self._outbox_ready.set()
         return FeedResult(
             inbound_message_id=message.id,
@@ -249,6 +272,7 @@ class Pipeline(HandoverMixin):
             duplicate=duplicate,
             replies=tuple(sent),
             received_at=message.created_at,
+            taken=taken,
         )
 
     async def _screen_inbound(self, message: MessageRecord, turn: Turn) -> Verdict | None:
@@ -364,6 +388,37 @@ class Pipeline(HandoverMixin):
             tx, turn, audit, replies, reply_to_id=reply_to_id, sync_grace=sync_grace
         )
         return guarded.sent
+
+
+async def _take(
+    tx: Transaction, sent: list[SentReply], take: int, now: datetime
+) -> tuple[SentReply, ...]:
+    """Record the first ``take`` replies as handed over by the caller; release the rest."""
+    taken: list[SentReply] = []
+    for reply in sent:
+        if len(taken) < take and await tx.outbox.deliver_if_pending(reply.outbox_id, now):
+            taken.append(reply)
+        else:
+            await tx.outbox.release(reply.outbox_id, now)
+    return tuple(taken)
+
+
+@dataclass(frozen=True, slots=True)
+class _TurnInputs:
+    """What a message's processing reads with it (in the transaction that stores it)."""
+
+    kb_version: int
+    recent: tuple[str, ...]
+    flows: FlowInputs
+
+
+def _turn(
+    resolved: ResolvedChannel, contact: ContactRecord, conversation_id: str, recent: tuple[str, ...]
+) -> Turn:
+    channel = resolved.channel
+    welcome = welcome_text(channel.kind, resolved.config)
+    window = window_policy(channel.kind, contact.external_id, resolved.config)
+    return Turn(resolved.tenant, channel, contact, conversation_id, window, welcome, recent)
 
 
 def _handler_message(message: MessageRecord, turn: Turn) -> Message:

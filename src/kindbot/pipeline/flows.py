@@ -1,13 +1,14 @@
 """Multi-turn flows inside the pipeline: read the state, step, call, write the state.
 
-:meth:`FlowRunner.step` runs before the pipeline's outcome transaction (like
-handlers and the knowledge base): one short read (the tenant's flows, the
-conversation's flow state and whether the bot may answer), the pure
-:func:`kindbot.dialogue.flows.advance`, and any endpoint calls — network I/O
-outside every database transaction. :meth:`FlowRunner.record` then writes
-the new state (or deletes it) inside the outcome transaction, so it commits
-together with the replies; a crash before that commit leaves the old state
-and the message is processed again.
+:meth:`FlowRunner.read` loads what a step needs (the tenant's flows, the
+conversation's flow state) inside the caller's transaction — the pipeline's
+first one, so flows cost no transaction of their own. :meth:`FlowRunner.step`
+then runs before the pipeline's outcome transaction (like handlers and the
+knowledge base): the pure :func:`kindbot.dialogue.flows.advance` and any
+endpoint calls — network I/O outside every database transaction.
+:meth:`FlowRunner.record` then writes the new state (or deletes it) inside
+the outcome transaction, so it commits together with the replies; a crash
+before that commit leaves the old state and the message is processed again.
 
 While a person holds the conversation the runner does nothing (the bot is
 silent, flows too).
@@ -31,7 +32,6 @@ from kindbot.dialogue.flows import (
     advance,
     resume,
 )
-from kindbot.dialogue.handoff import bot_answers
 from kindbot.dialogue.responder import DialogueOutcome
 from kindbot.events import InboundKind, OutboundReply, ReplyOrigin
 from kindbot.pipeline.flow_calls import EndpointSpec, call_endpoint, endpoints_from_json
@@ -63,6 +63,16 @@ class FlowTurn:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowInputs:
+    """What :meth:`FlowRunner.step` needs from the database, read in the caller's transaction."""
+
+    definitions: FlowDefinitions | None
+    state: FlowState | None
+    bot_answers: bool
+    """Whether the bot had the conversation when the inputs were read."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Loaded:
     definitions: FlowDefinitions
     book: FlowBook
@@ -88,17 +98,24 @@ class FlowRunner:
         self._allow_private = allow_private_endpoints
         self._loaded: dict[str, _Loaded] = {}
 
-    async def step(self, message: MessageRecord, turn: Turn) -> FlowTurn | None:
+    @staticmethod
+    async def read(tx: Transaction, message: MessageRecord, *, bot_has_it: bool) -> FlowInputs:
+        """The flows' inputs for ``message`` (no reads for a message flows never see).
+
+        ``bot_has_it``: whether the bot has the conversation, as the caller read it.
+        """
+        if message.kind != InboundKind.TEXT.value or not bot_has_it:
+            return FlowInputs(None, None, bot_answers=bot_has_it)
+        definitions = await tx.flows.definitions(message.tenant_id)
+        state = await tx.flows.state(message.conversation_id)
+        return FlowInputs(definitions, state, bot_answers=True)
+
+    async def step(self, message: MessageRecord, turn: Turn, inputs: FlowInputs) -> FlowTurn | None:
         """The flows' move on a text message; None when no flow is involved."""
-        if message.kind != InboundKind.TEXT.value:
+        if message.kind != InboundKind.TEXT.value or not inputs.bot_answers:
             return None
-        async with self._store.transaction(readonly=True) as tx:
-            definitions = await tx.flows.definitions(turn.tenant.id)
-            state = await tx.flows.state(message.conversation_id)
-            if definitions is None and state is None:
-                return None
-            conversation = await tx.conversations.get(message.conversation_id)
-        if conversation is None or not bot_answers(conversation.state):
+        definitions, state = inputs.definitions, inputs.state
+        if definitions is None and state is None:
             return None
         loaded = self._load(turn.tenant.id, definitions)
         now = self._clock.now()

@@ -1,10 +1,12 @@
 """Handing replies over: the stored outcome of a message, passive claims, releases.
 
 A reply is handed over exactly once: by the caller that received the message
-(an HTTP response, a socket, a terminal — :meth:`HandoverMixin.claim_for_passive`
-or :meth:`HandoverMixin.mark_delivered`) or by the outbox worker after
-:meth:`HandoverMixin.release` — never both, because every hand-over is a
-conditional update of the outbox row.
+(an HTTP response, a socket, a terminal — ``Pipeline.feed(take=…)``,
+:meth:`HandoverMixin.claim_for_passive` or :meth:`HandoverMixin.mark_delivered`)
+or by the outbox worker after :meth:`HandoverMixin.release` — never both,
+because every hand-over is a conditional update of the outbox row. A reply
+taken in the outcome's transaction that the caller then cannot hand over
+(its deadline passed) is reopened by :meth:`HandoverMixin.release`.
 """
 
 from __future__ import annotations
@@ -79,11 +81,15 @@ class HandoverMixin:
         return tuple(taken)
 
     async def release(self, result: FeedResult) -> None:
-        """Hand every still-held reply of ``result`` to the outbox worker now."""
+        """Hand every still-held reply of ``result`` to the outbox worker now,
+        including those ``result`` took for the caller (:attr:`FeedResult.taken`)."""
         now = self._clock.now()
         async with self._store.transaction() as tx:
             for reply in result.replies:
-                await tx.outbox.release(reply.outbox_id, now)
+                if reply in result.taken:
+                    await tx.outbox.reopen(reply.outbox_id, now)
+                else:
+                    await tx.outbox.release(reply.outbox_id, now)
         if result.replies:
             self._outbox_ready.set()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from kindbot.records import ConversationState
 from kindbot.records_handoff import AgentRecord, HandoffRecord, InboxItem
@@ -37,6 +37,13 @@ def _handoff(row: Any) -> HandoffRecord:
         rating=row.rating,
         rating_open=bool(row.rating_open),
     )
+
+
+_OPEN_RATING = (
+    select(handoffs)
+    .where(handoffs.c.contact_id == bindparam("contact_id"), handoffs.c.rating_open)
+    .order_by(handoffs.c.resolved_at.desc())
+)
 
 
 class SqlAgents:
@@ -135,12 +142,7 @@ class SqlHandoffs:
         )
 
     async def open_rating(self, contact_id: str) -> HandoffRecord | None:
-        query = (
-            select(handoffs)
-            .where(handoffs.c.contact_id == contact_id, handoffs.c.rating_open)
-            .order_by(handoffs.c.resolved_at.desc())
-        )
-        row = (await self._conn.execute(query)).first()
+        row = (await self._conn.execute(_OPEN_RATING, {"contact_id": contact_id})).first()
         return _handoff(row) if row is not None else None
 
     async def close_rating(self, conversation_id: str, rating: int | None) -> None:

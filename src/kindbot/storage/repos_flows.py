@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 
 from kindbot.repositories_flows import FlowDefinitions, FlowState
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import flow_states, tenant_flows
 from kindbot.storage.sqlutil import insert_ignoring_conflict
+
+_DEFINITIONS = select(tenant_flows).where(tenant_flows.c.tenant_id == bindparam("tenant_id"))
+_STATE = select(flow_states).where(flow_states.c.conversation_id == bindparam("conversation_id"))
 
 
 class SqlFlows:
@@ -25,8 +28,7 @@ class SqlFlows:
         self._conn = conn
 
     async def definitions(self, tenant_id: str) -> FlowDefinitions | None:
-        query = select(tenant_flows).where(tenant_flows.c.tenant_id == tenant_id)
-        row = (await self._conn.execute(query)).first()
+        row = (await self._conn.execute(_DEFINITIONS, {"tenant_id": tenant_id})).first()
         if row is None:
             return None
         return FlowDefinitions(row.flows_json, row.endpoints_sealed, row.updated_at)
@@ -52,8 +54,8 @@ class SqlFlows:
         return True
 
     async def state(self, conversation_id: str) -> FlowState | None:
-        query = select(flow_states).where(flow_states.c.conversation_id == conversation_id)
-        row = (await self._conn.execute(query)).first()
+        params = {"conversation_id": conversation_id}
+        row = (await self._conn.execute(_STATE, params)).first()
         return None if row is None else _state(row)
 
     async def save_state(

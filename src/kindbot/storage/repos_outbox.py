@@ -32,6 +32,17 @@ _RELEASE = (
 _MESSAGE_DELIVERED = (
     update(messages).where(messages.c.id == bindparam("message_id")).values(status=DELIVERED)
 )
+_REOPEN = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("outbox_id"), outbox.c.status == OutboxStatus.DELIVERED.value)
+    .values(status=OutboxStatus.PENDING.value, delivered_at=None, next_attempt_at=bindparam("now"))
+    .returning(outbox.c.message_id)
+)
+_MESSAGE_PENDING = (
+    update(messages)
+    .where(messages.c.id == bindparam("message_id"))
+    .values(status=OutboxStatus.PENDING.value)
+)
 
 
 def _item(row: Any) -> OutboxItem:
@@ -158,6 +169,13 @@ class SqlOutbox:
     async def release(self, outbox_id: str, now: datetime) -> bool:
         result = await self._conn.execute(_RELEASE, {"outbox_id": outbox_id, "now": now})
         return bool(result.rowcount)
+
+    async def reopen(self, outbox_id: str, now: datetime) -> bool:
+        reopened = (await self._conn.execute(_REOPEN, {"outbox_id": outbox_id, "now": now})).first()
+        if reopened is None:
+            return False
+        await self._conn.execute(_MESSAGE_PENDING, {"message_id": reopened.message_id})
+        return True
 
     async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None:
         await self._conn.execute(

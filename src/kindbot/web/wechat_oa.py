@@ -22,6 +22,8 @@ from kindbot.pipeline.deadline import feed_before_deadline
 from kindbot.pipeline.directory import ResolvedChannel
 
 SUCCESS = "success"
+PASSIVE_REPLIES = 1
+"""A passive reply carries one message; any others go through the customer-service API."""
 
 
 def verify(resolved: ResolvedChannel, request: Request) -> Response:
@@ -49,6 +51,7 @@ async def receive(
         channel_config.reply_budget,
         resolved,
         CallbackNonce(opened.nonce, opened.timestamp),
+        take=PASSIVE_REPLIES,
     )
     if result is None:
         return PlainTextResponse(SUCCESS)
@@ -58,7 +61,10 @@ async def receive(
 async def _passive_reply(
     container: Container, config: codec.OAConfig, opened: codec.OpenedCallback, result: FeedResult
 ) -> Response:
-    taken = await container.pipeline.claim_for_passive(result, limit=1)
+    if result.duplicate:  # a retry: claim what the first attempt could not hand over
+        taken = await container.pipeline.claim_for_passive(result, limit=PASSIVE_REPLIES)
+    else:
+        taken = result.taken
     if not taken:
         return PlainTextResponse(SUCCESS)
     message = opened.message
