@@ -148,6 +148,12 @@ async def drive(port: int, requests: list[bytes], concurrency: int) -> tuple[lis
     return latencies, passive
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process ``pid`` has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Run:
     """One measured run against one server."""
@@ -155,6 +161,8 @@ class Run:
     latencies: list[float]
     elapsed: float
     passive: int
+    server_cpu: float
+    """CPU seconds the server process used during the run."""
 
     @property
     def rate(self) -> float:
@@ -166,32 +174,38 @@ class Run:
         p50 = statistics.median(ordered)
         return (
             f"{name:<8} {self.rate:8.0f} msg/s   p50 {p50 * 1000:6.1f} ms"
-            f"   p99 {p99 * 1000:6.1f} ms   ({len(self.latencies)} messages in"
+            f"   p99 {p99 * 1000:6.1f} ms   server CPU {self.server_cpu / len(ordered) * 1000:.2f}"
+            f" ms/push   ({len(self.latencies)} messages in"
             f" {self.elapsed:.1f} s, {self.passive} passive replies)"
         )
 
 
-async def measure(port: int, path: str, args: argparse.Namespace, tag: str) -> Run:
+async def measure(port: int, pid: int, path: str, args: argparse.Namespace, tag: str) -> Run:
     """Warm the server up with 200 pushes, then time ``args.messages`` distinct ones."""
     host = f"127.0.0.1:{port}"
     await drive(port, build_requests(host, path, 200, f"warm{tag}"), args.concurrency)
     requests = build_requests(host, path, args.messages, tag)
+    cpu = cpu_seconds(pid)
     started = time.perf_counter()
     latencies, passive = await drive(port, requests, args.concurrency)
-    return Run(latencies, time.perf_counter() - started, passive)
+    elapsed = time.perf_counter() - started
+    return Run(latencies, elapsed, passive, cpu_seconds(pid) - cpu)
 
 
 def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-async def run_both(args: argparse.Namespace, full_port: int, floor_port: int) -> tuple[Run, Run]:
-    """Wait for both servers, then measure the floor and kindbot one after the other."""
+async def run_both(
+    args: argparse.Namespace, full: tuple[int, int], floor: tuple[int, int]
+) -> tuple[Run, Run]:
+    """Wait for both servers (port, pid), then measure the floor and kindbot in turn."""
+    (full_port, full_pid), (floor_port, floor_pid) = full, floor
     await wait_until_up(f"http://127.0.0.1:{full_port}/healthz")
     await wait_until_up(f"http://127.0.0.1:{floor_port}/")
-    floor = await measure(floor_port, "/callback", args, "f")
-    full = await measure(full_port, "/channels/bench.oa/callback", args, "k")
-    return floor, full
+    floor_run = await measure(floor_port, floor_pid, "/callback", args, "f")
+    full_run = await measure(full_port, full_pid, "/channels/bench.oa/callback", args, "k")
+    return floor_run, full_run
 
 
 def main() -> None:
@@ -224,7 +238,9 @@ def main() -> None:
             start([*floor_cmd, TOKEN, AES_KEY, APP_ID], env),
         ]
         try:
-            floor, full = asyncio.run(run_both(args, full_port, floor_port))
+            floor, full = asyncio.run(
+                run_both(args, (full_port, servers[0].pid), (floor_port, servers[1].pid))
+            )
         finally:
             for server in servers:
                 server.terminate()
@@ -233,6 +249,8 @@ def main() -> None:
     print(floor.line("floor"))
     print(full.line("kindbot"))
     print(f"kindbot / floor throughput: {full.rate / floor.rate:.2f}")
+    per_push = (full.server_cpu / len(full.latencies)) / (floor.server_cpu / len(floor.latencies))
+    print(f"kindbot / floor server CPU per push: {per_push:.1f}")
 
 
 if __name__ == "__main__":

@@ -15,12 +15,11 @@ the recovery loop processes again; nothing is half-applied.
 from __future__ import annotations
 
 import asyncio
-import logging
 import weakref
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from kindbot.dialogue.handlers import NO_ANSWER, HandlerResult, Message, run_handlers
+from kindbot.dialogue.handlers import HandlerResult
 from kindbot.dialogue.handoff import bot_answers
 from kindbot.dialogue.responder import DialogueOutcome, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
@@ -41,17 +40,15 @@ from kindbot.guard.content_rules import inbound_flag
 from kindbot.guard.rules import decide_inbound
 from kindbot.pipeline.admission import Admission
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
-from kindbot.pipeline.facts import window_policy
 from kindbot.pipeline.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.generative import GenerativeAnswers
-from kindbot.pipeline.handlers import HandlerModuleError, HandlerModules
+from kindbot.pipeline.handlers import HandlerModules
 from kindbot.pipeline.handoff_desk import holds, request_person
-from kindbot.pipeline.handover import HandoverMixin
+from kindbot.pipeline.handover import HandoverMixin, take_replies
 from kindbot.pipeline.inbox_bus import InboxBus, InboxNotes
 from kindbot.pipeline.knowledge import KnowledgeCache
-from kindbot.pipeline.turn import AuditBatch, Turn, welcome_text
+from kindbot.pipeline.turn import AuditBatch, Turn, turn_for
 from kindbot.records import (
-    ContactRecord,
     InboundStatus,
     MessageRecord,
 )
@@ -59,7 +56,6 @@ from kindbot.screening import ContentContext, Direction
 from kindbot.types import Clock, Store, Transaction
 
 OPT_IN_TOPIC = "general"
-log = logging.getLogger(__name__)
 
 RECENT_BOT_TEXTS = 3
 """How many of the bot's last messages an inbound message is compared with (loop detection)."""
@@ -153,7 +149,7 @@ class Pipeline(HandoverMixin):
                     inputs = await self._turn_inputs(tx, message, bot_answers(conversation.state))
             if done:
                 return await self.outcome(message.id, duplicate=True)
-            turn = _turn(resolved, contact, conversation.id, inputs.recent)
+            turn = turn_for(resolved, contact, conversation.id, inputs.recent)
             return await self._process(
                 message, turn, inputs, sync_grace, duplicate=not created, take=take
             )
@@ -170,7 +166,7 @@ class Pipeline(HandoverMixin):
                 conversation = await tx.conversations.get(message.conversation_id)
                 bot_has_it = conversation is not None and bot_answers(conversation.state)
                 inputs = await self._turn_inputs(tx, message, bot_has_it)
-            turn = _turn(resolved, contact, message.conversation_id, inputs.recent)
+            turn = turn_for(resolved, contact, message.conversation_id, inputs.recent)
             return await self._process(message, turn, inputs, sync_grace, duplicate=False)
 
     def _sender_lock(self, channel_id: str, sender: str) -> asyncio.Lock:
@@ -222,7 +218,7 @@ class Pipeline(HandoverMixin):
             index = await self._knowledge.index_at(turn.tenant.id, inputs.kb_version)
             if index.dense:  # the sentence model runs in a thread, not on the loop
                 await asyncio.to_thread(index.prepare, stored.text)
-            handled = await self._handle(stored, turn)
+            handled = await self._handlers.answer(stored, turn)
             dialogue = self._dialogue(stored, turn, index, handled)
             if self._generative is not None:  # the model call: outside any transaction
                 dialogue = await self._generative.revise(
@@ -259,7 +255,7 @@ class Pipeline(HandoverMixin):
             sent = await self.enqueue_guarded(
                 tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
             )
-            taken = await _take(tx, sent, take, self._clock.now()) if take else ()
+            taken = await take_replies(tx, sent, take, self._clock.now()) if take else ()
             await tx.messages.mark_processed(message.id)
             await audit.flush(tx)
         self._inbox.publish_all(notes)
@@ -354,25 +350,6 @@ class Pipeline(HandoverMixin):
             handled=handled,
         )
 
-    async def _handle(self, message: MessageRecord, turn: Turn) -> HandlerResult:
-        """What the tenant's handler modules make of a text message (logged when one fails)."""
-        if not turn.tenant.handlers or message.kind != InboundKind.TEXT.value:
-            return NO_ANSWER
-        try:
-            bots = await self._handlers.bots(turn.tenant.handlers)
-        except HandlerModuleError as exc:
-            handled = HandlerResult(error=exc.message)
-        else:
-            handled = run_handlers(bots, _handler_message(message, turn))
-        if handled.error is not None:
-            log.error(
-                "tenant %s: handler %s failed: %s",
-                turn.tenant.slug,
-                handled.handler,
-                handled.error,
-            )
-        return handled
-
     async def enqueue_guarded(
         self,
         tx: Transaction,
@@ -390,19 +367,6 @@ class Pipeline(HandoverMixin):
         return guarded.sent
 
 
-async def _take(
-    tx: Transaction, sent: list[SentReply], take: int, now: datetime
-) -> tuple[SentReply, ...]:
-    """Record the first ``take`` replies as handed over by the caller; release the rest."""
-    taken: list[SentReply] = []
-    for reply in sent:
-        if len(taken) < take and await tx.outbox.deliver_if_pending(reply.outbox_id, now):
-            taken.append(reply)
-        else:
-            await tx.outbox.release(reply.outbox_id, now)
-    return tuple(taken)
-
-
 @dataclass(frozen=True, slots=True)
 class _TurnInputs:
     """What a message's processing reads with it (in the transaction that stores it)."""
@@ -410,25 +374,6 @@ class _TurnInputs:
     kb_version: int
     recent: tuple[str, ...]
     flows: FlowInputs
-
-
-def _turn(
-    resolved: ResolvedChannel, contact: ContactRecord, conversation_id: str, recent: tuple[str, ...]
-) -> Turn:
-    channel = resolved.channel
-    welcome = welcome_text(channel.kind, resolved.config)
-    window = window_policy(channel.kind, contact.external_id, resolved.config)
-    return Turn(resolved.tenant, channel, contact, conversation_id, window, welcome, recent)
-
-
-def _handler_message(message: MessageRecord, turn: Turn) -> Message:
-    return Message(
-        text=message.text,
-        tenant=turn.tenant.slug,
-        channel_kind=turn.channel.kind,
-        contact=turn.contact.external_id,
-        prefer_chinese=turn.prefer_chinese,
-    )
 
 
 async def _remember_nonce(

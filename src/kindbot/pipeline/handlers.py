@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 from collections.abc import Sequence
 
-from kindbot.dialogue.handlers import Bot
+from kindbot.dialogue.handlers import NO_ANSWER, Bot, HandlerResult, Message, run_handlers
 from kindbot.errors import KindbotError
+from kindbot.events import InboundKind
+from kindbot.pipeline.turn import Turn
+from kindbot.records import MessageRecord
+
+log = logging.getLogger(__name__)
 
 
 class HandlerModuleError(KindbotError):
@@ -52,3 +58,32 @@ class HandlerModules:
                 bot = self._bots[module] = await asyncio.to_thread(load_bot, module)
             found.append(bot)
         return tuple(found)
+
+    async def answer(self, message: MessageRecord, turn: Turn) -> HandlerResult:
+        """What the tenant's handler modules make of a text message (logged when one fails)."""
+        if not turn.tenant.handlers or message.kind != InboundKind.TEXT.value:
+            return NO_ANSWER
+        try:
+            bots = await self.bots(turn.tenant.handlers)
+        except HandlerModuleError as exc:
+            handled = HandlerResult(error=exc.message)
+        else:
+            handled = run_handlers(bots, _handler_message(message, turn))
+        if handled.error is not None:
+            log.error(
+                "tenant %s: handler %s failed: %s",
+                turn.tenant.slug,
+                handled.handler,
+                handled.error,
+            )
+        return handled
+
+
+def _handler_message(message: MessageRecord, turn: Turn) -> Message:
+    return Message(
+        text=message.text,
+        tenant=turn.tenant.slug,
+        channel_kind=turn.channel.kind,
+        contact=turn.contact.external_id,
+        prefer_chinese=turn.prefer_chinese,
+    )

@@ -12,6 +12,8 @@ taken in the outcome's transaction that the caller then cannot hand over
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from datetime import datetime
 
 from kindbot.events import FeedResult, SentReply
 from kindbot.pipeline.directory import ChannelDirectory
@@ -68,17 +70,11 @@ class HandoverMixin:
         request never duplicates a send); replies not taken are released to
         the outbox worker at once.
         """
-        now = self._clock.now()
-        taken: list[SentReply] = []
         async with self._store.transaction() as tx:
-            for reply in result.replies:
-                if len(taken) < limit and await tx.outbox.deliver_if_pending(reply.outbox_id, now):
-                    taken.append(reply)
-                else:
-                    await tx.outbox.release(reply.outbox_id, now)
+            taken = await take_replies(tx, result.replies, limit, self._clock.now())
         if len(taken) < len(result.replies):
             self._outbox_ready.set()
-        return tuple(taken)
+        return taken
 
     async def release(self, result: FeedResult) -> None:
         """Hand every still-held reply of ``result`` to the outbox worker now,
@@ -101,3 +97,17 @@ class HandoverMixin:
         async with self._store.transaction() as tx:
             for reply in result.replies:
                 await tx.outbox.mark_delivered(reply.outbox_id, now)
+
+
+async def take_replies(
+    tx: Transaction, replies: Sequence[SentReply], limit: int, now: datetime
+) -> tuple[SentReply, ...]:
+    """Record up to ``limit`` of ``replies`` as handed over by the caller — each only
+    while no worker has claimed it — and release the rest to the outbox worker."""
+    taken: list[SentReply] = []
+    for reply in replies:
+        if len(taken) < limit and await tx.outbox.deliver_if_pending(reply.outbox_id, now):
+            taken.append(reply)
+        else:
+            await tx.outbox.release(reply.outbox_id, now)
+    return tuple(taken)

@@ -11,6 +11,8 @@ from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.events import Verdict
 from kindbot.guard.audit import AuditDraft, seal
 from kindbot.guard.facts import WindowPolicy
+from kindbot.pipeline.directory import ResolvedChannel
+from kindbot.pipeline.facts import window_policy
 from kindbot.records import AuditHead, ChannelRecord, ContactRecord, TenantRecord
 from kindbot.types import Transaction
 
@@ -32,6 +34,16 @@ class Turn:
     def prefer_chinese(self) -> bool:
         """Whether system texts default to Chinese for this tenant."""
         return self.tenant.language.startswith("zh")
+
+
+def turn_for(
+    resolved: ResolvedChannel, contact: ContactRecord, conversation_id: str, recent: tuple[str, ...]
+) -> Turn:
+    """The turn of a message from ``contact`` on the resolved channel."""
+    channel = resolved.channel
+    welcome = welcome_text(channel.kind, resolved.config)
+    window = window_policy(channel.kind, contact.external_id, resolved.config)
+    return Turn(resolved.tenant, channel, contact, conversation_id, window, welcome, recent)
 
 
 def welcome_text(channel_kind: str, config_json: str) -> str | None:
