@@ -6,7 +6,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -16,7 +16,6 @@ from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.tenants import default_actor
 from kindbot.cli.common import fail, out, pick_tenant, run
 from kindbot.errors import InputFileError
-from kindbot.moderation import classifier as ngram
 from kindbot.moderation.evaluation import EvalReport, LabelledText, evaluate, read_labelled
 from kindbot.moderation.screener import (
     LexiconScreener,
@@ -27,6 +26,9 @@ from kindbot.ops import moderation_terms as terms_ops
 from kindbot.records import ModerationTerm, TenantRecord, TermAction
 from kindbot.screening import ContentContext, Direction, ScreeningVerdict
 from kindbot.settings import Settings
+
+if TYPE_CHECKING:
+    from kindbot.moderation.classifier import NgramClassifier
 
 app = typer.Typer(
     help="Content moderation: lexicon edits, training, evaluation.", no_args_is_help=True
@@ -56,9 +58,11 @@ def _has_database(settings: Settings) -> bool:
     return settings.database_url is not None or settings.data_dir.exists()
 
 
-def _classifier(model: Path | None) -> ngram.NgramClassifier | None:
+def _classifier(model: Path | None) -> NgramClassifier | None:
     if model is None:
         return None
+    from kindbot.moderation import classifier as ngram  # scikit-learn: only when asked for
+
     try:
         return ngram.load(model)
     except InputFileError as exc:
@@ -255,6 +259,8 @@ def train(
     ),
 ) -> None:
     """Train the optional character n-gram model on FILE (off unless --model is given)."""
+    from kindbot.moderation import classifier as ngram  # scikit-learn: only when asked for
+
     rows = _read(file)
     try:
         model = ngram.train(rows)

@@ -37,6 +37,9 @@ from kindbot.screening import (
     ScreeningVerdict,
 )
 
+TEXTS_KEPT = 4096
+"""Texts whose findings a screener remembers (all are forgotten when it is full)."""
+
 
 class TextClassifier(Protocol):
     """The optional statistical stage: a category and its probability, or None."""
@@ -51,7 +54,10 @@ class LexiconScreener:
     ``overlay``: the operator's stored edits; ``tenants`` maps a tenant id to
     the compiled lexicon of its own words (deny, flag and allow).
     ``classifier`` (off by default) adds a ``flag`` finding when the
-    statistical model is confident and nothing else was found.
+    statistical model is confident and nothing else was found. A screener is
+    immutable (new terms build a new one), so it remembers the findings of its
+    last :data:`TEXTS_KEPT` texts: a shop's answers and its customers' common
+    questions are screened once.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class LexiconScreener:
         self._overlay = overlay if overlay is not None and len(overlay) else None
         self._tenants = {t: c for t, c in (tenants or {}).items() if len(c)}
         self._classifier = classifier
+        self._found: dict[tuple[str, str | None], tuple[Finding, ...]] = {}
         combos = platform.lexicon.combinations
         self._protected_cues = frozenset(g for c in combos if c.protected for g in c.groups)
         self._pattern_needs = [
@@ -79,6 +86,15 @@ class LexiconScreener:
 
     def findings(self, text: str, tenant_id: str | None = None) -> list[Finding]:
         """Every finding in ``text``, before direction and purpose are weighed."""
+        key = (text, tenant_id)
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) >= TEXTS_KEPT:
+                self._found.clear()
+            found = self._found[key] = tuple(self._findings(text, tenant_id))
+        return list(found)
+
+    def _findings(self, text: str, tenant_id: str | None) -> list[Finding]:
         p = project(text)
         hits = self._hits(p, tenant_id)
         cues = word_cues(hits)
