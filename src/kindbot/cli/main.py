@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from kindbot import demo as demo_files
 from kindbot.bootstrap import open_container
@@ -36,7 +35,6 @@ from kindbot.cli.common import out, run
 from kindbot.records import TenantStatus
 from kindbot.settings import Settings
 from kindbot.storage import migrate as migrations
-from kindbot.web.app import build_app
 
 app = typer.Typer(
     help="kindbot: chatbots that serve customers on official messaging channels, never spam.",
@@ -142,6 +140,10 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes.", min=1)] = 1,
 ) -> None:
     """Serve channel callbacks, the web chat and the health endpoints."""
+    import uvicorn  # the web stack: only for the commands that serve
+
+    from kindbot.web.app import build_app
+
     _configure_logging()
     if workers > 1:
         uvicorn.run(

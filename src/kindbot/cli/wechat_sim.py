@@ -16,14 +16,12 @@ from typing import Annotated
 
 import httpx
 import typer
-import uvicorn
 
 from kindbot.bootstrap import open_container
 from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.cli.common import fail, out, run
 from kindbot.errors import KindbotError
 from kindbot.settings import Settings
-from kindbot.testing.wechat_api import WeChatSimulator
 from kindbot.testing.wechat_callbacks import WeChatServerClient
 
 app = typer.Typer(help="The local WeChat simulator (no real account needed).", no_args_is_help=True)
@@ -41,6 +39,10 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the simulated WeChat/WeCom server API (tokens, custom send, kf) on HOST:PORT."""
+    import uvicorn  # the web stack: only for the commands that serve
+
+    from kindbot.testing.wechat_api import WeChatSimulator
+
     simulator = WeChatSimulator()
     for pair in oa or []:
         app_id, _, secret = pair.partition(":")
