@@ -18,16 +18,13 @@ from kindbot.events import DeliveryOutcome, DeliveryRequest
 from kindbot.kb_repository import KnowledgeSettingsRepository
 from kindbot.records import CounterLimit, IssuedToken
 from kindbot.repositories import (
-    AccessTokenRepository,
     AuditRepository,
     ChannelRepository,
     ConsentRepository,
     ContactRepository,
     ConversationRepository,
-    KfCursorRepository,
     KnowledgeRepository,
     MessageRepository,
-    NonceRepository,
     OutboxRepository,
     TenantRepository,
 )
@@ -46,6 +43,11 @@ from kindbot.repositories_ops import (
     ApiKeyRepository,
     ContactDataRepository,
     HandoffRepository,
+)
+from kindbot.repositories_platform import (
+    AccessTokenRepository,
+    KfCursorRepository,
+    NonceRepository,
 )
 
 

@@ -13,7 +13,7 @@ from kindbot.storage.sqlutil import insert_ignoring_conflict
 
 
 class SqlAccessTokens:
-    """:class:`kindbot.types.AccessTokenRepository` over SQL.
+    """:class:`kindbot.repositories_platform.AccessTokenRepository` over SQL.
 
     The lease is a conditional UPDATE, so exactly one process at a time wins
     the right to call the platform's token endpoint.
@@ -88,7 +88,7 @@ _NONCE_FINGERPRINT = select(callback_nonces.c.fingerprint).where(
 
 
 class SqlNonces:
-    """:class:`kindbot.types.NonceRepository` over SQL."""
+    """:class:`kindbot.repositories_platform.NonceRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
