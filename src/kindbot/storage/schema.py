@@ -1,78 +1,86 @@
 """The relational schema (SQLAlchemy Core tables), shared by every SQL backend.
 
 Every table carries ``tenant_id``. Alembic migrations in ``migrations/``
-create exactly this schema; a test compares the two.
+create exactly this schema; a test compares the two. This module defines the
+messaging tables (tenants, channels, contacts, conversations, messages,
+knowledge, outbox, audit, consents, platform tokens, nonces and cursors) and
+is the one place to import any table from: the guard's, operations' and
+dialogue's tables live in :mod:`kindbot.storage.schema_ops`, the shared
+column types in :mod:`kindbot.storage.schema_base`.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.sql.expression import false, true
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.expression import true
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from kindbot.storage.schema_base import BigId, UTCDateTime, id_column, metadata, tenant_column
+from kindbot.storage.schema_ops import (
+    agents,
+    api_keys,
+    broadcasts,
+    contact_tags,
+    deferred_sends,
+    flow_states,
+    guard_counters,
+    handoffs,
+    kb_synonyms,
+    kb_tuning,
+    moderation_generations,
+    moderation_terms,
+    tenant_flows,
+    violations,
+)
 
-metadata = MetaData(naming_convention=NAMING)
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores naive text)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use UTC-aware times")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def _id() -> Column[str]:
-    return Column("id", String(32), primary_key=True)
-
-
-def _tenant() -> Column[str]:
-    return Column("tenant_id", String(32), ForeignKey("tenants.id"), nullable=False)
+__all__ = [
+    "UTCDateTime",
+    "access_tokens",
+    "agents",
+    "api_keys",
+    "audit_entries",
+    "audit_heads",
+    "broadcasts",
+    "callback_nonces",
+    "channels",
+    "consents",
+    "contact_tags",
+    "contacts",
+    "conversations",
+    "deferred_sends",
+    "flow_states",
+    "guard_counters",
+    "handoffs",
+    "kb_synonyms",
+    "kb_tuning",
+    "kf_cursors",
+    "knowledge_entries",
+    "messages",
+    "metadata",
+    "moderation_generations",
+    "moderation_terms",
+    "outbox",
+    "tenant_flows",
+    "tenants",
+    "violations",
+]
 
 
 tenants = Table(
     "tenants",
     metadata,
-    _id(),
+    id_column(),
     Column("slug", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("industry", String(64), nullable=False),
@@ -96,8 +104,8 @@ tenants = Table(
 channels = Table(
     "channels",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("public_id", String(140), nullable=False, unique=True),
     Column("local_id", String(64), nullable=False),
     Column("kind", String(32), nullable=False),
@@ -109,8 +117,8 @@ channels = Table(
 contacts = Table(
     "contacts",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
     Column("external_id", String(200), nullable=False),
     Column("display_name", String(200), nullable=True),
@@ -126,8 +134,8 @@ contacts = Table(
 conversations = Table(
     "conversations",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
     Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
     Column("state", String(16), nullable=False),
@@ -143,7 +151,7 @@ messages = Table(
     metadata,
     Column("seq", BigId, primary_key=True, autoincrement=True),
     Column("id", String(32), nullable=False, unique=True),
-    _tenant(),
+    tenant_column(),
     Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
     Column("conversation_id", String(32), ForeignKey("conversations.id"), nullable=False),
     Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
@@ -167,7 +175,7 @@ messages = Table(
 knowledge_entries = Table(
     "knowledge_entries",
     metadata,
-    _tenant(),
+    tenant_column(),
     Column("entry_id", String(64), nullable=False),
     Column("question", Text, nullable=False),
     Column("answer", Text, nullable=False),
@@ -180,8 +188,8 @@ knowledge_entries = Table(
 outbox = Table(
     "outbox",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
     Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
     Column("message_id", String(32), nullable=False, unique=True),
@@ -225,8 +233,8 @@ audit_heads = Table(
 consents = Table(
     "consents",
     metadata,
-    _id(),
-    _tenant(),
+    id_column(),
+    tenant_column(),
     Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
     Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
     Column("topic", String(64), nullable=False),
@@ -251,7 +259,7 @@ access_tokens = Table(
 callback_nonces = Table(
     "callback_nonces",
     metadata,
-    _tenant(),
+    tenant_column(),
     Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
     Column("nonce", String(64), nullable=False),
     Column("timestamp", String(20), nullable=False),
@@ -266,201 +274,10 @@ callback_nonces = Table(
 kf_cursors = Table(
     "kf_cursors",
     metadata,
-    _tenant(),
+    tenant_column(),
     Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
     Column("open_kfid", String(64), nullable=False),
     Column("cursor", String(200), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("channel_id", "open_kfid"),
-)
-
-
-# Proactive send counters (per contact per day/month, per tenant per day, per
-# channel per second). Keys embed their period, so an expired row is only
-# garbage; ``expires_at`` lets a sweeper remove it.
-guard_counters = Table(
-    "guard_counters",
-    metadata,
-    Column("key", String(200), primary_key=True),
-    Column("count", Integer, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Index("ix_guard_counters_expires", "expires_at"),
-)
-
-contact_tags = Table(
-    "contact_tags",
-    metadata,
-    _tenant(),
-    Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
-    Column("tag", String(64), nullable=False),
-    UniqueConstraint("contact_id", "tag"),
-    Index("ix_contact_tags_tenant_tag", "tenant_id", "tag"),
-)
-
-# A broadcast: one message for a topic to a tag of contacts, decided per recipient.
-broadcasts = Table(
-    "broadcasts",
-    metadata,
-    _id(),
-    _tenant(),
-    Column("topic", String(64), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("tag", String(64), nullable=False),
-    Column("recipients", Integer, nullable=False),
-    Column("status", String(24), nullable=False),
-    Column("created_by", String(100), nullable=False),
-    Column("approved_by", String(100), nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-)
-
-# Proactive sends the guard deferred (quiet hours, rate limits): re-decided when due.
-deferred_sends = Table(
-    "deferred_sends",
-    metadata,
-    _id(),
-    _tenant(),
-    Column("channel_id", String(32), ForeignKey("channels.id"), nullable=False),
-    Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
-    Column("topic", String(64), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("broadcast_id", String(32), nullable=True),
-    Column("status", String(16), nullable=False),
-    Column("due_at", UTCDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("lease_until", UTCDateTime, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Index("ix_deferred_sends_due", "status", "due_at"),
-)
-
-# Denials with a severity: the rolling violation score sums their weights.
-violations = Table(
-    "violations",
-    metadata,
-    _id(),
-    _tenant(),
-    Column("at", UTCDateTime, nullable=False),
-    Column("rule", String(32), nullable=False),
-    Column("severity", String(8), nullable=False),
-    Column("weight", Integer, nullable=False),
-    Column("subject", String(200), nullable=False),
-    Column("forgiven", Boolean, nullable=False, default=False, server_default=false()),
-    Index("ix_violations_tenant_at", "tenant_id", "at"),
-)
-
-# Tenants' API keys: only the SHA-256 of a key is stored; ``prefix`` is its
-# public start (shown in listings, used to find the row before comparing hashes).
-api_keys = Table(
-    "api_keys",
-    metadata,
-    _id(),
-    _tenant(),
-    Column("prefix", String(32), nullable=False, unique=True),
-    Column("key_hash", String(64), nullable=False),
-    Column("label", String(100), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("created_by", String(100), nullable=False),
-    Column("revoked_at", UTCDateTime, nullable=True),
-    Index("ix_api_keys_tenant", "tenant_id"),
-)
-
-# Moderation lexicon edits: tenant_id NULL is the platform's own lexicon.
-moderation_terms = Table(
-    "moderation_terms",
-    metadata,
-    _id(),
-    Column("tenant_id", String(32), ForeignKey("tenants.id"), nullable=True),
-    Column("term", String(100), nullable=False),
-    Column("category", String(16), nullable=True),
-    Column("action", String(8), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("created_by", String(100), nullable=False),
-    Index("ix_moderation_terms_tenant_term", "tenant_id", "term"),
-)
-
-# One row per edited scope ("platform" or a tenant id); bumped on every edit.
-moderation_generations = Table(
-    "moderation_generations",
-    metadata,
-    Column("scope", String(32), primary_key=True),
-    Column("generation", Integer, nullable=False),
-)
-
-# Knowledge-base settings (migration 0006): the tenant's synonym groups and
-# the threshold chosen by ``kindbot kb tune``.
-kb_synonyms = Table(
-    "kb_synonyms",
-    metadata,
-    _tenant(),
-    Column("position", Integer, nullable=False),
-    Column("terms_json", Text, nullable=False),
-    UniqueConstraint("tenant_id", "position"),
-)
-
-kb_tuning = Table(
-    "kb_tuning",
-    metadata,
-    _tenant(),
-    Column("threshold", Float, nullable=False),
-    Column("cases", Integer, nullable=False),
-    Column("accuracy", Float, nullable=False),
-    Column("tuned_at", UTCDateTime, nullable=False),
-    UniqueConstraint("tenant_id"),
-)
-
-# Human handoff (migration 0008): a tenant's agents, and one row per handed-off
-# conversation (who has it, when, the satisfaction rating). The conversation's
-# state itself stays in ``conversations.state``.
-agents = Table(
-    "agents",
-    metadata,
-    _id(),
-    _tenant(),
-    Column("name", String(100), nullable=False),
-    Column("online", Boolean, nullable=False),
-    Column("last_assigned_at", UTCDateTime, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    UniqueConstraint("tenant_id", "name"),
-)
-
-handoffs = Table(
-    "handoffs",
-    metadata,
-    Column("conversation_id", String(32), ForeignKey("conversations.id"), primary_key=True),
-    _tenant(),
-    Column("contact_id", String(32), nullable=False),
-    Column("agent_id", String(32), ForeignKey("agents.id"), nullable=True),
-    Column("requested_at", UTCDateTime, nullable=False),
-    Column("assigned_at", UTCDateTime, nullable=True),
-    Column("resolved_at", UTCDateTime, nullable=True),
-    Column("rating", Integer, nullable=True),
-    Column("rating_open", Boolean, nullable=False),
-    Index("ix_handoffs_tenant_agent", "tenant_id", "agent_id"),
-    Index("ix_handoffs_contact_rating", "contact_id", "rating_open"),
-)
-
-# Multi-turn flows (migration 0010): a tenant's flow definitions (the bundle's
-# ``flows:`` as JSON, its ``endpoints:`` sealed with the server key) and one
-# row per conversation that is in a flow (its state, collected slots as JSON).
-tenant_flows = Table(
-    "tenant_flows",
-    metadata,
-    Column("tenant_id", String(32), ForeignKey("tenants.id"), primary_key=True),
-    Column("flows_json", Text, nullable=False),
-    Column("endpoints_sealed", Text, nullable=True),
-    Column("updated_at", UTCDateTime, nullable=False),
-)
-
-flow_states = Table(
-    "flow_states",
-    metadata,
-    Column("conversation_id", String(32), ForeignKey("conversations.id"), primary_key=True),
-    _tenant(),
-    Column("contact_id", String(32), nullable=False),
-    Column("flow", String(64), nullable=False),
-    Column("state", String(64), nullable=False),
-    Column("slots_json", Text, nullable=False),
-    Column("retries", Integer, nullable=False),
-    Column("language", String(8), nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    Index("ix_flow_states_contact_id", "contact_id"),
 )
