@@ -172,7 +172,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         handlers=HandlerModules(),
         inbox=inbox_bus,
         flows=FlowRunner(
-            store=store,
             box=box,
             http=http,
             clock=clock,

@@ -23,6 +23,7 @@ Measurements (accuracy, fallback precision/recall, timings) are in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -66,7 +67,7 @@ class Match:
 
 
 SEARCHES_KEPT = 4096
-"""Search results an index remembers (all are forgotten when it is full)."""
+"""Search results an index remembers (least recently used first out)."""
 
 
 class KnowledgeIndex:
@@ -101,7 +102,7 @@ class KnowledgeIndex:
         self.calibration = calibration
         self.threshold = threshold
         self._encoder = encoder
-        self._found: dict[tuple[str, int], tuple[Match, ...]] = {}
+        self._found = functools.lru_cache(maxsize=SEARCHES_KEPT)(self._search)
 
     @classmethod
     def build(
@@ -181,13 +182,7 @@ class KnowledgeIndex:
         index (customers ask the same questions): a repeated query costs a
         dictionary lookup.
         """
-        key = (query, limit)
-        found = self._found.get(key)
-        if found is None:
-            if len(self._found) >= SEARCHES_KEPT:
-                self._found.clear()
-            found = self._found[key] = self._search(query, limit)
-        return found
+        return self._found(query, limit)
 
     def _search(self, query: str, limit: int) -> tuple[Match, ...]:
         if limit <= 0 or not query.strip() or self._ranker is None or self.calibration is None:

@@ -10,7 +10,7 @@ the verdict (:func:`kindbot.moderation.verdict.decide`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 
 from kindbot.moderation.compiled import CompiledLexicon, Hit
@@ -38,7 +38,7 @@ from kindbot.screening import (
 )
 
 TEXTS_KEPT = 4096
-"""Texts whose findings a screener remembers (all are forgotten when it is full)."""
+"""Texts whose findings a screener remembers (least recently used first out)."""
 
 
 class TextClassifier(Protocol):
@@ -71,7 +71,7 @@ class LexiconScreener:
         self._overlay = overlay if overlay is not None and len(overlay) else None
         self._tenants = {t: c for t, c in (tenants or {}).items() if len(c)}
         self._classifier = classifier
-        self._found: dict[tuple[str, str | None], tuple[Finding, ...]] = {}
+        self._found = lru_cache(maxsize=TEXTS_KEPT)(self._findings)
         combos = platform.lexicon.combinations
         self._protected_cues = frozenset(g for c in combos if c.protected for g in c.groups)
         self._pattern_needs = [
@@ -86,15 +86,9 @@ class LexiconScreener:
 
     def findings(self, text: str, tenant_id: str | None = None) -> list[Finding]:
         """Every finding in ``text``, before direction and purpose are weighed."""
-        key = (text, tenant_id)
-        found = self._found.get(key)
-        if found is None:
-            if len(self._found) >= TEXTS_KEPT:
-                self._found.clear()
-            found = self._found[key] = tuple(self._findings(text, tenant_id))
-        return list(found)
+        return list(self._found(text, tenant_id))
 
-    def _findings(self, text: str, tenant_id: str | None) -> list[Finding]:
+    def _findings(self, text: str, tenant_id: str | None) -> tuple[Finding, ...]:
         p = project(text)
         hits = self._hits(p, tenant_id)
         cues = word_cues(hits)
@@ -105,7 +99,7 @@ class LexiconScreener:
         found += mobile_findings(p, cues)
         if self._classifier is not None and not found:
             found += self._classified(p)
-        return found
+        return tuple(found)
 
     def _pattern_partners(self, cues: list[Cue]) -> dict[str, list[Cue]]:
         """For ``link``/``money``: the cues of rules that need them, when those rules can fire."""

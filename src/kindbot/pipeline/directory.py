@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from kindbot.errors import NotFoundError
@@ -20,7 +21,7 @@ class ResolvedChannel:
 
 
 OPENED_CONFIGS_KEPT = 1024
-"""Opened channel configurations kept per process (all are forgotten when it is full)."""
+"""Opened channel configurations kept per process (least recently used first out)."""
 
 
 class ChannelDirectory:
@@ -29,7 +30,9 @@ class ChannelDirectory:
     def __init__(self, store: Store, box: SecretBox) -> None:
         self._store = store
         self._box = box
-        self._opened: dict[str, str] = {}
+        # Remembered by ciphertext: every push of a channel opens the same sealed
+        # configuration, and a changed one is a new key.
+        self._open = functools.lru_cache(maxsize=OPENED_CONFIGS_KEPT)(box.open)
 
     async def by_public_id(self, public_id: str) -> ResolvedChannel:
         """The enabled channel with ``public_id``, or :class:`NotFoundError`."""
@@ -51,16 +54,6 @@ class ChannelDirectory:
         if channel is None or tenant is None or not channel.enabled:
             raise NotFoundError(f"unknown channel {name!r}", code="unknown_channel")
         return ResolvedChannel(channel, tenant, self._open(channel.config_sealed))
-
-    def _open(self, sealed: str) -> str:
-        """``sealed`` opened, remembered by its ciphertext: every push of a channel
-        reads the same sealed configuration, and a changed one is a new key."""
-        opened = self._opened.get(sealed)
-        if opened is None:
-            if len(self._opened) >= OPENED_CONFIGS_KEPT:
-                self._opened.clear()
-            opened = self._opened[sealed] = self._box.open(sealed)
-        return opened
 
     def seal(self, config_json: str) -> str:
         """Seal a configuration for storage."""

@@ -39,7 +39,7 @@ from kindbot.pipeline.turn import Turn
 from kindbot.records import MessageRecord
 from kindbot.repositories_flows import FlowDefinitions
 from kindbot.storage.sealing import SealError, SecretBox
-from kindbot.types import Clock, Store, Transaction
+from kindbot.types import Clock, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +85,11 @@ class FlowRunner:
     def __init__(
         self,
         *,
-        store: Store,
         box: SecretBox,
         http: httpx.AsyncClient,
         clock: Clock,
         allow_private_endpoints: bool = False,
     ) -> None:
-        self._store = store
         self._box = box
         self._http = http
         self._clock = clock
