@@ -19,6 +19,7 @@ import weakref
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from kindbot.dialogue.flow_specs import RESPONSE_PREFIX
 from kindbot.dialogue.handlers import HandlerResult
 from kindbot.dialogue.handoff import bot_answers
 from kindbot.dialogue.responder import DialogueOutcome, respond
@@ -253,7 +254,13 @@ class Pipeline(HandoverMixin):
             if flowed is not None:
                 await self._flows.record(tx, message, flowed)
             sent = await self.enqueue_guarded(
-                tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
+                tx,
+                turn,
+                audit,
+                replies,
+                reply_to_id=message.id,
+                sync_grace=sync_grace,
+                customer_text=_customer_text(message, flowed),
             )
             taken = await take_replies(tx, sent, take, self._clock.now()) if take else ()
             await tx.messages.mark_processed(message.id)
@@ -359,10 +366,17 @@ class Pipeline(HandoverMixin):
         *,
         reply_to_id: str | None,
         sync_grace: timedelta | None,
+        customer_text: tuple[str, ...] = (),
     ) -> list[SentReply]:
         """Replies through :meth:`kindbot.pipeline.admission.Admission.enqueue_guarded`."""
         guarded = await self._admission.enqueue_guarded(
-            tx, turn, audit, replies, reply_to_id=reply_to_id, sync_grace=sync_grace
+            tx,
+            turn,
+            audit,
+            replies,
+            reply_to_id=reply_to_id,
+            sync_grace=sync_grace,
+            customer_text=customer_text,
         )
         return guarded.sent
 
@@ -374,6 +388,19 @@ class _TurnInputs:
     kb_version: int
     recent: tuple[str, ...]
     flows: FlowInputs
+
+
+def _customer_text(message: MessageRecord, flowed: FlowTurn | None) -> tuple[str, ...]:
+    """What the customer typed that a reply to ``message`` may echo: the message and slot values.
+
+    Endpoint responses (``response.*``) are not the customer's: they stay the tenant's.
+    """
+    texts = [message.text]
+    if flowed is not None:
+        for state in (flowed.before, flowed.after):
+            if state is not None:
+                texts += [v for k, v in state.slots if not k.startswith(RESPONSE_PREFIX)]
+    return tuple(texts)
 
 
 async def _remember_nonce(
