@@ -29,6 +29,14 @@ a customer's message      every other rule (``reply_burst``,           no
 
 Inbound verdicts (opt-out keywords, bot loops, moderation findings on what
 a customer wrote) are never charged: they judge the customer's message.
+
+"Only what the customer typed" is decided by screening the reply again with
+the customer's words blanked out (:func:`customer_spans`,
+:func:`without_spans`), and only for origins that can echo
+(:data:`ECHOING_ORIGINS`). The leniency this allows — a handler's own
+prohibited word goes uncharged when the same customer typed that word too —
+is bounded: the reply is still refused, and the tenant cannot make
+strangers type it.
 """
 
 from __future__ import annotations
