@@ -89,6 +89,9 @@ class TenantRecord:
     """Python modules (each defining ``bot``) whose handlers answer before the knowledge base."""
     llm_sealed: str | None = field(default=None, repr=False)
     """The bundle's ``llm:`` settings, sealed (they hold a key); None: no generative answers."""
+    service_hours_json: str | None = None
+    """The bundle's ``service_hours:`` (:class:`kindbot.dialogue.service_hours.ServiceHours`
+    JSON); None: not configured."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,10 @@ class TenantRepository(Protocol):
         """Name the tenant's handler modules (empty: none)."""
         ...
 
+    async def set_service_hours(self, tenant_id: str, hours_json: str | None) -> None:
+        """Store the tenant's ``service_hours:`` as JSON (None: not configured)."""
+        ...
+
     async def set_llm(self, tenant_id: str, llm_sealed: str | None) -> None:
         """Store the tenant's sealed ``llm:`` settings (None: generative answers off)."""
         ...

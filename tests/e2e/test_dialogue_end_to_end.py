@@ -18,15 +18,17 @@ from tests.support.live import live_server
 from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container
-from kindbot.dialogue.responder import HANDOFF_ZH, UNSURE_EN
+from kindbot.dialogue.handoff import NOBODY_ZH
+from kindbot.dialogue.responder import UNSURE_EN
 
 DEMO = Path(__file__).parents[2] / "src" / "kindbot" / "demo"
 REPO = Path(__file__).parents[2]
 HANDLER_REPLY = "价格请以商品页为准；会员另享 95 折。"
 # The conversation both front ends hold: a vague question (numbered choices),
 # picking choice 2, a handler's answer, a handler that raises (the customer
-# gets the honest fallback, never silence), then asking for a person.
-SAID = ("快递", "2", "这款茶的价格是多少", "boom", "转人工")
+# gets the honest fallback, never silence), then asking for a person — nobody
+# is online in the demo: the bot says so and goes on answering the knowledge base.
+SAID = ("快递", "2", "这款茶的价格是多少", "boom", "转人工", "运费怎么算")
 
 
 def with_handlers(directory: Path) -> Path:
@@ -41,13 +43,15 @@ def with_handlers(directory: Path) -> Path:
 
 def assert_the_conversation(replies: list[str]) -> None:
     assert len(replies) == len(SAID), replies
-    vague, picked, price, broken, person = replies
+    vague, picked, price, broken, person, meanwhile = replies
     assert price.startswith(HANDLER_REPLY)
     assert broken.startswith(UNSURE_EN)  # "boom" is English: so is the fallback
     assert "1." in vague  # numbered choices in text
     assert "2. 用什么快递？" in vague
     assert "顺丰" in picked  # "2" picked the second choice
-    assert person.startswith(HANDOFF_ZH)
+    assert person.startswith(NOBODY_ZH)
+    assert "继续回答" in person
+    assert "99 元包邮" in meanwhile
 
 
 @pytest.fixture

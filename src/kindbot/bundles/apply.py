@@ -249,6 +249,11 @@ async def _apply(
         if "handlers" in bundle.model_fields_set and tuple(bundle.handlers) != tenant.handlers:
             await tx.tenants.set_handlers(tenant.id, bundle.handlers)
             tenant = replace(tenant, handlers=tuple(bundle.handlers))
+        hours = bundle.service_hours
+        hours_json = hours.hours(spec.timezone).to_json() if hours is not None else None
+        if hours_json != tenant.service_hours_json:
+            await tx.tenants.set_service_hours(tenant.id, hours_json)
+            tenant = replace(tenant, service_hours_json=hours_json)
         flows_changed = await apply_flows(tx, box, bundle, tenant.id, now)
         tenant = await apply_llm(tx, box, tenant, bundle.llm)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from kindbot.bundles.flow_schema import EndpointModel, FlowModel, Name
+from kindbot.dialogue.service_hours import ServiceHours, parse_days
 from kindbot.errors import BadRequestError
 from kindbot.guard.policy import DEFAULT_TIMEZONE, TenantGuardSettings, tenant_policy
 
@@ -206,6 +207,37 @@ class GuardSpec(_Strict):
         )
 
 
+TimeRanges = str | Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=12)]
+
+
+class ServiceHoursSpec(_Strict):
+    """``service_hours:`` — when the tenant's people answer (:mod:`kindbot.dialogue.service_hours`).
+
+    ``days`` maps a day (``mon`` … ``sun``) or a range of days (``mon-fri``) to
+    ``"HH:MM-HH:MM"``, a list of such ranges, or ``closed``; days not named are
+    closed. ``timezone`` defaults to the tenant's. Told to a customer who asks
+    for a person when nobody is online: when someone will be there.
+    """
+
+    timezone: str | None = None
+    days: Annotated[dict[str, TimeRanges], Field(min_length=1, max_length=7)]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else TenantSpec._known_timezone(value)
+
+    @field_validator("days")
+    @classmethod
+    def _valid_days(cls, value: dict[str, TimeRanges]) -> dict[str, TimeRanges]:
+        parse_days(value)
+        return value
+
+    def hours(self, tenant_timezone: str) -> ServiceHours:
+        """The hours as the pipeline reads them (in ``tenant_timezone`` unless one is given)."""
+        return ServiceHours(self.timezone or tenant_timezone, parse_days(self.days))
+
+
 class LlmSpec(_Strict):
     """``llm:`` — optional generative answers from an OpenAI-compatible endpoint.
 
@@ -246,6 +278,8 @@ class Bundle(_Strict):
     """Multi-turn flows; their structure is checked by ``flow_schema.flows_problems``."""
     llm: LlmSpec | None = None
     """Generative answers (None: off)."""
+    service_hours: ServiceHoursSpec | None = None
+    """When people answer (None: not said; a request for a person then names no time)."""
 
     def synonym_groups(self) -> list[tuple[str, ...]]:
         """Every synonym group of the ``knowledge`` section, in order."""

@@ -11,7 +11,10 @@ A conversation moves ``bot → waiting → human → resolved`` (DESIGN.md issue
 * the contact's next message opens a new conversation in ``bot``.
 
 Anything else raises :class:`InvalidTransitionError` (HTTP 409 ``invalid_transition``).
-The bot answers only in ``bot``.
+The bot answers fully only in ``bot``; while a person is awaited (``waiting``:
+nobody was online) it goes on answering knowledge questions
+(:func:`bot_assists`), and the customer was told honestly that nobody is
+there yet and when someone will be (:func:`nobody_available`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from kindbot.errors import KindbotError
+from kindbot.lang import pick
 from kindbot.records import ConversationState
 from kindbot.records_handoff import AgentRecord
 
@@ -65,6 +69,48 @@ def transition(state: ConversationState, action: HandoffAction) -> ConversationS
 def bot_answers(state: ConversationState) -> bool:
     """Whether the dialogue may propose replies: only while the bot has the conversation."""
     return state is ConversationState.BOT
+
+
+def bot_assists(state: ConversationState) -> bool:
+    """Whether the bot still answers knowledge questions: while a person is awaited."""
+    return state is ConversationState.WAITING
+
+
+NOBODY_ZH = "抱歉，现在没有人工客服在线。"
+NOBODY_EN = "Sorry, nobody from our team is available right now."
+SOON_ZH = "客服一上线就会尽快回复您。"
+SOON_EN = "We'll get back to you as soon as someone is online."
+MEANWHILE_ZH = "在此期间我会继续回答您的问题，客服上线后会在这里回复您。"
+MEANWHILE_EN = (
+    "Meanwhile I'll keep answering your questions here, and a person will reply in this chat."
+)
+_WEEKDAYS_ZH = "一二三四五六日"
+
+
+def nobody_available(
+    text: str, *, prefer_chinese: bool, opening: datetime | None, now: datetime
+) -> str:
+    """The honest answer to a request for a person when no agent is online.
+
+    In the language of the customer's ``text``: nobody is there now; when
+    someone will be (``opening``, the next start of the service hours in
+    their zone — none when unknown or already open); the bot keeps answering.
+    """
+    if opening is not None and opening > now:
+        zone = str(opening.tzinfo)
+        clock = f"{opening:%H:%M}"
+        when_zh = (
+            f"客服将于 {opening.month}月{opening.day}日（周{_WEEKDAYS_ZH[opening.weekday()]}）"
+            f"{clock}（{zone}）上线。"
+        )
+        when_en = (
+            f"Our team is back on {opening:%a} {opening.day} {opening:%b} at {clock} ({zone})."
+        )
+    else:
+        when_zh, when_en = SOON_ZH, SOON_EN
+    zh = f"{NOBODY_ZH}{when_zh}{MEANWHILE_ZH}"
+    en = f"{NOBODY_EN} {when_en} {MEANWHILE_EN}"
+    return pick(text, zh, en, default_zh=prefer_chinese)
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)

@@ -170,6 +170,9 @@ def decide_inbound(
     (a bot must not talk because a template finished sending). A message that
     repeats one of the bot's recent messages word for word is another bot
     echoing ours (``LOOP``): not answered, and the conversation goes to a person.
+    No inbound verdict carries a severity: it judges what the customer (or the
+    bot at the other end) sent, never what the tenant tried
+    (:mod:`kindbot.guard.attribution`).
     """
     if kind is InboundKind.TEXT and is_echo(text, recent_bot_texts):
         return InboundDecision(
@@ -179,7 +182,6 @@ def decide_inbound(
                 "reply_burst",
                 "检测到机器人回声循环：机器人停止回复，会话转人工。",
                 "Bot loop detected: the message echoes the bot; the bot stops, a person is asked.",
-                severity=Severity.LOW,
             ),
         )
     if kind is InboundKind.UNKNOWN:

@@ -6,7 +6,10 @@ for proactive sends, consent and counters), runs
 :func:`kindbot.guard.rules.decide_outbound`, and writes — in the caller's
 transaction — the verdict to the audit chain and, when allowed, the
 outbound message and its outbox row. Denials with a severity are weighed
-into the tenant's violation score, which may warn, throttle or suspend it.
+into the tenant's violation score, which may warn, throttle or suspend it —
+but only those :func:`kindbot.guard.attribution.charged_to_tenant` charges to
+the tenant: what a customer's behaviour made the bot decline is audited and
+not counted.
 """
 
 from __future__ import annotations
@@ -26,6 +29,15 @@ from kindbot.events import (
     Verdict,
 )
 from kindbot.guard import violations
+from kindbot.guard.attribution import (
+    CONTENT_RULE,
+    ECHOING_ORIGINS,
+    Initiator,
+    charged_to_tenant,
+    customer_spans,
+    initiator,
+    without_spans,
+)
 from kindbot.guard.counting import ProactiveKeys, saturated
 from kindbot.guard.facts import (
     BroadcastFacts,
@@ -45,6 +57,7 @@ from kindbot.screening import (
     Direction,
     Screener,
     ScreenerSource,
+    ScreeningLevel,
     ScreeningVerdict,
 )
 from kindbot.types import Clock, SendCounters, Transaction
@@ -105,11 +118,16 @@ class Admission:
         sync_grace: timedelta | None,
         kind: SendKind = SendKind.REPLY,
         extras: GuardExtras = NO_EXTRAS,
+        customer_text: tuple[str, ...] = (),
     ) -> GuardedSends:
         """Decide each reply; admit the allowed ones as outbound messages and outbox rows.
 
         Allowed messages are due at once (``sync_grace`` None) or held for the
-        caller's hand-over. Every verdict is queued on ``audit``. A proactive
+        caller's hand-over. Every verdict is queued on ``audit``; a denial is
+        weighed into the tenant's score only when it is charged to the tenant
+        (:mod:`kindbot.guard.attribution`: ``reply_to_id`` set means the send
+        answers a customer's message; ``customer_text`` is what that customer
+        typed — their message, a flow's slot values — which a reply may echo). A proactive
         send reserves its counters in ``tx`` where the backend allows; with
         Redis the reservation is made at once and the caller must release it
         (:meth:`release`) if ``tx`` fails.
@@ -146,7 +164,15 @@ class Admission:
                     checks=decision.checks,
                     generated_from=_grounding(proposed),
                 )
-                await self._weigh(tx, turn.tenant, audit, decision.verdict, subject)
+                who = initiator(kind, proposed.origin, answers_inbound=reply_to_id is not None)
+                echo_only = _echo_only(
+                    screener,
+                    _context(turn, kind, extras),
+                    (decision.verdict, proposed, who, facts.content),
+                    customer_text,
+                )
+                if charged_to_tenant(decision.verdict.rule, who, echo_only=echo_only):
+                    await self._weigh(tx, turn.tenant, audit, decision.verdict, subject)
                 result.stopped.append(decision)
                 continue
             outbound = await tx.messages.insert_outbound(
@@ -286,6 +312,33 @@ class Admission:
         )
 
 
+def _echo_only(
+    screener: Screener | None,
+    context: ContentContext,
+    denied: tuple[Verdict, OutboundReply, Initiator, ScreeningVerdict],
+    customer_text: tuple[str, ...],
+) -> bool:
+    """Whether moderation blocked a customer-initiated ``reply`` only for what the customer typed.
+
+    Screens the reply again with the customer's text blanked out: when the
+    rest — the tenant's template, the handler's or model's own words — passes,
+    the offending text was the customer's own, echoed back.
+    """
+    verdict, reply, who, content = denied
+    if (
+        screener is None
+        or verdict.rule != CONTENT_RULE
+        or who is not Initiator.CUSTOMER
+        or reply.origin not in ECHOING_ORIGINS
+    ):
+        return False
+    spans = customer_spans(reply.text, customer_text, content.matches)
+    if not spans:
+        return False
+    rest = screener.screen(without_spans(reply.text, spans), context)
+    return rest.level is not ScreeningLevel.BLOCK
+
+
 def _grounding(reply: OutboundReply) -> tuple[str, ...] | None:
     """The entries a generated reply was grounded on (for its audit entry); None otherwise."""
     return reply.source_entry_ids if reply.origin is ReplyOrigin.GENERATED else None
@@ -312,10 +365,13 @@ def _screen(
 ) -> ScreeningVerdict:
     if screener is None:
         return SCREENED_OK
-    context = ContentContext(
+    return screener.screen(reply.text, _context(turn, kind, extras))
+
+
+def _context(turn: Turn, kind: SendKind, extras: GuardExtras) -> ContentContext:
+    return ContentContext(
         direction=Direction.OUTBOUND,
         proactive=kind is SendKind.PROACTIVE,
         group=extras.group is not None,
         tenant_id=turn.tenant.id,
     )
-    return screener.screen(reply.text, context)

@@ -19,10 +19,12 @@ import weakref
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from kindbot.dialogue.flow_specs import RESPONSE_PREFIX
 from kindbot.dialogue.handlers import HandlerResult
-from kindbot.dialogue.handoff import bot_answers
+from kindbot.dialogue.handoff import bot_answers, nobody_available
 from kindbot.dialogue.responder import DialogueOutcome, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
+from kindbot.dialogue.service_hours import ServiceHours, next_opening
 from kindbot.errors import SignatureError
 from kindbot.events import (
     CallbackNonce,
@@ -43,12 +45,13 @@ from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModules
-from kindbot.pipeline.handoff_desk import holds, request_person
+from kindbot.pipeline.handoff_desk import Hold, holds, request_person
 from kindbot.pipeline.handover import HandoverMixin, take_replies
 from kindbot.pipeline.inbox_bus import InboxBus, InboxNotes
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, turn_for
 from kindbot.records import (
+    ConversationState,
     InboundStatus,
     MessageRecord,
 )
@@ -56,6 +59,11 @@ from kindbot.screening import ContentContext, Direction
 from kindbot.types import Clock, Store, Transaction
 
 OPT_IN_TOPIC = "general"
+
+ANSWERS_WHILE_WAITING = frozenset(
+    {ReplyOrigin.KNOWLEDGE, ReplyOrigin.HANDLER, ReplyOrigin.GENERATED}
+)
+"""What the bot still says while a person is awaited: answers, not fallbacks or offers of one."""
 
 RECENT_BOT_TEXTS = 3
 """How many of the bot's last messages an inbound message is compared with (loop detection)."""
@@ -253,7 +261,13 @@ class Pipeline(HandoverMixin):
             if flowed is not None:
                 await self._flows.record(tx, message, flowed)
             sent = await self.enqueue_guarded(
-                tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
+                tx,
+                turn,
+                audit,
+                replies,
+                reply_to_id=message.id,
+                sync_grace=sync_grace,
+                customer_text=_customer_text(message, flowed),
             )
             taken = await take_replies(tx, sent, take, self._clock.now()) if take else ()
             await tx.messages.mark_processed(message.id)
@@ -297,8 +311,11 @@ class Pipeline(HandoverMixin):
         ``dialogue`` is the dialogue's outcome, computed beforehand when the
         guard let the message through to dialogue (``CONTINUE``). While a person
         has the conversation (or is awaited) the dialogue's replies are dropped
-        (:func:`kindbot.pipeline.handoff_desk.holds`); ``handoff`` collects the
-        handoff's audit entries and live inbox events.
+        (:func:`kindbot.pipeline.handoff_desk.holds`) — except, while a person
+        is awaited and nobody has the conversation, its answers
+        (:data:`ANSWERS_WHILE_WAITING`). A request for a person nobody is online
+        to take is answered honestly (:func:`kindbot.dialogue.handoff.nobody_available`).
+        ``handoff`` collects the handoff's audit entries and live inbox events.
         """
         now = self._clock.now()
         if inbound.action is InboundAction.OPT_OUT:
@@ -331,11 +348,29 @@ class Pipeline(HandoverMixin):
             return (), turn
         if inbound.action is InboundAction.IGNORE or dialogue is None:
             return (), turn
-        if await holds(tx, message, notes):
+        hold = await holds(tx, message, notes)
+        if hold is Hold.SILENT:
             return (), turn
-        if dialogue.handoff:
-            await request_person(tx, message.conversation_id, at=now, audit=audit, notes=notes)
+        if dialogue.handoff and (hold is Hold.NONE or not dialogue.unanswered):
+            state = await request_person(
+                tx, message.conversation_id, at=now, audit=audit, notes=notes
+            )
+            if state is ConversationState.WAITING:  # nobody online: say so, and when
+                return (self._nobody_available(message, turn),), turn
+            return dialogue.replies, turn
+        if hold is Hold.ASSIST:
+            return tuple(r for r in dialogue.replies if r.origin in ANSWERS_WHILE_WAITING), turn
         return dialogue.replies, turn
+
+    def _nobody_available(self, message: MessageRecord, turn: Turn) -> OutboundReply:
+        """The honest reply to a request for a person nobody is online to take."""
+        now = self._clock.now()
+        stored = turn.tenant.service_hours_json
+        opening = next_opening(ServiceHours.from_json(stored), now) if stored else None
+        text = nobody_available(
+            message.text, prefer_chinese=turn.prefer_chinese, opening=opening, now=now
+        )
+        return OutboundReply(text, ReplyOrigin.SYSTEM)
 
     def _dialogue(
         self, message: MessageRecord, turn: Turn, index: KnowledgeIndex, handled: HandlerResult
@@ -359,10 +394,17 @@ class Pipeline(HandoverMixin):
         *,
         reply_to_id: str | None,
         sync_grace: timedelta | None,
+        customer_text: tuple[str, ...] = (),
     ) -> list[SentReply]:
         """Replies through :meth:`kindbot.pipeline.admission.Admission.enqueue_guarded`."""
         guarded = await self._admission.enqueue_guarded(
-            tx, turn, audit, replies, reply_to_id=reply_to_id, sync_grace=sync_grace
+            tx,
+            turn,
+            audit,
+            replies,
+            reply_to_id=reply_to_id,
+            sync_grace=sync_grace,
+            customer_text=customer_text,
         )
         return guarded.sent
 
@@ -374,6 +416,19 @@ class _TurnInputs:
     kb_version: int
     recent: tuple[str, ...]
     flows: FlowInputs
+
+
+def _customer_text(message: MessageRecord, flowed: FlowTurn | None) -> tuple[str, ...]:
+    """What the customer typed that a reply to ``message`` may echo: the message and slot values.
+
+    Endpoint responses (``response.*``) are not the customer's: they stay the tenant's.
+    """
+    texts = [message.text]
+    if flowed is not None:
+        for state in (flowed.before, flowed.after):
+            if state is not None:
+                texts += [v for k, v in state.slots if not k.startswith(RESPONSE_PREFIX)]
+    return tuple(texts)
 
 
 async def _remember_nonce(

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from enum import StrEnum
 
 from kindbot.dialogue.handoff import (
     HandoffAction,
     InvalidTransitionError,
     bot_answers,
+    bot_assists,
     parse_rating,
     pick_agent,
     transition,
@@ -118,14 +120,16 @@ async def request_person(
     at: datetime,
     audit: AuditBatch,
     notes: InboxNotes,
-) -> None:
+) -> ConversationState | None:
     """``bot → waiting``, then round-robin to an online agent if there is one.
 
-    A conversation not in ``bot`` (already waiting or with a person) is left as it is.
+    A conversation not in ``bot`` (already waiting or with a person) is left as
+    it is. Returns the conversation's state afterwards: ``human`` when a person
+    has it, ``waiting`` when nobody was online (None: no such conversation).
     """
     conversation = await tx.conversations.get(conversation_id)
     if conversation is None or conversation.state is not ConversationState.BOT:
-        return
+        return None if conversation is None else conversation.state
     after = transition(conversation.state, HandoffAction.REQUEST)
     await tx.conversations.set_state(conversation.id, after)
     if await tx.handoffs.get(conversation.id) is None:
@@ -157,7 +161,7 @@ async def request_person(
             conversation.created_at,
             conversation.last_inbound_at,
         )
-        await assign(
+        return await assign(
             tx,
             waiting,
             agent,
@@ -167,6 +171,7 @@ async def request_person(
             audit=audit,
             notes=notes,
         )
+    return after
 
 
 ASSIGN_WHEN_ONLINE = 50
@@ -203,13 +208,24 @@ async def assign_waiting(
     return handed
 
 
-async def holds(tx: Transaction, message: MessageRecord, notes: InboxNotes) -> bool:
-    """Whether the bot stays silent on ``message``.
+class Hold(StrEnum):
+    """How much the bot says on a message (:func:`holds`)."""
 
-    True while a person has (or is awaited for) the conversation — the message
-    is then announced to the inbox — and when the message is the 1–5 answer
-    to the satisfaction question (recorded as the rating). Any other first
-    message after resolve closes the question and goes to dialogue.
+    NONE = "none"
+    """The bot has the conversation: it answers as usual."""
+    ASSIST = "assist"
+    """A person is awaited and nobody has it yet: the bot answers knowledge questions only."""
+    SILENT = "silent"
+    """A person has the conversation, or the message was a satisfaction rating."""
+
+
+async def holds(tx: Transaction, message: MessageRecord, notes: InboxNotes) -> Hold:
+    """How far the bot holds back on ``message``.
+
+    While a person has (``SILENT``) or is awaited for (``ASSIST``) the
+    conversation, the message is announced to the inbox. The 1–5 answer to
+    the satisfaction question is recorded as the rating (``SILENT``); any
+    other first message after resolve closes the question and goes to dialogue.
     """
     conversation = await tx.conversations.get(message.conversation_id)
     if conversation is not None and not bot_answers(conversation.state):
@@ -222,16 +238,16 @@ async def holds(tx: Transaction, message: MessageRecord, notes: InboxNotes) -> b
                 text=message.text,
             )
         )
-        return True
+        return Hold.ASSIST if bot_assists(conversation.state) else Hold.SILENT
     pending = await tx.handoffs.open_rating(message.contact_id)
     if pending is None:
-        return False
+        return Hold.NONE
     rating = parse_rating(message.text)
     await tx.handoffs.close_rating(pending.conversation_id, rating)
     if rating is None:
-        return False
+        return Hold.NONE
     state = ConversationState.RESOLVED.value
     notes.add(
         InboxEvent(message.tenant_id, "rated", pending.conversation_id, state, text=str(rating))
     )
-    return True
+    return Hold.SILENT

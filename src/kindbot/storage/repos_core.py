@@ -63,6 +63,7 @@ def _tenant(row: Any) -> TenantRecord:
         standing=row.standing,
         handlers=tuple(json.loads(row.handlers_json)) if row.handlers_json else (),
         llm_sealed=row.llm_sealed,
+        service_hours_json=row.service_hours_json,
     )
 
 
@@ -135,6 +136,11 @@ class SqlTenants:
         value = json.dumps(list(modules)) if modules else None
         await self._conn.execute(
             update(tenants).where(tenants.c.id == tenant_id).values(handlers_json=value)
+        )
+
+    async def set_service_hours(self, tenant_id: str, hours_json: str | None) -> None:
+        await self._conn.execute(
+            update(tenants).where(tenants.c.id == tenant_id).values(service_hours_json=hours_json)
         )
 
     async def set_llm(self, tenant_id: str, llm_sealed: str | None) -> None:

@@ -99,6 +99,8 @@ tenants = Table(
     # The bundle's ``llm:`` settings as JSON, sealed with the server key (it
     # holds the endpoint's API key); NULL = generative answers off.
     Column("llm_sealed", Text, nullable=True),
+    # The bundle's ``service_hours:`` as JSON (dialogue.service_hours); NULL = none.
+    Column("service_hours_json", Text, nullable=True),
 )
 
 channels = Table(

@@ -71,3 +71,31 @@ def test_a_webhook_window_is_configurable(tmp_path: Path) -> None:
 def test_a_window_count_needs_a_window(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="window_messages needs window_hours"):
         load_bundle(write(tmp_path, HEAD + HOOK % ", window_messages: 3"))
+
+
+def test_service_hours_are_read_in_the_tenant_s_zone(tmp_path: Path) -> None:
+    text = HEAD + "service_hours:\n  days:\n    mon-fri: '09:00-18:00'\n    sat: [10:00-12:00]\n"
+    bundle = load_bundle(write(tmp_path, text))
+    assert bundle.service_hours is not None
+    hours = bundle.service_hours.hours("Asia/Shanghai")
+    assert hours.timezone == "Asia/Shanghai"
+    assert len(hours.openings) == 6
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "expected"),
+    [
+        ("  days:\n    mon-fri: '09:00-18:00'\n    fri: '10:00-11:00'\n", 4, "fri is also in"),
+        ("  days:\n    mon: 9am-5pm\n", 4, "is not a time range"),
+        ("  timezone: Mars/Olympus\n  days: {mon: '09:00-18:00'}\n", 3, "unknown time zone"),
+        ("  days: {}\n", 3, "days"),
+    ],
+)
+def test_bad_service_hours_are_refused_with_their_line(
+    tmp_path: Path, section: str, line: int, expected: str
+) -> None:
+    with pytest.raises(InputFileError) as caught:
+        load_bundle(write(tmp_path, HEAD + "service_hours:\n" + section))
+    message = str(caught.value)
+    assert f"shop.yaml, line {line}, service_hours" in message, message
+    assert expected in message, message
