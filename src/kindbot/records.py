@@ -42,9 +42,17 @@ class InboundStatus(StrEnum):
 
 
 class OutboxStatus(StrEnum):
-    """Delivery state of one outbound message."""
+    """Delivery state of one outbound message.
+
+    ``pending`` → ``handed_over`` (a caller — a passive reply, a response body —
+    is handing it over under a claim token and a lease) → ``delivered`` once the
+    caller confirms the response was sent; back to ``pending`` when the caller
+    gives it back, or claimed by the outbox worker (``sending``) when its lease
+    ran out unconfirmed. ``delivered`` means known to have left, nothing less.
+    """
 
     PENDING = "pending"
+    HANDED_OVER = "handed_over"
     SENDING = "sending"
     DELIVERED = "delivered"
     FAILED = "failed"
@@ -188,6 +196,9 @@ class OutboxItem:
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
+    handover: str | None = None
+    """The claim token of the caller's hand-over that holds (or delivered) it;
+    None after a worker's claim."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ from kindbot.pipeline.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModules
 from kindbot.pipeline.handoff_desk import holds, request_person
-from kindbot.pipeline.handover import HandoverMixin, take_replies
+from kindbot.pipeline.handover import HandoverMixin, new_token, take_replies
 from kindbot.pipeline.inbox_bus import InboxBus, InboxNotes
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, turn_for
@@ -111,10 +111,12 @@ class Pipeline(HandoverMixin):
         stored) a callback whose nonce was already used for another message;
         checked in the same transaction that stores the message.
         ``take``: the caller hands over up to that many replies itself (a
-        passive reply); they are recorded as delivered in the outcome's own
-        transaction (:attr:`FeedResult.taken`) and the rest are released to the
-        outbox worker at once. Not for a duplicate: its replies are claimed
-        with :meth:`claim_for_passive`.
+        passive reply, a response body); they are claimed for it (``handed_over``,
+        :attr:`FeedResult.taken`, not yet delivered) in the outcome's own
+        transaction and the rest are released to the outbox worker at once. The
+        caller confirms them once its response was sent (:meth:`confirm`) or
+        gives them back (:meth:`release`). A duplicate that was processed
+        before takes nothing here: :meth:`claim_for_passive` claims its replies.
         """
         resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
         channel, tenant = resolved.channel, resolved.tenant
@@ -255,7 +257,8 @@ class Pipeline(HandoverMixin):
             sent = await self.enqueue_guarded(
                 tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
             )
-            taken = await take_replies(tx, sent, take, self._clock.now()) if take else ()
+            token = new_token() if take else None
+            taken = await take_replies(tx, sent, take, self._clock.now(), token) if token else ()
             await tx.messages.mark_processed(message.id)
             await audit.flush(tx)
         self._inbox.publish_all(notes)
@@ -269,6 +272,7 @@ class Pipeline(HandoverMixin):
             replies=tuple(sent),
             received_at=message.created_at,
             taken=taken,
+            handover_token=token if taken else None,
         )
 
     async def _screen_inbound(self, message: MessageRecord, turn: Turn) -> Verdict | None:
