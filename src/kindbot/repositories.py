@@ -288,6 +288,12 @@ class OutboxRepository(Protocol):
         not hand it over (deadline passed, caller gone). False when ``token`` no longer holds it."""
         ...
 
+    async def settle_handovers(self, now: datetime, leased_from: datetime) -> int:
+        """Record as delivered every unconfirmed hand-over whose lease ended by ``now``
+        and not before ``leased_from`` (its caller evidently got the answer: see
+        :meth:`kindbot.pipeline.outbox.OutboxWorker.serving`); how many."""
+        ...
+
     async def release(self, outbox_id: str, now: datetime) -> bool:
         """Make a held ``pending`` item due at ``now``; True when it was still pending."""
         ...

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -98,6 +99,7 @@ class Pipeline(HandoverMixin):
         resolved: ResolvedChannel | None = None,
         nonce: CallbackNonce | None = None,
         take: int = 0,
+        waiting: Callable[[], bool] | None = None,
     ) -> FeedResult:
         """Store ``event`` once and produce its replies.
 
@@ -117,6 +119,8 @@ class Pipeline(HandoverMixin):
         caller confirms them once its response was sent (:meth:`confirm`) or
         gives them back (:meth:`release`). A duplicate that was processed
         before takes nothing here: :meth:`claim_for_passive` claims its replies.
+        ``waiting``: asked in the outcome transaction; False (the caller already
+        answered without the replies) takes nothing.
         """
         resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
         channel, tenant = resolved.channel, resolved.tenant
@@ -153,7 +157,7 @@ class Pipeline(HandoverMixin):
                 return await self.outcome(message.id, duplicate=True)
             turn = turn_for(resolved, contact, conversation.id, inputs.recent)
             return await self._process(
-                message, turn, inputs, sync_grace, duplicate=not created, take=take
+                message, turn, inputs, sync_grace, duplicate=not created, take=take, waiting=waiting
             )
 
     async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
@@ -199,6 +203,7 @@ class Pipeline(HandoverMixin):
         *,
         duplicate: bool,
         take: int = 0,
+        waiting: Callable[[], bool] | None = None,
     ) -> FeedResult:
         """Decide, answer and commit the outcome (the caller holds the sender's lock)."""
         # Decide first (pure, CPU): nothing below holds the database's writer for it.
@@ -257,7 +262,7 @@ class Pipeline(HandoverMixin):
             sent = await self.enqueue_guarded(
                 tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
             )
-            token = new_token() if take else None
+            token = new_token() if take and (waiting is None or waiting()) else None
             taken = await take_replies(tx, sent, take, self._clock.now(), token) if token else ()
             await tx.messages.mark_processed(message.id)
             await audit.flush(tx)

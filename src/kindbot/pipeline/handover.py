@@ -17,9 +17,14 @@ channel's API.
 Never both: every step is a conditional update of the outbox row — a worker
 claims only ``pending`` rows and expired hand-overs, a hand-over never takes a
 row a worker holds, and only the newest claim's token confirms or gives back.
-The one window left is between the response's last byte being written and its
-confirmation committing (a crash there re-sends the reply once); a lost reply
-has no window.
+
+A process killed after its response's last byte was written but before the
+confirmation committed leaves a hand-over that *was* received. The caller
+tells the two cases apart: one that did not get its answer retries within
+:data:`RETRY_WINDOW`. So an unconfirmed hand-over whose lease ran out is
+recorded as delivered by a worker whose process was serving callbacks before
+the caller's last retry could arrive (nobody retried: the answer arrived), and
+sent through the channel's API otherwise (every retry found no server).
 """
 
 from __future__ import annotations
@@ -34,10 +39,13 @@ from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.records import MessageRecord, OutboxStatus
 from kindbot.types import Clock, Store, Transaction
 
-HANDOVER_LEASE = timedelta(seconds=12)
-"""How long an unconfirmed hand-over keeps the outbox worker away. It must
-outlast a response (WeChat waits 5 s) and reach the next retry of the request
-(WeChat retries 5 s apart), which then claims the reply for its own answer."""
+RETRY_WINDOW = timedelta(seconds=15)
+"""A caller that did not get its answer retries within this time: WeChat retries
+three times, 5 s apart; a webhook caller is expected to retry the same way."""
+
+HANDOVER_LEASE = RETRY_WINDOW + timedelta(seconds=5)
+"""How long an unconfirmed hand-over keeps the outbox worker away: past the
+caller's last retry (which claims the reply for its own answer) and its response."""
 
 
 def new_token() -> str:

@@ -217,6 +217,24 @@ class SqlOutbox:
         params = {"outbox_id": outbox_id, "token": token, "now": now}
         return bool((await self._conn.execute(_GIVE_BACK, params)).rowcount)
 
+    async def settle_handovers(self, now: datetime, leased_from: datetime) -> int:
+        expired = (
+            update(outbox)
+            .where(
+                outbox.c.status == OutboxStatus.HANDED_OVER.value,
+                outbox.c.lease_until <= now,
+                outbox.c.lease_until >= leased_from,
+            )
+            .values(status=OutboxStatus.DELIVERED.value, delivered_at=now, lease_until=None)
+            .returning(outbox.c.message_id)
+        )
+        settled = [r.message_id for r in await self._conn.execute(expired)]
+        if settled:
+            await self._conn.execute(
+                update(messages).where(messages.c.id.in_(settled)).values(status=DELIVERED)
+            )
+        return len(settled)
+
     async def release(self, outbox_id: str, now: datetime) -> bool:
         result = await self._conn.execute(_RELEASE, {"outbox_id": outbox_id, "now": now})
         return bool(result.rowcount)
