@@ -265,3 +265,21 @@ async def test_an_expired_hand_over_is_the_workers(store: Store) -> None:
     async with store.transaction() as tx:
         assert not await tx.outbox.confirm_handover(queued.id, "a", at(12))
         assert not await tx.outbox.hand_over(queued.id, token="b", lease_until=at(30), again=True)
+
+
+async def test_settling_records_only_expired_hand_overs_leased_late_enough(store: Store) -> None:
+    party = await make_party(store)
+    old = await enqueue(store, party, "old", due=60)
+    recent = await enqueue(store, party, "recent", due=60)
+    live = await enqueue(store, party, "live", due=60)
+    async with store.transaction() as tx:
+        assert await tx.outbox.hand_over(old.id, token="o", lease_until=at(5), again=False)
+        assert await tx.outbox.hand_over(recent.id, token="r", lease_until=at(8), again=False)
+        assert await tx.outbox.hand_over(live.id, token="l", lease_until=at(20), again=False)
+        assert await tx.outbox.settle_handovers(at(10), leased_from=at(6)) == 1
+    assert (await item(store, recent.message_id)).status is OutboxStatus.DELIVERED
+    assert (await item(store, live.message_id)).status is OutboxStatus.HANDED_OVER
+    assert [claimed.id for claimed in await claim(store, 10)] == [old.id], "sent, not settled"
+    async with store.transaction() as tx:
+        history = await tx.messages.history(party.conversation.id, 10)
+    assert {m.text: m.status for m in history}["recent"] == "delivered"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from starlette.responses import Response
+from starlette.types import Message
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.events import InboundEvent, InboundKind
 from kindbot.pipeline.deadline import feed_before_deadline
-from kindbot.pipeline.handover import HANDOVER_LEASE
+from kindbot.pipeline.handover import HANDOVER_LEASE, RETRY_WINDOW
 from kindbot.records import OutboxStatus
+from kindbot.web.handover import HandoverResponse
 
 
 def event(key: str, clock: FakeClock) -> InboundEvent:
@@ -155,3 +158,52 @@ async def test_a_taken_reply_that_missed_the_deadline_is_given_back_to_the_worke
     assert await outbox_status(container, message_id) is OutboxStatus.PENDING
     assert await container.outbox_worker.run_once() == 1  # due now, not after the hold
     assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED
+
+
+async def test_an_unconfirmed_hand_over_nobody_retried_in_a_serving_process_was_received(
+    container: Container, clock: FakeClock
+) -> None:
+    """Killed after writing the response, before confirming: the caller got it and never
+    retried, although this process was serving — it is recorded, not sent again."""
+    container.outbox_worker.serving(clock.now() - timedelta(seconds=30))
+    result = await container.pipeline.feed(
+        event("k9", clock), sync_grace=timedelta(seconds=60), take=1
+    )
+    clock.advance(HANDOVER_LEASE + timedelta(seconds=1))
+    assert await container.outbox_worker.run_once() == 0
+    assert await outbox_status(container, result.taken[0].message_id) is OutboxStatus.DELIVERED
+
+
+async def test_an_unconfirmed_hand_over_whose_retries_found_no_server_is_sent(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await container.pipeline.feed(
+        event("k10", clock), sync_grace=timedelta(seconds=60), take=1
+    )
+    clock.advance(RETRY_WINDOW + timedelta(seconds=1))
+    container.outbox_worker.serving(clock.now())  # restarted after the last retry slot
+    clock.advance(HANDOVER_LEASE)
+    assert await container.outbox_worker.run_once() == 1
+    assert await outbox_status(container, result.taken[0].message_id) is OutboxStatus.DELIVERED
+
+
+async def test_a_caller_that_is_gone_gives_its_replies_back(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await container.pipeline.feed(
+        event("k11", clock), sync_grace=timedelta(seconds=60), take=1
+    )
+    assert result.handover is not None
+    response = HandoverResponse(Response(b"reply"), container.pipeline, result.handover)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await response({"type": "http", "asgi": {"version": "3.0"}}, receive, send)
+    assert sent == []
+    assert await outbox_status(container, result.taken[0].message_id) is OutboxStatus.PENDING
+    assert await container.outbox_worker.run_once() == 1  # due at once
