@@ -58,6 +58,12 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+RETRYING_CALLER = "r"
+"""Hand-over claim tokens of callers that retry an unanswered request start with
+this (:mod:`kindbot.pipeline.handover`): only their unconfirmed hand-overs may be
+settled as received."""
+
+
 class ConversationState(StrEnum):
     """Who is handling a conversation."""
 

@@ -272,14 +272,17 @@ async def test_settling_records_only_expired_hand_overs_leased_late_enough(store
     old = await enqueue(store, party, "old", due=60)
     recent = await enqueue(store, party, "recent", due=60)
     live = await enqueue(store, party, "live", due=60)
+    no_retry = await enqueue(store, party, "no retry", due=60)  # its caller cannot retry
     async with store.transaction() as tx:
-        assert await tx.outbox.hand_over(old.id, token="o", lease_until=at(5), again=False)
-        assert await tx.outbox.hand_over(recent.id, token="r", lease_until=at(8), again=False)
-        assert await tx.outbox.hand_over(live.id, token="l", lease_until=at(20), again=False)
+        assert await tx.outbox.hand_over(old.id, token="r-old", lease_until=at(5), again=False)
+        assert await tx.outbox.hand_over(recent.id, token="r-new", lease_until=at(8), again=False)
+        assert await tx.outbox.hand_over(no_retry.id, token="n-new", lease_until=at(8), again=False)
+        assert await tx.outbox.hand_over(live.id, token="r-live", lease_until=at(20), again=False)
         assert await tx.outbox.settle_handovers(at(10), leased_from=at(6)) == 1
     assert (await item(store, recent.message_id)).status is OutboxStatus.DELIVERED
     assert (await item(store, live.message_id)).status is OutboxStatus.HANDED_OVER
-    assert [claimed.id for claimed in await claim(store, 10)] == [old.id], "sent, not settled"
+    claimed = {c.id for c in await claim(store, 10)}
+    assert claimed == {old.id, no_retry.id}, "sent, not settled"
     async with store.transaction() as tx:
         history = await tx.messages.history(party.conversation.id, 10)
     assert {m.text: m.status for m in history}["recent"] == "delivered"

@@ -100,6 +100,7 @@ class Pipeline(HandoverMixin):
         nonce: CallbackNonce | None = None,
         take: int = 0,
         waiting: Callable[[], bool] | None = None,
+        retries: bool = True,
     ) -> FeedResult:
         """Store ``event`` once and produce its replies.
 
@@ -120,7 +121,9 @@ class Pipeline(HandoverMixin):
         gives them back (:meth:`release`). A duplicate that was processed
         before takes nothing here: :meth:`claim_for_passive` claims its replies.
         ``waiting``: asked in the outcome transaction; False (the caller already
-        answered without the replies) takes nothing.
+        answered without the replies) takes nothing. ``retries``: the caller
+        retries a request whose answer it did not get (so an unconfirmed
+        hand-over nobody retried was received; see :mod:`.handover`).
         """
         resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
         channel, tenant = resolved.channel, resolved.tenant
@@ -157,7 +160,14 @@ class Pipeline(HandoverMixin):
                 return await self.outcome(message.id, duplicate=True)
             turn = turn_for(resolved, contact, conversation.id, inputs.recent)
             return await self._process(
-                message, turn, inputs, sync_grace, duplicate=not created, take=take, waiting=waiting
+                message,
+                turn,
+                inputs,
+                sync_grace,
+                duplicate=not created,
+                take=take,
+                waiting=waiting,
+                retries=retries,
             )
 
     async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
@@ -204,6 +214,7 @@ class Pipeline(HandoverMixin):
         duplicate: bool,
         take: int = 0,
         waiting: Callable[[], bool] | None = None,
+        retries: bool = True,
     ) -> FeedResult:
         """Decide, answer and commit the outcome (the caller holds the sender's lock)."""
         # Decide first (pure, CPU): nothing below holds the database's writer for it.
@@ -262,7 +273,8 @@ class Pipeline(HandoverMixin):
             sent = await self.enqueue_guarded(
                 tx, turn, audit, replies, reply_to_id=message.id, sync_grace=sync_grace
             )
-            token = new_token() if take and (waiting is None or waiting()) else None
+            taking = take and (waiting is None or waiting())
+            token = new_token(retries=retries) if taking else None
             taken = await take_replies(tx, sent, take, self._clock.now(), token) if token else ()
             await tx.messages.mark_processed(message.id)
             await audit.flush(tx)

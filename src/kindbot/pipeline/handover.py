@@ -21,10 +21,11 @@ row a worker holds, and only the newest claim's token confirms or gives back.
 A process killed after its response's last byte was written but before the
 confirmation committed leaves a hand-over that *was* received. The caller
 tells the two cases apart: one that did not get its answer retries within
-:data:`RETRY_WINDOW`. So an unconfirmed hand-over whose lease ran out is
-recorded as delivered by a worker whose process was serving callbacks before
-the caller's last retry could arrive (nobody retried: the answer arrived), and
-sent through the channel's API otherwise (every retry found no server).
+:data:`RETRY_WINDOW`. So an unconfirmed hand-over of such a caller whose lease ran
+out is recorded as delivered by a worker whose process was serving callbacks
+before the caller's last retry could arrive (nobody retried: the answer
+arrived), and sent through the channel's API otherwise (every retry found no
+server, or the caller cannot retry: a webhook message without an id).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from datetime import datetime, timedelta
 
 from kindbot.events import FeedResult, Handover, SentReply
 from kindbot.pipeline.directory import ChannelDirectory
-from kindbot.records import MessageRecord, OutboxStatus
+from kindbot.records import RETRYING_CALLER, MessageRecord, OutboxStatus
 from kindbot.types import Clock, Store, Transaction
 
 RETRY_WINDOW = timedelta(seconds=15)
@@ -48,9 +49,10 @@ HANDOVER_LEASE = RETRY_WINDOW + timedelta(seconds=5)
 caller's last retry (which claims the reply for its own answer) and its response."""
 
 
-def new_token() -> str:
-    """A fresh hand-over claim token (32 hex digits)."""
-    return secrets.token_hex(16)
+def new_token(*, retries: bool) -> str:
+    """A fresh hand-over claim token (32 characters): ``r…`` when the caller retries
+    a request whose answer it did not get (WeChat; a webhook message with an id)."""
+    return (RETRYING_CALLER if retries else "n") + secrets.token_hex(16)[1:]
 
 
 class HandoverMixin:
@@ -109,7 +111,7 @@ class HandoverMixin:
         """
         if result.handover is not None:
             return result.handover
-        token = new_token()
+        token = new_token(retries=True)  # only a retried request claims here
         now = self._clock.now()
         async with self._store.transaction() as tx:
             taken = await take_replies(tx, result.replies, limit, now, token, again=True)

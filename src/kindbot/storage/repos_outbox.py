@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
-from kindbot.records import OutboxItem, OutboxStatus
+from kindbot.records import RETRYING_CALLER, OutboxItem, OutboxStatus
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import messages, outbox
 from kindbot.storage.sqlutil import new_id, supports_row_locks
@@ -224,6 +224,7 @@ class SqlOutbox:
                 outbox.c.status == OutboxStatus.HANDED_OVER.value,
                 outbox.c.lease_until <= now,
                 outbox.c.lease_until >= leased_from,
+                outbox.c.handover.startswith(RETRYING_CALLER, autoescape=True),
             )
             .values(status=OutboxStatus.DELIVERED.value, delivered_at=now, lease_until=None)
             .returning(outbox.c.message_id)

@@ -70,8 +70,10 @@ async def _webhook(
     event = webhook.parse(
         body, channel_public_id=resolved.channel.public_id, now=container.clock.now()
     )
+    # Without an ``id`` the caller cannot retry: an unconfirmed hand-over is sent.
+    retries = not event.idempotency_key.startswith("auto:")
     result = await container.pipeline.feed(
-        event, sync_grace=SYNC_GRACE, resolved=resolved, take=SYNC_REPLIES
+        event, sync_grace=SYNC_GRACE, resolved=resolved, take=SYNC_REPLIES, retries=retries
     )
     # The replies are claimed for this response (a retry: claimed again, and
     # those an earlier response carried are listed again) and recorded as
