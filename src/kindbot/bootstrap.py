@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -102,7 +102,13 @@ class Container:
         """Run the outbox worker, the recovery loop and deferred sends as owned background tasks."""
         self.supervisor.start("outbox", self.outbox_worker.run)
         self.supervisor.start(
-            "recovery", lambda: recovery_loop(self.store, self.clock, self.pipeline)
+            "recovery",
+            lambda: recovery_loop(
+                self.store,
+                self.clock,
+                self.pipeline,
+                after=timedelta(seconds=self.settings.recovery_after_s),
+            ),
         )
         self.supervisor.start(
             "deferred", lambda: deferred_loop(self.store, self.clock, self.proactive)

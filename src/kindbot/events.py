@@ -201,9 +201,10 @@ class FeedResult:
 
     ``duplicate`` is true when the event had been processed before; the
     replies are then the ones produced the first time. ``taken``: the first
-    replies, recorded as handed over by the caller in the outcome's own
-    transaction (``Pipeline.feed(take=…)``); the caller must hand them over or
-    give them back (``Pipeline.release``).
+    replies, claimed for the caller's own hand-over (``handed_over`` under the
+    claim ``handover_token``) in the outcome's own transaction
+    (``Pipeline.feed(take=…)``); the caller must confirm them once its response
+    was sent or give them back (``Pipeline.confirm`` / ``Pipeline.release``).
     """
 
     inbound_message_id: str
@@ -213,6 +214,30 @@ class FeedResult:
     replies: tuple[SentReply, ...]
     received_at: datetime
     taken: tuple[SentReply, ...] = ()
+    handover_token: str | None = None
+
+    @property
+    def handover(self) -> Handover | None:
+        """What ``feed(take=…)`` claimed for the caller, if anything."""
+        if not self.taken or self.handover_token is None:
+            return None
+        return Handover(self.handover_token, self.taken)
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """Replies a caller hands over itself (a passive reply, a response body).
+
+    ``token`` is the claim that holds them (outbox status ``handed_over``):
+    only it confirms them (the response was sent) or gives them back (it was
+    not); a later claim — a retry of the same request — supersedes it.
+    ``replies`` may also list replies an earlier response already carried
+    (:meth:`kindbot.pipeline.handover.HandoverMixin.claim_for_passive` with
+    ``echo``); confirming or giving back those changes nothing.
+    """
+
+    token: str
+    replies: tuple[SentReply, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,12 +42,26 @@ class InboundStatus(StrEnum):
 
 
 class OutboxStatus(StrEnum):
-    """Delivery state of one outbound message."""
+    """Delivery state of one outbound message.
+
+    ``pending`` → ``handed_over`` (a caller — a passive reply, a response body —
+    is handing it over under a claim token and a lease) → ``delivered`` once the
+    caller confirms the response was sent; back to ``pending`` when the caller
+    gives it back, or claimed by the outbox worker (``sending``) when its lease
+    ran out unconfirmed. ``delivered`` means known to have left, nothing less.
+    """
 
     PENDING = "pending"
+    HANDED_OVER = "handed_over"
     SENDING = "sending"
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+RETRYING_CALLER = "r"
+"""Hand-over claim tokens of callers that retry an unanswered request start with
+this (:mod:`kindbot.pipeline.handover`): only their unconfirmed hand-overs may be
+settled as received."""
 
 
 class ConversationState(StrEnum):
@@ -191,6 +205,9 @@ class OutboxItem:
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
+    handover: str | None = None
+    """The claim token of the caller's hand-over that holds (or delivered) it;
+    None after a worker's claim."""
 
 
 @dataclass(frozen=True, slots=True)

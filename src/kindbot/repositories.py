@@ -261,28 +261,45 @@ class OutboxRepository(Protocol):
     async def for_message(self, message_id: str) -> OutboxItem | None: ...
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
-        """Claim pending items due at ``now`` (and expired leases) for one worker."""
+        """Claim for one worker: pending items due at ``now``, and items whose lease
+        expired — a worker's (``sending``) or an unconfirmed hand-over's (``handed_over``)."""
         ...
 
     async def mark_delivered(self, outbox_id: str, at: datetime) -> None:
         """Record delivery (also of the outbound message); idempotent."""
         ...
 
-    async def deliver_if_pending(self, outbox_id: str, at: datetime) -> bool:
-        """Mark delivered only if still ``pending`` (unclaimed); True when this call did it.
+    async def hand_over(
+        self, outbox_id: str, *, token: str, lease_until: datetime, again: bool
+    ) -> bool:
+        """Mark the item ``handed_over`` under ``token`` until ``lease_until``; True when it did.
 
-        Used when the caller itself hands the reply over (a passive reply): it
-        must never duplicate a send a worker has claimed.
+        A caller hands the reply over itself (a passive reply, a response body):
+        only while the item is ``pending`` — or, with ``again`` (a retried
+        request: the earlier answer never arrived), also while another hand-over
+        holds it. Never once a worker claimed it or it was delivered. An
+        unconfirmed hand-over whose lease ran out is the worker's (:meth:`claim_due`).
         """
+        ...
+
+    async def confirm_handover(self, outbox_id: str, token: str, at: datetime) -> bool:
+        """``handed_over`` under ``token`` → ``delivered`` (its message too): the response
+        carrying it was sent. False (nothing changed) when another claim holds it now."""
+        ...
+
+    async def give_back(self, outbox_id: str, token: str, now: datetime) -> bool:
+        """``handed_over`` under ``token`` → ``pending``, due at ``now``: the caller could
+        not hand it over (deadline passed, caller gone). False when ``token`` no longer holds it."""
+        ...
+
+    async def settle_handovers(self, now: datetime, leased_from: datetime) -> int:
+        """Record as delivered every unconfirmed hand-over whose lease ended by ``now``
+        and not before ``leased_from`` (its caller evidently got the answer: see
+        :meth:`kindbot.pipeline.outbox.OutboxWorker.serving`); how many."""
         ...
 
     async def release(self, outbox_id: str, now: datetime) -> bool:
         """Make a held ``pending`` item due at ``now``; True when it was still pending."""
-        ...
-
-    async def reopen(self, outbox_id: str, now: datetime) -> bool:
-        """Undo :meth:`deliver_if_pending` for a reply the caller could not hand over:
-        ``pending`` and due at ``now`` again (its message too); True when it was delivered."""
         ...
 
     async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None: ...

@@ -24,7 +24,10 @@ class Settings:
     operator's own network), which are refused by default;
     ``embedding_model`` (``KINDBOT_EMBEDDING_MODEL``) names a local
     sentence-transformers model the knowledge base's classifier also learns
-    from (``kindbot.pipeline.embeddings``; needs the ``dense`` extra), None = off.
+    from (``kindbot.pipeline.embeddings``; needs the ``dense`` extra), None = off;
+    ``recovery_after_s`` (``KINDBOT_RECOVERY_AFTER_S``, default 60) is how long an
+    inbound message may stay unprocessed before the recovery loop processes it
+    again (``kindbot.pipeline.recovery``; longer than any turn takes).
     """
 
     data_dir: Path
@@ -37,6 +40,7 @@ class Settings:
     admin_token: str | None = None
     flow_allow_private_endpoints: bool = False
     embedding_model: str | None = None
+    recovery_after_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,4 +62,18 @@ class Settings:
                 source.get("KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS", "") == "1"
             ),
             embedding_model=source.get("KINDBOT_EMBEDDING_MODEL") or None,
+            recovery_after_s=_seconds(source, "KINDBOT_RECOVERY_AFTER_S", 60.0),
         )
+
+
+def _seconds(source: Mapping[str, str], name: str, default: float) -> float:
+    raw = source.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value

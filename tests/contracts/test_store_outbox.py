@@ -205,20 +205,84 @@ async def test_a_delivery_after_a_failure_wins(store: Store) -> None:
     assert message.status == "delivered"
 
 
-async def test_a_passive_claim_that_was_not_handed_over_is_reopened(store: Store) -> None:
+async def test_a_hand_over_is_confirmed_or_given_back_only_by_its_claim(store: Store) -> None:
     party = await make_party(store)
     queued = await enqueue(store, party, due=60)  # held for the caller's hand-over
     async with store.transaction() as tx:
-        assert await tx.outbox.deliver_if_pending(queued.id, at(0))
-    async with store.transaction() as tx:
-        assert await tx.outbox.reopen(queued.id, at(1))
-        assert not await tx.outbox.reopen(queued.id, at(1)), "only a delivered item reopens"
+        assert await tx.outbox.hand_over(queued.id, token="a", lease_until=at(10), again=False)
+        assert not await tx.outbox.hand_over(queued.id, token="b", lease_until=at(10), again=False)
+    held = await item(store, queued.message_id)
+    assert held.status is OutboxStatus.HANDED_OVER
+    assert held.handover == "a"
+    assert held.delivered_at is None
+    assert await claim(store, 5) == [], "an unexpired hand-over keeps the worker away"
 
-    reopened = await item(store, queued.message_id)
-    assert reopened.status is OutboxStatus.PENDING
-    assert reopened.delivered_at is None
-    assert reopened.next_attempt_at == at(1), "due at once, not after the hold"
+    async with store.transaction() as tx:  # a retry supersedes the claim
+        assert await tx.outbox.hand_over(queued.id, token="b", lease_until=at(20), again=True)
+        assert not await tx.outbox.give_back(queued.id, "a", at(1))
+        assert not await tx.outbox.confirm_handover(queued.id, "a", at(1))
+        assert await tx.outbox.give_back(queued.id, "b", at(1))
+        assert not await tx.outbox.give_back(queued.id, "b", at(1)), "only a held item"
+
+    given_back = await item(store, queued.message_id)
+    assert given_back.status is OutboxStatus.PENDING
+    assert given_back.handover is None
+    assert given_back.next_attempt_at == at(1), "due at once, not after the hold"
     async with store.transaction() as tx:
         [message] = await tx.messages.history(party.conversation.id, 10)
     assert message.status == "pending"
     assert [claimed.id for claimed in await claim(store, 1)] == [queued.id]
+    async with store.transaction() as tx:
+        assert not await tx.outbox.hand_over(queued.id, token="c", lease_until=at(30), again=True)
+
+
+async def test_a_confirmed_hand_over_is_delivered_and_final(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party, due=60)
+    async with store.transaction() as tx:
+        assert await tx.outbox.hand_over(queued.id, token="a", lease_until=at(10), again=False)
+        assert await tx.outbox.confirm_handover(queued.id, "a", at(2))
+        assert not await tx.outbox.hand_over(queued.id, token="b", lease_until=at(20), again=True)
+        assert not await tx.outbox.give_back(queued.id, "a", at(3))
+    delivered = await item(store, queued.message_id)
+    assert delivered.status is OutboxStatus.DELIVERED
+    assert delivered.delivered_at == at(2)
+    assert delivered.handover == "a"
+    async with store.transaction() as tx:
+        [message] = await tx.messages.history(party.conversation.id, 10)
+    assert message.status == "delivered"
+    assert await claim(store, 1000) == []
+
+
+async def test_an_expired_hand_over_is_the_workers(store: Store) -> None:
+    party = await make_party(store)
+    queued = await enqueue(store, party, due=60)
+    async with store.transaction() as tx:
+        assert await tx.outbox.hand_over(queued.id, token="a", lease_until=at(10), again=False)
+    [claimed] = await claim(store, 11)
+    assert claimed.status is OutboxStatus.SENDING
+    assert claimed.handover is None
+    async with store.transaction() as tx:
+        assert not await tx.outbox.confirm_handover(queued.id, "a", at(12))
+        assert not await tx.outbox.hand_over(queued.id, token="b", lease_until=at(30), again=True)
+
+
+async def test_settling_records_only_expired_hand_overs_leased_late_enough(store: Store) -> None:
+    party = await make_party(store)
+    old = await enqueue(store, party, "old", due=60)
+    recent = await enqueue(store, party, "recent", due=60)
+    live = await enqueue(store, party, "live", due=60)
+    no_retry = await enqueue(store, party, "no retry", due=60)  # its caller cannot retry
+    async with store.transaction() as tx:
+        assert await tx.outbox.hand_over(old.id, token="r-old", lease_until=at(5), again=False)
+        assert await tx.outbox.hand_over(recent.id, token="r-new", lease_until=at(8), again=False)
+        assert await tx.outbox.hand_over(no_retry.id, token="n-new", lease_until=at(8), again=False)
+        assert await tx.outbox.hand_over(live.id, token="r-live", lease_until=at(20), again=False)
+        assert await tx.outbox.settle_handovers(at(10), leased_from=at(6)) == 1
+    assert (await item(store, recent.message_id)).status is OutboxStatus.DELIVERED
+    assert (await item(store, live.message_id)).status is OutboxStatus.HANDED_OVER
+    claimed = {c.id for c in await claim(store, 10)}
+    assert claimed == {old.id, no_retry.id}, "sent, not settled"
+    async with store.transaction() as tx:
+        history = await tx.messages.history(party.conversation.id, 10)
+    assert {m.text: m.status for m in history}["recent"] == "delivered"

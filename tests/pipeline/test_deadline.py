@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from starlette.responses import Response
+from starlette.types import Message
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.events import InboundEvent, InboundKind
 from kindbot.pipeline.deadline import feed_before_deadline
+from kindbot.pipeline.handover import HANDOVER_LEASE, RETRY_WINDOW
 from kindbot.records import OutboxStatus
+from kindbot.web.handover import HandoverResponse
 
 
 def event(key: str, clock: FakeClock) -> InboundEvent:
@@ -35,9 +39,12 @@ async def test_in_time_the_caller_gets_the_replies(container: Container, clock: 
         container.pipeline, container.supervisor, event("k1", clock), budget=30.0
     )
     assert result is not None
-    taken = await container.pipeline.claim_for_passive(result)
-    assert [r.message_id for r in taken] == [r.message_id for r in result.replies]
-    assert await outbox_status(container, taken[0].message_id) is OutboxStatus.DELIVERED
+    handover = await container.pipeline.claim_for_passive(result)
+    assert [r.message_id for r in handover.replies] == [r.message_id for r in result.replies]
+    message_id = handover.replies[0].message_id
+    assert await outbox_status(container, message_id) is OutboxStatus.HANDED_OVER
+    await container.pipeline.confirm(handover)  # the response was sent
+    assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED
 
 
 async def test_too_late_the_reply_is_released_to_the_outbox(
@@ -60,8 +67,14 @@ async def test_a_retry_takes_the_held_reply_once(container: Container, clock: Fa
     retry = await container.pipeline.feed(event("k3", clock), sync_grace=timedelta(seconds=60))
 
     assert retry.duplicate
-    assert len(await container.pipeline.claim_for_passive(retry)) == 1
-    assert await container.pipeline.claim_for_passive(first) == ()
+    earlier = await container.pipeline.claim_for_passive(first)
+    later = await container.pipeline.claim_for_passive(retry)  # the earlier answer never arrived
+    assert len(earlier.replies) == len(later.replies) == 1
+    await container.pipeline.give_back(earlier)  # superseded: changes nothing
+    await container.pipeline.confirm(earlier)
+    assert await outbox_status(container, later.replies[0].message_id) is OutboxStatus.HANDED_OVER
+    await container.pipeline.confirm(later)
+    assert (await container.pipeline.claim_for_passive(retry)).replies == ()  # delivered
     clock.advance(timedelta(minutes=5))
     assert await container.outbox_worker.run_once() == 0  # already handed over
 
@@ -74,7 +87,7 @@ async def test_a_reply_claimed_by_the_worker_is_never_passive(
     async with container.store.transaction() as tx:
         claimed = await tx.outbox.claim_due(clock.now(), clock.now() + timedelta(minutes=1), 10)
     assert len(claimed) == 1
-    assert await container.pipeline.claim_for_passive(result) == ()
+    assert (await container.pipeline.claim_for_passive(result)).replies == ()
 
 
 async def test_a_taken_reply_is_handed_over_in_the_outcome_transaction(
@@ -85,8 +98,47 @@ async def test_a_taken_reply_is_handed_over_in_the_outcome_transaction(
     )
     assert result is not None
     assert result.taken == result.replies[:1]
-    assert await outbox_status(container, result.taken[0].message_id) is OutboxStatus.DELIVERED
-    assert await container.pipeline.claim_for_passive(result) == ()  # never twice
+    assert result.handover is not None
+    message_id = result.taken[0].message_id
+    assert await outbox_status(container, message_id) is OutboxStatus.HANDED_OVER
+    assert await container.pipeline.claim_for_passive(result) == result.handover  # the same claim
+    await container.pipeline.confirm(result.handover)
+    assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED
+    clock.advance(timedelta(minutes=5))
+    assert await container.outbox_worker.run_once() == 0
+
+
+async def test_an_unconfirmed_hand_over_is_sent_by_the_worker_after_its_lease(
+    container: Container, clock: FakeClock
+) -> None:
+    """The process died between the claim and the response: nobody confirms."""
+    result = await container.pipeline.feed(
+        event("k7", clock), sync_grace=timedelta(seconds=60), take=1
+    )
+    message_id = result.taken[0].message_id
+    assert await container.outbox_worker.run_once() == 0  # the lease keeps the worker away
+    clock.advance(HANDOVER_LEASE + timedelta(seconds=1))
+    assert await container.outbox_worker.run_once() == 1
+    assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED
+    assert result.handover is not None
+    await container.pipeline.confirm(result.handover)  # a late confirmation changes nothing
+    retry = await container.pipeline.feed(event("k7", clock), sync_grace=timedelta(seconds=60))
+    assert (await container.pipeline.claim_for_passive(retry)).replies == ()  # never twice
+
+
+async def test_a_retry_reclaims_an_unconfirmed_hand_over_and_the_worker_never_sends_it(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await container.pipeline.feed(
+        event("k8", clock), sync_grace=timedelta(seconds=60), take=1
+    )
+    clock.advance(timedelta(seconds=5))  # WeChat gave up on the first answer and retries
+    retry = await container.pipeline.feed(event("k8", clock), sync_grace=timedelta(seconds=60))
+    handover = await container.pipeline.claim_for_passive(retry)
+    assert [r.message_id for r in handover.replies] == [r.message_id for r in result.taken]
+    clock.advance(HANDOVER_LEASE - timedelta(seconds=1))  # the first claim's lease is over
+    assert await container.outbox_worker.run_once() == 0  # the retry's claim holds it
+    await container.pipeline.confirm(handover)
     clock.advance(timedelta(minutes=5))
     assert await container.outbox_worker.run_once() == 0
 
@@ -106,3 +158,52 @@ async def test_a_taken_reply_that_missed_the_deadline_is_given_back_to_the_worke
     assert await outbox_status(container, message_id) is OutboxStatus.PENDING
     assert await container.outbox_worker.run_once() == 1  # due now, not after the hold
     assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED
+
+
+async def test_an_unconfirmed_hand_over_nobody_retried_in_a_serving_process_was_received(
+    container: Container, clock: FakeClock
+) -> None:
+    """Killed after writing the response, before confirming: the caller got it and never
+    retried, although this process was serving — it is recorded, not sent again."""
+    container.outbox_worker.serving(clock.now() - timedelta(seconds=30))
+    result = await container.pipeline.feed(
+        event("k9", clock), sync_grace=timedelta(seconds=60), take=1
+    )
+    clock.advance(HANDOVER_LEASE + timedelta(seconds=1))
+    assert await container.outbox_worker.run_once() == 0
+    assert await outbox_status(container, result.taken[0].message_id) is OutboxStatus.DELIVERED
+
+
+async def test_an_unconfirmed_hand_over_whose_retries_found_no_server_is_sent(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await container.pipeline.feed(
+        event("k10", clock), sync_grace=timedelta(seconds=60), take=1
+    )
+    clock.advance(RETRY_WINDOW + timedelta(seconds=1))
+    container.outbox_worker.serving(clock.now())  # restarted after the last retry slot
+    clock.advance(HANDOVER_LEASE)
+    assert await container.outbox_worker.run_once() == 1
+    assert await outbox_status(container, result.taken[0].message_id) is OutboxStatus.DELIVERED
+
+
+async def test_a_caller_that_is_gone_gives_its_replies_back(
+    container: Container, clock: FakeClock
+) -> None:
+    result = await container.pipeline.feed(
+        event("k11", clock), sync_grace=timedelta(seconds=60), take=1
+    )
+    assert result.handover is not None
+    response = HandoverResponse(Response(b"reply"), container.pipeline, result.handover)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await response({"type": "http", "asgi": {"version": "3.0"}}, receive, send)
+    assert sent == []
+    assert await outbox_status(container, result.taken[0].message_id) is OutboxStatus.PENDING
+    assert await container.outbox_worker.run_once() == 1  # due at once

@@ -36,11 +36,20 @@ async def feed_before_deadline(
     ``take``: replies the caller will hand over itself (``Pipeline.feed``);
     when the budget runs out they are given back to the outbox worker too.
     """
-    feeding = pipeline.feed(event, sync_grace=HOLD, resolved=resolved, nonce=nonce, take=take)
+    gave_up = asyncio.Event()
+    feeding = pipeline.feed(
+        event,
+        sync_grace=HOLD,
+        resolved=resolved,
+        nonce=nonce,
+        take=take,
+        waiting=lambda: not gave_up.is_set(),  # no hand-over after ``success`` was answered
+    )
     job = supervisor.spawn(f"feed:{event.idempotency_key}", feeding)
     try:
         return await asyncio.wait_for(asyncio.shield(job), timeout=budget)
     except TimeoutError:
+        gave_up.set()
         supervisor.spawn(f"release:{event.idempotency_key}", _release_when_done(pipeline, job))
         return None
 

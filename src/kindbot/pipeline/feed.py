@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -46,7 +47,7 @@ from kindbot.pipeline.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModules
 from kindbot.pipeline.handoff_desk import Hold, holds, request_person
-from kindbot.pipeline.handover import HandoverMixin, take_replies
+from kindbot.pipeline.handover import HandoverMixin, new_token, take_replies
 from kindbot.pipeline.inbox_bus import InboxBus, InboxNotes
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, turn_for
@@ -106,6 +107,8 @@ class Pipeline(HandoverMixin):
         resolved: ResolvedChannel | None = None,
         nonce: CallbackNonce | None = None,
         take: int = 0,
+        waiting: Callable[[], bool] | None = None,
+        retries: bool = True,
     ) -> FeedResult:
         """Store ``event`` once and produce its replies.
 
@@ -119,10 +122,16 @@ class Pipeline(HandoverMixin):
         stored) a callback whose nonce was already used for another message;
         checked in the same transaction that stores the message.
         ``take``: the caller hands over up to that many replies itself (a
-        passive reply); they are recorded as delivered in the outcome's own
-        transaction (:attr:`FeedResult.taken`) and the rest are released to the
-        outbox worker at once. Not for a duplicate: its replies are claimed
-        with :meth:`claim_for_passive`.
+        passive reply, a response body); they are claimed for it (``handed_over``,
+        :attr:`FeedResult.taken`, not yet delivered) in the outcome's own
+        transaction and the rest are released to the outbox worker at once. The
+        caller confirms them once its response was sent (:meth:`confirm`) or
+        gives them back (:meth:`release`). A duplicate that was processed
+        before takes nothing here: :meth:`claim_for_passive` claims its replies.
+        ``waiting``: asked in the outcome transaction; False (the caller already
+        answered without the replies) takes nothing. ``retries``: the caller
+        retries a request whose answer it did not get (so an unconfirmed
+        hand-over nobody retried was received; see :mod:`.handover`).
         """
         resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
         channel, tenant = resolved.channel, resolved.tenant
@@ -159,7 +168,14 @@ class Pipeline(HandoverMixin):
                 return await self.outcome(message.id, duplicate=True)
             turn = turn_for(resolved, contact, conversation.id, inputs.recent)
             return await self._process(
-                message, turn, inputs, sync_grace, duplicate=not created, take=take
+                message,
+                turn,
+                inputs,
+                sync_grace,
+                duplicate=not created,
+                take=take,
+                waiting=waiting,
+                retries=retries,
             )
 
     async def process(self, message_id: str, *, sync_grace: timedelta | None) -> FeedResult:
@@ -205,6 +221,8 @@ class Pipeline(HandoverMixin):
         *,
         duplicate: bool,
         take: int = 0,
+        waiting: Callable[[], bool] | None = None,
+        retries: bool = True,
     ) -> FeedResult:
         """Decide, answer and commit the outcome (the caller holds the sender's lock)."""
         # Decide first (pure, CPU): nothing below holds the database's writer for it.
@@ -269,7 +287,9 @@ class Pipeline(HandoverMixin):
                 sync_grace=sync_grace,
                 customer_text=_customer_text(message, flowed),
             )
-            taken = await take_replies(tx, sent, take, self._clock.now()) if take else ()
+            taking = take and (waiting is None or waiting())
+            token = new_token(retries=retries) if taking else None
+            taken = await take_replies(tx, sent, take, self._clock.now(), token) if token else ()
             await tx.messages.mark_processed(message.id)
             await audit.flush(tx)
         self._inbox.publish_all(notes)
@@ -283,6 +303,7 @@ class Pipeline(HandoverMixin):
             replies=tuple(sent),
             received_at=message.created_at,
             taken=taken,
+            handover_token=token if taken else None,
         )
 
     async def _screen_inbound(self, message: MessageRecord, turn: Turn) -> Verdict | None:

@@ -1,24 +1,58 @@
-"""Handing replies over: the stored outcome of a message, passive claims, releases.
+"""Handing replies over: the stored outcome of a message, passive claims, confirmations.
 
-A reply is handed over exactly once: by the caller that received the message
-(an HTTP response, a socket, a terminal — ``Pipeline.feed(take=…)``,
-:meth:`HandoverMixin.claim_for_passive` or :meth:`HandoverMixin.mark_delivered`)
-or by the outbox worker after :meth:`HandoverMixin.release` — never both,
-because every hand-over is a conditional update of the outbox row. A reply
-taken in the outcome's transaction that the caller then cannot hand over
-(its deadline passed) is reopened by :meth:`HandoverMixin.release`.
+A reply is ``delivered`` only when it is known to have left. A caller that
+hands replies over itself (a WeChat passive reply, the webhook's response
+body) first *claims* them — outbox status ``handed_over`` under a fresh claim
+token, with a lease of :data:`HANDOVER_LEASE` — in ``Pipeline.feed(take=…)``'s
+outcome transaction or with :meth:`HandoverMixin.claim_for_passive`. After its
+response was sent it *confirms* them (:meth:`HandoverMixin.confirm`:
+``handed_over → delivered``); if it could not send it (deadline passed,
+caller gone) it *gives them back* (:meth:`HandoverMixin.give_back`,
+:meth:`HandoverMixin.release`: due at once for the outbox worker). If the
+process dies in between, the claim stays unconfirmed: a retry of the same
+request claims the reply again for its own answer, and once the lease ran out
+without a confirmation the outbox worker claims it and sends it through the
+channel's API.
+
+Never both: every step is a conditional update of the outbox row — a worker
+claims only ``pending`` rows and expired hand-overs, a hand-over never takes a
+row a worker holds, and only the newest claim's token confirms or gives back.
+
+A process killed after its response's last byte was written but before the
+confirmation committed leaves a hand-over that *was* received. The caller
+tells the two cases apart: one that did not get its answer retries within
+:data:`RETRY_WINDOW`. So an unconfirmed hand-over of such a caller whose lease ran
+out is recorded as delivered by a worker whose process was serving callbacks
+before the caller's last retry could arrive (nobody retried: the answer
+arrived), and sent through the channel's API otherwise (every retry found no
+server, or the caller cannot retry: a webhook message without an id).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from kindbot.events import FeedResult, SentReply
+from kindbot.events import FeedResult, Handover, SentReply
 from kindbot.pipeline.directory import ChannelDirectory
-from kindbot.records import MessageRecord
+from kindbot.records import RETRYING_CALLER, MessageRecord, OutboxStatus
 from kindbot.types import Clock, Store, Transaction
+
+RETRY_WINDOW = timedelta(seconds=15)
+"""A caller that did not get its answer retries within this time: WeChat retries
+three times, 5 s apart; a webhook caller is expected to retry the same way."""
+
+HANDOVER_LEASE = RETRY_WINDOW + timedelta(seconds=5)
+"""How long an unconfirmed hand-over keeps the outbox worker away: past the
+caller's last retry (which claims the reply for its own answer) and its response."""
+
+
+def new_token(*, retries: bool) -> str:
+    """A fresh hand-over claim token (32 characters): ``r…`` when the caller retries
+    a request whose answer it did not get (WeChat; a webhook message with an id)."""
+    return (RETRYING_CALLER if retries else "n") + secrets.token_hex(16)[1:]
 
 
 class HandoverMixin:
@@ -63,18 +97,52 @@ class HandoverMixin:
             received_at=message.created_at,
         )
 
-    async def claim_for_passive(self, result: FeedResult, limit: int = 1) -> tuple[SentReply, ...]:
-        """Take up to ``limit`` replies to hand over in a response, releasing the rest.
+    async def claim_for_passive(
+        self, result: FeedResult, limit: int = 1, *, echo: bool = False
+    ) -> Handover:
+        """The replies this request hands over itself, up to ``limit``, releasing the rest.
 
-        A reply is taken only while no worker has claimed it (so a retried
-        request never duplicates a send); replies not taken are released to
-        the outbox worker at once.
+        What ``feed(take=…)`` already claimed for this request, else (a retry:
+        the earlier answer never arrived) a fresh claim of each reply that is
+        still ``pending`` or held by an earlier, unconfirmed hand-over — never
+        one a worker claimed or that was delivered. ``echo`` (the webhook: a
+        retry gets the first response back) also lists replies an earlier
+        response delivered. Replies not taken are released to the worker at once.
         """
+        if result.handover is not None:
+            return result.handover
+        token = new_token(retries=True)  # only a retried request claims here
+        now = self._clock.now()
         async with self._store.transaction() as tx:
-            taken = await take_replies(tx, result.replies, limit, self._clock.now())
+            taken = await take_replies(tx, result.replies, limit, now, token, again=True)
+            if echo:
+                taken = await _with_echoes(tx, result.replies, taken)
         if len(taken) < len(result.replies):
             self._outbox_ready.set()
-        return taken
+        return Handover(token, taken)
+
+    async def confirm(self, handover: Handover) -> None:
+        """The response carrying ``handover`` was sent: its replies are delivered.
+
+        A reply a newer claim took over meanwhile is left to that claim.
+        """
+        if not handover.replies:
+            return
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            for reply in handover.replies:
+                await tx.outbox.confirm_handover(reply.outbox_id, handover.token, now)
+
+    async def give_back(self, handover: Handover) -> None:
+        """The response carrying ``handover`` was not sent: the outbox worker delivers
+        its replies now (unless a newer claim took them over)."""
+        if not handover.replies:
+            return
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            for reply in handover.replies:
+                await tx.outbox.give_back(reply.outbox_id, handover.token, now)
+        self._outbox_ready.set()
 
     async def release(self, result: FeedResult) -> None:
         """Hand every still-held reply of ``result`` to the outbox worker now,
@@ -82,8 +150,8 @@ class HandoverMixin:
         now = self._clock.now()
         async with self._store.transaction() as tx:
             for reply in result.replies:
-                if reply in result.taken:
-                    await tx.outbox.reopen(reply.outbox_id, now)
+                if reply in result.taken and result.handover_token is not None:
+                    await tx.outbox.give_back(reply.outbox_id, result.handover_token, now)
                 else:
                     await tx.outbox.release(reply.outbox_id, now)
         if result.replies:
@@ -100,14 +168,39 @@ class HandoverMixin:
 
 
 async def take_replies(
-    tx: Transaction, replies: Sequence[SentReply], limit: int, now: datetime
+    tx: Transaction,
+    replies: Sequence[SentReply],
+    limit: int,
+    now: datetime,
+    token: str,
+    *,
+    again: bool = False,
 ) -> tuple[SentReply, ...]:
-    """Record up to ``limit`` of ``replies`` as handed over by the caller — each only
-    while no worker has claimed it — and release the rest to the outbox worker."""
+    """Claim up to ``limit`` of ``replies`` for the caller's hand-over under ``token``
+    (:meth:`kindbot.types.OutboxRepository.hand_over`) and release the rest to the
+    outbox worker."""
     taken: list[SentReply] = []
+    lease_until = now + HANDOVER_LEASE
     for reply in replies:
-        if len(taken) < limit and await tx.outbox.deliver_if_pending(reply.outbox_id, now):
+        if len(taken) < limit and await tx.outbox.hand_over(
+            reply.outbox_id, token=token, lease_until=lease_until, again=again
+        ):
             taken.append(reply)
         else:
             await tx.outbox.release(reply.outbox_id, now)
     return tuple(taken)
+
+
+async def _with_echoes(
+    tx: Transaction, replies: Sequence[SentReply], taken: Sequence[SentReply]
+) -> tuple[SentReply, ...]:
+    """``taken`` plus the replies an earlier response delivered, in ``replies``' order."""
+    listed: list[SentReply] = []
+    for reply in replies:
+        if reply in taken:
+            listed.append(reply)
+            continue
+        item = await tx.outbox.for_message(reply.message_id)
+        if item and item.status is OutboxStatus.DELIVERED and item.handover is not None:
+            listed.append(reply)
+    return tuple(listed)

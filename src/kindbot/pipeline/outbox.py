@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kindbot.errors import NotFoundError
 from kindbot.events import DeliveryOutcome, DeliveryRequest, DeliveryStatus
 from kindbot.pipeline.directory import ChannelDirectory
+from kindbot.pipeline.handover import HANDOVER_LEASE, RETRY_WINDOW
 from kindbot.records import OutboxItem
 from kindbot.types import ChannelAdapter, Clock, Store
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 BATCH = 50
+RETRY_MARGIN = timedelta(seconds=1)
+"""A retry slot counts only if it came at least this long after serving began."""
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -52,6 +55,18 @@ class OutboxWorker:
         self._adapters = adapters
         self._ready = ready
         self._poll_interval = poll_interval
+        self._serving_since: datetime | None = None
+
+    def serving(self, since: datetime) -> None:
+        """This process serves channel callbacks from ``since`` on.
+
+        Then an unconfirmed hand-over whose caller could have retried here —
+        its last retry slot (``RETRY_WINDOW`` after the claim) came after
+        ``since`` — and did not, got its answer: the worker records it as
+        delivered instead of sending it again (:mod:`kindbot.pipeline.handover`).
+        Without this (a worker-only process) every expired hand-over is sent.
+        """
+        self._serving_since = since
 
     async def run(self) -> None:
         """Deliver forever (until cancelled)."""
@@ -66,6 +81,11 @@ class OutboxWorker:
         """Claim and attempt one batch of due items; returns how many were attempted."""
         now = self._clock.now()
         async with self._store.transaction() as tx:
+            if self._serving_since is not None:
+                # claimed at lease_until - HANDOVER_LEASE; a retry could reach this
+                # process when that + RETRY_WINDOW is at least RETRY_MARGIN after since
+                leased_from = self._serving_since + RETRY_MARGIN + HANDOVER_LEASE - RETRY_WINDOW
+                await tx.outbox.settle_handovers(now, leased_from)
             items = await tx.outbox.claim_due(now, now + LEASE, BATCH)
         for item in items:
             outcome = await self._attempt(item)

@@ -1,9 +1,9 @@
 """Resumes inbound messages whose processing was interrupted (a crash, a kill).
 
-A message still ``received`` after ``STALE`` was stored but never got its
-outcome committed; processing it again is safe because processing is
-idempotent, and its replies go out through the outbox (the original caller is
-gone).
+A message still ``received`` after ``stale`` (``STALE`` unless the settings say
+otherwise) was stored but never got its outcome committed; processing it again
+is safe because processing is idempotent, and its replies go out through the
+outbox (the original caller is gone — e.g. WeChat already got ``success``).
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ STALE = timedelta(seconds=60)
 INTERVAL_S = 30.0
 
 
-async def resume_stale(store: Store, clock: Clock, pipeline: Pipeline, *, limit: int = 100) -> int:
-    """Process every stale ``received`` message once; returns how many."""
+async def resume_stale(
+    store: Store, clock: Clock, pipeline: Pipeline, *, limit: int = 100, after: timedelta = STALE
+) -> int:
+    """Process every ``received`` message older than ``after`` once; returns how many."""
     async with store.transaction() as tx:
-        stale = await tx.messages.unprocessed_inbound(clock.now() - STALE, limit)
+        stale = await tx.messages.unprocessed_inbound(clock.now() - after, limit)
     for message in stale:
         await pipeline.process(message.id, sync_grace=None)
     if stale:
@@ -32,8 +34,12 @@ async def resume_stale(store: Store, clock: Clock, pipeline: Pipeline, *, limit:
     return len(stale)
 
 
-async def recovery_loop(store: Store, clock: Clock, pipeline: Pipeline) -> None:
-    """Run :func:`resume_stale` every ``INTERVAL_S`` seconds until cancelled."""
+async def recovery_loop(
+    store: Store, clock: Clock, pipeline: Pipeline, *, after: timedelta = STALE
+) -> None:
+    """Run :func:`resume_stale` every ``INTERVAL_S`` seconds (at most half of
+    ``after``) until cancelled."""
+    interval = min(INTERVAL_S, after.total_seconds() / 2)
     while True:
-        await resume_stale(store, clock, pipeline)
-        await asyncio.sleep(INTERVAL_S)
+        await resume_stale(store, clock, pipeline, after=after)
+        await asyncio.sleep(interval)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
-from kindbot.records import OutboxItem, OutboxStatus
+from kindbot.records import RETRYING_CALLER, OutboxItem, OutboxStatus
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import messages, outbox
 from kindbot.storage.sqlutil import new_id, supports_row_locks
@@ -18,11 +18,50 @@ DELIVERED = "delivered"
 _INSERT = insert(outbox)
 _BY_ID = select(outbox).where(outbox.c.id == bindparam("outbox_id"))
 _FOR_MESSAGE = select(outbox).where(outbox.c.message_id == bindparam("message_id"))
-_TAKE_PENDING = (
+_HAND_OVER = (
     update(outbox)
     .where(outbox.c.id == bindparam("outbox_id"), outbox.c.status == OutboxStatus.PENDING.value)
+    .values(
+        status=OutboxStatus.HANDED_OVER.value,
+        handover=bindparam("token"),
+        lease_until=bindparam("lease_until"),
+    )
+)
+_HAND_OVER_AGAIN = (
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("outbox_id"),
+        outbox.c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.HANDED_OVER.value]),
+    )
+    .values(
+        status=OutboxStatus.HANDED_OVER.value,
+        handover=bindparam("token"),
+        lease_until=bindparam("lease_until"),
+    )
+)
+_CONFIRM = (
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("outbox_id"),
+        outbox.c.status == OutboxStatus.HANDED_OVER.value,
+        outbox.c.handover == bindparam("token"),
+    )
     .values(status=OutboxStatus.DELIVERED.value, delivered_at=bindparam("at"), lease_until=None)
     .returning(outbox.c.message_id)
+)
+_GIVE_BACK = (
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("outbox_id"),
+        outbox.c.status == OutboxStatus.HANDED_OVER.value,
+        outbox.c.handover == bindparam("token"),
+    )
+    .values(
+        status=OutboxStatus.PENDING.value,
+        handover=None,
+        lease_until=None,
+        next_attempt_at=bindparam("now"),
+    )
 )
 _RELEASE = (
     update(outbox)
@@ -31,17 +70,6 @@ _RELEASE = (
 )
 _MESSAGE_DELIVERED = (
     update(messages).where(messages.c.id == bindparam("message_id")).values(status=DELIVERED)
-)
-_REOPEN = (
-    update(outbox)
-    .where(outbox.c.id == bindparam("outbox_id"), outbox.c.status == OutboxStatus.DELIVERED.value)
-    .values(status=OutboxStatus.PENDING.value, delivered_at=None, next_attempt_at=bindparam("now"))
-    .returning(outbox.c.message_id)
-)
-_MESSAGE_PENDING = (
-    update(messages)
-    .where(messages.c.id == bindparam("message_id"))
-    .values(status=OutboxStatus.PENDING.value)
 )
 
 
@@ -59,6 +87,7 @@ def _item(row: Any) -> OutboxItem:
         last_error=row.last_error,
         created_at=row.created_at,
         delivered_at=row.delivered_at,
+        handover=row.handover,
     )
 
 
@@ -109,6 +138,7 @@ class SqlOutbox:
                 "last_error": None,
                 "created_at": now,
                 "delivered_at": None,
+                "handover": None,
             },
         )
         return item
@@ -123,7 +153,10 @@ class SqlOutbox:
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
         due = or_(
             and_(outbox.c.status == OutboxStatus.PENDING.value, outbox.c.next_attempt_at <= now),
-            and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.lease_until <= now),
+            and_(
+                outbox.c.status.in_([OutboxStatus.SENDING.value, OutboxStatus.HANDED_OVER.value]),
+                outbox.c.lease_until <= now,
+            ),
         )
         query = select(outbox.c.id).where(due).order_by(outbox.c.next_attempt_at).limit(limit)
         if supports_row_locks(self._conn):
@@ -131,17 +164,24 @@ class SqlOutbox:
         ids = [r.id for r in await self._conn.execute(query)]
         if not ids:
             return []
-        await self._conn.execute(
+        # ``due`` again in the UPDATE: a caller's hand-over that won the row
+        # in between keeps it (re-evaluated after a row lock on PostgreSQL).
+        claimed = await self._conn.execute(
             update(outbox)
-            .where(outbox.c.id.in_(ids))
+            .where(outbox.c.id.in_(ids), due)
             .values(
                 status=OutboxStatus.SENDING.value,
                 lease_until=lease_until,
+                handover=None,
                 attempts=outbox.c.attempts + 1,
             )
+            .returning(outbox.c.id)
         )
+        claimed_ids = [r.id for r in claimed]
+        if not claimed_ids:
+            return []
         rows = await self._conn.execute(
-            select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.next_attempt_at)
+            select(outbox).where(outbox.c.id.in_(claimed_ids)).order_by(outbox.c.next_attempt_at)
         )
         return [_item(r) for r in rows]
 
@@ -158,24 +198,47 @@ class SqlOutbox:
             return
         await self._conn.execute(_MESSAGE_DELIVERED, {"message_id": item.message_id})
 
-    async def deliver_if_pending(self, outbox_id: str, at: datetime) -> bool:
-        params = {"outbox_id": outbox_id, "at": at}
-        taken = (await self._conn.execute(_TAKE_PENDING, params)).first()
-        if taken is None:
+    async def hand_over(
+        self, outbox_id: str, *, token: str, lease_until: datetime, again: bool
+    ) -> bool:
+        params = {"outbox_id": outbox_id, "token": token, "lease_until": lease_until}
+        result = await self._conn.execute(_HAND_OVER_AGAIN if again else _HAND_OVER, params)
+        return bool(result.rowcount)
+
+    async def confirm_handover(self, outbox_id: str, token: str, at: datetime) -> bool:
+        params = {"outbox_id": outbox_id, "token": token, "at": at}
+        confirmed = (await self._conn.execute(_CONFIRM, params)).first()
+        if confirmed is None:
             return False
-        await self._conn.execute(_MESSAGE_DELIVERED, {"message_id": taken.message_id})
+        await self._conn.execute(_MESSAGE_DELIVERED, {"message_id": confirmed.message_id})
         return True
+
+    async def give_back(self, outbox_id: str, token: str, now: datetime) -> bool:
+        params = {"outbox_id": outbox_id, "token": token, "now": now}
+        return bool((await self._conn.execute(_GIVE_BACK, params)).rowcount)
+
+    async def settle_handovers(self, now: datetime, leased_from: datetime) -> int:
+        expired = (
+            update(outbox)
+            .where(
+                outbox.c.status == OutboxStatus.HANDED_OVER.value,
+                outbox.c.lease_until <= now,
+                outbox.c.lease_until >= leased_from,
+                outbox.c.handover.startswith(RETRYING_CALLER, autoescape=True),
+            )
+            .values(status=OutboxStatus.DELIVERED.value, delivered_at=now, lease_until=None)
+            .returning(outbox.c.message_id)
+        )
+        settled = [r.message_id for r in await self._conn.execute(expired)]
+        if settled:
+            await self._conn.execute(
+                update(messages).where(messages.c.id.in_(settled)).values(status=DELIVERED)
+            )
+        return len(settled)
 
     async def release(self, outbox_id: str, now: datetime) -> bool:
         result = await self._conn.execute(_RELEASE, {"outbox_id": outbox_id, "now": now})
         return bool(result.rowcount)
-
-    async def reopen(self, outbox_id: str, now: datetime) -> bool:
-        reopened = (await self._conn.execute(_REOPEN, {"outbox_id": outbox_id, "now": now})).first()
-        if reopened is None:
-            return False
-        await self._conn.execute(_MESSAGE_PENDING, {"message_id": reopened.message_id})
-        return True
 
     async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None:
         await self._conn.execute(

@@ -203,6 +203,9 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
+    # The claim token of a caller's hand-over (a passive reply, a response body);
+    # kept after its confirmation, cleared when the outbox worker claims the row.
+    Column("handover", String(32), nullable=True),
     Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 

@@ -2,13 +2,17 @@
 
 It builds message pushes the way WeChat does — signed, and encrypted in
 compatible and safe modes — posts them, retries a push whose answer did not
-arrive within ``timeout`` seconds (three attempts in all, like WeChat), and
-decrypts passive replies. Used by the tests, the demo and the benchmark.
+arrive within ``timeout`` seconds (three attempts in all by default), and
+decrypts passive replies. With ``retry_failures`` a failed connection (a server
+that died or is restarting) is retried too, ``timeout`` seconds after the
+attempt began, as WeChat does. Used by the tests, the demo and the benchmark.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,6 +53,8 @@ class WeChatServerClient:
         mode: Literal["plain", "compatible", "safe"],
         encoding_aes_key: str | None = None,
         timeout: float = 5.0,
+        attempts: int = ATTEMPTS,
+        retry_failures: bool = False,
     ) -> None:
         self._http = http
         self._url = url
@@ -58,6 +64,8 @@ class WeChatServerClient:
         self._mode = mode
         self._key = decode_aes_key(encoding_aes_key) if encoding_aes_key else None
         self._timeout = timeout
+        self._attempts = attempts
+        self._retry_failures = retry_failures
 
     def _query(self, timestamp: int, nonce: str, encrypted: str | None) -> dict[str, str]:
         ts = str(timestamp)
@@ -115,14 +123,20 @@ class WeChatServerClient:
     async def push(self, xml: str, timestamp: int, nonce: str | None = None) -> PushReply:
         """Post ``xml``; retry on a timeout like WeChat (same query and body each time)."""
         query, body = self.build(xml, timestamp, nonce)
-        for attempt in range(1, ATTEMPTS + 1):
+        for attempt in range(1, self._attempts + 1):
+            started = time.monotonic()
             try:
                 response = await self._http.post(
                     self._url, params=query, content=body, timeout=self._timeout
                 )
             except httpx.TimeoutException:
-                if attempt == ATTEMPTS:
+                if attempt == self._attempts:
                     raise
+                continue
+            except httpx.TransportError:
+                if not self._retry_failures or attempt == self._attempts:
+                    raise
+                await asyncio.sleep(max(0.0, self._timeout - (time.monotonic() - started)))
                 continue
             return PushReply(response.status_code, response.content, self._open(response), attempt)
         raise AssertionError("unreachable")

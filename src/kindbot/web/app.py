@@ -41,6 +41,7 @@ def build_app(
                 return
             async with open_container(settings, workers=settings.run_workers_in_process) as opened:
                 app.state.container = opened
+                opened.outbox_worker.serving(opened.clock.now())
                 yield
         finally:
             if wechat_simulator is not None:

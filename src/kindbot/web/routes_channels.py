@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
@@ -16,10 +17,13 @@ from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.web import wechat_oa, wecom
 from kindbot.web.body import read_limited_body
 from kindbot.web.deps import container_of
+from kindbot.web.handover import HandoverResponse
 
 router = APIRouter()
 
 SYNC_GRACE = timedelta(seconds=30)
+SYNC_REPLIES = 20
+"""At most this many replies travel in a webhook response; any others go to ``outgoing_url``."""
 
 
 def _not_a_callback(channel_id: str) -> NotFoundError:
@@ -66,6 +70,14 @@ async def _webhook(
     event = webhook.parse(
         body, channel_public_id=resolved.channel.public_id, now=container.clock.now()
     )
-    result = await container.pipeline.feed(event, sync_grace=SYNC_GRACE, resolved=resolved)
-    await container.pipeline.mark_delivered(result)
-    return JSONResponse(webhook.render_response(result))
+    # Without an ``id`` the caller cannot retry: an unconfirmed hand-over is sent.
+    retries = not event.idempotency_key.startswith("auto:")
+    result = await container.pipeline.feed(
+        event, sync_grace=SYNC_GRACE, resolved=resolved, take=SYNC_REPLIES, retries=retries
+    )
+    # The replies are claimed for this response (a retry: claimed again, and
+    # those an earlier response carried are listed again) and recorded as
+    # delivered only once it was sent; else the outbox posts them to outgoing_url.
+    handover = await container.pipeline.claim_for_passive(result, SYNC_REPLIES, echo=True)
+    answer = webhook.render_response(replace(result, replies=handover.replies))
+    return HandoverResponse(JSONResponse(answer), container.pipeline, handover)

@@ -3,9 +3,10 @@
 GET answers WeChat's URL verification. POST opens the callback (signature,
 timestamp, decryption), refuses replayed nonces, feeds the pipeline through
 :func:`kindbot.pipeline.deadline.feed_before_deadline` and answers with a
-passive text reply (sealed when the request was encrypted) — or, when the
-budget ran out or the reply was already handed over, the literal ``success``
-while the reply goes out through the customer-service API.
+passive text reply (sealed when the request was encrypted), recorded as
+delivered only after the response was sent (:mod:`kindbot.web.handover`) — or,
+when the budget ran out or the reply was already handed over, the literal
+``success`` while the reply goes out through the customer-service API.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kindbot.channels.wechat_oa.messages import to_inbound_event
 from kindbot.events import CallbackNonce, FeedResult
 from kindbot.pipeline.deadline import feed_before_deadline
 from kindbot.pipeline.directory import ResolvedChannel
+from kindbot.web.handover import HandoverResponse
 
 SUCCESS = "success"
 PASSIVE_REPLIES = 1
@@ -61,21 +63,22 @@ async def receive(
 async def _passive_reply(
     container: Container, config: codec.OAConfig, opened: codec.OpenedCallback, result: FeedResult
 ) -> Response:
-    if result.duplicate:  # a retry: claim what the first attempt could not hand over
-        taken = await container.pipeline.claim_for_passive(result, limit=PASSIVE_REPLIES)
-    else:
-        taken = result.taken
-    if not taken:
+    # What feed took for this request, else (a retry: the earlier answer never
+    # arrived) a claim of the reply an earlier attempt did not get out.
+    handover = await container.pipeline.claim_for_passive(result, limit=PASSIVE_REPLIES)
+    if not handover.replies:
         return PlainTextResponse(SUCCESS)
     message = opened.message
     xml = codec.render_text_reply(
         to_user=message.from_user,
         from_user=message.to_user,
-        content=taken[0].text,
+        content=handover.replies[0].text,
         create_time=int(container.clock.now().timestamp()),
     )
     if opened.encrypted and opened.key is not None:
         xml = codec.seal_reply(
             xml, config=config, key=opened.key, timestamp=opened.timestamp, nonce=opened.nonce
         )
-    return Response(xml, media_type="application/xml")
+    # Delivered only once the response was sent (else the outbox sends it).
+    passive = Response(xml, media_type="application/xml")
+    return HandoverResponse(passive, container.pipeline, handover)
