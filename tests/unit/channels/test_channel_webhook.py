@@ -33,7 +33,7 @@ def test_parse_with_and_without_message_id() -> None:
     with_id = parse(b'{"user":"u","text":"hi","id":"42"}', channel_public_id="s.h", now=NOW)
     without = parse(b'{"user":"u","text":"hi"}', channel_public_id="s.h", now=NOW)
     other = parse(b'{"user":"u","text":"hi"}', channel_public_id="s.h", now=NOW)
-    assert with_id.idempotency_key == "id:42"
+    assert with_id.idempotency_key == "id:u:42"
     assert with_id.kind is InboundKind.TEXT
     assert without.idempotency_key != other.idempotency_key
 
