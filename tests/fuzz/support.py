@@ -20,13 +20,13 @@ from kindbot.edge import check_text
 from kindbot.errors import KindbotError
 
 FUZZ = settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 FUZZ_HTTP = settings(
-    max_examples=40,
+    max_examples=50,
     deadline=None,
     derandomize=True,
     suppress_health_check=[

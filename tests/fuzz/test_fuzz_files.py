@@ -23,7 +23,7 @@ from kindbot.dialogue.slots import SlotType, valid_value
 from kindbot.errors import InputFileError
 from tests.fuzz.support import FUZZ, nasty_text, storable
 
-FILES = settings(FUZZ, max_examples=60)  # each example writes and reads a file
+FILES = settings(FUZZ, max_examples=40)  # each example writes and reads a file
 
 cells = st.one_of(
     nasty_text,
