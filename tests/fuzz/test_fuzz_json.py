@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 
 from kindbot.channels import webchat, webhook
 from kindbot.edge import load_json
@@ -21,12 +21,14 @@ def test_load_json(body: bytes) -> None:
 
 @FUZZ
 @given(json_bodies())
+@example(b'{"user":"u1","text":"\\ud800"}')  # issue 13
 def test_webhook_parse(body: bytes) -> None:
     parsed_or_refused(lambda: webhook.parse(body, channel_public_id="s.hook", now=NOW))
 
 
 @FUZZ
 @given(json_bodies())
+@example(b'{"text":"\\ud800","client_id":"c1"}')  # issue 13
 def test_webchat_submission(body: bytes) -> None:
     def parse() -> object:
         submission = webchat.parse_submission(load_json(body))

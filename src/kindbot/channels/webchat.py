@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from kindbot.choices import numbered_choices
-from kindbot.edge import check_identifier, check_text
+from kindbot.edge import check_identifier, check_text, scoped_key
 from kindbot.errors import BadRequestError
 from kindbot.events import (
     DeliveryOutcome,
@@ -102,7 +102,7 @@ def to_event(
         sender=visitor_id,
         kind=InboundKind.TEXT,
         text=submission.text,
-        idempotency_key=f"{visitor_id}:{submission.client_id}",
+        idempotency_key=scoped_key("webchat", visitor_id, submission.client_id),
         received_at=now,
     )
 

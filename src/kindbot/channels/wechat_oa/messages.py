@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from kindbot.channels.wechat.xmlcodec import WeChatXmlError, describe
-from kindbot.edge import check_identifier
+from kindbot.edge import check_identifier, scoped_key
 from kindbot.events import InboundEvent, InboundKind
 
 Pairs = tuple[tuple[str, str], ...]
@@ -244,12 +244,16 @@ def dedupe_key(msg: OAMessage) -> str:
     id: ``evt:{FromUserName}:{CreateTime}:{Event}:{EventKey}``, where a
     non-event's MsgType stands in for ``Event`` and a missing key is empty.
     Events always use the ``evt`` form, even when they carry a (mass-send) MsgID.
+    Parts are joined by :func:`~kindbot.edge.scoped_key` (``:`` and ``%`` inside
+    a part are escaped, so different parts never give the same key).
     """
     if isinstance(msg, EventMessage):
-        return f"evt:{msg.from_user}:{msg.create_time}:{msg.event}:{msg.event_key or ''}"
+        return scoped_key(
+            "evt", msg.from_user, str(msg.create_time), msg.event, msg.event_key or ""
+        )
     if msg.msg_id:
-        return f"msg:{msg.from_user}:{msg.msg_id}"
-    return f"evt:{msg.from_user}:{msg.create_time}:{msg.msg_type}:"
+        return scoped_key("msg", msg.from_user, msg.msg_id)
+    return scoped_key("evt", msg.from_user, str(msg.create_time), msg.msg_type, "")
 
 
 def _describe(msg: OAMessage) -> tuple[InboundKind, str]:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from kindbot.channels.wechat.xmlcodec import WeChatXmlError, describe
-from kindbot.edge import IDENTIFIER_LIMIT, check_identifier
+from kindbot.edge import IDENTIFIER_LIMIT, check_identifier, scoped_key
 from kindbot.events import InboundEvent, InboundKind
 
 Pairs = tuple[tuple[str, str], ...]
@@ -255,19 +255,19 @@ def dedupe_key(msg: WeComMessage) -> str:
     (its FromUserName is always ``sys``, which would merge different
     customers) — and a ``kf_msg_or_event`` by ``evt:{OpenKfId}:{CreateTime}:
     kf_msg_or_event:{Token}``. Anything else without an id uses its MsgType.
+    Parts are joined by :func:`~kindbot.edge.scoped_key` (``:`` and ``%`` escaped).
     """
+    time = str(msg.create_time)
     if isinstance(msg, ExternalContactEvent):
-        who = msg.external_user_id
-        return (
-            f"evt:{who}:{msg.create_time}:{EXTERNAL_CONTACT_EVENT}:{msg.change_type}:{msg.user_id}"
-        )
+        who, change = msg.external_user_id, msg.change_type
+        return scoped_key("evt", who, time, EXTERNAL_CONTACT_EVENT, change, msg.user_id)
     if isinstance(msg, KfNotifyEvent):
-        return f"evt:{msg.open_kfid}:{msg.create_time}:{KF_EVENT}:{msg.token}"
+        return scoped_key("evt", msg.open_kfid, time, KF_EVENT, msg.token)
     if isinstance(msg, EventMessage):
-        return f"evt:{msg.from_user}:{msg.create_time}:{msg.event}:{msg.event_key or ''}"
+        return scoped_key("evt", msg.from_user, time, msg.event, msg.event_key or "")
     if msg.msg_id:
-        return f"msg:{msg.from_user}:{msg.msg_id}"
-    return f"evt:{msg.from_user}:{msg.create_time}:{msg.msg_type}:"
+        return scoped_key("msg", msg.from_user, msg.msg_id)
+    return scoped_key("evt", msg.from_user, time, msg.msg_type, "")
 
 
 def _describe(msg: AppMessage) -> tuple[InboundKind, str]:
