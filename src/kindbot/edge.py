@@ -27,7 +27,7 @@ import json
 import re
 from itertools import accumulate
 
-from kindbot.errors import BadRequestError
+from kindbot.errors import BadRequestError, NotFoundError
 
 MAX_JSON_DEPTH = 32
 """Deepest nesting of arrays/objects accepted in a JSON body (ours are 1–3 deep)."""
@@ -66,6 +66,21 @@ def check_identifier(value: str, *, field: str, limit: int = IDENTIFIER_LIMIT) -
             code="identifier_too_long",
         )
     return check_text(value, field=field)
+
+
+PUBLIC_ID_LIMIT = 140
+"""Longest channel public id (``tenant.local``) that can exist (its column's length)."""
+
+
+def check_public_id(value: str) -> str:
+    """``value`` when it could name a channel; else 404 ``unknown_channel`` without a lookup.
+
+    An id that is too long or holds text no database can store (NUL, lone
+    surrogates) names nothing — refusing it here keeps it away from the query.
+    """
+    if len(value) > PUBLIC_ID_LIMIT or _INVALID_TEXT.search(value):
+        raise NotFoundError(f"channel {value[:40]!r} does not exist", code="unknown_channel")
+    return value
 
 
 def _nesting_depth(text: str) -> int:

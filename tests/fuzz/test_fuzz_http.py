@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -184,6 +184,15 @@ queries = st.dictionaries(
     method=st.sampled_from(["GET", "POST"]),
     query=queries,
     cookie=st.one_of(st.none(), nasty_text, st.sampled_from(["a" * 16, "a" * 65, "-_" * 10])),
+)
+@example(channel="a\x00b", suffix="", prefix="/chat/", method="GET", query={}, cookie=None)
+@example(
+    channel="fuzz.oa",
+    suffix="/callback",
+    prefix="/channels/",
+    method="POST",
+    query={"nonce": "\x00", "timestamp": "1764064800", "signature": "0"},
+    cookie=None,
 )
 async def test_public_paths(
     public: Public,

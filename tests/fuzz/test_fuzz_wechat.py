@@ -17,10 +17,11 @@ from kindbot.channels.wechat.xmlcodec import parse_fields, render_fields
 from kindbot.channels.wechat_oa import codec as oa
 from kindbot.channels.wechat_oa.messages import to_inbound_event
 from kindbot.channels.wecom import codec as wecom
+from kindbot.channels.wecom.kf import kf_to_inbound_event, parse_sync_page
 from kindbot.channels.wecom.messages import parse_message as parse_wecom
 from kindbot.channels.wecom.messages import to_inbound_event as wecom_event
 from tests.fuzz.strategies import AES, KEY, NOW, TS, ciphertexts, xml_bodies
-from tests.fuzz.support import FUZZ, nasty_text, parsed_or_refused
+from tests.fuzz.support import FUZZ, nasty_text, parsed_or_refused, storable
 from tests.support.clock import FakeClock
 
 TOKEN = "fuzztoken"
@@ -110,3 +111,32 @@ def test_crypto_envelope(ciphertext: str) -> None:
 def test_url_verification_queries(query: dict[str, str]) -> None:
     parsed_or_refused(lambda: oa.verify_url(OA_PLAIN, query))
     parsed_or_refused(lambda: wecom.verify_url(WECOM, query))
+
+
+KF_KEYS = ["msgid", "msgtype", "origin", "external_userid", "open_kfid", "send_time", "text"]
+kf_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    nasty_text,
+    st.sampled_from(["9" * 5000, "m" * 129, "text", "3", 3]),
+    st.dictionaries(st.sampled_from(["content", "title", "name"]), nasty_text, max_size=2),
+)
+
+
+@FUZZ
+@given(
+    cursor=st.text(max_size=10),
+    has_more=kf_values,
+    items=st.lists(
+        st.one_of(kf_values, st.dictionaries(st.sampled_from(KF_KEYS), kf_values, max_size=7)),
+        max_size=3,
+    ),
+)
+@example(cursor="c", has_more="9" * 5000, items=[{"msgid": "m", "send_time": "9" * 5000}])
+def test_kf_sync_pages(cursor: str, has_more: object, items: list[object]) -> None:
+    # The 微信客服 API's pages are parsed leniently: a malformed item is skipped, never fatal.
+    page = parse_sync_page({"next_cursor": cursor, "has_more": has_more, "msg_list": items})
+    storable(page)
+    for message in page.messages:
+        storable(kf_to_inbound_event(message, channel_public_id="s.kf", received_at=RECEIVED))

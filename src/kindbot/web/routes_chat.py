@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 
 from kindbot.bootstrap import Container
 from kindbot.channels import webchat
-from kindbot.edge import load_json
+from kindbot.edge import check_public_id, load_json
 from kindbot.errors import BadRequestError, KindbotError, NotFoundError
 from kindbot.events import FeedResult
 from kindbot.pipeline.directory import ResolvedChannel
@@ -42,7 +42,7 @@ PAGE_HEADERS = {
 
 
 async def _webchat(container: Container, channel_id: str) -> ResolvedChannel:
-    resolved = await container.directory.by_public_id(channel_id)
+    resolved = await container.directory.by_public_id(check_public_id(channel_id))
     if resolved.channel.kind != webchat.KIND:
         raise NotFoundError(f"channel {channel_id!r} is not a web chat", code="unknown_channel")
     return resolved
