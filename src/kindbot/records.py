@@ -157,7 +157,12 @@ class ConversationRecord:
 
 @dataclass(frozen=True, slots=True)
 class MessageRecord:
-    """One stored message, inbound or outbound."""
+    """One stored message, inbound or outbound.
+
+    ``idempotency_key`` is the stored, fixed-length digest of the inbound
+    event's key (``None`` for outbound messages); look messages up by the
+    event's key with ``find_inbound``.
+    """
 
     id: str
     tenant_id: str

@@ -171,7 +171,8 @@ class MessageRepository(Protocol):
         """Store an inbound message once; returns the row and True when new.
 
         A second insert with the same (channel, idempotency key) returns the
-        existing row and False, never a second row.
+        existing row and False, never a second row. Keys of any length are
+        accepted and compared whole (stored as a fixed-length digest).
         """
         ...
 

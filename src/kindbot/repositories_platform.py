@@ -58,8 +58,10 @@ class NonceRepository(Protocol):
     ) -> str:
         """Record the nonce; returns the fingerprint first stored under it.
 
-        A different fingerprint than the caller's means the nonce was replayed
-        with other content.
+        A different value than the caller's ``fingerprint`` means the nonce was
+        replayed with other content (the value returned then is an opaque form
+        of the first fingerprint). Fingerprints of any length are compared
+        whole, never cut.
         """
         ...
 

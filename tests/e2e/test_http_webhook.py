@@ -123,3 +123,75 @@ async def test_unknown_route_uses_the_error_shape(client: httpx.AsyncClient) -> 
     response = await client.get("/no/such/page")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"user":"u1","text":"\\ud800"}',
+        b'{"user":"\\udfff","text":"hi"}',
+        b'{"user":"u1","text":"hi","name":"a\\ud83d"}',
+        b'{"user":"u1","text":"hi","id":"\\ud800x"}',
+        b'{"user":"u1","text":"nul \\u0000 here"}',
+        b'{"user":"u1","text":"hi","extra":{"\\ud800":1}}',
+    ],
+)
+async def test_text_that_cannot_be_stored_is_a_400(
+    client: httpx.AsyncClient, container: Container, body: bytes
+) -> None:
+    # Issue 13, defect 2: a lone surrogate (valid JSON, not encodable as UTF-8) was a 500.
+    response = await client.post(URL, content=body, headers=signed(body))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_text"
+    assert await stored_messages(container) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"[" * 5000 + b"]" * 5000, "json_too_deep"),
+        (b'{"user":"u1","text":"hi","n":' + b"9" * 5000 + b"}", "invalid_json"),
+    ],
+)
+async def test_deep_or_absurd_json_is_a_400(
+    client: httpx.AsyncClient, body: bytes, code: str
+) -> None:
+    response = await client.post(URL, content=body, headers=signed(body))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+
+
+async def test_message_ids_are_scoped_by_sender(client: httpx.AsyncClient) -> None:
+    # Issue 13, defect 5: u2 reusing u1's id got u1's reply and lost its own message.
+    first = json.dumps({"user": "u1", "text": "运费怎么算", "id": "same"}).encode()
+    second = json.dumps({"user": "u2", "text": "可以开发票吗", "id": "same"}).encode()
+    one = (await client.post(URL, content=first, headers=signed(first))).json()
+    two = (await client.post(URL, content=second, headers=signed(second))).json()
+
+    assert two["duplicate"] is False
+    assert two["message_id"] != one["message_id"]
+    assert "电子普通发票" in two["replies"][0]["text"]
+
+
+async def test_overlong_identifiers_are_refused_not_cut(client: httpx.AsyncClient) -> None:
+    body = json.dumps({"user": "u" * 201, "text": "hi"}).encode()
+    response = await client.post(URL, content=body, headers=signed(body))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "identifier_too_long"
+
+
+async def test_longest_ids_keep_their_idempotency(client: httpx.AsyncClient) -> None:
+    # Keys longer than the stored column are compared whole (digests), never cut.
+    user, msg_id = "u" * 200, "i" * 199
+    first = json.dumps({"user": user, "text": "运费怎么算", "id": msg_id + "a"}).encode()
+    other = json.dumps({"user": user, "text": "运费怎么算", "id": msg_id + "b"}).encode()
+    one = (await client.post(URL, content=first, headers=signed(first))).json()
+    two = (await client.post(URL, content=other, headers=signed(other))).json()
+    again = (await client.post(URL, content=first, headers=signed(first))).json()
+
+    assert two["duplicate"] is False
+    assert again["duplicate"] is True
+    assert again["message_id"] == one["message_id"]

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from tests.support.live import live_server
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from kindbot.bootstrap import Container
 from kindbot.channels.webchat import VISITOR_COOKIE
@@ -123,3 +123,48 @@ async def test_page_carries_a_content_security_policy(base_url: str) -> None:
     async with httpx.AsyncClient(base_url=base_url) as client:
         page = await client.get(CHAT)
     assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+async def test_post_with_text_that_cannot_be_stored_is_a_400(base_url: str) -> None:
+    # Issue 13, defect 2: a lone surrogate in the JSON was a 500.
+    async with visitor_client(base_url) as client:
+        responses = [
+            await client.post(CHAT + "/messages", content=body)
+            for body in (
+                b'{"text":"\\ud800","client_id":"s1"}',
+                b'{"text":"hi","client_id":"\\udc00"}',
+                b'{"text":"a\\u0000b"}',
+            )
+        ]
+        history = (await client.get(CHAT + "/history")).json()["messages"]
+
+    assert [r.status_code for r in responses] == [400, 400, 400]
+    assert {r.json()["error"]["code"] for r in responses} == {"invalid_text"}
+    assert history == []
+
+
+async def test_websocket_closes_with_1007_on_text_that_cannot_be_stored(base_url: str) -> None:
+    # Issue 13, defect 2: the socket dropped without a close frame.
+    async with visitor_client(base_url) as client:
+        cookie = f"{VISITOR_COOKIE}={client.cookies[VISITOR_COOKIE]}"
+        ws_url = base_url.replace("http", "ws", 1) + CHAT + "/ws"
+        async with connect(ws_url, additional_headers={"Cookie": cookie}) as socket:
+            await socket.send('{"type":"message","text":"\\ud800","client_id":"s2"}')
+            with pytest.raises(ConnectionClosed) as closed:
+                await socket.recv()
+
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1007, "invalid_text")
+
+
+async def test_websocket_closes_with_1003_on_a_binary_frame(base_url: str) -> None:
+    async with visitor_client(base_url) as client:
+        cookie = f"{VISITOR_COOKIE}={client.cookies[VISITOR_COOKIE]}"
+        ws_url = base_url.replace("http", "ws", 1) + CHAT + "/ws"
+        async with connect(ws_url, additional_headers={"Cookie": cookie}) as socket:
+            await socket.send(b'{"type":"message","text":"hi"}')
+            with pytest.raises(ConnectionClosed) as closed:
+                await socket.recv()
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1003

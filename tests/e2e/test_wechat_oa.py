@@ -282,3 +282,44 @@ async def test_a_retry_landing_on_another_process_is_answered_once(
     passive = 1 if retry.content is not None else 0
     assert passive + len(world.sim.sent(APP_ID)) == 1  # exactly one hand-over, whichever way
     assert delivered == 1 - passive
+
+
+async def test_deeply_nested_xml_is_a_400_before_the_signature(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 13, defect 2: RecursionError (a 500 and ~60 log lines) per request, unsigned.
+    deep = b"<xml><a>" + b"<b>" * 5000 + b"</b>" * 5000 + b"</a></xml>"
+    url = f"/channels/{CHANNEL}/callback"
+    query = {"timestamp": str(world.now), "nonce": "1", "encrypt_type": "aes", "msg_signature": "0"}
+    response = await world.kindbot.post(url, params=query, content=deep)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "xml_too_deep"
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_a_long_event_key_is_not_a_replayed_nonce(world: World) -> None:
+    # Issue 13, defect 6: the stored fingerprint was cut to 200 characters, then
+    # compared uncut, so a long key was "replayed" on its first use.
+    wechat = world.wechat()
+    openid = "o" * 128
+    reply = await wechat.push(
+        wechat.event_xml(openid, "CLICK", world.now, key="k" * 128), world.now, nonce="77"
+    )
+    assert reply.status == 200
+
+
+async def test_overlong_identifiers_are_a_400(world: World) -> None:
+    wechat = world.wechat()
+    long_openid = await wechat.push(
+        wechat.text_xml("o" * 200, "你好", "8001", world.now), world.now
+    )
+    query, body = wechat.build(wechat.text_xml("o8", "你好", "8002", world.now), world.now)
+    long_nonce = await world.kindbot.post(
+        f"/channels/{CHANNEL}/callback", params={**query, "nonce": "9" * 65}, content=body
+    )
+
+    assert long_openid.status == 400
+    assert b"identifier_too_long" in long_openid.body
+    assert long_nonce.status_code == 400
+    assert long_nonce.json()["error"]["code"] == "identifier_too_long"

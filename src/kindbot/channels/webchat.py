@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from kindbot.choices import numbered_choices
+from kindbot.edge import check_identifier, check_text, scoped_key
 from kindbot.errors import BadRequestError
 from kindbot.events import (
     DeliveryOutcome,
@@ -72,7 +73,12 @@ class ChatSubmission:
 
 
 def parse_submission(data: Any) -> ChatSubmission:
-    """Validate a widget message ``{"text": str, "client_id": str}``."""
+    """Validate a widget message ``{"text": str, "client_id": str}``.
+
+    ``data`` should come from :func:`kindbot.edge.load_json`; the
+    fields are checked here again (``invalid_text``) so any caller is safe.
+    ``client_id`` longer than 100 characters: 400 ``identifier_too_long``.
+    """
     if not isinstance(data, dict):
         raise BadRequestError("message must be a JSON object", code="invalid_json")
     text = data.get("text")
@@ -81,9 +87,10 @@ def parse_submission(data: Any) -> ChatSubmission:
         raise BadRequestError("field 'text' must be a non-empty string", code="invalid_field")
     if len(text) > MAX_TEXT:
         raise BadRequestError(f"field 'text' exceeds {MAX_TEXT} characters", code="invalid_field")
-    if not isinstance(client_id, str) or len(client_id) > _CLIENT_ID_LIMIT:
-        raise BadRequestError("field 'client_id' must be a short string", code="invalid_field")
-    return ChatSubmission(text=text.strip(), client_id=client_id)
+    if not isinstance(client_id, str):
+        raise BadRequestError("field 'client_id' must be a string", code="invalid_field")
+    check_identifier(client_id, field="client_id", limit=_CLIENT_ID_LIMIT)
+    return ChatSubmission(text=check_text(text.strip(), field="text"), client_id=client_id)
 
 
 def to_event(
@@ -95,7 +102,7 @@ def to_event(
         sender=visitor_id,
         kind=InboundKind.TEXT,
         text=submission.text,
-        idempotency_key=f"{visitor_id}:{submission.client_id}",
+        idempotency_key=scoped_key("webchat", visitor_id, submission.client_id),
         received_at=now,
     )
 

@@ -4,8 +4,12 @@ Inbound: ``POST /channels/{id}/callback`` with a JSON object
 ``{"user": str, "text": str, "id"?: str, "name"?: str}`` and the header
 ``X-Kindbot-Signature`` = lowercase hex HMAC-SHA256 of the raw body keyed with
 the channel's ``secret``. ``id`` is the sender's message id: a retry with the
-same id is answered from the first outcome instead of being processed twice
-(without ``id`` every request is a new message). The replies are in the JSON
+same ``user`` and ``id`` is answered from the first outcome instead of being
+processed twice (ids are scoped by sender: another user's message with the
+same id is a message of its own; without ``id`` every request is a new
+message). ``user``, ``id`` and ``name`` are at most :data:`MAX_ID` characters
+(400 ``identifier_too_long``); every string must be valid text (400
+``invalid_text``). The replies are in the JSON
 response. Replies produced later are POSTed to ``outgoing_url`` (if set),
 signed the same way, and retried with backoff.
 """
@@ -22,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from kindbot.edge import check_identifier, load_json_object, scoped_key
 from kindbot.errors import BadRequestError, SignatureError
 from kindbot.events import (
     DeliveryOutcome,
@@ -81,7 +86,7 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> None:
         raise SignatureError("signature does not match the body")
 
 
-def _field(data: dict[str, Any], name: str, *, required: bool, limit: int) -> str | None:
+def _field(data: dict[str, object], name: str, *, required: bool, limit: int) -> str | None:
     value = data.get(name)
     if value is None:
         if required:
@@ -91,19 +96,19 @@ def _field(data: dict[str, Any], name: str, *, required: bool, limit: int) -> st
         raise BadRequestError(f"field '{name}' must be a string", code="invalid_field")
     if required and not value.strip():
         raise BadRequestError(f"field '{name}' must not be empty", code="invalid_field")
-    if len(value) > limit:
-        raise BadRequestError(f"field '{name}' exceeds {limit} characters", code="invalid_field")
-    return value
+    if name == "text":
+        if len(value) > limit:
+            raise BadRequestError(f"field 'text' exceeds {limit} characters", code="invalid_field")
+        return value
+    return check_identifier(value, field=name, limit=limit)
 
 
 def parse(body: bytes, *, channel_public_id: str, now: datetime) -> InboundEvent:
-    """Parse a verified webhook body into an event, or raise :class:`BadRequestError`."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequestError(f"body is not valid JSON: {exc}", code="invalid_json") from exc
-    if not isinstance(data, dict):
-        raise BadRequestError("body must be a JSON object", code="invalid_json")
+    """Parse a verified webhook body into an event, or raise :class:`BadRequestError`.
+
+    The idempotency key is scoped by sender: ``id:{user}:{id}``.
+    """
+    data = load_json_object(body)
     user = _field(data, "user", required=True, limit=MAX_ID) or ""
     text = _field(data, "text", required=True, limit=MAX_TEXT) or ""
     message_id = _field(data, "id", required=False, limit=MAX_ID)
@@ -113,7 +118,9 @@ def parse(body: bytes, *, channel_public_id: str, now: datetime) -> InboundEvent
         sender=user,
         kind=InboundKind.TEXT,
         text=text,
-        idempotency_key=f"id:{message_id}" if message_id else f"auto:{uuid.uuid4().hex}",
+        idempotency_key=(
+            scoped_key("id", user, message_id) if message_id else f"auto:{uuid.uuid4().hex}"
+        ),
         received_at=now,
         sender_name=name,
     )

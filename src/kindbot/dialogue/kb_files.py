@@ -23,7 +23,8 @@ import openpyxl
 import yaml
 
 from kindbot.dialogue.normalize import normalize_text
-from kindbot.errors import InputFileError, InputProblem
+from kindbot.edge import check_text
+from kindbot.errors import BadRequestError, InputFileError, InputProblem
 from kindbot.records import KnowledgeEntry
 
 __all__ = ["Record", "derive_id", "list_value", "read_knowledge_file", "read_records", "text_value"]
@@ -63,7 +64,9 @@ def read_records(
     Unknown columns (keys) are appended to ``problems``: the caller validates
     the values too, then raises. A spreadsheet header lacking a ``required``
     column, and file-level problems (unsupported suffix, unreadable, not UTF-8,
-    malformed, no entries), raise :class:`InputFileError` at once. With
+    malformed, nested too deeply, no entries), raise :class:`InputFileError` at
+    once. A record holding text that cannot be stored (a lone surrogate from a
+    ``"\ud800"`` escape, a NUL) is a problem of its row and is left out. With
     ``jsonl``, ``.jsonl`` files (one JSON object a line, row = line) are read too.
     """
     name, suffix = str(path), path.suffix.lower()
@@ -92,9 +95,29 @@ def read_records(
                 problems.append(InputProblem(name, record.row, key, "has a value but no header"))
             elif header is None and key not in columns:
                 problems.append(InputProblem(name, record.row, key, f"unknown key ({use})"))
+    storable = [r for r in records if not _invalid_text(name, r, problems)]
     if not records and not problems:
         _fail(name, "has no entries")
-    return records
+    return storable
+
+
+def _invalid_text(name: str, record: Record, problems: list[InputProblem]) -> bool:
+    """Append a problem and return True when any key or string in ``record`` is not text."""
+    pending: list[tuple[str, object]] = [(key, key) for key in record.values]
+    pending += list(record.values.items())
+    while pending:
+        column, value = pending.pop()
+        if isinstance(value, str):
+            try:
+                check_text(value, field=column)
+            except BadRequestError as exc:
+                problems.append(InputProblem(name, record.row, str(column), exc.message))
+                return True
+        elif isinstance(value, list | tuple):
+            pending.extend((column, item) for item in value)
+        elif isinstance(value, dict):
+            pending.extend((column, item) for item in (*value.keys(), *value.values()))
+    return False
 
 
 def _fail(name: str, problem: str, location: str = "") -> NoReturn:
@@ -186,11 +209,15 @@ def _json_records(name: str, data: bytes) -> _Parsed:
         return _entries(name, json.loads(text)), None
     except json.JSONDecodeError as exc:
         _fail(name, f"is not valid JSON: {exc.msg} (column {exc.colno})", f"line {exc.lineno}")
+    except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
+        _fail(name, f"is not valid JSON: {str(exc)[:200]}")
 
 
 def _yaml_records(name: str, data: bytes) -> _Parsed:
     try:
         return _entries(name, yaml.safe_load(_text(name, data))), None
+    except RecursionError:
+        _fail(name, "is not valid YAML: it nests too deeply")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -204,6 +231,8 @@ def _jsonl_records(name: str, data: bytes) -> _Parsed:
             numbered.extend([(number, json.loads(line))] if line.strip() else [])
         except json.JSONDecodeError as exc:
             _fail(name, f"is not valid JSON: {exc.msg} (column {exc.colno})", f"line {number}")
+        except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
+            _fail(name, f"is not valid JSON: {str(exc)[:200]}", f"line {number}")
     return _objects(name, numbered), None
 
 

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from kindbot.errors import KindbotError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -39,7 +41,11 @@ class TaskSupervisor:
         task.add_done_callback(self._loops.discard)
 
     def spawn(self, name: str, job: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        """Run ``job`` as an owned task; its failure is logged (and seen by whoever awaits it)."""
+        """Run ``job`` as an owned task; its failure is logged (and seen by whoever awaits it).
+
+        A :class:`~kindbot.errors.KindbotError` with a 4xx status is a refused
+        input, logged as one line without a traceback; anything else is an error.
+        """
         self._refuse_when_closing()
         task = asyncio.create_task(job, name=name)
         self._jobs.add(task)
@@ -52,8 +58,14 @@ class TaskSupervisor:
 
     def _job_done(self, task: asyncio.Task[Any]) -> None:
         self._jobs.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("job %s failed", task.get_name(), exc_info=task.exception())
+        if task.cancelled() or (error := task.exception()) is None:
+            return
+        if isinstance(error, KindbotError) and error.http_status < 500:
+            # The input was refused (a replayed nonce …): one line, no traceback — a
+            # stranger's bad request must not flood the log.
+            log.info("job %s refused its input: %s (%s)", task.get_name(), error.code, error)
+            return
+        log.error("job %s failed", task.get_name(), exc_info=error)
 
     async def _guarded(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         while not self._closing:

@@ -20,6 +20,7 @@ from kindbot.storage.executor import Executor
 from kindbot.storage.schema import messages
 from kindbot.storage.sqlutil import (
     insert_returning_unless_conflict,
+    key_digest,
     new_id,
     supports_row_locks,
 )
@@ -127,7 +128,7 @@ class SqlMessages:
                 "kind": event.kind.value,
                 "text": event.text,
                 "created_at": event.received_at,
-                "idempotency_key": event.idempotency_key,
+                "idempotency_key": key_digest(event.idempotency_key),
                 "status": InboundStatus.RECEIVED.value,
                 "reply_to_id": None,
                 "generated": False,
@@ -143,7 +144,7 @@ class SqlMessages:
         return found, False
 
     async def find_inbound(self, channel_id: str, idempotency_key: str) -> MessageRecord | None:
-        params = {"channel_id": channel_id, "idempotency_key": idempotency_key}
+        params = {"channel_id": channel_id, "idempotency_key": key_digest(idempotency_key)}
         row = (await self._conn.execute(_INBOUND_BY_KEY, params)).first()
         return _message(row) if row else None
 

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from kindbot.records import CachedToken
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import access_tokens, callback_nonces
-from kindbot.storage.sqlutil import insert_ignoring_conflict
+from kindbot.storage.sqlutil import insert_ignoring_conflict, key_digest
 
 
 class SqlAccessTokens:
@@ -80,6 +80,7 @@ class SqlAccessTokens:
         )
 
 
+_TIMESTAMP_LENGTH = 20
 _NONCE_FINGERPRINT = select(callback_nonces.c.fingerprint).where(
     callback_nonces.c.channel_id == bindparam("channel_id"),
     callback_nonces.c.nonce == bindparam("nonce"),
@@ -88,7 +89,12 @@ _NONCE_FINGERPRINT = select(callback_nonces.c.fingerprint).where(
 
 
 class SqlNonces:
-    """:class:`kindbot.repositories_platform.NonceRepository` over SQL."""
+    """:class:`kindbot.repositories_platform.NonceRepository` over SQL.
+
+    The nonce and the fingerprint are stored as :func:`key_digest` digests
+    (fixed length, never cut); the timestamp as sent, which must fit its
+    column (callers bound it: ``ValueError`` otherwise, never a silent cut).
+    """
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -103,23 +109,20 @@ class SqlNonces:
         fingerprint: str,
         now: datetime,
     ) -> str:
+        if len(timestamp) > _TIMESTAMP_LENGTH:
+            raise ValueError(f"timestamp longer than {_TIMESTAMP_LENGTH} characters")
+        digest = key_digest(fingerprint)
+        key = {"channel_id": channel_id, "nonce": key_digest(nonce), "timestamp": timestamp}
         inserted = await insert_ignoring_conflict(
             self._conn,
             callback_nonces,
-            {
-                "tenant_id": tenant_id,
-                "channel_id": channel_id,
-                "nonce": nonce[:64],
-                "timestamp": timestamp[:20],
-                "fingerprint": fingerprint[:200],
-                "created_at": now,
-            },
+            {**key, "tenant_id": tenant_id, "fingerprint": digest, "created_at": now},
             ["channel_id", "nonce", "timestamp"],
         )
         if inserted:
-            return fingerprint[:200]
-        params = {"channel_id": channel_id, "nonce": nonce[:64], "timestamp": timestamp[:20]}
-        return str((await self._conn.execute(_NONCE_FINGERPRINT, params)).scalar_one())
+            return fingerprint
+        first = str((await self._conn.execute(_NONCE_FINGERPRINT, key)).scalar_one())
+        return fingerprint if first == digest else first
 
     async def forget_before(self, before: datetime) -> int:
         result = await self._conn.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,6 +12,18 @@ from sqlalchemy import Executable, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kindbot.storage.executor import Executor
+
+
+def key_digest(key: str) -> str:
+    """The fixed-length form (64 lowercase hex characters, SHA-256) a key is stored as.
+
+    Keys built from outside identifiers (idempotency keys, callback nonces,
+    their fingerprints) are stored and compared only as digests, so a column
+    never has to cut one: equal keys always give equal digests, different
+    keys different ones. ``surrogatepass`` keeps the digest total even for
+    text that could not be stored itself.
+    """
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def new_id() -> str:

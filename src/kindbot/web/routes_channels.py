@@ -12,6 +12,7 @@ from kindbot.bootstrap import Container
 from kindbot.channels import webhook
 from kindbot.channels.wechat_oa.api import KIND as WECHAT_OA
 from kindbot.channels.wecom.api import KIND as WECOM
+from kindbot.edge import check_public_id
 from kindbot.errors import NotFoundError
 from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.web import wechat_oa, wecom
@@ -33,7 +34,7 @@ def _not_a_callback(channel_id: str) -> NotFoundError:
 @router.get("/channels/{channel_id}/callback", tags=["channels"])
 async def channel_verification(channel_id: str, request: Request) -> Response:
     """Platform URL verification (OA: echo ``echostr``; WeCom: its decryption; if signed)."""
-    resolved = await container_of(request).directory.by_public_id(channel_id)
+    resolved = await container_of(request).directory.by_public_id(check_public_id(channel_id))
     if resolved.channel.kind == WECHAT_OA:
         return wechat_oa.verify(resolved, request)
     if resolved.channel.kind == WECOM:
@@ -52,7 +53,7 @@ async def channel_callback(channel_id: str, request: Request) -> Response:
     """
     container = container_of(request)
     body = await read_limited_body(request)
-    resolved = await container.directory.by_public_id(channel_id)
+    resolved = await container.directory.by_public_id(check_public_id(channel_id))
     if resolved.channel.kind == webhook.KIND:
         return await _webhook(container, resolved, request, body)
     if resolved.channel.kind == WECHAT_OA:

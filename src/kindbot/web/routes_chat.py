@@ -10,7 +10,6 @@ inbound echo first, then each reply) and ``{"type": "error", "code", "message"}`
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from importlib import resources
 from typing import Any
@@ -20,6 +19,7 @@ from fastapi.responses import HTMLResponse
 
 from kindbot.bootstrap import Container
 from kindbot.channels import webchat
+from kindbot.edge import check_public_id, load_json
 from kindbot.errors import BadRequestError, KindbotError, NotFoundError
 from kindbot.events import FeedResult
 from kindbot.pipeline.directory import ResolvedChannel
@@ -42,7 +42,7 @@ PAGE_HEADERS = {
 
 
 async def _webchat(container: Container, channel_id: str) -> ResolvedChannel:
-    resolved = await container.directory.by_public_id(channel_id)
+    resolved = await container.directory.by_public_id(check_public_id(channel_id))
     if resolved.channel.kind != webchat.KIND:
         raise NotFoundError(f"channel {channel_id!r} is not a web chat", code="unknown_channel")
     return resolved
@@ -146,11 +146,7 @@ async def chat_post(channel_id: str, request: Request) -> dict[str, Any]:
     visitor = _visitor(request.cookies)
     if visitor is None:
         raise BadRequestError("no visitor cookie: open the chat page first", code="no_visitor")
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequestError(f"body is not valid JSON: {exc}", code="invalid_json") from exc
-    frames = await _submit(container, resolved, visitor, data)
+    frames = await _submit(container, resolved, visitor, load_json(body))
     return {"messages": [frame["message"] for frame in frames]}
 
 
@@ -182,23 +178,44 @@ async def chat_socket(websocket: WebSocket, channel_id: str) -> None:
         container.hub.unregister(channel_id, visitor, queue)
 
 
+MAX_FRAME_BYTES = 64 * 1024
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_INVALID_PAYLOAD = 1007
+_CLOSING_CODES = {"invalid_text": CLOSE_INVALID_PAYLOAD}
+"""Frame errors that end the socket (with this close code) instead of an error frame."""
+
+
+async def _receive_frame(websocket: WebSocket) -> str:
+    """The next text frame; a binary frame closes the socket with 1003 (then disconnect)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        await websocket.close(CLOSE_UNSUPPORTED_DATA, "binary frames are not accepted")
+        raise WebSocketDisconnect(CLOSE_UNSUPPORTED_DATA)
+    return str(text)
+
+
 async def _read_loop(
     websocket: WebSocket, container: Container, channel_id: str, visitor: str
 ) -> None:
+    """Bad frames get an error frame and the socket stays open, except for text that
+    is not storable (``invalid_text``): the socket is closed with 1007 and the code
+    as the reason."""
     while True:
-        raw = await websocket.receive_text()
+        raw = await _receive_frame(websocket)
         try:
-            if len(raw.encode("utf-8")) > 64 * 1024:
+            if len(raw.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
                 raise BadRequestError("frame exceeds 64 KiB", code="payload_too_large")
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise BadRequestError(
-                    f"frame is not valid JSON: {exc}", code="invalid_json"
-                ) from exc
+            data = load_json(raw, what="frame")
             # Resolved per frame: tenant status and channel settings are read fresh.
             await _submit(container, await _webchat(container, channel_id), visitor, data)
         except KindbotError as exc:
+            close_code = _CLOSING_CODES.get(exc.code)
+            if close_code is not None:
+                await websocket.close(close_code, exc.code)
+                raise WebSocketDisconnect(close_code, exc.code) from exc
             await websocket.send_json({"type": "error", "code": exc.code, "message": exc.message})
 
 

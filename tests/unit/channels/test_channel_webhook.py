@@ -33,7 +33,7 @@ def test_parse_with_and_without_message_id() -> None:
     with_id = parse(b'{"user":"u","text":"hi","id":"42"}', channel_public_id="s.h", now=NOW)
     without = parse(b'{"user":"u","text":"hi"}', channel_public_id="s.h", now=NOW)
     other = parse(b'{"user":"u","text":"hi"}', channel_public_id="s.h", now=NOW)
-    assert with_id.idempotency_key == "id:42"
+    assert with_id.idempotency_key == "id:u:42"
     assert with_id.kind is InboundKind.TEXT
     assert without.idempotency_key != other.idempotency_key
 
@@ -45,3 +45,11 @@ def test_parse_with_and_without_message_id() -> None:
 def test_parse_rejects_malformed_bodies(body: bytes) -> None:
     with pytest.raises(BadRequestError):
         parse(body, channel_public_id="s.h", now=NOW)
+
+
+def test_keys_of_different_senders_never_collide() -> None:
+    # Issue 13, defect 5: the key is scoped by sender, and parts cannot run together.
+    a = parse(b'{"user":"a:b","text":"hi","id":"c"}', channel_public_id="s.h", now=NOW)
+    b = parse(b'{"user":"a","text":"hi","id":"b:c"}', channel_public_id="s.h", now=NOW)
+    c = parse(b'{"user":"z","text":"hi","id":"c"}', channel_public_id="s.h", now=NOW)
+    assert len({a.idempotency_key, b.idempotency_key, c.idempotency_key}) == 3

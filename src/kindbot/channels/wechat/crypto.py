@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from kindbot.edge import check_identifier
 from kindbot.errors import BadRequestError, SignatureError
 
 KEY_SIZE = 32
@@ -64,8 +65,10 @@ def sha1_signature(*parts: str) -> str:
 
     ``signature`` = ``sha1_signature(token, timestamp, nonce)``;
     ``msg_signature`` = ``sha1_signature(token, timestamp, nonce, encrypt)``.
+    Total: text that is not valid UTF-8 (lone surrogates) is hashed with
+    ``surrogatepass`` rather than raising, and never matches a real signature.
     """
-    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def signature_matches(expected: str | None, *parts: str) -> bool:
@@ -76,12 +79,25 @@ def signature_matches(expected: str | None, *parts: str) -> bool:
     if not expected:
         return False
     actual = sha1_signature(*parts).encode("ascii")
-    return hmac.compare_digest(actual, expected.strip().lower().encode("utf-8"))
+    return hmac.compare_digest(actual, expected.strip().lower().encode("utf-8", "surrogatepass"))
+
+
+MAX_NONCE = 64
+"""Longest callback ``nonce`` accepted (WeChat's are ~10 digits)."""
+MAX_TIMESTAMP_DIGITS = 12
+
+
+def check_nonce(nonce: str) -> str:
+    """``nonce`` unchanged, or 400 ``identifier_too_long`` past :data:`MAX_NONCE` characters."""
+    return check_identifier(nonce, field="nonce", limit=MAX_NONCE)
 
 
 def check_timestamp(timestamp: str, *, now: int, max_clock_skew: int) -> None:
-    """Raise ``bad_timestamp`` / ``stale_timestamp`` (403) unless within the skew."""
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    """Raise ``bad_timestamp`` / ``stale_timestamp`` (403) unless within the skew.
+
+    A timestamp must be at most :data:`MAX_TIMESTAMP_DIGITS` ASCII digits.
+    """
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
         raise WeChatSignatureError("timestamp is not an integer", code="bad_timestamp")
     if max_clock_skew > 0 and abs(now - int(timestamp)) > max_clock_skew:
         raise WeChatSignatureError(

@@ -1,7 +1,10 @@
 """Safe parsing and injection-proof rendering of WeChat's flat XML.
 
 Parsing goes through :mod:`defusedxml` with DTDs, entity declarations and
-external references forbidden, after a 64 KiB size check. Rendering wraps
+external references forbidden, after a 64 KiB size check, into a tree builder
+that refuses more than :data:`MAX_DEPTH` levels or :data:`MAX_ELEMENTS`
+elements as they open — so no deep document is ever built or walked
+recursively. Rendering wraps
 every string in CDATA via :func:`cdata`, which splits ``]]>`` and drops the
 characters XML 1.0 forbids, so user or LLM text can never close the section
 or make the document unparseable.
@@ -14,11 +17,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 
 from kindbot.errors import BadRequestError
 
 MAX_BODY = 64 * 1024
+MAX_DEPTH = 8
+"""Deepest element nesting accepted (WeChat's deepest, ``SendPicsInfo/PicList/item/…``, is 5)."""
+MAX_ELEMENTS = 1024
 ROOT_TAG = "xml"
 
 # Everything outside XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF]
@@ -33,11 +39,45 @@ class WeChatXmlError(BadRequestError):
     Codes: ``invalid_xml`` (malformed, not UTF-8 decodable, or the root is not
     ``<xml>``), ``forbidden_xml`` (DTD, entity declaration or external
     reference), ``xml_too_large`` (over :data:`MAX_BODY` bytes),
+    ``xml_too_deep`` (over :data:`MAX_DEPTH` levels or :data:`MAX_ELEMENTS` elements),
     ``missing_field`` and ``invalid_field`` (raised by the message parsers).
     """
 
     code = "invalid_xml"
     http_status = 400
+
+
+class _BoundedTreeBuilder(ET.TreeBuilder):
+    """A tree builder that stops the parse as soon as the document is too deep or too big."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+        self._elements = 0
+
+    def start(self, tag: str, attrs: dict[str, str], /) -> ET.Element:
+        self._depth += 1
+        self._elements += 1
+        if self._depth > MAX_DEPTH or self._elements > MAX_ELEMENTS:
+            raise WeChatXmlError(
+                f"XML nests deeper than {MAX_DEPTH} levels or has more than "
+                f"{MAX_ELEMENTS} elements",
+                code="xml_too_deep",
+            )
+        return super().start(tag, attrs)
+
+    def end(self, tag: str, /) -> ET.Element:
+        self._depth -= 1
+        return super().end(tag)
+
+
+def _parse(body: bytes) -> ET.Element:
+    parser = DefusedXMLParser(
+        target=_BoundedTreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    parser.feed(body)
+    root: ET.Element = parser.close()
+    return root
 
 
 def _inner_xml(element: ET.Element) -> str:
@@ -63,7 +103,7 @@ def parse_fields(body: bytes) -> dict[str, str]:
             f"XML body of {len(body)} bytes exceeds {MAX_BODY}", code="xml_too_large"
         )
     try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = _parse(body)
     except DefusedXmlException as exc:
         raise WeChatXmlError(
             f"XML with DTDs or entities is refused: {type(exc).__name__}", code="forbidden_xml"

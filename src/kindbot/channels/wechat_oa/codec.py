@@ -22,6 +22,7 @@ from typing import Literal
 from kindbot.channels.wechat.crypto import (
     WeChatCryptoError,
     WeChatSignatureError,
+    check_nonce,
     check_timestamp,
     decode_aes_key,
     decrypt_with_keys,
@@ -147,7 +148,7 @@ def open_callback(
     ``encryption_not_configured``). Other ``encrypt_type`` values: 400
     ``unsupported_encrypt_type``. Raises the channel's KindbotError subclasses.
     """
-    timestamp, nonce = _param(query, "timestamp"), _param(query, "nonce")
+    timestamp, nonce = _param(query, "timestamp"), check_nonce(_param(query, "nonce"))
     encrypt_type = query.get("encrypt_type", "raw") or "raw"
     if encrypt_type == "aes":
         return _open_encrypted(config, query, body, now=now, timestamp=timestamp, nonce=nonce)

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from kindbot.channels.wechat.xmlcodec import WeChatXmlError, describe
+from kindbot.edge import check_identifier, scoped_key
 from kindbot.events import InboundEvent, InboundKind
 
 Pairs = tuple[tuple[str, str], ...]
@@ -149,6 +150,9 @@ _TYPES: dict[str, type[_Common]] = {
     "miniprogrampage": MiniProgramPageMessage,
     "event": EventMessage,
 }
+EVENT_LIMIT = 64
+"""Longest ``MsgType``/``Event`` accepted (they are stored in a 64-character column)."""
+TIME_DIGITS = 12
 _COMMON_TAGS = frozenset({"ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "MsgID"})
 
 
@@ -179,13 +183,17 @@ _CONVERT: dict[str, Callable[[str], object]] = {
 
 
 def _common(fields: Mapping[str, str]) -> dict[str, Any]:
-    msg_type = _required(fields, "MsgType")
-    to_user = _required(fields, "ToUserName")
-    from_user = _required(fields, "FromUserName")
+    msg_type = check_identifier(_required(fields, "MsgType"), field="MsgType", limit=EVENT_LIMIT)
+    to_user = check_identifier(_required(fields, "ToUserName"), field="ToUserName")
+    from_user = check_identifier(_required(fields, "FromUserName"), field="FromUserName")
     raw_time = _required(fields, "CreateTime")
-    if not (raw_time.isascii() and raw_time.isdigit()):
-        raise WeChatXmlError(f"CreateTime is not an integer: {raw_time!r}", code="invalid_field")
+    if not (raw_time.isascii() and raw_time.isdigit() and len(raw_time) <= TIME_DIGITS):
+        raise WeChatXmlError(
+            f"CreateTime is not an integer: {raw_time[:40]!r}", code="invalid_field"
+        )
     msg_id = (fields.get("MsgId") or fields.get("MsgID") or "").strip() or None
+    if msg_id is not None:
+        check_identifier(msg_id, field="MsgId")
     return {
         "msg_type": msg_type,
         "to_user": to_user,
@@ -202,7 +210,10 @@ def parse_message(fields: Mapping[str, str]) -> OAMessage:
     as is (missing → ``""`` or ``None``), numbers parsed (missing or
     malformed → ``None``). Raises :class:`WeChatXmlError` ``missing_field``
     (naming the field) when a common field is absent or empty, and
-    ``invalid_field`` when ``CreateTime`` is not an integer.
+    ``invalid_field`` when ``CreateTime`` is not an integer; ``identifier_too_long``
+    when ``FromUserName``, ``ToUserName``, ``MsgId`` or ``EventKey`` is over
+    :data:`~kindbot.edge.IDENTIFIER_LIMIT` characters (``MsgType``,
+    ``Event`` over :data:`EVENT_LIMIT`).
     """
     common = _common(fields)
     cls = _TYPES.get(common["msg_type"])
@@ -214,6 +225,8 @@ def parse_message(fields: Mapping[str, str]) -> OAMessage:
         if tag is not None and tag in fields:
             specific[spec.name] = _CONVERT[str(spec.type)](fields[tag])
     if cls is EventMessage:
+        check_identifier(specific.get("event") or "", field="Event", limit=EVENT_LIMIT)
+        check_identifier(specific.get("event_key") or "", field="EventKey")
         tags = {str(f.metadata["tag"]) for f in dataclasses.fields(cls) if "tag" in f.metadata}
         specific["extra"] = _rest(fields, _COMMON_TAGS | tags)
     return cast(OAMessage, cls(**common, **specific))
@@ -231,12 +244,16 @@ def dedupe_key(msg: OAMessage) -> str:
     id: ``evt:{FromUserName}:{CreateTime}:{Event}:{EventKey}``, where a
     non-event's MsgType stands in for ``Event`` and a missing key is empty.
     Events always use the ``evt`` form, even when they carry a (mass-send) MsgID.
+    Parts are joined by :func:`~kindbot.edge.scoped_key` (``:`` and ``%`` inside
+    a part are escaped, so different parts never give the same key).
     """
     if isinstance(msg, EventMessage):
-        return f"evt:{msg.from_user}:{msg.create_time}:{msg.event}:{msg.event_key or ''}"
+        return scoped_key(
+            "evt", msg.from_user, str(msg.create_time), msg.event, msg.event_key or ""
+        )
     if msg.msg_id:
-        return f"msg:{msg.from_user}:{msg.msg_id}"
-    return f"evt:{msg.from_user}:{msg.create_time}:{msg.msg_type}:"
+        return scoped_key("msg", msg.from_user, msg.msg_id)
+    return scoped_key("evt", msg.from_user, str(msg.create_time), msg.msg_type, "")
 
 
 def _describe(msg: OAMessage) -> tuple[InboundKind, str]:

@@ -21,6 +21,7 @@ from typing import NamedTuple
 from kindbot.channels.wechat.crypto import (
     WeChatCryptoError,
     WeChatSignatureError,
+    check_nonce,
     check_timestamp,
     decode_aes_key,
     decrypt_with_keys,
@@ -34,6 +35,7 @@ from kindbot.channels.wechat.xmlcodec import (
     parse_fields,
     render_envelope,
 )
+from kindbot.edge import load_json_object
 from kindbot.errors import BadRequestError
 
 
@@ -86,7 +88,7 @@ def _param(query: Mapping[str, str], name: str) -> str:
 def _verify(config: WeComConfig, query: Mapping[str, str], ciphertext: str) -> str:
     """Check ``msg_signature`` over (token, timestamp, nonce, ciphertext); returns the timestamp."""
     signature = _param(query, "msg_signature")
-    timestamp, nonce = _param(query, "timestamp"), _param(query, "nonce")
+    timestamp, nonce = _param(query, "timestamp"), check_nonce(_param(query, "nonce"))
     if not signature_matches(signature, config.token, timestamp, nonce, ciphertext):
         raise WeChatSignatureError("msg_signature does not match", code="bad_signature")
     return timestamp
@@ -129,13 +131,7 @@ def _is_json(raw: bytes) -> bool:
 
 
 def _json_object(raw: bytes) -> dict[str, object]:
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequestError(f"body is not valid JSON: {exc}", code="invalid_json") from exc
-    if not isinstance(data, dict):
-        raise BadRequestError("body must be a JSON object", code="invalid_json")
-    return data
+    return load_json_object(raw)
 
 
 def _json_fields(raw: bytes) -> dict[str, str]:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from kindbot.edge import check_identifier, check_text
+from kindbot.errors import BadRequestError
 from kindbot.events import InboundEvent, InboundKind
 
 MAX_SYNC_LIMIT = 1000
@@ -64,9 +66,21 @@ def _int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
         return int(value)
     return None
+
+
+def _storable(*identifiers: str, texts: tuple[str, ...] = ()) -> bool:
+    """Identifiers within bounds and texts free of lone surrogates and NUL."""
+    try:
+        for identifier in identifiers:
+            check_identifier(identifier, field="kf")
+        for text in texts:
+            check_text(text, field="kf")
+    except BadRequestError:
+        return False
+    return True
 
 
 def _payload(item: Mapping[str, object], msgtype: str) -> Mapping[str, object]:
@@ -77,7 +91,9 @@ def _payload(item: Mapping[str, object], msgtype: str) -> Mapping[str, object]:
 def parse_item(item: Mapping[str, object]) -> KfMessage | None:
     """A message, or ``None`` when ``msgid``, ``msgtype`` or ``origin`` is missing.
 
-    A customer message (origin 3) also needs ``external_userid``.
+    A customer message (origin 3) also needs ``external_userid``. An item whose
+    ids are over :data:`~kindbot.edge.IDENTIFIER_LIMIT` characters or whose text
+    could not be stored (lone surrogates, NUL) is malformed too (``None``).
     """
     msgid, msgtype, origin = (
         _text(item.get("msgid")),
@@ -92,14 +108,18 @@ def parse_item(item: Mapping[str, object]) -> KfMessage | None:
         return None
     payload = _payload(item, msgtype)
     title = _text(payload.get("title")) or _text(payload.get("name"))
+    open_kfid = _text(item.get("open_kfid"))
+    content = _text(payload.get("content")) if msgtype == "text" else ""
+    if not _storable(msgid, msgtype, external, open_kfid, texts=(content, title)):
+        return None
     return KfMessage(
         msgid=msgid,
-        open_kfid=_text(item.get("open_kfid")),
+        open_kfid=open_kfid,
         external_userid=external,
         send_time=_int(item.get("send_time")) or 0,
         origin=origin_value,
         msgtype=msgtype,
-        content=_text(payload.get("content")) if msgtype == "text" else "",
+        content=content,
         title=title,
     )
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from kindbot.channels.wechat.xmlcodec import WeChatXmlError, describe
+from kindbot.edge import IDENTIFIER_LIMIT, check_identifier, scoped_key
 from kindbot.events import InboundEvent, InboundKind
 
 Pairs = tuple[tuple[str, str], ...]
@@ -113,15 +114,33 @@ AppMessage = (
 WeComMessage = AppMessage | KfNotifyEvent
 
 
+TIME_DIGITS = 12
+EVENT_LIMIT = 64
+"""Longest ``MsgType``/``Event``/``OpenKfId`` accepted (64-character columns)."""
+_LIMITS = {"MsgType": EVENT_LIMIT, "Event": EVENT_LIMIT, "OpenKfId": EVENT_LIMIT}
+_UNBOUNDED = frozenset({"Content", "PicUrl", "MediaId", "Title", "Label", "FileName"})
+
+
+def _bounded(name: str, value: str) -> str:
+    """``value``, refused (400 ``identifier_too_long``) when an identifier field is too long."""
+    if name in _UNBOUNDED:
+        return value
+    return check_identifier(value, field=name, limit=_LIMITS.get(name, IDENTIFIER_LIMIT))
+
+
 def _required(fields: Mapping[str, str], name: str) -> str:
     value = fields.get(name, "").strip()
     if not value:
         raise WeChatXmlError(f"required field {name} is missing", code="missing_field")
-    return value
+    return _bounded(name, value)
 
 
 def _optional(fields: Mapping[str, str], name: str) -> str | None:
-    return fields.get(name, "").strip() or None
+    return _bounded(name, fields.get(name, "").strip()) or None
+
+
+def _stripped(fields: Mapping[str, str], name: str) -> str:
+    return _bounded(name, fields.get(name, "").strip())
 
 
 class _Head(TypedDict):
@@ -135,13 +154,20 @@ class _Head(TypedDict):
     msg_id: str | None
 
 
+def _digits(raw: str) -> bool:
+    """ASCII decimal digits, few enough to be a plausible id or time."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= TIME_DIGITS
+
+
 def _head(fields: Mapping[str, str]) -> _Head:
     msg_type = _required(fields, "MsgType")
     raw_time = _required(fields, "CreateTime")
-    if not (raw_time.isascii() and raw_time.isdigit()):
-        raise WeChatXmlError(f"CreateTime is not an integer: {raw_time!r}", code="invalid_field")
+    if not _digits(raw_time):
+        raise WeChatXmlError(
+            f"CreateTime is not an integer: {raw_time[:40]!r}", code="invalid_field"
+        )
     agent = fields.get("AgentID", "").strip()
-    from_user = fields.get("FromUserName", "").strip()
+    from_user = _stripped(fields, "FromUserName")
     if msg_type != "event" and not from_user:
         raise WeChatXmlError("required field FromUserName is missing", code="missing_field")
     return _Head(
@@ -149,7 +175,7 @@ def _head(fields: Mapping[str, str]) -> _Head:
         to_user=_required(fields, "ToUserName"),
         from_user=from_user,
         create_time=int(raw_time),
-        agent_id=int(agent) if agent.isascii() and agent.isdigit() else None,
+        agent_id=int(agent) if _digits(agent) else None,
         msg_id=_optional(fields, "MsgId") or _optional(fields, "MsgID"),
     )
 
@@ -163,7 +189,7 @@ def _event(fields: Mapping[str, str], head: _Head) -> WeComMessage:
     if event == KF_EVENT:
         return KfNotifyEvent(
             **head,
-            token=fields.get("Token", "").strip(),
+            token=_stripped(fields, "Token"),
             open_kfid=_required(fields, "OpenKfId"),
         )
     change_type, customer = _optional(fields, "ChangeType"), _optional(fields, "ExternalUserID")
@@ -171,7 +197,7 @@ def _event(fields: Mapping[str, str], head: _Head) -> WeComMessage:
         return ExternalContactEvent(
             **head,
             change_type=change_type,
-            user_id=fields.get("UserID", "").strip(),
+            user_id=_stripped(fields, "UserID"),
             external_user_id=customer,
             state=_optional(fields, "State"),
             welcome_code=_optional(fields, "WelcomeCode"),
@@ -180,7 +206,7 @@ def _event(fields: Mapping[str, str], head: _Head) -> WeComMessage:
     return EventMessage(
         **head,
         event=event,
-        event_key=fields.get("EventKey") or None,
+        event_key=_bounded("EventKey", fields.get("EventKey", "")) or None,
         extra=_rest(fields, known),
     )
 
@@ -229,19 +255,19 @@ def dedupe_key(msg: WeComMessage) -> str:
     (its FromUserName is always ``sys``, which would merge different
     customers) — and a ``kf_msg_or_event`` by ``evt:{OpenKfId}:{CreateTime}:
     kf_msg_or_event:{Token}``. Anything else without an id uses its MsgType.
+    Parts are joined by :func:`~kindbot.edge.scoped_key` (``:`` and ``%`` escaped).
     """
+    time = str(msg.create_time)
     if isinstance(msg, ExternalContactEvent):
-        who = msg.external_user_id
-        return (
-            f"evt:{who}:{msg.create_time}:{EXTERNAL_CONTACT_EVENT}:{msg.change_type}:{msg.user_id}"
-        )
+        who, change = msg.external_user_id, msg.change_type
+        return scoped_key("evt", who, time, EXTERNAL_CONTACT_EVENT, change, msg.user_id)
     if isinstance(msg, KfNotifyEvent):
-        return f"evt:{msg.open_kfid}:{msg.create_time}:{KF_EVENT}:{msg.token}"
+        return scoped_key("evt", msg.open_kfid, time, KF_EVENT, msg.token)
     if isinstance(msg, EventMessage):
-        return f"evt:{msg.from_user}:{msg.create_time}:{msg.event}:{msg.event_key or ''}"
+        return scoped_key("evt", msg.from_user, time, msg.event, msg.event_key or "")
     if msg.msg_id:
-        return f"msg:{msg.from_user}:{msg.msg_id}"
-    return f"evt:{msg.from_user}:{msg.create_time}:{msg.msg_type}:"
+        return scoped_key("msg", msg.from_user, msg.msg_id)
+    return scoped_key("evt", msg.from_user, time, msg.msg_type, "")
 
 
 def _describe(msg: AppMessage) -> tuple[InboundKind, str]:
