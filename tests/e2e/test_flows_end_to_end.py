@@ -31,7 +31,7 @@ DEMO_BUNDLE = Path(__file__).parents[2] / "src" / "kindbot" / "demo" / "bundle.y
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The platform lets these tests' flows call the loopback test server."""
-    return replace(settings, flow_allow_private_endpoints=True)
+    return replace(settings, allow_private_endpoints=True)
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ async def test_kindbot_chat_runs_a_flow_that_calls_an_endpoint(tmp_path: Path) -
             "shop",
             data_dir=data_dir,
             stdin="查订单\nA12345678\n",
-            KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS="1",
+            KINDBOT_ALLOW_PRIVATE_ENDPOINTS="1",
         )
         refused = await run_kindbot(
             "chat",

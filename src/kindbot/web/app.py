@@ -19,6 +19,7 @@ from kindbot.testing.wechat_api import WeChatSimulator
 from kindbot.web import routes_channels, routes_chat, routes_health
 from kindbot.web.api import api_router
 from kindbot.web.errors import install_error_handlers
+from kindbot.web.ratelimit import install_rate_limit_handler
 
 API_PREFIX = "/api/v1"
 DOCS_URL = f"{API_PREFIX}/docs"
@@ -60,7 +61,8 @@ def build_app(
     )
     app.state.container = container
     app.state.registry = CollectorRegistry()
-    install_error_handlers(app, app.state.registry)
+    rejected = install_error_handlers(app, app.state.registry)
+    install_rate_limit_handler(app, rejected)
     static = resources.files("kindbot.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(routes_health.router)
