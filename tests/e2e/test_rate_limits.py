@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from limits import parse
 from sqlalchemy import text
 from tests.support.api import HOOK_SECRET, bearer, error_of
 from tests.support.clock import FakeClock
@@ -33,7 +34,7 @@ from kindbot.channels.webhook import SIGNATURE_HEADER, sign
 from kindbot.errors import KindbotError
 from kindbot.settings import Settings
 from kindbot.web.app import build_app
-from kindbot.web.ratelimit import DEFAULTS, RateLimits
+from kindbot.web.ratelimit import DEFAULTS, RateLimiter, RateLimits
 
 CHAT = "/chat/teashop.web"
 LIMITS = (
@@ -259,3 +260,16 @@ async def test_redis_counters_are_shared_by_every_server(
         assert_rate_limited(await post_chat(a, flooder, "你好"))
     async with client_from(second, f"10.8.{uuid.uuid4().int % 250}.1") as c:
         assert (await send_webhook(c, user)).status_code == 200
+
+
+async def test_an_unreachable_redis_lets_requests_through_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limits = RateLimits((("webhook", parse("1/minute")),))
+    limiter = RateLimiter(limits, "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    try:
+        for _ in range(3):
+            await limiter.hit("webhook", "shop.hook", "10.0.0.1")
+    finally:
+        await limiter.aclose()
+    assert "counters unavailable" in caplog.text
