@@ -219,7 +219,14 @@ def main() -> None:
     kindbot_exe = str(Path(sys.executable).parent / "kindbot")
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        env = {**os.environ, "KINDBOT_DATA_DIR": str(data / "data")}
+        # Rate limits off: the bench is one address sending far beyond any real account;
+        # its api_base is on loopback.
+        env = {
+            **os.environ,
+            "KINDBOT_DATA_DIR": str(data / "data"),
+            "KINDBOT_RATE_LIMITS": "off",
+            "KINDBOT_ALLOW_PRIVATE_ENDPOINTS": "1",
+        }
         env.pop("KINDBOT_DATABASE_URL", None)
         bundle = write_bundle(data, args.entries)
         subprocess.run(

@@ -70,6 +70,8 @@ async def settings(tmp_path: Path, container_backend: str) -> AsyncIterator[Sett
             database_url=None if container_backend == "sqlite" else url,
             redis_url=None,
             secret_key=TEST_SECRET_KEY,
+            # Tests serve tenants' endpoints (shop APIs, WeChat, LLM stubs) on 127.0.0.1.
+            allow_private_endpoints=True,
         )
 
 

@@ -20,6 +20,7 @@ from kindbot.channels.webchat import WebchatAdapter
 from kindbot.channels.webhook import WebhookAdapter
 from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.channels.wecom.adapter import WeComAdapter
+from kindbot.egress import AddressPolicy, PinnedTransport
 from kindbot.errors import KindbotError
 from kindbot.ops.admin_token import load_or_create_admin_token
 from kindbot.pipeline.admission import Admission
@@ -50,6 +51,7 @@ from kindbot.storage.sealing import SecretBox, load_or_create_key
 from kindbot.storage.sql_store import SqlStore
 from kindbot.types import ChannelAdapter, Clock, SendCounters
 from kindbot.web.hub import VisitorHub
+from kindbot.web.ratelimit import RateLimiter
 
 OUTGOING_TIMEOUT_S = 10.0
 
@@ -97,6 +99,8 @@ class Container:
     wecom: WeComService
     admin_token: str
     """The platform admin's API token (``KINDBOT_ADMIN_TOKEN`` or the data dir's file)."""
+    rate_limiter: RateLimiter
+    """The public endpoints' rate limits (counters in Redis when configured)."""
 
     def start_workers(self) -> None:
         """Run the outbox worker, the recovery loop and deferred sends as owned background tasks."""
@@ -123,6 +127,7 @@ class Container:
         if self.inbox_relay is not None:
             await self.inbox_relay.aclose()
         await self.http.aclose()
+        await self.rate_limiter.aclose()
         await self.counters.close()
         await self.store.close()
 
@@ -156,7 +161,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     inbox_bus = InboxBus()
     relay = RedisInboxRelay.from_url(settings.redis_url, inbox_bus) if settings.redis_url else None
     inbox_bus.relay = relay
-    http = httpx.AsyncClient(timeout=OUTGOING_TIMEOUT_S, follow_redirects=False)
+    # Every call to a tenant-configured URL goes through this client: the address policy.
+    http = httpx.AsyncClient(
+        timeout=OUTGOING_TIMEOUT_S,
+        follow_redirects=False,
+        transport=PinnedTransport(AddressPolicy(settings.allow_private_endpoints)),
+    )
     tokens = AccessTokens(store, clock)
     adapters: dict[str, ChannelAdapter] = {
         "webhook": WebhookAdapter(http),
@@ -177,12 +187,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         admission=admission,
         handlers=HandlerModules(),
         inbox=inbox_bus,
-        flows=FlowRunner(
-            box=box,
-            http=http,
-            clock=clock,
-            allow_private_endpoints=settings.flow_allow_private_endpoints,
-        ),
+        flows=FlowRunner(box=box, http=http, clock=clock),
         generative=GenerativeAnswers(http=http, box=box, store=store),
     )
     proactive = ProactiveSender(
@@ -231,6 +236,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         http=http,
         wecom=WeComService(store=store, clock=clock, pipeline=pipeline, http=http, tokens=tokens),
         admin_token=load_or_create_admin_token(settings.admin_token, settings.data_dir),
+        rate_limiter=RateLimiter.from_settings(settings),
     )
 
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+RATE_LIMIT_PREFIX = "KINDBOT_RATE_LIMIT_"
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -19,9 +21,15 @@ class Settings:
     industries (``kindbot.guard.industries``) with a YAML file of the same shape;
     ``admin_token`` (``KINDBOT_ADMIN_TOKEN``) is the platform admin's API token,
     None meaning "generate into the data directory on first use";
-    ``flow_allow_private_endpoints`` (``KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS=1``)
-    lets flows call endpoints on loopback and private addresses (tests, an
-    operator's own network), which are refused by default;
+    ``allow_private_endpoints`` (``KINDBOT_ALLOW_PRIVATE_ENDPOINTS=1``; the old
+    ``KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS=1`` is still accepted) lets tenants'
+    configured endpoints (flows, webhook ``outgoing_url``, LLM ``base_url``,
+    WeChat/WeCom ``api_base``) be on loopback and private addresses (tests, the
+    demo, an operator's own network); see :mod:`kindbot.egress`;
+    ``rate_limits_enabled`` (``KINDBOT_RATE_LIMITS=off`` turns every limit off,
+    for benchmarks) and ``rate_limits`` (``KINDBOT_RATE_LIMIT_<NAME>=60/minute``
+    or ``off``, as (lower-case name, value) pairs) configure the public
+    endpoints' rate limits (:mod:`kindbot.web.ratelimit`);
     ``embedding_model`` (``KINDBOT_EMBEDDING_MODEL``) names a local
     sentence-transformers model the knowledge base's classifier also learns
     from (``kindbot.pipeline.embeddings``; needs the ``dense`` extra), None = off;
@@ -38,9 +46,11 @@ class Settings:
     wechat_simulator: bool = False
     prohibited_industries_file: Path | None = None
     admin_token: str | None = None
-    flow_allow_private_endpoints: bool = False
+    allow_private_endpoints: bool = False
     embedding_model: str | None = None
     recovery_after_s: float = 60.0
+    rate_limits_enabled: bool = True
+    rate_limits: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,11 +68,21 @@ class Settings:
                 else None
             ),
             admin_token=source.get("KINDBOT_ADMIN_TOKEN") or None,
-            flow_allow_private_endpoints=(
-                source.get("KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS", "") == "1"
+            allow_private_endpoints="1"
+            in (
+                source.get("KINDBOT_ALLOW_PRIVATE_ENDPOINTS", ""),
+                source.get("KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS", ""),
             ),
             embedding_model=source.get("KINDBOT_EMBEDDING_MODEL") or None,
             recovery_after_s=_seconds(source, "KINDBOT_RECOVERY_AFTER_S", 60.0),
+            rate_limits_enabled=source.get("KINDBOT_RATE_LIMITS", "").lower() != "off",
+            rate_limits=tuple(
+                sorted(
+                    (name.removeprefix(RATE_LIMIT_PREFIX).lower(), value)
+                    for name, value in source.items()
+                    if name.startswith(RATE_LIMIT_PREFIX)
+                )
+            ),
         )
 
 

@@ -31,7 +31,7 @@ DEMO_BUNDLE = Path(__file__).parents[2] / "src" / "kindbot" / "demo" / "bundle.y
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The platform lets these tests' flows call the loopback test server."""
-    return replace(settings, flow_allow_private_endpoints=True)
+    return replace(settings, allow_private_endpoints=True)
 
 
 @pytest.fixture
@@ -83,8 +83,13 @@ async def test_the_order_flow_over_the_web_chat_post_route(
     assert [r["order"] for r in api.received] == ["SO20261125001"]
 
 
-async def run_kindbot(*args: str, data_dir: Path, stdin: str = "", **env: str) -> str:
-    """Run the installed ``kindbot`` without blocking the loop (the test server keeps serving)."""
+async def run_kindbot(
+    *args: str, data_dir: Path, stdin: str = "", check: bool = True, **env: str
+) -> str:
+    """Run the installed ``kindbot`` without blocking the loop (the test server keeps serving).
+
+    ``check=False``: a failure is expected; returns stdout and stderr together.
+    """
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
     environment |= {"KINDBOT_DATA_DIR": str(data_dir), "PYTHONUTF8": "1", **env}
     process = await asyncio.create_subprocess_exec(
@@ -97,6 +102,10 @@ async def run_kindbot(*args: str, data_dir: Path, stdin: str = "", **env: str) -
         cwd=data_dir.parent,
     )
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=120)
+    if not check:
+        assert process.returncode != 0
+        assert b"Traceback" not in err, err.decode()
+        return (out + err).decode("utf-8")
     assert process.returncode == 0, f"{out.decode()}\n{err.decode()}"
     assert b"Traceback" not in err, err.decode()
     return out.decode("utf-8")
@@ -128,7 +137,11 @@ async def test_kindbot_chat_runs_a_flow_that_calls_an_endpoint(tmp_path: Path) -
     async with shop_api() as api:
         bundle = tmp_path / "shop.yaml"
         bundle.write_text(order_bundle(api.url), encoding="utf-8")
-        applied = await run_kindbot("apply", str(bundle), data_dir=data_dir)
+        refused_apply = await run_kindbot("apply", str(bundle), data_dir=data_dir, check=False)
+        assert "not a public address" in refused_apply  # the endpoint is on 127.0.0.1
+        applied = await run_kindbot(
+            "apply", str(bundle), data_dir=data_dir, KINDBOT_ALLOW_PRIVATE_ENDPOINTS="1"
+        )
         assert "flows: updated" in applied
         await run_kindbot("tenant", "approve", "shop", "--reason", "e2e", data_dir=data_dir)
         out = await run_kindbot(
@@ -137,7 +150,7 @@ async def test_kindbot_chat_runs_a_flow_that_calls_an_endpoint(tmp_path: Path) -
             "shop",
             data_dir=data_dir,
             stdin="查订单\nA12345678\n",
-            KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS="1",
+            KINDBOT_ALLOW_PRIVATE_ENDPOINTS="1",
         )
         refused = await run_kindbot(
             "chat",

@@ -18,9 +18,10 @@ from tests.support.tenants import apply_approved
 from kindbot.bootstrap import Container, open_container
 from kindbot.dialogue.flows import CANCELLED, CallResult, EndpointCall
 from kindbot.dialogue.handoff import NOBODY_ZH
+from kindbot.egress import AddressPolicy, PinnedTransport, is_public
 from kindbot.events import FeedResult, InboundEvent, InboundKind
 from kindbot.guard.texts import OPT_OUT_CONFIRM_ZH
-from kindbot.pipeline.flow_calls import EndpointSpec, call_endpoint, is_public
+from kindbot.pipeline.flow_calls import EndpointSpec, call_endpoint
 from kindbot.records import ConversationState
 from kindbot.settings import Settings
 
@@ -31,7 +32,7 @@ ANSWERED = "订单 A12345678：已发货，顺丰，预计 12月1日。"
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The platform lets these tests' flows call the loopback test server."""
-    return replace(settings, flow_allow_private_endpoints=True)
+    return replace(settings, allow_private_endpoints=True)
 
 
 @pytest.fixture
@@ -201,7 +202,7 @@ async def test_opting_out_mid_flow_still_wins(
 async def test_a_private_endpoint_is_refused_unless_the_platform_allows_it(
     container: Container, clock: FakeClock, api: ShopApi, settings: Settings
 ) -> None:
-    strict = replace(settings, flow_allow_private_endpoints=False)
+    strict = replace(settings, allow_private_endpoints=False)
     async with open_container(strict, clock=clock) as guarded:
         visitor = Visitor(guarded, clock)
         await visitor.say("查订单")
@@ -255,13 +256,13 @@ async def test_applying_again_changes_nothing_and_endpoint_secrets_are_sealed(
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://exa mple.com/", "ftp://example.com/"])
 async def test_a_malformed_or_foreign_url_is_a_failed_call_not_a_crash(url: str) -> None:
-    async with httpx.AsyncClient() as http:
+    transport = PinnedTransport(AddressPolicy(allow_private=True))
+    async with httpx.AsyncClient(transport=transport) as http:
         result = await call_endpoint(
             http,
             EndpointSpec("orders", url),
             EndpointCall("orders", "order-status", (("order", "A1234567"),)),
             tenant="shop",
             contact_id="c1",
-            allow_private=True,
         )
     assert result == CallResult(ok=False)

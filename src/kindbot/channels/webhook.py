@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from kindbot.edge import check_identifier, load_json_object, scoped_key
+from kindbot.egress import RefusedAddressError
 from kindbot.errors import BadRequestError, SignatureError
 from kindbot.events import (
     DeliveryOutcome,
@@ -157,6 +158,8 @@ class WebhookAdapter:
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(config.secret, body)}
         try:
             response = await self._http.post(config.outgoing_url, content=body, headers=headers)
+        except RefusedAddressError as exc:
+            return DeliveryOutcome(DeliveryStatus.FAILED, f"outgoing_url refused: {exc}")
         except httpx.HTTPError as exc:
             return DeliveryOutcome(DeliveryStatus.RETRY, f"network error: {exc!r}")
         if response.is_success:

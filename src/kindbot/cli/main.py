@@ -32,6 +32,7 @@ from kindbot.cli import (
     wechat_sim,
 )
 from kindbot.cli.common import out, run
+from kindbot.egress import AddressPolicy
 from kindbot.records import TenantStatus
 from kindbot.settings import Settings
 from kindbot.storage import migrate as migrations
@@ -107,7 +108,14 @@ async def _apply(path: Path) -> ApplyReport:
     prohibited = load_prohibited_industries(settings.prohibited_industries_file)
     prepared = prepare_bundle(path)  # validate every file before touching the data dir
     async with open_container(settings, auto_migrate=True) as c:
-        return await apply_prepared(c.store, c.box, prepared, c.clock.now(), prohibited=prohibited)
+        return await apply_prepared(
+            c.store,
+            c.box,
+            prepared,
+            c.clock.now(),
+            prohibited=prohibited,
+            addresses=AddressPolicy(settings.allow_private_endpoints),
+        )
 
 
 async def _approve_demo(slug: str) -> None:
@@ -186,6 +194,7 @@ def demo(
     """
     os.environ["KINDBOT_DATA_DIR"] = str(data_dir)
     os.environ["KINDBOT_WECHAT_SIMULATOR"] = "1"
+    os.environ["KINDBOT_ALLOW_PRIVATE_ENDPOINTS"] = "1"  # the simulator is on this host
     os.environ.pop("KINDBOT_DATABASE_URL", None)
     base = f"http://{host}:{port}"
     bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")

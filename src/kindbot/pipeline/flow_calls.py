@@ -10,21 +10,17 @@ JSON object) is a failed :class:`~kindbot.dialogue.flows.CallResult`, never
 an exception.
 
 Server-side request forgery: a tenant chooses the URL and our server calls
-it, so the host is resolved first and every address it resolves to must be
-public (not loopback, private, link-local — cloud metadata lives there —,
-shared, reserved or multicast) unless the platform allows private endpoints
-(``KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS=1``). The request then goes to that
-checked address (the URL's host stays in ``Host`` and TLS SNI), so a second
-DNS answer cannot swap in another one.
+it, so ``http`` must be the container's client, whose
+:class:`~kindbot.egress.PinnedTransport` applies the platform's address
+policy (:mod:`kindbot.egress`) and pins the request to the checked address;
+a refused address is a failed call like any other.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
-import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +41,6 @@ log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_FIELDS = 200
 MAX_FIELD_CHARS = 1000
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +83,8 @@ def endpoints_from_json(text: str) -> dict[str, EndpointSpec]:
     }
 
 
-class _RefusedAddressError(Exception):
-    """The endpoint may not be called (its address is not public)."""
-
-
 _CALL_FAILURES = (
-    _RefusedAddressError,
-    httpx.HTTPError,
+    httpx.HTTPError,  # also a refused address (kindbot.egress.RefusedAddressError)
     httpx.InvalidURL,
     OSError,
     TimeoutError,
@@ -110,13 +100,12 @@ async def call_endpoint(
     *,
     tenant: str,
     contact_id: str,
-    allow_private: bool,
 ) -> CallResult:
     """Make ``call`` to ``endpoint``; every failure is a failed result (and a log line)."""
     fields = {**dict(call.slots), "flow": call.flow, "tenant": tenant, "contact_id": contact_id}
     try:
         async with asyncio.timeout(endpoint.timeout_seconds):
-            body = await _request(http, endpoint, fields, allow_private)
+            body = await _request(http, endpoint, fields)
     except _CALL_FAILURES as exc:
         log.warning(
             "flow %s: endpoint %s failed: %s: %s",
@@ -130,20 +119,16 @@ async def call_endpoint(
 
 
 async def _request(
-    http: httpx.AsyncClient, endpoint: EndpointSpec, fields: dict[str, str], allow_private: bool
+    http: httpx.AsyncClient, endpoint: EndpointSpec, fields: dict[str, str]
 ) -> dict[str, Any]:
-    url = httpx.URL(endpoint.url)
-    address = await _checked_address(url, allow_private)
-    headers = {**dict(endpoint.headers), "Host": url.netloc.decode("ascii")}
     method = endpoint.method.upper()
     request = http.build_request(
         method,
-        url.copy_with(host=str(address)),
+        endpoint.url,
         params=fields if method == "GET" else None,
         json=fields if method != "GET" else None,
-        headers=headers,
+        headers=dict(endpoint.headers),
         timeout=endpoint.timeout_seconds,
-        extensions={"sni_hostname": url.host} if url.scheme == "https" else None,
     )
     response = await http.send(request, stream=True, follow_redirects=False)
     try:
@@ -160,36 +145,6 @@ async def _request(
     if not isinstance(body, dict):
         raise ValueError("response is not a JSON object")
     return body
-
-
-async def _checked_address(url: httpx.URL, allow_private: bool) -> IpAddress:
-    """The address to connect to: the host's first, after checking every one is allowed."""
-    if url.scheme not in ("http", "https"):
-        raise _RefusedAddressError(f"scheme {url.scheme!r} is not http or https")
-    try:
-        addresses: list[IpAddress] = [ipaddress.ip_address(url.host)]
-    except ValueError:
-        port = url.port or (443 if url.scheme == "https" else 80)
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            url.host, port, type=socket.SOCK_STREAM
-        )
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    if not addresses:
-        raise _RefusedAddressError(f"{url.host} has no address")
-    if not allow_private:
-        for address in addresses:
-            if not is_public(address):
-                raise _RefusedAddressError(
-                    f"{url.host} resolves to the non-public address {address}"
-                )
-    return addresses[0]
-
-
-def is_public(address: IpAddress) -> bool:
-    """Whether an endpoint at ``address`` may be called without the platform's permission."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
 
 
 def _flattened(value: Any, prefix: str = "") -> list[tuple[str, str]]:

@@ -88,12 +88,10 @@ class FlowRunner:
         box: SecretBox,
         http: httpx.AsyncClient,
         clock: Clock,
-        allow_private_endpoints: bool = False,
     ) -> None:
         self._box = box
         self._http = http
         self._clock = clock
-        self._allow_private = allow_private_endpoints
         self._loaded: dict[str, _Loaded] = {}
 
     @staticmethod
@@ -163,7 +161,6 @@ class FlowRunner:
             step.call,
             tenant=turn.tenant.slug,
             contact_id=turn.contact.id,
-            allow_private=self._allow_private,
         )
         return resume(loaded.book, step.state, result)
 

@@ -19,6 +19,7 @@ from kindbot.web import wechat_oa, wecom
 from kindbot.web.body import read_limited_body
 from kindbot.web.deps import container_of
 from kindbot.web.handover import HandoverResponse
+from kindbot.web.ratelimit import limit_callback
 
 router = APIRouter()
 
@@ -35,6 +36,7 @@ def _not_a_callback(channel_id: str) -> NotFoundError:
 async def channel_verification(channel_id: str, request: Request) -> Response:
     """Platform URL verification (OA: echo ``echostr``; WeCom: its decryption; if signed)."""
     resolved = await container_of(request).directory.by_public_id(check_public_id(channel_id))
+    await limit_callback(request, resolved)
     if resolved.channel.kind == WECHAT_OA:
         return wechat_oa.verify(resolved, request)
     if resolved.channel.kind == WECOM:
@@ -54,6 +56,7 @@ async def channel_callback(channel_id: str, request: Request) -> Response:
     container = container_of(request)
     body = await read_limited_body(request)
     resolved = await container.directory.by_public_id(check_public_id(channel_id))
+    await limit_callback(request, resolved)
     if resolved.channel.kind == webhook.KIND:
         return await _webhook(container, resolved, request, body)
     if resolved.channel.kind == WECHAT_OA:

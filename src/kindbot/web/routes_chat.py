@@ -25,6 +25,7 @@ from kindbot.events import FeedResult
 from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.web.body import read_limited_body
 from kindbot.web.deps import container_of
+from kindbot.web.ratelimit import WebchatMessageLimit, admit_socket, limit_socket_frame
 
 router = APIRouter()
 
@@ -138,7 +139,7 @@ async def _submit(
 
 
 @router.post("/chat/{channel_id}/messages", tags=["webchat"])
-async def chat_post(channel_id: str, request: Request) -> dict[str, Any]:
+async def chat_post(channel_id: str, request: Request, _: WebchatMessageLimit) -> dict[str, Any]:
     """Fallback when the WebSocket is unavailable: returns the echo and the replies."""
     container = container_of(request)
     body = await read_limited_body(request)
@@ -156,7 +157,7 @@ async def chat_socket(websocket: WebSocket, channel_id: str) -> None:
     container = container_of(websocket)
     visitor = _visitor(websocket.cookies)
     try:
-        await _webchat(container, channel_id)
+        resolved = await _webchat(container, channel_id)
     except KindbotError:
         await websocket.close(code=4404)
         return
@@ -165,6 +166,8 @@ async def chat_socket(websocket: WebSocket, channel_id: str) -> None:
         return
     if not same_origin(websocket.headers.get("origin"), websocket.headers.get("host")):
         await websocket.close(code=4403)
+        return
+    if not await admit_socket(websocket, resolved, visitor):
         return
     await websocket.accept()
     queue = container.hub.register(channel_id, visitor)
@@ -206,6 +209,7 @@ async def _read_loop(
     while True:
         raw = await _receive_frame(websocket)
         try:
+            await limit_socket_frame(websocket, channel_id, visitor)
             if len(raw.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
                 raise BadRequestError("frame exceeds 64 KiB", code="payload_too_large")
             data = load_json(raw, what="frame")

@@ -12,6 +12,7 @@ from tests.conftest import TEST_SECRET_KEY
 from kindbot.bundles.apply import apply_bundle
 from kindbot.bundles.loader import load_bundle
 from kindbot.dialogue.grounded import GenerativeSettings
+from kindbot.egress import AddressPolicy
 from kindbot.errors import InputFileError
 from kindbot.storage.schema import tenants
 from kindbot.storage.sealing import SecretBox
@@ -19,6 +20,7 @@ from kindbot.storage.sql_store import SqlStore
 
 HEAD = "tenant: {slug: shop, name: Shop, industry: retail}\n"
 KEY = "sk-very-secret-key-0123456789"
+LOCAL = AddressPolicy(allow_private=True)  # the endpoint is on loopback
 LLM = f"llm: {{base_url: 'http://127.0.0.1:8000/v1/', model: qwen2.5, api_key: {KEY}}}\n"
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -77,7 +79,7 @@ async def test_the_settings_are_stored_sealed_and_removing_the_section_turns_the
 ) -> None:
     box = SecretBox(TEST_SECRET_KEY.encode("ascii"))
     path = write(tmp_path, HEAD + LLM)
-    await apply_bundle(store, box, path, NOW)
+    await apply_bundle(store, box, path, NOW, addresses=LOCAL)
     sealed = await stored_llm(store)
     assert sealed is not None
     assert KEY not in sealed  # sealed, not plaintext
@@ -86,9 +88,9 @@ async def test_the_settings_are_stored_sealed_and_removing_the_section_turns_the
     assert settings.base_url == "http://127.0.0.1:8000/v1"
     assert (settings.model, settings.api_key) == ("qwen2.5", KEY)
 
-    again = await apply_bundle(store, box, path, NOW)
+    again = await apply_bundle(store, box, path, NOW, addresses=LOCAL)
     assert not again.tenant_changed
     assert await stored_llm(store) == sealed  # the same settings are not re-sealed
 
-    await apply_bundle(store, box, write(tmp_path, HEAD), NOW)
+    await apply_bundle(store, box, write(tmp_path, HEAD), NOW, addresses=LOCAL)
     assert await stored_llm(store) is None

@@ -35,6 +35,7 @@ from kindbot.errors import KindbotError, NotFoundError
 from kindbot.ops.api_keys import check_api_key
 from kindbot.records import TenantRecord
 from kindbot.web.deps import container_of
+from kindbot.web.ratelimit import source_address
 
 ADMIN_ACTOR = "admin"
 
@@ -86,15 +87,24 @@ async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller behind the bearer token, or 401 ``unauthorized``."""
+    """The caller behind the bearer token, or 401 ``unauthorized``.
+
+    Failures are counted per source address (limit ``auth_failure``); once it
+    is used up, every request from the address is 429 ``rate_limited`` before
+    its token is looked at, so tokens cannot be guessed quickly.
+    """
+    container = container_of(request)
+    address = source_address(request)
+    await container.rate_limiter.check("auth_failure", address)
     if credentials is None or not credentials.credentials:
+        await container.rate_limiter.hit("auth_failure", address)
         raise UnauthorizedError("missing credentials: send 'Authorization: Bearer <token>'")
     token = credentials.credentials
-    container = container_of(request)
     if _same(token, container.admin_token):
         return Principal(ADMIN_ACTOR)
     holder = await check_api_key(container.store, token)
     if holder is None:
+        await container.rate_limiter.hit("auth_failure", address)
         raise UnauthorizedError("the token is not valid (unknown or revoked)")
     return Principal(f"key:{holder.key.prefix}", holder.tenant.id, holder.key.id)
 
