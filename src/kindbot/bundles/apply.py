@@ -16,11 +16,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from kindbot.bundles.flows_apply import apply_flows, check_flows
 from kindbot.bundles.llm import apply_llm
-from kindbot.bundles.loader import _line_of, load_bundle
+from kindbot.bundles.loader import _line_of, bundle_node, load_bundle, located_problem
 from kindbot.bundles.schema import (
     Bundle,
     ChannelSpec,
@@ -91,14 +89,28 @@ def channel_config(spec: ChannelSpec, tenant_name: str) -> str:
 
 
 def read_bundle_knowledge(bundle: Bundle, bundle_path: Path) -> list[KnowledgeEntry]:
-    """Every entry of every knowledge file, validated; duplicate ids across files are errors."""
+    """Every entry of every knowledge file, validated; duplicate ids across files are errors.
+
+    A knowledge file that is missing (or not a file) is reported at the bundle's
+    ``knowledge[i].file`` line; problems inside a knowledge file name that file.
+    """
     entries: list[KnowledgeEntry] = []
     problems: list[InputProblem] = []
     seen: dict[str, str] = {}
-    for source in bundle.knowledge:
+    for position, source in enumerate(bundle.knowledge):
         if source.file is None:
             continue
         path = bundle_path.parent / source.file
+        if not path.is_file():
+            problems.append(
+                located_problem(
+                    str(bundle_path),
+                    bundle_node(bundle_path),
+                    ("knowledge", position, "file"),
+                    f"no knowledge file {str(path)!r} (paths are relative to the bundle)",
+                )
+            )
+            continue
         try:
             found = read_knowledge_file(path)
         except InputFileError as exc:
@@ -133,11 +145,7 @@ class PreparedBundle:
 
 
 def _line(path: Path, loc: tuple[int | str, ...]) -> int | None:
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    return _line_of(node, loc)
+    return _line_of(bundle_node(path), loc)
 
 
 def _industry_line(path: Path) -> int | None:
@@ -189,10 +197,20 @@ def prepare_bundle(path: Path) -> PreparedBundle:
     Raises :class:`InputFileError` naming every problem.
     """
     bundle = load_bundle(path)
-    entries = tuple(read_bundle_knowledge(bundle, path))
-    _check_handlers(bundle, path)
-    check_flows(bundle, path)
-    return PreparedBundle(bundle, entries, str(path), _industry_line(path))
+    problems: list[InputProblem] = []  # every referenced file's problems, not only the first
+    entries: list[KnowledgeEntry] = []
+    try:
+        entries = read_bundle_knowledge(bundle, path)
+    except InputFileError as exc:
+        problems.extend(exc.problems)
+    for check in (_check_handlers, check_flows):
+        try:
+            check(bundle, path)
+        except InputFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputFileError(problems)
+    return PreparedBundle(bundle, tuple(entries), str(path), _industry_line(path))
 
 
 def _check_handlers(bundle: Bundle, path: Path) -> None:
@@ -202,7 +220,9 @@ def _check_handlers(bundle: Bundle, path: Path) -> None:
         try:
             load_bot(module)
         except HandlerModuleError as exc:
-            problems.append(InputProblem(str(path), None, f"handlers[{position}]", exc.message))
+            problems.append(
+                located_problem(str(path), bundle_node(path), ("handlers", position), exc.message)
+            )
     if problems:
         raise InputFileError(problems)
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from kindbot.bundles.flow_schema import endpoint_specs, flow_book, flows_problems
-from kindbot.bundles.loader import located_problem
+from kindbot.bundles.loader import bundle_node, located_problem
 from kindbot.bundles.schema import Bundle
 from kindbot.dialogue.flow_codec import flows_to_json
 from kindbot.errors import InputFileError
@@ -23,10 +21,7 @@ def check_flows(bundle: Bundle, path: Path) -> None:
     found = flows_problems(bundle.flows, bundle.endpoints)
     if not found:
         return
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        node = None
+    node = bundle_node(path)
     raise InputFileError([located_problem(str(path), node, loc, m) for loc, m in found])
 
 

@@ -17,6 +17,48 @@ from kindbot.bundles.schema import Bundle
 from kindbot.errors import InputFileError, InputProblem
 
 MAX_BUNDLE_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+"""Deeper nesting of mappings and lists is refused (the YAML composer recurses per level)."""
+MAX_VALUES = 200_000
+"""More values than this, counting each alias as a copy of what it names, are refused:
+a few lines of aliases can otherwise stand for billions of values ("billion laughs")."""
+
+
+def _shape_problem(text: str) -> tuple[int | None, str] | None:
+    """Why the document is too deep or expands too far, and the line, or None when it is fine.
+
+    Reads the YAML event stream (PyYAML's parser keeps its own stack, so a deep
+    document cannot exhaust Python's): depth is the open collections, and each
+    alias counts as many values as the anchored value it repeats.
+    """
+    sizes: dict[str, int] = {}  # anchor -> values in it, once its value is complete
+    open_: list[tuple[str | None, int]] = []  # open collections: anchor, values before it
+    total = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.AliasEvent):
+            anchor = event.anchor or ""
+            if anchor not in sizes:
+                if any(a == anchor for a, _ in open_):
+                    return line, f"alias *{anchor} refers to a value that contains it"
+                continue  # an undefined alias: the parser reports it with its line
+            total += sizes[anchor]
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(open_) >= MAX_DEPTH:
+                return line, f"nested more than {MAX_DEPTH} levels deep"
+            open_.append((event.anchor, total))
+            total += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            opened, before = open_.pop()
+            if opened is not None:
+                sizes[opened] = total - before
+        elif isinstance(event, yaml.ScalarEvent):
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        if total > MAX_VALUES:
+            return line, f"more than {MAX_VALUES:,} values (counting what each alias repeats)"
+    return None
 
 
 def _path_text(loc: tuple[int | str, ...]) -> str:
@@ -69,6 +111,9 @@ def read_yaml_file(
         raise InputFileError([InputProblem(name, None, "", "file is larger than 1 MiB")])
     try:
         text = raw.decode("utf-8")
+        shape = _shape_problem(text)
+        if shape is not None:
+            raise InputFileError([InputProblem(name, shape[0], "", shape[1], "line")])
         return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
     except UnicodeDecodeError as exc:
         raise InputFileError([InputProblem(name, None, "", "not valid UTF-8")]) from exc
@@ -77,6 +122,17 @@ def read_yaml_file(
         line = mark.line + 1 if mark is not None else None
         problem = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
         raise InputFileError([InputProblem(name, line, "", problem, "line")]) from exc
+
+
+def bundle_node(path: Path) -> yaml.Node | None:
+    """The YAML node tree of a file already read by :func:`read_yaml_file`, for line numbers.
+
+    None when the file cannot be read or parsed now (its problems were reported then).
+    """
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
 
 
 def located_problem(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from kindbot.bootstrap import build_container
 from kindbot.cli.common import out, run
 from kindbot.settings import Settings
 
-app = typer.Typer(help="The platform admin's credentials for the REST API.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="The platform admin's credentials for the REST API.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -17,6 +20,8 @@ def token() -> None:
 
     Send it as 'Authorization: Bearer TOKEN' to /api/v1.
     """
+
+    from kindbot.bootstrap import build_container
 
     async def go() -> str:
         container = build_container(Settings.from_env())

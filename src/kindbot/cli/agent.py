@@ -6,13 +6,12 @@ from typing import Annotated
 
 import typer
 
-from kindbot.bootstrap import open_container
-from kindbot.cli.common import out, run
+from kindbot.cli.common import open_app, out, run
 from kindbot.cli.contact_options import TenantOption, load_tenant
 from kindbot.records_handoff import AgentRecord
-from kindbot.settings import Settings
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Agents who answer handed-off conversations (round-robin among online ones).",
     no_args_is_help=True,
 )
@@ -31,7 +30,7 @@ def add(name: NameArgument, tenant: TenantOption = None) -> None:
     """Add an agent (offline until `kindbot agent online`)."""
 
     async def go() -> AgentRecord:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             return await c.inbox.add_agent(await load_tenant(c.store, tenant), name)
 
     out.print(_line(run(go())), highlight=False)
@@ -42,7 +41,7 @@ def list_agents(tenant: TenantOption = None) -> None:
     """List the tenant's agents, oldest first."""
 
     async def go() -> list[AgentRecord]:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             return await c.inbox.agents(await load_tenant(c.store, tenant))
 
     for agent in run(go()):
@@ -51,7 +50,7 @@ def list_agents(tenant: TenantOption = None) -> None:
 
 def _set(name: str, tenant: str | None, online: bool) -> None:
     async def go() -> AgentRecord:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             return await c.inbox.set_online(await load_tenant(c.store, tenant), name, online)
 
     out.print(_line(run(go())), highlight=False)

@@ -6,14 +6,13 @@ from typing import Annotated
 
 import typer
 
-from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import default_actor
-from kindbot.cli.common import out, run
+from kindbot.cli.common import open_app, out, run
 from kindbot.ops.api_keys import IssuedKey, create_api_key, list_api_keys, revoke_api_key
 from kindbot.records_api import ApiKeyRecord
-from kindbot.settings import Settings
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="A tenant's REST API keys (stored only as hashes; each change audited).",
     no_args_is_help=True,
 )
@@ -29,7 +28,7 @@ def create(
     """Issue a key for the tenant and print it (shown this once)."""
 
     async def go() -> IssuedKey:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             return await create_api_key(
                 c.store, slug, label=label, actor=default_actor(), now=c.clock.now()
             )
@@ -48,7 +47,7 @@ def list_keys(slug: Slug) -> None:
     """The tenant's keys: prefix, id, label, created, revoked (never the secrets)."""
 
     async def go() -> list[ApiKeyRecord]:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             return await list_api_keys(c.store, slug)
 
     keys = run(go())
@@ -75,7 +74,7 @@ def revoke(
     """Revoke a key: requests with it are refused from now on."""
 
     async def go() -> ApiKeyRecord:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             return await revoke_api_key(
                 c.store, slug, key, actor=default_actor(), now=c.clock.now()
             )

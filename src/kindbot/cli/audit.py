@@ -10,15 +10,13 @@ from typing import Annotated, TextIO
 
 import typer
 
-from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import PLATFORM_CHAIN
-from kindbot.cli.common import fail, out, pick_tenant, run
+from kindbot.cli.common import fail, open_app, out, pick_tenant, run
 from kindbot.guard.audit_export import export_line
 from kindbot.ops.audit_log import ChainReport, verify_tenant_chain
-from kindbot.settings import Settings
 from kindbot.types import Store
 
-app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="The audit log.", no_args_is_help=True)
 
 PAGE = 5000
 TenantOption = Annotated[
@@ -59,7 +57,7 @@ def verify(tenant: TenantOption = None) -> None:
     """Check every audit chain (or one tenant's); name the first bad entry."""
 
     async def go() -> list[ChainReport]:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             chains = await select_chains(c.store, tenant)
             return [await verify_tenant_chain(c.store, ch.tenant_id, ch.label) for ch in chains]
 
@@ -111,7 +109,7 @@ def export(
     """
 
     async def go(stream: TextIO) -> tuple[int, int]:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             chains = await select_chains(c.store, tenant)
             return await export_chains(c.store, chains, stream), len(chains)
 

@@ -11,12 +11,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kindbot.bootstrap import open_container
-from kindbot.bundles.apply import public_channel_id
-from kindbot.channels import console
-from kindbot.cli.common import out, pick_tenant, run
+from kindbot.cli.common import open_app, out, pick_tenant, run
 from kindbot.records import TenantStatus
-from kindbot.settings import Settings
 
 SYNC_GRACE = timedelta(seconds=30)
 PROMPT = "you> "
@@ -32,8 +28,11 @@ def _read_line(interactive: bool) -> str | None:
 
 async def chat_loop(tenant: str | None, user: str) -> None:
     """Read lines until end of input or /quit; print each reply as the bot's."""
+    from kindbot.bundles.apply import public_channel_id
+    from kindbot.channels import console
+
     interactive = sys.stdin.isatty()
-    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+    async with open_app() as c:
         async with c.store.transaction() as tx:
             found = await pick_tenant(tx, tenant)
         channel_id = public_channel_id(found.slug, console.LOCAL_ID)

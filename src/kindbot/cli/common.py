@@ -1,10 +1,19 @@
-"""Shared CLI plumbing: running coroutines, reporting errors, choosing a tenant."""
+"""Shared CLI plumbing: opening the application, running coroutines, reporting errors.
+
+Start-up contract: this package's modules import only typer, rich and kindbot's
+light modules (records, errors, settings …) at top level, so ``kindbot --help``
+and every ``--help`` under it start fast; the composition root (database,
+retrieval, web stack) is imported by :func:`open_app`, when a command runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from collections.abc import Coroutine
-from typing import Any, NoReturn, TypeVar
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,12 +21,41 @@ from rich.markup import escape
 
 from kindbot.errors import InputFileError, KindbotError, NotFoundError
 from kindbot.records import TenantRecord
+from kindbot.settings import Settings
 from kindbot.types import Transaction
+
+if TYPE_CHECKING:
+    from kindbot.bootstrap import Container
 
 T = TypeVar("T")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
+out = Console(soft_wrap=True, emoji=False)  # texts are data: ":o:" stays ":o:"
+err = Console(stderr=True, emoji=False)
+
+
+def open_app(
+    settings: Settings | None = None, *, auto_migrate: bool = True, workers: bool = False
+) -> AbstractAsyncContextManager[Container]:
+    """The composed application for one command (settings from the environment by default).
+
+    The composition root is imported here rather than at module level: it pulls in
+    the database, retrieval and web libraries, which ``--help`` never needs.
+    """
+    from kindbot.bootstrap import open_container
+
+    return open_container(
+        settings or Settings.from_env(), auto_migrate=auto_migrate, workers=workers
+    )
+
+
+def print_json(value: object) -> None:
+    """Write ``value`` as indented JSON to stdout, verbatim.
+
+    Machine-readable output never goes through rich: its markup (``[bold]``),
+    emoji codes (``:o:``) and highlighting would rewrite the data.
+    """
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

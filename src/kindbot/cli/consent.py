@@ -7,13 +7,12 @@ A grant records what the contact agreed to: ``--wording`` is the exact text
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import default_actor
-from kindbot.cli.common import out, run
+from kindbot.cli.common import open_app, out, run
 from kindbot.cli.contact_options import (
     ChannelOption,
     TenantOption,
@@ -21,24 +20,21 @@ from kindbot.cli.contact_options import (
     contact_ref,
     load_tenant,
 )
-from kindbot.ops.consent import (
-    Granted,
-    Recorder,
-    check_grant,
-    grant_consent,
-    list_consents,
-    withdraw_consent,
-)
 from kindbot.records import ConsentRecord
-from kindbot.settings import Settings
+
+if TYPE_CHECKING:
+    from kindbot.ops.consent import Granted, Recorder
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="A contact's consent to hear about topics (recorded as the contact gave it; audited).",
     no_args_is_help=True,
 )
 
 
 def _recorder() -> Recorder:
+    from kindbot.ops.consent import Recorder
+
     return Recorder("cli", default_actor())
 
 
@@ -59,9 +55,11 @@ def grant(
     ref = contact_ref(channel, user)
     recorder = _recorder()
 
+    from kindbot.ops.consent import check_grant, grant_consent
+
     async def go() -> Granted:
         request = check_grant(topic, wording, source, recorder)
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             found = await load_tenant(c.store, tenant)
             return await grant_consent(c.store, found, ref, request, recorder, c.clock.now())
 
@@ -85,8 +83,10 @@ def withdraw(
     """Withdraw a contact's consent to TOPIC, or to everything."""
     ref = contact_ref(channel, user)
 
+    from kindbot.ops.consent import withdraw_consent
+
     async def go() -> int:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             found = await load_tenant(c.store, tenant)
             return await withdraw_consent(c.store, found, ref, topic, _recorder(), c.clock.now())
 
@@ -102,8 +102,10 @@ def list_(
     """Every consent record of a contact, active and withdrawn."""
     ref = contact_ref(channel, user)
 
+    from kindbot.ops.consent import list_consents
+
     async def go() -> list[ConsentRecord]:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             found = await load_tenant(c.store, tenant)
             return (await list_consents(c.store, found, ref))[1]
 

@@ -6,13 +6,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import default_actor
-from kindbot.cli.common import fail, out, run
+from kindbot.cli.common import fail, open_app, out, run
 from kindbot.cli.contact_options import (
     ChannelOption,
     TenantOption,
@@ -20,12 +19,14 @@ from kindbot.cli.contact_options import (
     contact_ref,
     load_tenant,
 )
-from kindbot.ops.consent import Recorder
-from kindbot.ops.rights import Erasure, erase_contact, export_contact
-from kindbot.settings import Settings
+
+if TYPE_CHECKING:
+    from kindbot.ops.rights import Erasure
 
 app = typer.Typer(
-    help="A contact's data: export everything kindbot stores, or erase it.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="A contact's data: export everything kindbot stores, or erase it.",
+    no_args_is_help=True,
 )
 
 
@@ -41,8 +42,10 @@ def export(
     """Print one JSON document with everything stored about the contact."""
     ref = contact_ref(channel, user)
 
+    from kindbot.ops.rights import export_contact
+
     async def go() -> dict[str, Any]:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             found = await load_tenant(c.store, tenant)
             return await export_contact(c.store, found, ref, c.clock.now())
 
@@ -73,8 +76,11 @@ def erase(
     if not yes:
         fail("erasure cannot be undone: pass --yes to confirm")
 
+    from kindbot.ops.consent import Recorder
+    from kindbot.ops.rights import erase_contact
+
     async def go() -> Erasure:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             found = await load_tenant(c.store, tenant)
             recorder = Recorder("cli", default_actor())
             return await erase_contact(c.store, found, ref, recorder, c.clock.now())

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kindbot.cli.common import fail, pick_tenant
-from kindbot.ops.contacts import ContactRef, check_ref
 from kindbot.records import TenantRecord
 from kindbot.types import Store
+
+if TYPE_CHECKING:
+    from kindbot.ops.contacts import ContactRef
 
 TenantOption = Annotated[
     str | None, typer.Option("--tenant", "-t", help="The tenant's slug (optional with one tenant).")
@@ -25,6 +27,8 @@ UserOption = Annotated[
 
 def contact_ref(channel: str | None, user: str | None) -> ContactRef:
     """The contact's address, or a clear exit naming the missing option."""
+    from kindbot.ops.contacts import check_ref
+
     if channel is None or not channel.strip():
         fail("--channel is required: the channel's id within the tenant (e.g. web)")
     if user is None or not user.strip():

@@ -7,29 +7,32 @@ guard decided.
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
-from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.tenants import default_actor
-from kindbot.cli.common import out, pick_tenant, run
+from kindbot.cli.common import open_app, out, pick_tenant, print_json, run
 from kindbot.events import OutboundDecision, SendKind
 from kindbot.guard.planning import Plan
 from kindbot.guard.violations import SCORE_WINDOW, Standing
-from kindbot.ops.contacts import check_ref, find_contact
-from kindbot.pipeline.broadcasts import BroadcastStarted, BroadcastTally
-from kindbot.pipeline.planner import Audience, AudienceFacts
-from kindbot.pipeline.proactive import ProactiveOutcome, ProactiveRequest
 from kindbot.records import BroadcastRecord, BroadcastStatus, ContactRecord
 from kindbot.settings import Settings
 
-guard_app = typer.Typer(help="Ask the guard: plan a send to many, explain one decision.")
-broadcast_app = typer.Typer(help="Broadcasts: one message for a topic to a tag's contacts.")
-tag_app = typer.Typer(help="Tags on contacts (a broadcast addresses a tag).")
+if TYPE_CHECKING:
+    from kindbot.bootstrap import Container
+    from kindbot.pipeline.broadcasts import BroadcastStarted, BroadcastTally
+    from kindbot.pipeline.planner import AudienceFacts
+    from kindbot.pipeline.proactive import ProactiveOutcome
+
+guard_app = typer.Typer(
+    rich_markup_mode=None, help="Ask the guard: plan a send to many, explain one decision."
+)
+broadcast_app = typer.Typer(
+    rich_markup_mode=None, help="Broadcasts: one message for a topic to a tag's contacts."
+)
+tag_app = typer.Typer(rich_markup_mode=None, help="Tags on contacts (a broadcast addresses a tag).")
 
 TenantOpt = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant slug.")]
 ChannelOpt = Annotated[str, typer.Option("--channel", "-c", help="Channel id from the bundle.")]
@@ -47,6 +50,8 @@ def _settings() -> Settings:
 
 
 async def _contact(c: Container, tenant: str | None, channel: str, user: str) -> ContactRecord:
+    from kindbot.ops.contacts import check_ref, find_contact
+
     async with c.store.transaction(readonly=True) as tx:
         record = await pick_tenant(tx, tenant)
         return (await find_contact(tx, record, check_ref(channel, user)))[1]
@@ -62,8 +67,10 @@ def send(
 ) -> None:
     """Send a proactive message for TOPIC to one contact, if the guard allows it."""
 
+    from kindbot.pipeline.proactive import ProactiveRequest
+
     async def go() -> ProactiveOutcome:
-        async with open_container(_settings(), auto_migrate=True) as c:
+        async with open_app(_settings()) as c:
             contact = await _contact(c, tenant, channel, user)
             outcome = await c.proactive.send(
                 ProactiveRequest(contact.tenant_id, contact.id, topic, text)
@@ -84,7 +91,7 @@ def send(
             "message_id": outcome.message_id,
             "deferred_id": outcome.deferred_id,
         }
-        out.print_json(json.dumps(payload, ensure_ascii=False))
+        print_json(payload)
     else:
         out.print(
             f"{verdict.decision.value} ({verdict.rule}): {verdict.reason_en}", highlight=False
@@ -105,8 +112,10 @@ def plan_command(
 ) -> None:
     """How many of a tag's contacts the guard would let TEXT reach, and why not the rest."""
 
+    from kindbot.pipeline.planner import Audience
+
     async def go() -> AudienceFacts:
-        async with open_container(_settings(), auto_migrate=True) as c:
+        async with open_app(_settings()) as c:
             async with c.store.transaction(readonly=True) as tx:
                 slug = (await pick_tenant(tx, tenant)).slug
             return await c.planner.plan(slug, Audience(tag=tag), topic=topic, text=text)
@@ -114,7 +123,7 @@ def plan_command(
     facts = run(go())
     names = {r.contact_id: r.external_id for r in facts.recipients}
     if as_json:
-        out.print_json(json.dumps(plan_json(facts.plan, names), ensure_ascii=False))
+        print_json(plan_json(facts.plan, names))
         return
     print_plan(facts.plan, names)
 
@@ -167,8 +176,10 @@ def explain_command(
 ) -> None:
     """Every rule's view of sending TEXT to a contact now; sends nothing."""
 
+    from kindbot.pipeline.proactive import ProactiveRequest
+
     async def go() -> OutboundDecision:
-        async with open_container(_settings(), auto_migrate=True) as c:
+        async with open_app(_settings()) as c:
             contact = await _contact(c, tenant, channel, user)
             request = ProactiveRequest(contact.tenant_id, contact.id, topic, text)
             return await c.proactive.explain(request, kind=kind)
@@ -187,7 +198,7 @@ def standing_command(tenant: TenantOpt = None) -> None:
     """The tenant's standing (ok, warning, throttled, suspended) and violation score."""
 
     async def go() -> tuple[str, str, int]:
-        async with open_container(_settings(), auto_migrate=True) as c:
+        async with open_app(_settings()) as c:
             async with c.store.transaction(readonly=True) as tx:
                 record = await pick_tenant(tx, tenant)
                 since = c.clock.now() - SCORE_WINDOW
@@ -213,7 +224,7 @@ def broadcast_create(
     """Plan and send a broadcast; a big one waits for a second person's approval."""
 
     async def go() -> tuple[BroadcastStarted, BroadcastTally | None]:
-        async with open_container(_settings(), auto_migrate=True) as c:
+        async with open_app(_settings()) as c:
             async with c.store.transaction(readonly=True) as tx:
                 slug = (await pick_tenant(tx, tenant)).slug
             started = await c.broadcasts.create(
@@ -244,7 +255,7 @@ def broadcast_approve(
     """Approve a broadcast someone else created, then send it."""
 
     async def go() -> tuple[BroadcastRecord, BroadcastTally]:
-        async with open_container(_settings(), auto_migrate=True) as c:
+        async with open_app(_settings()) as c:
             record = await c.broadcasts.approve(broadcast_id, actor or default_actor())
             return record, await _deliver(c, record)
 
@@ -253,6 +264,8 @@ def broadcast_approve(
 
 
 async def _deliver(c: Container, record: BroadcastRecord) -> BroadcastTally:
+    from rich.progress import Progress
+
     with Progress(console=out, transient=True) as progress:
         task = progress.add_task("sending", total=record.recipients)
         tally = await c.broadcasts.deliver(
@@ -302,9 +315,11 @@ def _retag(tag: str, channel: str, users: list[str], tenant: str | None, *, add:
     if not tag.strip():
         raise typer.BadParameter("the tag must not be empty", param_hint="TAG")
 
+    from kindbot.ops.contacts import check_ref, find_contact
+
     async def go() -> int:
         async with (
-            open_container(_settings(), auto_migrate=True) as c,
+            open_app(_settings()) as c,
             c.store.transaction() as tx,
         ):
             record = await pick_tenant(tx, tenant)

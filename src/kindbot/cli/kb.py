@@ -8,31 +8,27 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kindbot.bootstrap import open_container
-from kindbot.cli.common import fail, out, pick_tenant, run
-from kindbot.dialogue.kb_eval import EvalCase, EvalReport, read_eval_file, summarize, top_matches
-from kindbot.dialogue.kb_files import read_knowledge_file
-from kindbot.dialogue.kb_tune import ThresholdChoice, choose_threshold
-from kindbot.dialogue.retrieval import KnowledgeIndex, Match, effective_threshold
-from kindbot.dialogue.unanswered import (
-    DEFAULT_SIMILARITY,
-    QuestionCluster,
-    cluster_questions,
-    unanswered,
-)
+from kindbot.cli.common import fail, open_app, out, pick_tenant, run
 from kindbot.errors import InputFileError
 from kindbot.kb_repository import KbTuning
 from kindbot.records import KnowledgeEntry, TenantRecord
-from kindbot.settings import Settings
+
+if TYPE_CHECKING:  # retrieval pulls in NumPy and SciPy: imported where a command needs it
+    from kindbot.dialogue.kb_eval import EvalCase, EvalReport
+    from kindbot.dialogue.kb_tune import ThresholdChoice
+    from kindbot.dialogue.retrieval import KnowledgeIndex, Match
+    from kindbot.dialogue.unanswered import QuestionCluster
 
 app = typer.Typer(
-    help="Knowledge base: import, query, evaluate, tune, unanswered.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Knowledge base: import, query, evaluate, tune, unanswered.",
+    no_args_is_help=True,
 )
 
 TenantOption = Annotated[
@@ -41,6 +37,8 @@ TenantOption = Annotated[
 
 
 def _read_entries(path: Path) -> list[KnowledgeEntry]:
+    from kindbot.dialogue.kb_files import read_knowledge_file
+
     try:
         return read_knowledge_file(path)
     except InputFileError as exc:
@@ -56,7 +54,7 @@ def import_(
     entries = _read_entries(file)
 
     async def go() -> tuple[str, int, int, int]:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             async with c.store.transaction() as tx:
                 found = await pick_tenant(tx, tenant)
                 created, updated, same = await tx.knowledge.upsert_many(found.id, entries)
@@ -69,13 +67,15 @@ def import_(
 
 
 async def _tenant_index(slug: str | None) -> tuple[TenantRecord, KnowledgeIndex]:
-    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+    async with open_app() as c:
         async with c.store.transaction() as tx:
             found = await pick_tenant(tx, slug)
         return found, await c.knowledge.index_for(found.id)
 
 
 def _threshold(tenant: TenantRecord, index: KnowledgeIndex, override: float | None) -> float:
+    from kindbot.dialogue.retrieval import effective_threshold
+
     if override is not None:
         return override
     return effective_threshold(index, tenant.kb_threshold)
@@ -160,6 +160,8 @@ def eval_(
     ] = None,
 ) -> None:
     """Accuracy, fallback precision/recall and the worst entries on labelled queries."""
+    from kindbot.dialogue.kb_eval import summarize, top_matches
+
     cases = _read_cases_or_fail(file)
     found, index = run(_tenant_index(tenant))
     with out.status(f"answering {len(cases)} queries"):
@@ -170,6 +172,8 @@ def eval_(
 
 
 def _read_cases_or_fail(file: Path) -> list[EvalCase]:
+    from kindbot.dialogue.kb_eval import read_eval_file
+
     try:
         return read_eval_file(file)
     except InputFileError as exc:
@@ -186,6 +190,9 @@ def tune(
 ) -> None:
     """Choose and store the tenant's threshold: the one that maximises accuracy with
     fallback (right answers + fallbacks on NONE queries) on FILE."""
+    from kindbot.dialogue.kb_eval import summarize, top_matches
+    from kindbot.dialogue.kb_tune import choose_threshold
+
     cases = _read_cases_or_fail(file)
     found, index = run(_tenant_index(tenant))
     before = _threshold(found, index, None)
@@ -212,7 +219,7 @@ def tune(
 async def _save_tuning(tenant_id: str, choice: ThresholdChoice, cases: int) -> None:
     tuning = KbTuning(choice.threshold, cases, choice.accuracy, datetime.now(UTC))
     async with (
-        open_container(Settings.from_env(), auto_migrate=True) as c,
+        open_app() as c,
         c.store.transaction() as tx,
     ):
         await tx.kb.save_tuning(tenant_id, tuning)
@@ -237,7 +244,10 @@ def parse_since(value: str, now: datetime) -> datetime:
 async def _questions(
     slug: str | None, since: datetime | None, limit: int
 ) -> tuple[list[str], KnowledgeIndex]:
-    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+    from kindbot.dialogue.retrieval import effective_threshold
+    from kindbot.dialogue.unanswered import unanswered
+
+    async with open_app() as c:
         async with c.store.transaction(readonly=True) as tx:
             found = await pick_tenant(tx, slug)
             stored = await tx.kb.inbound_questions(found.id, since, limit)
@@ -262,13 +272,16 @@ def unanswered_(
         int, typer.Option(min=1, help="Read at most this many recent messages.")
     ] = 5000,
     similarity: Annotated[
-        float, typer.Option(min=0.05, max=1.0, help="Cosine to join a group.")
-    ] = DEFAULT_SIMILARITY,
+        float | None,
+        typer.Option(min=0.05, max=1.0, help="Cosine to join a group (default 0.3)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per group.")] = False,
 ) -> None:
     """Group the stored customer questions the knowledge base still cannot answer,
     most asked first: where new entries (or new phrasings of the nearest entry)
     would help most."""
+    from kindbot.dialogue.unanswered import DEFAULT_SIMILARITY, cluster_questions
+
     start = None
     if since is not None:
         try:
@@ -276,7 +289,7 @@ def unanswered_(
         except ValueError:
             fail(f"--since {since!r}: use 7d, 12h or an ISO date such as 2026-11-30")
     missed, index = run(_questions(tenant, start, limit))
-    clusters = cluster_questions(missed, similarity)
+    clusters = cluster_questions(missed, similarity or DEFAULT_SIMILARITY)
     if as_json:
         for cluster in clusters:
             near = _nearest(index, cluster)

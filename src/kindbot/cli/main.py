@@ -1,4 +1,9 @@
-"""``kindbot`` command line: composes the parts, holds no business logic."""
+"""``kindbot`` command line: composes the parts, holds no business logic.
+
+Start-up contract (see :mod:`kindbot.cli.common`): nothing heavy is imported
+at module level here or in the command modules; each command imports what it
+uses when it runs, so every ``--help`` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,10 @@ import signal
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kindbot import demo as demo_files
-from kindbot.bootstrap import open_container
-from kindbot.bundles.apply import ApplyReport, apply_prepared, prepare_bundle
-from kindbot.bundles.prohibited import load_prohibited_industries
 from kindbot.bundles.tenants import approve_tenant, default_actor
 from kindbot.cli import (
     admin,
@@ -31,13 +32,15 @@ from kindbot.cli import (
     tenant,
     wechat_sim,
 )
-from kindbot.cli.common import out, run
-from kindbot.egress import AddressPolicy
+from kindbot.cli.common import open_app, out, run
 from kindbot.records import TenantStatus
 from kindbot.settings import Settings
-from kindbot.storage import migrate as migrations
+
+if TYPE_CHECKING:
+    from kindbot.bundles.apply import ApplyReport
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="kindbot: chatbots that serve customers on official messaging channels, never spam.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -62,9 +65,10 @@ app.command()(guard.send)
 @app.command()
 def migrate() -> None:
     """Apply database migrations (KINDBOT_DATABASE_URL, default SQLite in the data dir)."""
+    from kindbot.storage import migrate as migrations
 
     async def go() -> str | None:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             return await migrations.current_revision(c.store.engine)
 
     out.print(f"database at revision {run(go())}")
@@ -104,10 +108,14 @@ def _print_report(report: ApplyReport) -> None:
 
 
 async def _apply(path: Path) -> ApplyReport:
+    from kindbot.bundles.apply import apply_prepared, prepare_bundle
+    from kindbot.bundles.prohibited import load_prohibited_industries
+    from kindbot.egress import AddressPolicy
+
     settings = Settings.from_env()
     prohibited = load_prohibited_industries(settings.prohibited_industries_file)
     prepared = prepare_bundle(path)  # validate every file before touching the data dir
-    async with open_container(settings, auto_migrate=True) as c:
+    async with open_app(settings) as c:
         return await apply_prepared(
             c.store,
             c.box,
@@ -120,7 +128,7 @@ async def _apply(path: Path) -> ApplyReport:
 
 async def _approve_demo(slug: str) -> None:
     """The operator runs the demo, so the demo shop is approved (audited) on first setup."""
-    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+    async with open_app() as c:
         async with c.store.transaction(readonly=True) as tx:
             found = await tx.tenants.get_by_slug(slug)
         if found is not None and found.status is TenantStatus.PENDING:
@@ -171,7 +179,7 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_container(Settings.from_env(), workers=True):
+        async with open_app(auto_migrate=False, workers=True):
             out.print("worker running; Ctrl-C to stop")
             await stop.wait()
 
@@ -192,6 +200,8 @@ def demo(
     WeChat Official Account: kindbot serves a local stand-in for WeChat's
     servers at /wechat-sim, and `kindbot wechat-sim chat` plays a follower.
     """
+    from kindbot import demo as demo_files
+
     os.environ["KINDBOT_DATA_DIR"] = str(data_dir)
     os.environ["KINDBOT_WECHAT_SIMULATOR"] = "1"
     os.environ["KINDBOT_ALLOW_PRIVATE_ENDPOINTS"] = "1"  # the simulator is on this host

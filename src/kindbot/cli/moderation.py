@@ -12,29 +12,28 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.tenants import default_actor
-from kindbot.cli.common import fail, out, pick_tenant, run
+from kindbot.cli.common import fail, open_app, out, pick_tenant, run
 from kindbot.errors import InputFileError
-from kindbot.moderation.evaluation import EvalReport, LabelledText, evaluate, read_labelled
-from kindbot.moderation.screener import (
-    LexiconScreener,
-    build_screener,
-    default_screener,
-)
-from kindbot.ops import moderation_terms as terms_ops
 from kindbot.records import ModerationTerm, TenantRecord, TermAction
 from kindbot.screening import ContentContext, Direction, ScreeningVerdict
 from kindbot.settings import Settings
 
 if TYPE_CHECKING:
+    from kindbot.bootstrap import Container
     from kindbot.moderation.classifier import NgramClassifier
+    from kindbot.moderation.evaluation import EvalReport, LabelledText
+    from kindbot.moderation.screener import LexiconScreener
 
 app = typer.Typer(
-    help="Content moderation: lexicon edits, training, evaluation.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Content moderation: lexicon edits, training, evaluation.",
+    no_args_is_help=True,
 )
 terms_app = typer.Typer(
-    help="The platform's or a tenant's own moderation terms.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="The platform's or a tenant's own moderation terms.",
+    no_args_is_help=True,
 )
 app.add_typer(terms_app, name="terms")
 
@@ -77,7 +76,7 @@ async def _stored(tenant: str | None) -> tuple[list[ModerationTerm], str | None]
             fail(f"no tenant {tenant!r}: there is no database yet (kindbot apply FILE)")
         return [], None
     async with (
-        open_container(settings, auto_migrate=True) as c,
+        open_app(settings) as c,
         c.store.transaction(readonly=True) as tx,
     ):
         tenant_id = (await pick_tenant(tx, tenant)).id if tenant is not None else None
@@ -85,6 +84,8 @@ async def _stored(tenant: str | None) -> tuple[list[ModerationTerm], str | None]
 
 
 def _screener(tenant: str | None, model: Path | None) -> tuple[LexiconScreener, str | None]:
+    from kindbot.moderation.screener import build_screener, default_screener
+
     classifier = _classifier(model)
     terms, tenant_id = run(_stored(tenant))
     if not terms:
@@ -155,7 +156,8 @@ def moderate(
     for item in texts:
         verdict = screener.screen(item, context)
         line = _as_json(item, verdict) if as_json else _as_line(item, verdict)
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        sys.stdout.write(line + "\n")  # verbatim: the texts are data, never rich markup
+    sys.stdout.flush()
 
 
 async def _scope(c: Container, tenant: str | None) -> TenantRecord | None:
@@ -166,7 +168,9 @@ async def _scope(c: Container, tenant: str | None) -> TenantRecord | None:
 
 
 async def _terms(tenant: str | None) -> tuple[str, list[ModerationTerm]]:
-    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+    from kindbot.ops import moderation_terms as terms_ops
+
+    async with open_app() as c:
         scope = await _scope(c, tenant)
         return (scope.slug if scope else "platform"), await terms_ops.list_terms(c.store, scope)
 
@@ -192,7 +196,9 @@ def list_terms(tenant: TenantOption = None) -> None:
 async def _add(
     tenant: str | None, term: str, category: str | None, action: TermAction, by: str
 ) -> str:
-    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+    from kindbot.ops import moderation_terms as terms_ops
+
+    async with open_app() as c:
         scope = await _scope(c, tenant)
         added = await terms_ops.add_term(
             c.store,
@@ -228,7 +234,9 @@ def add_term(
 
 
 async def _remove(tenant: str | None, term: str) -> str:
-    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+    from kindbot.ops import moderation_terms as terms_ops
+
+    async with open_app() as c:
         scope = await _scope(c, tenant)
         await terms_ops.remove_term(c.store, scope, term)
         return scope.slug if scope else "platform"
@@ -245,6 +253,8 @@ def remove_term(
 
 
 def _read(file: Path) -> list[LabelledText]:
+    from kindbot.moderation.evaluation import read_labelled
+
     try:
         return read_labelled(file)
     except InputFileError as exc:
@@ -304,6 +314,9 @@ def eval_(
     model: ModelOption = None,
 ) -> None:
     """Precision, recall and F1 per category on FILE; lists false positives and misses."""
+    from kindbot.moderation.evaluation import evaluate
+    from kindbot.moderation.screener import default_screener
+
     rows = _read(file)
     screener = default_screener(_classifier(model))
     _print_report(evaluate(screener, rows))

@@ -7,14 +7,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kindbot.bootstrap import open_container
 from kindbot.bundles.tenants import StatusChange, TenantAction, change_status, default_actor
 from kindbot.cli import api_keys
-from kindbot.cli.common import fail, out, run
+from kindbot.cli.common import fail, open_app, out, run
 from kindbot.records import TenantRecord
-from kindbot.settings import Settings
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Tenants: list them; approve, suspend and reinstate them (each audited).",
     no_args_is_help=True,
 )
@@ -33,7 +32,7 @@ def list_tenants() -> None:
 
     async def go() -> list[TenantRecord]:
         async with (
-            open_container(Settings.from_env(), auto_migrate=True) as c,
+            open_app() as c,
             c.store.transaction(readonly=True) as tx,
         ):
             return await tx.tenants.list()
@@ -54,7 +53,7 @@ def _decide(slug: str, action: TenantAction, reason: str | None) -> None:
     why: str = reason
 
     async def go() -> StatusChange:
-        async with open_container(Settings.from_env(), auto_migrate=True) as c:
+        async with open_app() as c:
             return await change_status(
                 c.store, slug, action, reason=why, actor=default_actor(), now=c.clock.now()
             )

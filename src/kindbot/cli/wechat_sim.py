@@ -12,19 +12,24 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
+from rich.markup import escape
 
-from kindbot.bootstrap import open_container
-from kindbot.channels.wechat_oa.config import OAChannelConfig
-from kindbot.cli.common import fail, out, run
+from kindbot.cli.common import fail, open_app, out, run
 from kindbot.errors import KindbotError
-from kindbot.settings import Settings
-from kindbot.testing.wechat_callbacks import WeChatServerClient
 
-app = typer.Typer(help="The local WeChat simulator (no real account needed).", no_args_is_help=True)
+if TYPE_CHECKING:
+    import httpx
+
+    from kindbot.channels.wechat_oa.config import OAChannelConfig
+
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="The local WeChat simulator (no real account needed).",
+    no_args_is_help=True,
+)
 
 WAIT_FOR_API_REPLY_S = 10.0
 GH_ID = "gh_simulated0001"
@@ -54,7 +59,9 @@ def serve(
 
 
 async def _channel_config(channel: str) -> OAChannelConfig:
-    async with open_container(Settings.from_env(), auto_migrate=True) as c:
+    from kindbot.channels.wechat_oa.config import OAChannelConfig
+
+    async with open_app() as c:
         resolved = await c.directory.by_public_id(channel)
     if resolved.channel.kind != "wechat_oa":
         raise KindbotError(f"channel {channel!r} is not a WeChat Official Account channel")
@@ -78,6 +85,10 @@ async def _answer_after_success(
 
 async def chat_loop(server: str, channel: str, openid: str) -> None:
     """Read lines, push each as ``openid``, print what the account answers."""
+    import httpx
+
+    from kindbot.testing.wechat_callbacks import WeChatServerClient
+
     config = await _channel_config(channel)
     async with httpx.AsyncClient(base_url=server, timeout=10.0) as http:
         wechat = WeChatServerClient(
@@ -101,13 +112,16 @@ async def chat_loop(server: str, channel: str, openid: str) -> None:
             await http.post(f"{config.api_base}/sim/oa/user_message", json=user_message)
             reply = await wechat.push(wechat.text_xml(openid, text, f"{now}{counter}", now), now)
             if reply.status != 200:
-                out.print(f"[red]callback answered {reply.status}: {reply.body[:300]!r}[/]")
+                shown = escape(repr(reply.body[:300]))
+                out.print(f"[red]callback answered {reply.status}: {shown}[/]")
             elif reply.content is not None:
-                out.print(f"[bold green]公众号>[/] {reply.content}", highlight=False)
+                out.print(f"[bold green]公众号>[/] {escape(reply.content)}", highlight=False)
             else:
                 for answer in await _answer_after_success(http, config, openid, seen):
                     seen += 1
-                    out.print(f"[bold green]公众号 (客服消息)>[/] {answer}", highlight=False)
+                    out.print(
+                        f"[bold green]公众号 (客服消息)>[/] {escape(answer)}", highlight=False
+                    )
 
 
 @app.command()

@@ -229,12 +229,17 @@ def _unknown_placeholders(flow: FlowSpec) -> list[tuple[str, str]]:
         for field, text in texts:
             if text is None:
                 continue
-            for name in placeholders(text.zh) + placeholders(text.en):
-                if name not in slots and not name.startswith(RESPONSE_PREFIX):
-                    problems.append(
-                        (
-                            f"states.{step.name}.{field}",
-                            f"{{{name}}} is neither a slot of this flow nor response.<field>",
+            # One template given for both languages is one text: report it once.
+            wordings = (
+                [("", text.zh)] if text.zh == text.en else [(".zh", text.zh), (".en", text.en)]
+            )
+            for language, wording in wordings:
+                for name in dict.fromkeys(placeholders(wording)):  # each unknown name once
+                    if name not in slots and not name.startswith(RESPONSE_PREFIX):
+                        problems.append(
+                            (
+                                f"states.{step.name}.{field}{language}",
+                                f"{{{name}}} is neither a slot of this flow nor response.<field>",
+                            )
                         )
-                    )
     return problems

@@ -70,7 +70,7 @@ def test_a_good_flow_section_becomes_flow_specs(tmp_path: Path) -> None:
         ),
         (("start: ask", "start: begin"), "flows[0].start: start state 'begin' is not one of"),
         (("endpoint: orders", "endpoint: crm"), "states.ask.call.endpoint: endpoint 'crm'"),
-        (('{response.status}"', '{status}"'), "line 16, flows[0].states.tell.answer: {status}"),
+        (('{response.status}"', '{status}"'), "line 16, flows[0].states.tell.answer.zh: {status}"),
         (("type: order_number", "type: money"), "line 13, flows[0].states.ask.slot.type"),
         (("type: order_number", "type: choice"), "choices are given for, and only for"),
         (("[查订单]", "[查订单], regex: '(('"), "flows[0].trigger.regex: Value error, not a valid"),

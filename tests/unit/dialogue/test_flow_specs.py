@@ -63,7 +63,7 @@ def test_unreachable_states_and_silent_loops_are_refused() -> None:
 def test_placeholders_must_name_slots_or_response_fields() -> None:
     typo = replace(GOOD, states=(ASK, CALL, replace(TELL, answer=Text("{oder}", "x")), SORRY))
     assert flow_problems(typo) == [
-        ("states.tell.answer", "{oder} is neither a slot of this flow nor response.<field>")
+        ("states.tell.answer.zh", "{oder} is neither a slot of this flow nor response.<field>")
     ]
 
 

@@ -20,7 +20,7 @@ from kindbot.pipeline.planner import Audience
 from kindbot.pipeline.proactive import ProactiveRequest
 from kindbot.records import BroadcastRecord, BroadcastStatus, ContactRecord, TenantRecord
 from kindbot.web.api.auth import CurrentPrincipal, TenantAccess
-from kindbot.web.api.models import ERRORS
+from kindbot.web.api.models import ERRORS, ErrorBody
 from kindbot.web.api.models_guard import (
     BroadcastCreated,
     BroadcastOut,
@@ -52,7 +52,7 @@ async def _contact(
 @router.post(
     CONTACT + "/messages",
     status_code=status.HTTP_201_CREATED,
-    responses={202: {"model": SendOut}, 403: {"model": SendOut}},
+    responses={202: {"model": SendOut}, 403: {"model": SendOut | ErrorBody}},
 )
 async def send(
     channel: str,

@@ -25,7 +25,7 @@ from kindbot.pipeline.inbox_bus import InboxBus
 from kindbot.records import ConversationState
 from kindbot.records_handoff import AgentRecord
 from kindbot.web.api.auth import CurrentPrincipal, TenantAccess
-from kindbot.web.api.models import ERRORS, ErrorDetail
+from kindbot.web.api.models import ERRORS, ErrorBody, ErrorDetail
 from kindbot.web.api.models_guard import VerdictOut
 from kindbot.web.api.models_inbox import (
     AgentIn,
@@ -193,7 +193,7 @@ async def resolve(
 @router.post(
     ONE + "/reply",
     status_code=status.HTTP_201_CREATED,
-    responses={403: {"model": ReplyDenied}},
+    responses={403: {"model": ReplyDenied | ErrorBody}},
 )
 async def reply(
     conversation_id: str,

@@ -1,0 +1,44 @@
+"""Machine-readable output is printed verbatim (issue 13, defect 11).
+
+Texts are data: rich's emoji codes (``:o:``) and markup (``[bold]``) must not
+rewrite them, in ``--json`` output or in the lines printed for people.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TEXTS = [":o: ok :thumbs_up:", "[bold]not bold[/bold] [red]x", "正常 :smile: [link]"]
+
+
+def kindbot(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
+    env["KINDBOT_DATA_DIR"] = str(tmp_path / "none")  # no database: the default lexicons
+    env["PYTHONUTF8"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "kindbot", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        check=True,
+        timeout=120,
+    )
+
+
+def test_moderate_json_prints_the_texts_verbatim(tmp_path: Path) -> None:
+    result = kindbot("moderate", "--json", *TEXTS, tmp_path=tmp_path)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["text"] for row in rows] == TEXTS
+    assert "⭕" not in result.stdout
+    assert "👍" not in result.stdout
+
+
+def test_moderate_lines_for_people_keep_the_texts(tmp_path: Path) -> None:
+    result = kindbot("moderate", *TEXTS, tmp_path=tmp_path)
+    for text in TEXTS:
+        assert text in result.stdout, result.stdout
