@@ -184,7 +184,14 @@ class MessageRepository(Protocol):
         """Re-read an inbound message, holding a row lock until the transaction ends."""
         ...
 
-    async def mark_processed(self, message_id: str) -> None: ...
+    async def mark_processed(self, message_id: str, *, kb_asked: bool = False) -> None:
+        """Record the inbound message as processed.
+
+        ``kb_asked``: its text was searched in the knowledge base as a question
+        (what ``kb unanswered`` reviews; flow answers, opt-out words, picks and
+        person requests are not).
+        """
+        ...
 
     async def insert_outbound(
         self,

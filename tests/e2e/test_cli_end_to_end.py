@@ -645,6 +645,13 @@ def test_kb_unanswered_groups_the_questions_the_bot_fell_back_on(tmp_path: Path)
     succeeded(kindbot("tenant", "approve", TENANT, "--reason", "e2e", data_dir=data_dir))
     asked = "可以用花呗分期吗\n花呗分期可以吗\n运费多少钱\n你们老板叫什么名字\n"
     succeeded(kindbot("chat", "--tenant", TENANT, data_dir=data_dir, input=asked))
+    # Flow answers (a phone number, a date, a choice), the flow's trigger, an
+    # opt-out word and a person request are not questions for the knowledge base.
+    not_questions = "请给我回电\n13800138000\n明天\n2\n人工\n退订\n"
+    flow = kindbot(
+        "chat", "--tenant", TENANT, "--user", "bob", data_dir=data_dir, input=not_questions
+    )
+    assert "已记下" in succeeded(flow).stdout, "the callback flow ran to its answer"
 
     result = succeeded(kindbot("kb", "unanswered", "--json", "--since", "1d", data_dir=data_dir))
     groups = [json.loads(line) for line in result.stdout.splitlines()]
@@ -653,6 +660,8 @@ def test_kb_unanswered_groups_the_questions_the_bot_fell_back_on(tmp_path: Path)
     assert all(g["nearest"] is None or isinstance(g["nearest_score"], float) for g in groups)
     assert sum(g["count"] for g in groups) == 3, "the answered question is not listed"
     assert not any("运费" in e for g in groups for e in g["examples"])
+    listed = {e for g in groups for e in g["examples"]}
+    assert not listed & {"请给我回电", "13800138000", "明天", "2", "人工", "退订"}
 
     table = succeeded(kindbot("kb", "unanswered", data_dir=data_dir)).stdout
     assert "3 unanswered questions" in table

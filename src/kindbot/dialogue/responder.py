@@ -59,7 +59,11 @@ class DialogueOutcome:
     ``candidates``: the best knowledge-base matches of the message, most
     confident first (at most :data:`CANDIDATES`; empty when the knowledge base
     was not asked). ``unanswered``: the knowledge base was asked and no match
-    cleared the threshold (the reply is the honest fallback).
+    cleared the threshold (the reply is the honest fallback). ``asked``: the
+    message was searched in the knowledge base as a question — false for a
+    person request, a clarification pick, a handler's answer, a non-text
+    message (and, upstream, for flow answers and opt-out words, which never
+    reach :func:`respond`); ``kindbot kb unanswered`` looks only at those.
     """
 
     replies: tuple[OutboundReply, ...]
@@ -67,6 +71,7 @@ class DialogueOutcome:
     candidates: tuple[Match, ...] = ()
     unanswered: bool = False
     handler_error: str | None = None
+    asked: bool = False
 
 
 def _canonical(text: str) -> str:
@@ -121,18 +126,22 @@ def respond(
         return DialogueOutcome((reply,), unanswered=True, handler_error=handled.error)
     found = index.search(text, limit=CANDIDATES)
     if found and found[0].score >= threshold:
-        return DialogueOutcome((_answer(found[0]),), candidates=found)
+        return DialogueOutcome((_answer(found[0]),), candidates=found, asked=True)
     if unresolved_streak(recent_bot_texts) + 1 >= MAX_UNRESOLVED_TURNS:
-        return replace(_hand_off(text, prefer_chinese), candidates=found, unanswered=True)
+        handoff = _hand_off(text, prefer_chinese)
+        return replace(handoff, candidates=found, unanswered=True, asked=True)
     choices = offer(found)
     if choices:
         chinese = pick(text, "zh", "en", default_zh=prefer_chinese) == "zh"
         question = clarification(choices, chinese=chinese)
         reply = OutboundReply(question, ReplyOrigin.FALLBACK)
-        return DialogueOutcome((reply,), candidates=found, unanswered=True)
+        return DialogueOutcome((reply,), candidates=found, unanswered=True, asked=True)
     unsure = pick(text, UNSURE_ZH, UNSURE_EN, default_zh=prefer_chinese)
     return DialogueOutcome(
-        (OutboundReply(unsure, ReplyOrigin.FALLBACK),), candidates=found, unanswered=True
+        (OutboundReply(unsure, ReplyOrigin.FALLBACK),),
+        candidates=found,
+        unanswered=True,
+        asked=True,
     )
 
 

@@ -290,7 +290,10 @@ class Pipeline(HandoverMixin):
             taking = take and (waiting is None or waiting())
             token = new_token(retries=retries) if taking else None
             taken = await take_replies(tx, sent, take, self._clock.now(), token) if token else ()
-            await tx.messages.mark_processed(message.id)
+            # A flow's turn (its outcome never says asked), an opt-out word (no dialogue),
+            # a pick or a person request: not a question for ``kb unanswered``.
+            kb_asked = dialogue is not None and dialogue.asked
+            await tx.messages.mark_processed(message.id, kb_asked=kb_asked)
             await audit.flush(tx)
         self._inbox.publish_all(notes)
         if len(sent) > len(taken) and (sync_grace is None or take):

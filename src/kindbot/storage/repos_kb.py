@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from kindbot.kb_repository import InboundQuestion, KbTuning
 from kindbot.records import Direction
@@ -73,6 +73,7 @@ class SqlKnowledgeSettings:
             messages.c.tenant_id == tenant_id,
             messages.c.direction == Direction.INBOUND.value,
             messages.c.kind == _TEXT_KIND,
+            or_(messages.c.kb_asked.is_(None), messages.c.kb_asked.is_(True)),
         )
         if since is not None:
             query = query.where(messages.c.created_at >= since)

@@ -41,6 +41,11 @@ _SET_STATUS = (
     .where(messages.c.id == bindparam("message_id"))
     .values(status=bindparam("new_status"))
 )
+_SET_PROCESSED = (
+    update(messages)
+    .where(messages.c.id == bindparam("message_id"))
+    .values(status=InboundStatus.PROCESSED.value, kb_asked=bindparam("kb_asked"))
+)
 _INSERT = insert(messages)
 _OUTBOUND = messages.c.direction == Direction.OUTBOUND.value
 _RECENT_OUTBOUND_TEXTS = (
@@ -152,9 +157,9 @@ class SqlMessages:
         query = _BY_ID_LOCKED if supports_row_locks(self._conn) else _BY_ID
         return _message((await self._conn.execute(query, {"message_id": message_id})).one())
 
-    async def mark_processed(self, message_id: str) -> None:
-        params = {"message_id": message_id, "new_status": InboundStatus.PROCESSED.value}
-        await self._conn.execute(_SET_STATUS, params)
+    async def mark_processed(self, message_id: str, *, kb_asked: bool = False) -> None:
+        params = {"message_id": message_id, "kb_asked": kb_asked}
+        await self._conn.execute(_SET_PROCESSED, params)
 
     async def insert_outbound(
         self,

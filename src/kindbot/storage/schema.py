@@ -169,6 +169,9 @@ messages = Table(
     Column("event_key", String(200), nullable=True),
     # A generated reply's grounding: the knowledge entry ids (JSON list; NULL = none).
     Column("source_entry_ids_json", Text, nullable=True),
+    # An inbound text searched in the knowledge base as a question (``kb unanswered``);
+    # NULL on messages stored before migration 0015 (unknown: still reviewed).
+    Column("kb_asked", Boolean, nullable=True),
     UniqueConstraint("channel_id", "idempotency_key"),
     Index("ix_messages_conversation", "conversation_id", "seq"),
     Index("ix_messages_status_created", "status", "created_at"),

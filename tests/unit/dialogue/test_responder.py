@@ -69,3 +69,31 @@ def test_asking_for_a_person_hands_off_without_candidates(index: KnowledgeIndex)
     assert outcome.replies[0].text == HANDOFF_ZH
     assert outcome.candidates == ()
     assert not outcome.unanswered
+
+
+def test_only_a_search_of_the_knowledge_base_counts_as_asked(index: KnowledgeIndex) -> None:
+    def asked(
+        text: str, *, threshold: float = DEFAULT_THRESHOLD, recent: tuple[str, ...] = ()
+    ) -> bool:
+        outcome = respond(
+            InboundKind.TEXT,
+            text,
+            index,
+            threshold=threshold,
+            prefer_chinese=True,
+            recent_bot_texts=recent,
+        )
+        return outcome.asked
+
+    assert asked("邮费多少钱"), "answered from the knowledge base"
+    assert asked("邮费多少钱", threshold=0.999), "searched, below the threshold"
+    assert asked("what is the meaning of life"), "searched, nothing found"
+    assert not asked("人工"), "a person request is not a question"
+    clarification = (
+        respond(InboundKind.TEXT, "邮费多少钱", index, threshold=0.999, prefer_chinese=True)
+        .replies[0]
+        .text
+    )
+    assert not asked("1", recent=(clarification,)), "a pick answers the bot's question"
+    non_text = respond(InboundKind.IMAGE, "", index, threshold=0.0, prefer_chinese=True)
+    assert not non_text.asked
