@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,6 +29,7 @@ from kindbot.channels.webchat import VISITOR_COOKIE
 from kindbot.channels.webhook import SIGNATURE_HEADER, sign
 from kindbot.channels.wechat.crypto import sha1_signature
 from kindbot.channels.wechat.xmlcodec import render_fields
+from kindbot.settings import Settings
 from kindbot.testing.wechat_api import WeChatSimulator
 from kindbot.web.app import build_app
 from tests.fuzz.strategies import AES, ciphertexts, json_bodies, xml_bodies
@@ -48,6 +49,13 @@ CHANNELS = ["teashop.hook", "teashop.web", "fuzz.oa", "fuzz.wecom", "nobody.x"]
 @pytest.fixture
 def container_backend() -> str:
     return "postgres"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Without rate limits: the fuzzers reach the parsers on every example (the limits
+    have their own tests in tests/e2e/test_rate_limits.py)."""
+    return replace(settings, rate_limits_enabled=False)
 
 
 @dataclass
