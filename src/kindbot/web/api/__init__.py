@@ -3,12 +3,13 @@
 Authentication and tenant access are FastAPI dependencies in
 :mod:`kindbot.web.api.auth` (``AdminAccess``, ``TenantAccess``,
 ``CurrentPrincipal``) that every route — including later ones — reuses.
-Errors use the app's shape ``{"error": {"code", "message"}}``.
+Errors use the app's shape ``{"error": {"code", "message"}}``; what no
+database can store is refused before any route runs (:mod:`kindbot.web.api.inputs`).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from kindbot.web.api import (
     routes_audit,
@@ -19,13 +20,17 @@ from kindbot.web.api import (
     routes_moderation,
     routes_tenants,
 )
+from kindbot.web.api.inputs import checked_inputs
 
 PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
-    """A router with every ``/api/v1`` route (a fresh one per app)."""
-    router = APIRouter(prefix=PREFIX)
+    """A router with every ``/api/v1`` route (a fresh one per app).
+
+    Every route's inputs are checked first (:mod:`kindbot.web.api.inputs`).
+    """
+    router = APIRouter(prefix=PREFIX, dependencies=[Depends(checked_inputs)])
     for module in (
         routes_tenants,
         routes_keys,
