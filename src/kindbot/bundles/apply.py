@@ -16,17 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from kindbot.bundles.addresses import check_addresses
 from kindbot.bundles.flows_apply import apply_flows, check_flows
 from kindbot.bundles.llm import apply_llm
 from kindbot.bundles.loader import _line_of, bundle_node, load_bundle, located_problem
-from kindbot.bundles.schema import (
-    Bundle,
-    ChannelSpec,
-    WebchatSpec,
-    WebhookSpec,
-    WeChatOASpec,
-    WeComSpec,
-)
+from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
 from kindbot.bundles.tenants import record_refusal
 from kindbot.channels import console
 from kindbot.channels.webchat import WebchatConfig
@@ -34,7 +28,7 @@ from kindbot.channels.webhook import WebhookConfig
 from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.channels.wecom.config import WeComChannelConfig
 from kindbot.dialogue.kb_files import read_knowledge_file
-from kindbot.egress import STRICT, AddressPolicy, Resolver, system_resolve, url_problem
+from kindbot.egress import STRICT, AddressPolicy, Resolver, system_resolve
 from kindbot.errors import InputFileError, InputProblem
 from kindbot.events import Verdict
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, prohibited_reason
@@ -144,51 +138,8 @@ class PreparedBundle:
     industry_line: int | None = None
 
 
-def _line(path: Path, loc: tuple[int | str, ...]) -> int | None:
-    return _line_of(bundle_node(path), loc)
-
-
 def _industry_line(path: Path) -> int | None:
-    return _line(path, ("tenant", "industry"))
-
-
-def configured_urls(bundle: Bundle) -> list[tuple[tuple[int | str, ...], str]]:
-    """Every URL the bundle makes kindbot call, with where it is in the bundle.
-
-    WeChat/WeCom ``api_base`` counts only when the bundle sets it (the default
-    is WeChat's own API).
-    """
-    found: list[tuple[tuple[int | str, ...], str]] = []
-    for position, spec in enumerate(bundle.channels):
-        if isinstance(spec, WebhookSpec) and spec.outgoing_url:
-            found.append((("channels", position, "outgoing_url"), spec.outgoing_url))
-        if isinstance(spec, WeChatOASpec | WeComSpec) and "api_base" in spec.model_fields_set:
-            found.append((("channels", position, "api_base"), spec.api_base))
-    for name, endpoint in bundle.endpoints.items():
-        found.append((("endpoints", name, "url"), endpoint.url))
-    if bundle.llm is not None:
-        found.append((("llm", "base_url"), bundle.llm.base_url))
-    return found
-
-
-async def check_addresses(
-    prepared: PreparedBundle, policy: AddressPolicy, resolve: Resolver = system_resolve
-) -> None:
-    """Every configured URL's address is allowed by ``policy`` (:mod:`kindbot.egress`).
-
-    Raises :class:`InputFileError` naming the file, line and field of each refused URL.
-    """
-    problems = []
-    for loc, url in configured_urls(prepared.bundle):
-        problem = await url_problem(url, policy, resolve)
-        if problem is not None:
-            line = _line(Path(prepared.source), loc)
-            where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc)
-            problems.append(
-                InputProblem(prepared.source, line, where.replace(".[", "["), problem, "line")
-            )
-    if problems:
-        raise InputFileError(problems)
+    return _line_of(bundle_node(path), ("tenant", "industry"))
 
 
 def prepare_bundle(path: Path) -> PreparedBundle:
@@ -274,7 +225,7 @@ async def apply_prepared(
     refusal audited in the platform chain) when a new tenant, or a tenant
     changing its industry, declares an industry in ``prohibited``.
     """
-    await check_addresses(prepared, addresses, resolve)
+    await check_addresses(prepared.bundle, prepared.source, addresses, resolve)
     spec = prepared.bundle.tenant
     try:
         return await _apply(store, box, prepared, now, prohibited)

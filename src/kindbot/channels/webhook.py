@@ -104,6 +104,15 @@ def _field(data: dict[str, object], name: str, *, required: bool, limit: int) ->
     return check_identifier(value, field=name, limit=limit)
 
 
+_UNNAMED = "auto:"
+"""Key prefix of a message sent without an ``id``: it is new every time."""
+
+
+def caller_retries(event: InboundEvent) -> bool:
+    """Whether the sender can retry ``event`` (it named its message with an ``id``)."""
+    return not event.idempotency_key.startswith(_UNNAMED)
+
+
 def parse(body: bytes, *, channel_public_id: str, now: datetime) -> InboundEvent:
     """Parse a verified webhook body into an event, or raise :class:`BadRequestError`.
 
@@ -120,7 +129,7 @@ def parse(body: bytes, *, channel_public_id: str, now: datetime) -> InboundEvent
         kind=InboundKind.TEXT,
         text=text,
         idempotency_key=(
-            scoped_key("id", user, message_id) if message_id else f"auto:{uuid.uuid4().hex}"
+            scoped_key("id", user, message_id) if message_id else f"{_UNNAMED}{uuid.uuid4().hex}"
         ),
         received_at=now,
         sender_name=name,

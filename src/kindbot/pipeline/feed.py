@@ -17,25 +17,22 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from kindbot.dialogue.flow_specs import RESPONSE_PREFIX
 from kindbot.dialogue.handlers import HandlerResult
-from kindbot.dialogue.handoff import bot_answers, nobody_available
+from kindbot.dialogue.handoff import bot_answers
 from kindbot.dialogue.responder import DialogueOutcome, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
-from kindbot.dialogue.service_hours import ServiceHours, next_opening
 from kindbot.errors import SignatureError
 from kindbot.events import (
     CallbackNonce,
     FeedResult,
     InboundAction,
-    InboundDecision,
     InboundEvent,
     InboundKind,
     OutboundReply,
-    ReplyOrigin,
     SentReply,
     Verdict,
 )
@@ -46,25 +43,17 @@ from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.generative import GenerativeAnswers
 from kindbot.pipeline.handlers import HandlerModules
-from kindbot.pipeline.handoff_desk import Hold, holds, request_person
 from kindbot.pipeline.handover import HandoverMixin, new_token, take_replies
+from kindbot.pipeline.inbound_actions import act_on_inbound
 from kindbot.pipeline.inbox_bus import InboxBus, InboxNotes
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.turn import AuditBatch, Turn, turn_for
 from kindbot.records import (
-    ConversationState,
     InboundStatus,
     MessageRecord,
 )
 from kindbot.screening import ContentContext, Direction
 from kindbot.types import Clock, Store, Transaction
-
-OPT_IN_TOPIC = "general"
-
-ANSWERS_WHILE_WAITING = frozenset(
-    {ReplyOrigin.KNOWLEDGE, ReplyOrigin.HANDLER, ReplyOrigin.GENERATED}
-)
-"""What the bot still says while a person is awaited: answers, not fallbacks or offers of one."""
 
 RECENT_BOT_TEXTS = 3
 """How many of the bot's last messages an inbound message is compared with (loop detection)."""
@@ -273,8 +262,8 @@ class Pipeline(HandoverMixin):
                     verdict=flagged,
                 )
             notes = InboxNotes()
-            replies, turn = await self._apply_inbound(
-                tx, message, inbound, turn, dialogue, (audit, notes)
+            replies, turn = await act_on_inbound(
+                tx, message, inbound, turn, dialogue, (audit, notes), self._clock.now()
             )
             if flowed is not None:
                 await self._flows.record(tx, message, flowed)
@@ -320,81 +309,6 @@ class Pipeline(HandoverMixin):
             return None
         context = ContentContext(Direction.INBOUND, tenant_id=turn.tenant.id)
         return inbound_flag(screener.screen(message.text, context))
-
-    async def _apply_inbound(
-        self,
-        tx: Transaction,
-        message: MessageRecord,
-        inbound: InboundDecision,
-        turn: Turn,
-        dialogue: DialogueOutcome | None,
-        handoff: tuple[AuditBatch, InboxNotes],
-    ) -> tuple[tuple[OutboundReply, ...], Turn]:
-        """Act on the guard's inbound decision; the replies to propose and the updated turn.
-
-        ``dialogue`` is the dialogue's outcome, computed beforehand when the
-        guard let the message through to dialogue (``CONTINUE``). While a person
-        has the conversation (or is awaited) the dialogue's replies are dropped
-        (:func:`kindbot.pipeline.handoff_desk.holds`) — except, while a person
-        is awaited and nobody has the conversation, its answers
-        (:data:`ANSWERS_WHILE_WAITING`). A request for a person nobody is online
-        to take is answered honestly (:func:`kindbot.dialogue.handoff.nobody_available`).
-        ``handoff`` collects the handoff's audit entries and live inbox events.
-        """
-        now = self._clock.now()
-        if inbound.action is InboundAction.OPT_OUT:
-            await tx.consents.withdraw_all(message.contact_id, now)
-            await tx.contacts.set_opted_out(message.contact_id, now)
-            await tx.flows.clear_state(message.conversation_id)  # stop ends a flow too
-            return inbound.replies, turn
-        if inbound.action is InboundAction.OPT_IN:
-            await tx.contacts.set_opted_out(message.contact_id, None)
-            await tx.consents.grant(
-                tenant_id=turn.tenant.id,
-                contact_id=message.contact_id,
-                channel_id=message.channel_id,
-                topic=OPT_IN_TOPIC,
-                source=f"keyword:{message.text.strip()[:40]}",
-                wording=inbound.replies[0].text if inbound.replies else "",
-                now=now,
-            )
-            return inbound.replies, turn
-        if inbound.action in (InboundAction.FOLLOW, InboundAction.UNFOLLOW):
-            followed = inbound.action is InboundAction.FOLLOW
-            await tx.contacts.set_followed(message.contact_id, followed, now)
-            turn = replace(turn, contact=replace(turn.contact, followed=followed))
-            if followed and turn.welcome:
-                return (OutboundReply(turn.welcome, ReplyOrigin.SYSTEM),), turn
-            return inbound.replies, turn
-        audit, notes = handoff
-        if inbound.action is InboundAction.LOOP:
-            await request_person(tx, message.conversation_id, at=now, audit=audit, notes=notes)
-            return (), turn
-        if inbound.action is InboundAction.IGNORE or dialogue is None:
-            return (), turn
-        hold = await holds(tx, message, notes)
-        if hold is Hold.SILENT:
-            return (), turn
-        if dialogue.handoff and (hold is Hold.NONE or not dialogue.unanswered):
-            state = await request_person(
-                tx, message.conversation_id, at=now, audit=audit, notes=notes
-            )
-            if state is ConversationState.WAITING:  # nobody online: say so, and when
-                return (self._nobody_available(message, turn),), turn
-            return dialogue.replies, turn
-        if hold is Hold.ASSIST:
-            return tuple(r for r in dialogue.replies if r.origin in ANSWERS_WHILE_WAITING), turn
-        return dialogue.replies, turn
-
-    def _nobody_available(self, message: MessageRecord, turn: Turn) -> OutboundReply:
-        """The honest reply to a request for a person nobody is online to take."""
-        now = self._clock.now()
-        stored = turn.tenant.service_hours_json
-        opening = next_opening(ServiceHours.from_json(stored), now) if stored else None
-        text = nobody_available(
-            message.text, prefer_chinese=turn.prefer_chinese, opening=opening, now=now
-        )
-        return OutboundReply(text, ReplyOrigin.SYSTEM)
 
     def _dialogue(
         self, message: MessageRecord, turn: Turn, index: KnowledgeIndex, handled: HandlerResult

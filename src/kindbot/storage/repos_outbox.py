@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.sql.dml import Update
 
 from kindbot.records import RETRYING_CALLER, OutboxItem, OutboxStatus
 from kindbot.storage.executor import Executor
@@ -18,27 +19,26 @@ DELIVERED = "delivered"
 _INSERT = insert(outbox)
 _BY_ID = select(outbox).where(outbox.c.id == bindparam("outbox_id"))
 _FOR_MESSAGE = select(outbox).where(outbox.c.message_id == bindparam("message_id"))
-_HAND_OVER = (
-    update(outbox)
-    .where(outbox.c.id == bindparam("outbox_id"), outbox.c.status == OutboxStatus.PENDING.value)
-    .values(
-        status=OutboxStatus.HANDED_OVER.value,
-        handover=bindparam("token"),
-        lease_until=bindparam("lease_until"),
+
+
+def _hand_over_from(*statuses: OutboxStatus) -> Update:
+    """Claim a row in one of ``statuses`` for a caller: ``handed_over`` under its token."""
+    return (
+        update(outbox)
+        .where(
+            outbox.c.id == bindparam("outbox_id"),
+            outbox.c.status.in_([status.value for status in statuses]),
+        )
+        .values(
+            status=OutboxStatus.HANDED_OVER.value,
+            handover=bindparam("token"),
+            lease_until=bindparam("lease_until"),
+        )
     )
-)
-_HAND_OVER_AGAIN = (
-    update(outbox)
-    .where(
-        outbox.c.id == bindparam("outbox_id"),
-        outbox.c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.HANDED_OVER.value]),
-    )
-    .values(
-        status=OutboxStatus.HANDED_OVER.value,
-        handover=bindparam("token"),
-        lease_until=bindparam("lease_until"),
-    )
-)
+
+
+_HAND_OVER = _hand_over_from(OutboxStatus.PENDING)
+_HAND_OVER_AGAIN = _hand_over_from(OutboxStatus.PENDING, OutboxStatus.HANDED_OVER)
 _CONFIRM = (
     update(outbox)
     .where(

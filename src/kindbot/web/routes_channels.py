@@ -75,7 +75,7 @@ async def _webhook(
         body, channel_public_id=resolved.channel.public_id, now=container.clock.now()
     )
     # Without an ``id`` the caller cannot retry: an unconfirmed hand-over is sent.
-    retries = not event.idempotency_key.startswith("auto:")
+    retries = webhook.caller_retries(event)
     result = await container.pipeline.feed(
         event, sync_grace=SYNC_GRACE, resolved=resolved, take=SYNC_REPLIES, retries=retries
     )
