@@ -28,6 +28,8 @@ class ConceptEncoder:
     """Encodes a text as the normalised count of each concept's words in it;
     records every text it was asked for (``asked``)."""
 
+    name = "concepts-test"
+
     def __init__(self) -> None:
         self.asked: list[str] = []
         self._dimension = {word: i for i, words in enumerate(CONCEPTS) for word in words}

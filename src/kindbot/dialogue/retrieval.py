@@ -174,6 +174,12 @@ class KnowledgeIndex:
         if self._encoder is not None:
             self._encoder.encode([query])
 
+    def wants_sentence(self, query: str) -> bool:
+        """Whether :meth:`search` would use ``query``'s sentence vector: the index is
+        :attr:`dense` and the words alone do not already decide the answer. A caller
+        that encodes queries in batches (``pipeline``) asks this first."""
+        return self._encoder is not None and bool(query.strip())
+
     def search(self, query: str, limit: int = 3) -> tuple[Match, ...]:
         """The best ``limit`` entries for ``query``, most confident first, one per entry.
 

@@ -60,9 +60,10 @@ def model_directory(spec: str) -> Path:
 class SentenceEncoder:
     """A sentence-transformers model behind :class:`~kindbot.dialogue.dense.TextEncoder`."""
 
-    def __init__(self, model: Any, *, memo_size: int = MEMO_SIZE) -> None:
-        """Wrap a loaded ``SentenceTransformer``; use :func:`open_encoder`."""
+    def __init__(self, model: Any, *, name: str, memo_size: int = MEMO_SIZE) -> None:
+        """Wrap a loaded ``SentenceTransformer`` known as ``name``; use :func:`open_encoder`."""
         self._model = model
+        self.name = name
         self._memo: OrderedDict[str, DenseVectors] = OrderedDict()
         self._memo_size = memo_size
         self._lock = threading.Lock()
@@ -104,4 +105,4 @@ def open_encoder(spec: str) -> SentenceEncoder:
             code="embedding_extra_missing",
         ) from exc
     model = library.SentenceTransformer(str(directory), device="cpu")
-    return SentenceEncoder(model)
+    return SentenceEncoder(model, name=f"st:{directory.name}")
