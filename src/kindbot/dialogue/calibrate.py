@@ -34,11 +34,14 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from kindbot.dialogue.dense import DenseVectors
+from kindbot.dialogue.dense import DenseIndex, DenseVectors
 from kindbot.dialogue.fusion import (
+    CLASSIFIER_COLUMNS,
     CONFIDENCE_FEATURES,
     DEFAULT_CALIBRATION,
+    DEFAULT_DENSE_CALIBRATION,
     DEFAULT_LEXICAL_CALIBRATION,
+    DENSE_COLUMNS,
     FEATURES,
     Calibration,
     confidence_inputs,
@@ -48,6 +51,7 @@ from kindbot.dialogue.ranker import Ranker
 
 __all__ = [
     "MIN_POSITIVES",
+    "Corpus",
     "FittedCalibration",
     "default_calibration",
     "fit_calibration",
@@ -69,14 +73,19 @@ in-scope top-1 at out-of-scope recall 0.85, 0.876 → 0.906; at threshold 0.4,
 BANKING77 0.884 → 0.892 and CIC 0.637 → 0.646; CIC always answering 0.659 → 0.650)."""
 LEXICAL_CONFIDENCE = (0, 1, 2, 3, 4)
 """Without a classifier: the rank score, its margin and the three lexical scores."""
+DENSE_CONFIDENCE = (6, 7)
+"""Added with sentence vectors: the closest phrasing's cosine and its gap to the
+best other entry's."""
 HELD_OUT_SHARE = 0.2
 ABSENT_SHARE = 0.15
 ABSENT_WEIGHT = 0.1
 """The share of "not covered" questions the confidence model assumes."""
 
 
-def default_calibration(learned: bool) -> Calibration:
-    """The built-in model, with or without the classifier's features."""
+def default_calibration(learned: bool, dense: bool = False) -> Calibration:
+    """The built-in model: with sentence vectors, else with or without the classifier."""
+    if dense:
+        return DEFAULT_DENSE_CALIBRATION
     return DEFAULT_CALIBRATION if learned else DEFAULT_LEXICAL_CALIBRATION
 
 
@@ -89,42 +98,67 @@ class FittedCalibration:
     c: float = DEFAULT_C
 
 
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """A knowledge base as the rankers see it: tokenised ``phrasings`` owned by
+    entries ``owners`` (non-decreasing), each entry's tokenised ``answers``, and
+    the sentence vectors of the phrasings (``dense``, a row each) and of the
+    answers (``answer_vectors``, a row per entry) when there is an encoder."""
+
+    phrasings: Sequence[Sequence[str]]
+    owners: Sequence[int]
+    answers: Sequence[Sequence[str]] | None = None
+    dense: DenseVectors | None = None
+    answer_vectors: DenseVectors | None = None
+
+    def ranker(self, rows: NDArray[np.intp], entries: NDArray[np.intp]) -> Ranker:
+        """Untrained rankers over phrasing ``rows`` of ``entries`` (renumbered 0..)."""
+        renumber = np.full(int(entries.max()) + 1 if len(entries) else 0, -1, dtype=np.intp)
+        renumber[entries] = np.arange(len(entries))
+        owners = renumber[np.asarray(self.owners, dtype=np.intp)[rows]].tolist()
+        answers = None if self.answers is None else [self.answers[int(e)] for e in entries]
+        dense = None
+        if self.dense is not None and self.answer_vectors is not None:
+            dense = DenseIndex.build(self.dense[rows], owners, self.answer_vectors[entries])
+        return Ranker.build(
+            [self.phrasings[int(i)] for i in rows],
+            owners,
+            learn=False,
+            answers=answers,
+            dense=dense,
+        )
+
+
 def fit_calibration(
-    phrasings: Sequence[Sequence[str]],
-    owners: Sequence[int],
+    corpus: Corpus,
     *,
     learned: bool,
     choices: Sequence[float] = (DEFAULT_C,),
-    dense: DenseVectors | None = None,
 ) -> FittedCalibration:
-    """The confidence model for the knowledge base of tokenised ``phrasings``
-    (owned by entries ``owners``, non-decreasing); ``learned`` = the served
-    ranker has a classifier, whose regularisation is chosen among ``choices``;
-    ``dense``: the phrasings' sentence vectors when the classifier uses them."""
+    """The confidence model for the knowledge base ``corpus``; ``learned`` = the
+    served ranker has a classifier, whose regularisation is chosen among ``choices``."""
     rng = np.random.default_rng(0)
-    owner = np.asarray(owners, dtype=np.intp)
+    dense = corpus.dense is not None
+    owner = np.asarray(corpus.owners, dtype=np.intp)
     n_entries = int(owner[-1]) + 1 if len(owner) else 0
     if n_entries < 4 or n_entries > MAX_ENTRIES:
-        return FittedCalibration(default_calibration(learned))
+        return FittedCalibration(default_calibration(learned, dense))
     absent = rng.random(n_entries) < ABSENT_SHARE
     held = _held_out_rows(rng, owner, ~absent)
     kept_entries = np.flatnonzero(~absent)
     if len(kept_entries) < 2 or not held.any():
-        return FittedCalibration(default_calibration(learned))
+        return FittedCalibration(default_calibration(learned, dense))
     renumber = np.full(n_entries, -1, dtype=np.intp)
     renumber[kept_entries] = np.arange(len(kept_entries))
     kept_rows = np.flatnonzero(~held & ~absent[owner])
     kept_owners = renumber[owner[kept_rows]].tolist()
     queries = _sample(rng, np.flatnonzero(held), np.flatnonzero(absent[owner]))
     asked = [
-        _Asked(phrasings[int(row)], int(renumber[owner[row]]), _row(dense, int(row)))
+        _Asked(corpus.phrasings[int(row)], int(renumber[owner[row]]), _row(corpus.dense, int(row)))
         for row in queries
     ]
-    ranker = Ranker.build([phrasings[int(i)] for i in kept_rows], kept_owners, learn=False)
-    kept_dense = None if dense is None else dense[kept_rows]
-    ranker, c = _best_classifier(
-        ranker, (kept_owners, kept_dense), asked, choices if learned else ()
-    )
+    ranker = corpus.ranker(kept_rows, kept_entries)
+    ranker, c = _best_classifier(ranker, kept_owners, asked, choices if learned else ())
     features: list[NDArray[np.float64]] = []
     labels: list[NDArray[np.bool_]] = []
     for tokens, entry, sentence in asked:
@@ -134,8 +168,8 @@ def fit_calibration(
         features.append(found.features)
         labels.append(found.entries == entry)
     if not features or sum(int(y.sum()) for y in labels) < MIN_POSITIVES:
-        return FittedCalibration(default_calibration(learned), c)
-    return FittedCalibration(fit_fusion(features, labels, learned=learned), c)
+        return FittedCalibration(default_calibration(learned, dense), c)
+    return FittedCalibration(fit_fusion(features, labels, learned=learned, dense=dense), c)
 
 
 class _Asked(NamedTuple):
@@ -153,18 +187,17 @@ def _row(dense: DenseVectors | None, row: int) -> DenseVectors | None:
 
 def _best_classifier(
     ranker: Ranker,
-    training: tuple[Sequence[int], DenseVectors | None],
+    owners: Sequence[int],
     asked: Sequence[_Asked],
     choices: Sequence[float],
 ) -> tuple[Ranker, float]:
-    """``ranker`` with the classifier (among ``choices`` of C; trained on
-    ``training``: owners and sentence vectors) that ranks the asked phrasings'
-    own entries (absent ones not counted) first most often; the first choice
-    wins ties. No choices: ``ranker`` as it is, with :data:`DEFAULT_C`."""
-    owners, dense = training
+    """``ranker`` with the classifier (among ``choices`` of C; trained on its
+    phrasings, owned by ``owners``) that ranks the asked phrasings' own entries
+    (absent ones not counted) first most often; the first choice wins ties.
+    No choices: ``ranker`` as it is, with :data:`DEFAULT_C`."""
     best: tuple[int, Ranker, float] | None = None
     for c in choices:
-        trained = ranker.trained(owners, c, dense)
+        trained = ranker.trained(owners, c)
         if trained.classifier is None:
             return ranker, DEFAULT_C
         hits = sum(
@@ -198,6 +231,7 @@ def fit_fusion(
     labels: Sequence[NDArray[np.bool_]],
     *,
     learned: bool,
+    dense: bool = False,
 ) -> Calibration:
     """Fit the reranker and the confidence model on held-out queries.
 
@@ -209,7 +243,11 @@ def fit_fusion(
     total, so the prior of "not covered" does not depend on how many entries
     were held out.
     """
-    columns = list(range(len(FEATURES))) if learned else [0, 1, 2, 3]
+    columns = [
+        column
+        for column in range(len(FEATURES))
+        if (learned or column not in CLASSIFIER_COLUMNS) and (dense or column not in DENSE_COLUMNS)
+    ]
     covered = [i for i, y in enumerate(labels) if y.any()]
     rank_model = _logistic(
         np.vstack([features[i][:, columns] for i in covered]),
@@ -232,6 +270,8 @@ def fit_fusion(
             ABSENT_WEIGHT / (1.0 - ABSENT_WEIGHT) * (~is_absent).sum() / is_absent.sum()
         )
     confidence_columns = list(LEARNED_CONFIDENCE if learned else LEXICAL_CONFIDENCE)
+    if dense:
+        confidence_columns += list(DENSE_CONFIDENCE)
     inputs = np.vstack(tops)
     confidence_model = _logistic(inputs[:, confidence_columns], np.asarray(right), weights)
     confidence_weights = np.zeros(len(CONFIDENCE_FEATURES))

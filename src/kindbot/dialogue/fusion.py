@@ -1,12 +1,17 @@
 """Fusing the rankers into one calibrated confidence per candidate (pure).
 
 For a query, the candidates are the entries best ranked by the lexical
-rankers (:data:`LEXICAL_CANDIDATES`) and by the classifier
-(:data:`CLASSIFIER_CANDIDATES`). Each candidate gets the features of
-:data:`FEATURES`; a logistic model turns them into the probability that the
-candidate is a right answer. The *gap* features compare a candidate with the
-best other entry, so a clear winner is more confident than the best of
-several look-alikes.
+rankers (:data:`LEXICAL_CANDIDATES`), by the classifier
+(:data:`CLASSIFIER_CANDIDATES`) and by the sentence vectors
+(:data:`~kindbot.dialogue.dense.DENSE_CANDIDATES`). Each candidate gets the
+features of :data:`FEATURES`: the words' scores against the entry's
+phrasings (TF-IDF best and centroid cosine, BM25) and against its answer,
+the classifier's decision, and the sentence vector's cosine to the closest
+phrasing and to the answer. A linear reranker orders them and a logistic
+model turns the top candidate's inputs into the probability that it is a
+right answer. The *gap* features compare a candidate with the best other
+entry, so a clear winner is more confident than the best of several
+look-alikes.
 
 The model (:class:`Calibration`) is fitted per knowledge base on held-out
 phrasings of its own entries (:mod:`kindbot.dialogue.calibrate`); when there
@@ -21,10 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from kindbot.dialogue.dense import DENSE_CANDIDATES, DenseScores
 from kindbot.dialogue.lexical import LexicalScores
 
 __all__ = [
     "DEFAULT_CALIBRATION",
+    "DEFAULT_DENSE_CALIBRATION",
     "DEFAULT_LEXICAL_CALIBRATION",
     "FEATURES",
     "Calibration",
@@ -33,15 +40,38 @@ __all__ = [
     "confidence_inputs",
 ]
 
-FEATURES = ("best", "centroid", "bm25", "lexical_gap", "classifier", "classifier_gap")
-"""Candidate features, in column order; the last two are 0 without a classifier."""
+FEATURES = (
+    "best",
+    "centroid",
+    "bm25",
+    "lexical_gap",
+    "classifier",
+    "classifier_gap",
+    "dense",
+    "dense_gap",
+    "dense_answer",
+    "answer_words",
+)
+"""Candidate features, in column order; the classifier's are 0 without a
+classifier, the dense ones 0 without sentence vectors."""
+DENSE_COLUMNS = (6, 7, 8)
+CLASSIFIER_COLUMNS = (4, 5)
 LEXICAL_CANDIDATES = 20
 CLASSIFIER_CANDIDATES = 5
 
 FloatArray = NDArray[np.float64]
 
 
-CONFIDENCE_FEATURES = ("rank", "rank_margin", "best", "centroid", "bm25", "classifier")
+CONFIDENCE_FEATURES = (
+    "rank",
+    "rank_margin",
+    "best",
+    "centroid",
+    "bm25",
+    "classifier",
+    "dense",
+    "dense_gap",
+)
 """Inputs of the confidence model: a candidate's rank score, its margin over the
 best other candidate (capped at ±:data:`MARGIN_CAP`), and its raw scores."""
 MARGIN_CAP = 10.0
@@ -87,8 +117,8 @@ def confidence_inputs(features: FloatArray, ranks: FloatArray) -> FloatArray:
         first, second = np.argsort(-ranks, kind="stable")[:2]
         others = np.where(np.arange(len(ranks)) == first, ranks[second], ranks[first])
         margins = np.clip(ranks - others, -MARGIN_CAP, MARGIN_CAP)
-    columns = [ranks, margins, features[:, 0], features[:, 1], features[:, 2], features[:, 4]]
-    return np.column_stack(columns)
+    raw = features[:, [0, 1, 2, 4, 6, 7]]
+    return np.column_stack([ranks, margins, raw])
 
 
 # With a classifier, a knowledge base uses the default only when it is too small
@@ -100,13 +130,32 @@ def confidence_inputs(features: FloatArray, ranks: FloatArray) -> FloatArray:
 # one: confidence = sigmoid(rank score - 5), only strong lexical evidence
 # clears the default threshold.
 DEFAULT_CALIBRATION = Calibration(
-    (2.0, 3.0, 2.0, 6.0, 1.5, 3.0), (1.0, 0.0, 0.0, 0.0, 0.0, 0.0), -5.0
+    (2.0, 3.0, 2.0, 6.0, 1.5, 3.0, 0.0, 0.0, 0.0, 0.0),
+    (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    -5.0,
 )
 # Without a classifier (one phrasing per entry, or over the classifier's
 # budget, i.e. large knowledge bases): fitted by bench/kb_fit_defaults.py on
 # pooled CLINC150 + BANKING77 (CC BY) with 3 phrasings per entry; rounded.
 DEFAULT_LEXICAL_CALIBRATION = Calibration(
-    (2.12, 3.15, 1.04, 6.13, 0.0, 0.0), (0.44, 0.22, -0.45, 0.48, -0.01, 0.0), -1.59
+    (2.12, 3.15, 1.04, 6.13, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    (0.44, 0.22, -0.45, 0.48, -0.01, 0.0, 0.0, 0.0),
+    -1.59,
+)
+# With sentence vectors and no knowledge-base-specific fit (one question per
+# entry: nothing to hold out). Fitted by bench/kb_fit_defaults.py on four
+# Chinese shop FAQs (bench/data: general shop, tea, phone repair, bakery; one
+# question per entry, held-out customer queries, 15-18 % out of scope) and
+# CLINC150 with one phrasing per intent; rounded. The reranker's weights are
+# the mean of the four leave-one-shop-out fits (the closest phrasing's cosine
+# first, then the words against the answer, the answer's cosine and the
+# words' centroid cosine); the confidence weighs out-of-scope queries 3x, so
+# that at DEFAULT_THRESHOLD about 0.8 of them fall back on a shop it was not
+# fitted on (bench/README.md has the leave-one-shop-out figures).
+DEFAULT_DENSE_CALIBRATION = Calibration(
+    (0.0, 0.5, 0.05, -0.2, 0.0, 0.0, 1.0, 0.05, 0.76, 1.1),
+    (1.16, 3.91, 0.0, 0.0, 0.0, 0.0, 2.37, 2.02),
+    -3.31,
 )
 
 
@@ -136,13 +185,23 @@ def _gap(values: FloatArray, chosen: NDArray[np.intp]) -> FloatArray:
     return result
 
 
-def candidates(lexical: LexicalScores, decision: FloatArray | None) -> Candidates:
-    """The candidate entries of one query and their features."""
+def candidates(
+    lexical: LexicalScores,
+    decision: FloatArray | None,
+    dense: DenseScores | None = None,
+    answer_words: FloatArray | None = None,
+) -> Candidates:
+    """The candidate entries of one query and their :data:`FEATURES`: ``lexical``
+    scores, the classifier's ``decision``, the sentence vector's ``dense``
+    cosines and the words' cosine to each answer (``answer_words``), per entry."""
     mean = (lexical.best + lexical.centroid) / 2.0
     chosen = _top(mean, LEXICAL_CANDIDATES)
     chosen = chosen[mean[chosen] > 0.0]
     if decision is not None:
         chosen = np.union1d(chosen, _top(decision, CLASSIFIER_CANDIDATES)).astype(np.intp)
+    if dense is not None:
+        chosen = np.union1d(chosen, _top(dense.best, DENSE_CANDIDATES)).astype(np.intp)
+    none = np.zeros(len(chosen))
     columns = [
         lexical.best[chosen],
         lexical.centroid[chosen],
@@ -150,7 +209,13 @@ def candidates(lexical: LexicalScores, decision: FloatArray | None) -> Candidate
         _gap(mean, chosen),
     ]
     if decision is None:
-        columns += [np.zeros(len(chosen)), np.zeros(len(chosen))]
+        columns += [none, none]
     else:
         columns += [decision[chosen], _gap(decision, chosen)]
-    return Candidates(chosen, np.column_stack(columns) if len(chosen) else np.zeros((0, 6)))
+    if dense is None:
+        columns += [none, none, none]
+    else:
+        columns += [dense.best[chosen], _gap(dense.best, chosen), dense.answer[chosen]]
+    columns.append(none if answer_words is None else answer_words[chosen])
+    shape = (0, len(FEATURES))
+    return Candidates(chosen, np.column_stack(columns) if len(chosen) else np.zeros(shape))

@@ -199,6 +199,11 @@ class LexicalIndex:
             np.asarray(ids, dtype=np.intp), known / norm, bm25_scale * (BM25_K1 + 1.0)
         )
 
+    def nothing(self) -> LexicalScores:
+        """The scores of a query with no known feature (all zero)."""
+        zeros = np.zeros(self.n_entries)
+        return LexicalScores(zeros, zeros, zeros)
+
     def scores(self, query: QueryVector) -> LexicalScores:
         """Per-entry scores of ``query`` (see the module docstring)."""
         per_row = self.tfidf_t[query.ids].T @ query.weights

@@ -25,12 +25,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kindbot.dialogue.calibrate import fit_calibration
-from kindbot.dialogue.dense import TextEncoder
+from kindbot.dialogue.calibrate import Corpus, fit_calibration
+from kindbot.dialogue.dense import (
+    DenseIndex,
+    DenseVectors,
+    TextEncoder,
+    encode_sentences,
+    sentence_key,
+)
 from kindbot.dialogue.fusion import Calibration
 from kindbot.dialogue.learned import REGULARISATION_CHOICES
 from kindbot.dialogue.ranker import Ranker
@@ -80,6 +86,7 @@ class KnowledgeIndex:
         "_encoder",
         "_entries",
         "_found",
+        "_phrasing_rows",
         "_ranker",
         "_synonyms",
         "calibration",
@@ -102,6 +109,7 @@ class KnowledgeIndex:
         self.calibration = calibration
         self.threshold = threshold
         self._encoder = encoder
+        self._phrasing_rows = _phrasing_rows(entries) if encoder is not None else {}
         self._found = functools.lru_cache(maxsize=SEARCHES_KEPT)(self._search)
 
     @classmethod
@@ -133,19 +141,21 @@ class KnowledgeIndex:
             texts.extend((entry.question, *entry.similar))
             owners.extend([position] * (1 + len(entry.similar)))
         phrasings = [tokenize(text, table) for text in texts]
-        if not any(phrasings):
+        if not any(phrasings) and encoder is None:
             return cls(tuple(entries), None, table, None, threshold)
-        ranker = Ranker.build(phrasings, owners, learn=False)
-        wanted = encoder is not None and learn and ranker.can_learn()
-        dense = encoder.encode(texts) if encoder is not None and wanted else None
-        learned = learn and ranker.can_learn(0 if dense is None else int(dense.shape[1]))
-        dense = dense if learned else None
-        fitted = fit_calibration(
-            phrasings, owners, learned=learned, choices=REGULARISATION_CHOICES, dense=dense
-        )
+        answers = [tokenize(entry.answer, table) for entry in entries]
+        corpus = Corpus(phrasings, owners, answers)
+        dense = None
+        if encoder is not None and entries:
+            vectors = encode_sentences(encoder, [*texts, *(entry.answer for entry in entries)])
+            said, answered = vectors[: len(texts)], vectors[len(texts) :]
+            corpus = replace(corpus, dense=said, answer_vectors=answered)
+            dense = DenseIndex.build(said, owners, answered)
+        ranker = Ranker.build(phrasings, owners, learn=False, answers=answers, dense=dense)
+        learned = learn and ranker.can_learn()
+        fitted = fit_calibration(corpus, learned=learned, choices=REGULARISATION_CHOICES)
         if learned:
-            ranker = ranker.trained(owners, fitted.c, dense)
-        encoder = encoder if dense is not None else None
+            ranker = ranker.trained(owners, fitted.c)
         return cls(tuple(entries), ranker, table, fitted.calibration, threshold, encoder)
 
     def __len__(self) -> int:
@@ -169,16 +179,31 @@ class KnowledgeIndex:
 
     def prepare(self, query: str) -> None:
         """Encode ``query``'s sentence vector ahead of :meth:`search` (a no-op unless
-        :attr:`dense`): the encoder memoises it, so a caller on an event loop can
-        pay for the model in a worker thread first."""
-        if self._encoder is not None:
-            self._encoder.encode([query])
+        :meth:`wants_sentence`): the encoder memoises it, so a caller on an event
+        loop can pay for the model in a worker thread first."""
+        if self.wants_sentence(query):
+            self.sentence(query)
 
     def wants_sentence(self, query: str) -> bool:
-        """Whether :meth:`search` would use ``query``'s sentence vector: the index is
-        :attr:`dense` and the words alone do not already decide the answer. A caller
-        that encodes queries in batches (``pipeline``) asks this first."""
-        return self._encoder is not None and bool(query.strip())
+        """Whether :meth:`search` would encode ``query``: the index is :attr:`dense`
+        and the query is not one of its phrasings (whose vectors it holds). A
+        caller that encodes queries in batches (``pipeline``) asks this first."""
+        return self._encoder is not None and self._known(query) is None
+
+    def _known(self, query: str) -> DenseVectors | None:
+        """The stored vector of the phrasing ``query`` is (same :func:`sentence_key`)."""
+        if self._ranker is None or self._ranker.dense is None:
+            return None
+        row = self._phrasing_rows.get(sentence_key(query))
+        return None if row is None else self._ranker.dense.phrasings[row : row + 1]
+
+    def sentence(self, query: str) -> DenseVectors | None:
+        """``query``'s sentence vector (None without an encoder): a phrasing's is
+        looked up, any other text is encoded (the encoder memoises)."""
+        if self._encoder is None or not query.strip():
+            return None
+        known = self._known(query)
+        return known if known is not None else encode_sentences(self._encoder, [query])
 
     def search(self, query: str, limit: int = 3) -> tuple[Match, ...]:
         """The best ``limit`` entries for ``query``, most confident first, one per entry.
@@ -193,13 +218,15 @@ class KnowledgeIndex:
     def _search(self, query: str, limit: int) -> tuple[Match, ...]:
         if limit <= 0 or not query.strip() or self._ranker is None or self.calibration is None:
             return ()
-        sentence = self._encoder.encode([query]) if self._encoder is not None else None
-        found = self._ranker.candidates(tokenize(query, self._synonyms), sentence)
+        found = self._ranker.candidates(tokenize(query, self._synonyms), self.sentence(query))
         if found is None or not len(found.entries):
             return ()
         ranks = self.calibration.rank(found.features)
         confidence = self.calibration.probability(found.features)
-        order = np.lexsort((found.entries, -ranks, -confidence))[:limit]
+        if self.dense:  # the reranker's weights were fitted for ordering; see fusion.py
+            order = np.lexsort((found.entries, -confidence, -ranks))[:limit]
+        else:
+            order = np.lexsort((found.entries, -ranks, -confidence))[:limit]
         return tuple(self._match(int(found.entries[i]), float(confidence[i])) for i in order)
 
     def by_question(self, question: str) -> Match | None:
@@ -213,6 +240,15 @@ class KnowledgeIndex:
     def _match(self, position: int, score: float) -> Match:
         entry = self._entries[position]
         return Match(entry.id, entry.question, entry.answer, score)
+
+
+def _phrasing_rows(entries: Sequence[KnowledgeEntry]) -> dict[str, int]:
+    """The row of every phrasing's :func:`sentence_key` (first one wins)."""
+    rows: dict[str, int] = {}
+    texts = (text for entry in entries for text in (entry.question, *entry.similar))
+    for row, text in enumerate(texts):
+        rows.setdefault(sentence_key(text), row)
+    return rows
 
 
 def effective_threshold(index: KnowledgeIndex, tenant_threshold: float | None) -> float:

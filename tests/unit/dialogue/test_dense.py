@@ -76,30 +76,47 @@ def test_sentence_vectors_answer_paraphrases_the_words_miss(query: str, expected
     assert answer.entry_id == expected
 
 
-def test_every_phrasing_is_encoded_once_per_build_and_queries_on_search() -> None:
+def test_every_phrasing_and_answer_is_encoded_once_per_build_and_queries_on_search() -> None:
     encoder = ConceptEncoder()
     index = KnowledgeIndex.build(_entries(), encoder=encoder)
     phrasings = sum(1 + len(e.similar) for e in _entries())
-    assert len(encoder.asked) == phrasings
+    assert len(encoder.asked) == phrasings + len(_entries())
     index.search("my package is delayed")
     assert encoder.asked[-1] == "my package is delayed"
-    index.prepare("where is my money")
-    assert encoder.asked[-1] == "where is my money"
+    index.prepare("Where is my MONEY")
+    assert encoder.asked[-1] == "where is my money", "encoded by its normalised key"
 
 
-def test_without_a_classifier_the_encoder_is_not_used() -> None:
+def test_a_query_that_is_a_phrasing_reuses_its_stored_vector() -> None:
     encoder = ConceptEncoder()
-    single = [KnowledgeEntry("a", "cancel subscription", "x"), KnowledgeEntry("b", "refund", "y")]
+    index = KnowledgeIndex.build(_entries(), encoder=encoder)
+    asked = len(encoder.asked)
+    assert not index.wants_sentence("Refund status")
+    assert index.wants_sentence("refund status please")
+    index.prepare("Refund  status")
+    found = index.search("refund status")
+    assert found[0].entry_id == "refund"
+    assert len(encoder.asked) == asked
+
+
+def test_one_question_per_entry_still_uses_the_sentence_vectors() -> None:
+    encoder = ConceptEncoder()
+    single = [
+        KnowledgeEntry("cancel", "cancel subscription", "We stop it at the end of the month."),
+        KnowledgeEntry("refund", "refund status", "Refunds arrive within 3 days."),
+        KnowledgeEntry("late", "my parcel is late", "Parcels take 2 to 4 days."),
+        KnowledgeEntry("password", "forgot password", "Use the reset link."),
+    ]
     index = KnowledgeIndex.build(single, encoder=encoder)
     assert not index.learned
-    assert not index.dense
-    index.prepare("terminate plan")
-    index.search("cancel")
-    assert encoder.asked == []
+    assert index.dense
+    found = index.search("terminate my plan")
+    assert found
+    assert found[0].entry_id == "cancel"
 
 
-def test_learn_false_never_encodes() -> None:
+def test_learn_false_leaves_out_the_classifier_not_the_vectors() -> None:
     encoder = ConceptEncoder()
     index = KnowledgeIndex.build(_entries(), encoder=encoder, learn=False)
-    assert not index.dense
-    assert encoder.asked == []
+    assert index.dense
+    assert not index.learned

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kindbot.dialogue.calibrate import fit_calibration
+from kindbot.dialogue.calibrate import Corpus, fit_calibration
 from kindbot.dialogue.learned import DEFAULT_C
 from kindbot.dialogue.retrieval import (
     DEFAULT_THRESHOLD,
@@ -259,7 +259,7 @@ def _tokenised(entries: list[KnowledgeEntry]) -> tuple[list[list[str]], list[int
 @pytest.mark.parametrize("choices", [(0.1, 1.0), (1.0, 0.1), (0.3,)])
 def test_the_regularisation_is_chosen_on_held_out_phrasings(choices: tuple[float, ...]) -> None:
     phrasings, owners = _tokenised(_separable_entries())
-    fitted = fit_calibration(phrasings, owners, learned=True, choices=choices)
+    fitted = fit_calibration(Corpus(phrasings, owners), learned=True, choices=choices)
     # every C ranks these clean phrasings right: the tie goes to the first choice
     assert fitted.c == choices[0]
     assert fitted.calibration.examples > 0
@@ -267,7 +267,7 @@ def test_the_regularisation_is_chosen_on_held_out_phrasings(choices: tuple[float
 
 def test_the_regularisation_is_the_default_without_a_classifier() -> None:
     phrasings, owners = _tokenised(_separable_entries())
-    fitted = fit_calibration(phrasings, owners, learned=False, choices=(1.0,))
+    fitted = fit_calibration(Corpus(phrasings, owners), learned=False, choices=(1.0,))
     assert fitted.c == DEFAULT_C
 
 
@@ -280,7 +280,7 @@ def test_a_weaker_regularisation_wins_when_it_ranks_held_out_phrasings_better() 
 
     entries = [entry(0, 60)] + [entry(n, 4) for n in range(1, 25)]
     phrasings, owners = _tokenised(entries)
-    strong = fit_calibration(phrasings, owners, learned=True, choices=(0.0001,))
-    chosen = fit_calibration(phrasings, owners, learned=True, choices=(0.0001, 1.0))
+    strong = fit_calibration(Corpus(phrasings, owners), learned=True, choices=(0.0001,))
+    chosen = fit_calibration(Corpus(phrasings, owners), learned=True, choices=(0.0001, 1.0))
     assert strong.c == 0.0001
     assert chosen.c == 1.0
