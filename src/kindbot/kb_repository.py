@@ -29,11 +29,12 @@ class KbTuning:
 
 @dataclass(frozen=True, slots=True)
 class InboundQuestion:
-    """The text of one stored inbound text message."""
+    """The text of one stored inbound text message, and who sent it (``contact_id``)."""
 
     message_id: str
     text: str
     created_at: datetime
+    contact_id: str
 
 
 class KnowledgeSettingsRepository(Protocol):
@@ -55,5 +56,6 @@ class KnowledgeSettingsRepository(Protocol):
     async def inbound_questions(
         self, tenant_id: str, since: datetime | None, limit: int
     ) -> list[InboundQuestion]:
-        """The tenant's inbound text messages (newest first, at most ``limit``),
-        received at or after ``since`` when given."""
+        """The tenant's inbound text messages searched in the knowledge base as a
+        question (``kb_asked``; rows stored before that was recorded count too),
+        newest first, at most ``limit``, received at or after ``since`` when given."""

@@ -188,8 +188,8 @@ class MessageRepository(Protocol):
         """Record the inbound message as processed.
 
         ``kb_asked``: its text was searched in the knowledge base as a question
-        (what ``kb unanswered`` reviews; flow answers, opt-out words, picks and
-        person requests are not).
+        (what ``kb unanswered`` reviews; flow answers, opt-out words, picks,
+        person requests, phone numbers and texts without a letter are not).
         """
         ...
 

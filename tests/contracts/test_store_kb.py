@@ -50,11 +50,12 @@ async def test_tuning_is_stored_per_tenant_replaced_and_bumps_the_version(store:
 
 async def test_inbound_questions_are_the_tenants_inbound_texts_newest_first(store: Store) -> None:
     party = await make_party(store)
+    neighbour = await make_party(store, external_id="U2")
     stranger = await make_party(store, "other")
     async with store.transaction() as tx:
         first, _ = await store_inbound(tx, party, "k1", "运费多少", received_at=at(1))
         await store_outbound(tx, party, "满99包邮", reply_to=first, now=at(1))
-        await store_inbound(tx, party, "k2", "能开发票吗", received_at=at(5))
+        await store_inbound(tx, neighbour, "k2", "能开发票吗", received_at=at(5))
         await store_inbound(tx, party, "k3", "几点下班", received_at=at(9))
         await store_inbound(tx, stranger, "k1", "别家的问题", received_at=at(9))
     async with store.transaction(readonly=True) as tx:
@@ -64,5 +65,10 @@ async def test_inbound_questions_are_the_tenants_inbound_texts_newest_first(stor
     assert [q.text for q in everything] == ["几点下班", "能开发票吗", "运费多少"]
     assert everything[-1].message_id == first.id
     assert everything[-1].created_at == at(1)
+    assert [q.contact_id for q in everything] == [
+        party.contact.id,
+        neighbour.contact.id,
+        party.contact.id,
+    ], "who asked: the same customer twice, another once"
     assert [q.text for q in recent] == ["几点下班", "能开发票吗"]
     assert [q.text for q in newest] == ["几点下班"]

@@ -645,26 +645,31 @@ def test_kb_unanswered_groups_the_questions_the_bot_fell_back_on(tmp_path: Path)
     succeeded(kindbot("tenant", "approve", TENANT, "--reason", "e2e", data_dir=data_dir))
     asked = "可以用花呗分期吗\n花呗分期可以吗\n运费多少钱\n你们老板叫什么名字\n"
     succeeded(kindbot("chat", "--tenant", TENANT, data_dir=data_dir, input=asked))
+    succeeded(kindbot("chat", "--user", "carol", data_dir=data_dir, input="花呗能分期吗\n"))
     # Flow answers (a phone number, a date, a choice), the flow's trigger, an
-    # opt-out word and a person request are not questions for the knowledge base.
+    # opt-out word and a person request are not questions for the knowledge base;
+    # nor, outside a flow, a phone number, a bare number (a pick) or an emoji.
     not_questions = "请给我回电\n13800138000\n明天\n2\n人工\n退订\n"
     flow = kindbot(
         "chat", "--tenant", TENANT, "--user", "bob", data_dir=data_dir, input=not_questions
     )
     assert "已记下" in succeeded(flow).stdout, "the callback flow ran to its answer"
+    bare = "13912345678\n２\n👍\n"
+    succeeded(kindbot("chat", "--user", "dave", data_dir=data_dir, input=bare))
 
     result = succeeded(kindbot("kb", "unanswered", "--json", "--since", "1d", data_dir=data_dir))
     groups = [json.loads(line) for line in result.stdout.splitlines()]
-    assert groups[0]["count"] == 2
-    assert set(groups[0]["examples"]) == {"可以用花呗分期吗", "花呗分期可以吗"}
+    assert (groups[0]["count"], groups[0]["customers"]) == (3, 2), "one customer asked twice"
+    assert set(groups[0]["examples"]) == {"可以用花呗分期吗", "花呗分期可以吗", "花呗能分期吗"}
     assert all(g["nearest"] is None or isinstance(g["nearest_score"], float) for g in groups)
-    assert sum(g["count"] for g in groups) == 3, "the answered question is not listed"
+    assert sum(g["count"] for g in groups) == 4, "the answered question is not listed"
     assert not any("运费" in e for g in groups for e in g["examples"])
     listed = {e for g in groups for e in g["examples"]}
     assert not listed & {"请给我回电", "13800138000", "明天", "2", "人工", "退订"}
+    assert not listed & {"13912345678", "２", "👍"}
 
     table = succeeded(kindbot("kb", "unanswered", data_dir=data_dir)).stdout
-    assert "3 unanswered questions" in table
+    assert "4 unanswered questions from 2 customers" in table
     assert "nearest entry" in table
     later = succeeded(
         kindbot("kb", "unanswered", "--since", "2999-01-01", data_dir=data_dir)
@@ -672,6 +677,8 @@ def test_kb_unanswered_groups_the_questions_the_bot_fell_back_on(tmp_path: Path)
     assert "no unanswered questions" in later
     bad = failed_cleanly(kindbot("kb", "unanswered", "--since", "soon", data_dir=data_dir))
     assert "--since" in bad
+    apart = succeeded(kindbot("kb", "unanswered", "--json", "--similarity", "1", data_dir=data_dir))
+    assert len(apart.stdout.splitlines()) == 4, "at cosine 1 every distinct text is its own group"
 
 
 # ---------------------------------------------------------------- chat

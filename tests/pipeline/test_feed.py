@@ -102,6 +102,24 @@ async def test_keyword_inside_a_sentence_is_not_an_opt_out(container: Container)
     assert "unsubscribed" not in result.replies[0].text
 
 
+async def test_only_questions_are_stored_for_kb_unanswered(container: Container) -> None:
+    """A person request, opt-out and opt-in words, a bare number (a pick), a phone number,
+    an order number or an emoji is not a knowledge-base question; questions are, answered
+    or not (``kb unanswered`` re-asks them)."""
+    texts = ["你们老板叫什么名字", "运费怎么算", "转人工", "退订", "订阅", "２", "13800138000"]
+    texts += ["我的手机号是13912345678", "SO2026120100", "👍", "2号店几点开门"]
+    for n, text in enumerate(texts):
+        await container.pipeline.feed(
+            event(text, key=f"q{n}", sender=f"visitor-{n}"), sync_grace=GRACE
+        )
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+        assert tenant is not None
+        stored = await tx.kb.inbound_questions(tenant.id, None, 50)
+    assert [q.text for q in stored] == ["2号店几点开门", "运费怎么算", "你们老板叫什么名字"]
+    assert len({q.contact_id for q in stored}) == 3
+
+
 async def test_asking_for_a_person_marks_the_conversation_waiting(container: Container) -> None:
     result = await container.pipeline.feed(event("转人工", key="h"), sync_grace=GRACE)
     assert "人工客服" in result.replies[0].text

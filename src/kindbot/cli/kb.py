@@ -20,10 +20,11 @@ from kindbot.kb_repository import KbTuning
 from kindbot.records import KnowledgeEntry, TenantRecord
 
 if TYPE_CHECKING:  # retrieval pulls in NumPy and SciPy: imported where a command needs it
+    from kindbot.dialogue.dense import TextEncoder
     from kindbot.dialogue.kb_eval import EvalCase, EvalReport
     from kindbot.dialogue.kb_tune import ThresholdChoice
     from kindbot.dialogue.retrieval import KnowledgeIndex, Match
-    from kindbot.dialogue.unanswered import QuestionCluster
+    from kindbot.dialogue.unanswered import Asked, QuestionCluster
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -243,17 +244,32 @@ def parse_since(value: str, now: datetime) -> datetime:
 
 async def _questions(
     slug: str | None, since: datetime | None, limit: int
-) -> tuple[list[str], KnowledgeIndex]:
+) -> tuple[list[Asked], KnowledgeIndex, TextEncoder | None]:
+    """The stored questions the current index still cannot answer, the index, and the
+    platform's sentence encoder (None: words only)."""
     from kindbot.dialogue.retrieval import effective_threshold
-    from kindbot.dialogue.unanswered import unanswered
+    from kindbot.dialogue.unanswered import Asked, unanswered
+    from kindbot.guard.keywords import is_opt_in, is_opt_out
 
     async with open_app() as c:
         async with c.store.transaction(readonly=True) as tx:
             found = await pick_tenant(tx, slug)
             stored = await tx.kb.inbound_questions(found.id, since, limit)
         index = await c.knowledge.index_for(found.id)
+        encoder = _sentence_encoder(c.knowledge)
     threshold = effective_threshold(index, found.kb_threshold)
-    return unanswered(index, [q.text for q in stored], threshold), index
+    asked = [Asked(q.text, q.contact_id) for q in stored]
+    missed = unanswered(
+        index, asked, threshold, command=lambda text: is_opt_out(text) or is_opt_in(text)
+    )
+    return missed, index, encoder
+
+
+def _sentence_encoder(knowledge: object) -> TextEncoder | None:
+    """The platform's sentence encoder as the knowledge cache holds it (its ``encoder``),
+    or None when there is none."""
+    encoder: TextEncoder | None = getattr(knowledge, "encoder", None)
+    return encoder
 
 
 def _nearest(index: KnowledgeIndex, cluster: QuestionCluster) -> Match | None:
@@ -273,14 +289,19 @@ def unanswered_(
     ] = 5000,
     similarity: Annotated[
         float | None,
-        typer.Option(min=0.05, max=1.0, help="Cosine to join a group (default 0.3)."),
+        typer.Option(
+            min=0.05,
+            max=1.0,
+            help="Mean cosine to join a group (default 0.4 between sentence vectors; "
+            "0.3 between word vectors when no sentence encoder is configured).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per group.")] = False,
 ) -> None:
     """Group the stored customer questions the knowledge base still cannot answer,
-    most asked first: where new entries (or new phrasings of the nearest entry)
-    would help most."""
-    from kindbot.dialogue.unanswered import DEFAULT_SIMILARITY, cluster_questions
+    asked by the most customers first: where new entries (or new phrasings of the
+    nearest entry) would help most."""
+    from kindbot.dialogue.unanswered import cluster_questions
 
     start = None
     if since is not None:
@@ -288,13 +309,14 @@ def unanswered_(
             start = parse_since(since, datetime.now(UTC))
         except ValueError:
             fail(f"--since {since!r}: use 7d, 12h or an ISO date such as 2026-11-30")
-    missed, index = run(_questions(tenant, start, limit))
-    clusters = cluster_questions(missed, similarity or DEFAULT_SIMILARITY)
+    missed, index, encoder = run(_questions(tenant, start, limit))
+    clusters = cluster_questions(missed, similarity, encoder=encoder)
     if as_json:
         for cluster in clusters:
             near = _nearest(index, cluster)
             row = {
                 "count": cluster.count,
+                "customers": cluster.customers,
                 "leader": cluster.leader,
                 "examples": cluster.examples,
                 "nearest": near.entry_id if near else None,
@@ -302,23 +324,33 @@ def unanswered_(
             }
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    _print_clusters(clusters, len(missed), index)
+    customers = len({q.asker for q in missed})
+    _print_clusters(clusters, len(missed), customers, index)
 
 
-def _print_clusters(clusters: list[QuestionCluster], missed: int, index: KnowledgeIndex) -> None:
+def _print_clusters(
+    clusters: list[QuestionCluster], missed: int, customers: int, index: KnowledgeIndex
+) -> None:
     if not clusters:
         out.print("no unanswered questions", markup=False)
         return
     table = Table(
+        "customers",
         "asked",
         "question",
         "similar questions",
         "nearest entry",
-        title=f"{missed} unanswered questions",
+        title=f"{missed} unanswered questions from {customers} customers",
     )
     for cluster in clusters:
         others = " | ".join(cluster.examples[1:])
         near = _nearest(index, cluster)
         nearest = f"{near.entry_id} ({near.score:.2f})" if near else ""
-        table.add_row(str(cluster.count), escape(cluster.leader), escape(others), escape(nearest))
+        table.add_row(
+            str(cluster.customers),
+            str(cluster.count),
+            escape(cluster.leader),
+            escape(others),
+            escape(nearest),
+        )
     out.print(table)

@@ -25,6 +25,7 @@ from kindbot.dialogue.handlers import HandlerResult
 from kindbot.dialogue.handoff import bot_answers
 from kindbot.dialogue.responder import DialogueOutcome, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
+from kindbot.dialogue.unanswered import is_question
 from kindbot.errors import SignatureError
 from kindbot.events import (
     CallbackNonce,
@@ -279,9 +280,10 @@ class Pipeline(HandoverMixin):
             taking = take and (waiting is None or waiting())
             token = new_token(retries=retries) if taking else None
             taken = await take_replies(tx, sent, take, self._clock.now(), token) if token else ()
-            # A flow's turn (its outcome never says asked), an opt-out word (no dialogue),
-            # a pick or a person request: not a question for ``kb unanswered``.
-            kb_asked = dialogue is not None and dialogue.asked
+            # A flow's turn (its outcome never says asked), an opt-out or opt-in word (no
+            # dialogue), a pick or a person request, a phone number or a bare number:
+            # not a question for ``kb unanswered``.
+            kb_asked = dialogue is not None and dialogue.asked and is_question(message.text)
             await tx.messages.mark_processed(message.id, kb_asked=kb_asked)
             await audit.flush(tx)
         self._inbox.publish_all(notes)

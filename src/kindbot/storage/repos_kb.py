@@ -69,7 +69,9 @@ class SqlKnowledgeSettings:
     async def inbound_questions(
         self, tenant_id: str, since: datetime | None, limit: int
     ) -> list[InboundQuestion]:
-        query = select(messages.c.id, messages.c.text, messages.c.created_at).where(
+        query = select(
+            messages.c.id, messages.c.text, messages.c.created_at, messages.c.contact_id
+        ).where(
             messages.c.tenant_id == tenant_id,
             messages.c.direction == Direction.INBOUND.value,
             messages.c.kind == _TEXT_KIND,
@@ -79,7 +81,7 @@ class SqlKnowledgeSettings:
             query = query.where(messages.c.created_at >= since)
         query = query.order_by(messages.c.seq.desc()).limit(limit)
         rows = await self._conn.execute(query)
-        return [InboundQuestion(r.id, r.text, r.created_at) for r in rows]
+        return [InboundQuestion(r.id, r.text, r.created_at, r.contact_id) for r in rows]
 
     async def _bump(self, tenant_id: str) -> None:
         await self._conn.execute(
