@@ -530,9 +530,20 @@ def test_kb_query_json_from_arguments(demo_dir: Path) -> None:
     assert len(lines) == 2, result.stdout
     rows = [json.loads(line) for line in lines]
     for row in rows:
-        assert set(row) == {"query", "id", "question", "score", "answer"}
+        assert set(row) == {
+            "query",
+            "id",
+            "question",
+            "score",
+            "answer",
+            "decision",
+            "candidates",
+        }
         assert isinstance(row["score"], float | int)
     known, unknown = rows
+    assert known["decision"] == "answer"
+    assert known["candidates"][0]["id"] == "shipping-fee"
+    assert unknown["decision"] in {"clarify", "fallback"}
     assert known["query"] == "运费怎么算"
     assert known["id"] == "shipping-fee"
     assert known["answer"] == demo_answer("shipping-fee")

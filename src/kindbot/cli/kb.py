@@ -94,19 +94,27 @@ def query(
     ] = None,
 ) -> None:
     """Show what the bot would answer from the knowledge base."""
+    from kindbot.dialogue.clarify import decide
+
     queries = text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     found, index = run(_tenant_index(tenant))
     limit = _threshold(found, index, threshold)
     for q in queries:
-        best = index.search(q, limit=1)
-        match = best[0] if best else None
-        answered = match is not None and match.score >= limit
+        ranked = index.search(q, limit=3)
+        match = ranked[0] if ranked else None
+        decision = decide(ranked, limit)
+        answered = match is not None and decision == "answer"
         row = {
             "query": q,
             "id": match.entry_id if answered and match else None,
             "question": match.question if match else None,
             "score": round(match.score, 4) if match else 0.0,
             "answer": match.answer if answered and match else None,
+            "decision": decision,
+            "candidates": [
+                {"id": m.entry_id, "question": m.question, "score": round(m.score, 4)}
+                for m in ranked
+            ],
         }
         if as_json:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -115,6 +123,9 @@ def query(
                 f"[bold]{escape(q)}[/] → [green]{escape(match.entry_id)}[/] "
                 f"({match.score:.3f}) {escape(match.answer)}"
             )
+        elif decision == "clarify":
+            choices = "; ".join(f"{m.entry_id} ({m.score:.3f})" for m in ranked)
+            out.print(f"[bold]{escape(q)}[/] → [yellow]ask which[/]: {escape(choices)}")
         else:
             out.print(
                 f"[bold]{escape(q)}[/] → [yellow]not sure[/] "

@@ -20,6 +20,7 @@ from kindbot.dialogue.clarify import (
     MAX_UNRESOLVED_TURNS,
     chosen_question,
     clarification,
+    decide,
     offer,
     unresolved_streak,
 )
@@ -125,7 +126,7 @@ def respond(
         reply = OutboundReply(unsure, ReplyOrigin.FALLBACK)
         return DialogueOutcome((reply,), unanswered=True, handler_error=handled.error)
     found = index.search(text, limit=CANDIDATES)
-    if found and found[0].score >= threshold:
+    if decide(found, threshold) == "answer":
         return DialogueOutcome((_answer(found[0]),), candidates=found, asked=True)
     if unresolved_streak(recent_bot_texts) + 1 >= MAX_UNRESOLVED_TURNS:
         handoff = _hand_off(text, prefer_chinese)

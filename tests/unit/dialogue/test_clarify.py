@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from kindbot.choices import HEAD_ZH, numbered_choices
-from kindbot.dialogue.clarify import chosen_question, clarification, offer, unresolved_streak
+from kindbot.dialogue.clarify import (
+    chosen_question,
+    clarification,
+    decide,
+    offer,
+    too_close,
+    unresolved_streak,
+)
 from kindbot.dialogue.responder import HANDOFF_ZH, UNSURE_ZH, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex, Match
 from kindbot.events import InboundKind, ReplyOrigin
@@ -88,3 +95,45 @@ def test_below_the_threshold_the_bot_offers_choices_instead_of_guessing() -> Non
     offered = numbered_choices(outcome.replies[0].text)
     assert offered
     assert set(offered) <= {entry.question for entry in ENTRIES}
+
+
+def _match(entry_id: str, score: float) -> Match:
+    return Match(entry_id, f"question {entry_id}", f"answer {entry_id}", score)
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ((0.9, 0.2), "answer"),  # clear winner
+        ((0.55, 0.5), "clarify"),  # both plausible, a coin toss: ask
+        ((0.45, 0.38), "clarify"),  # the runner-up is just under the line
+        ((0.62, 0.5), "answer"),  # a margin above CLOSE_MARGIN is a decision
+        ((0.9,), "answer"),
+        ((0.3, 0.2), "clarify"),  # below the threshold, worth offering
+        ((0.05,), "fallback"),  # nothing worth offering
+        ((), "fallback"),
+    ],
+)
+def test_close_candidates_are_asked_about_not_guessed(
+    scores: tuple[float, ...], expected: str
+) -> None:
+    found = tuple(_match(str(i), s) for i, s in enumerate(scores))
+    assert decide(found, 0.4) == expected
+    assert too_close(found, 0.4) == (expected == "clarify" and bool(scores) and scores[0] >= 0.4)
+
+
+def test_the_responder_offers_close_candidates_as_choices() -> None:
+    index = KnowledgeIndex.build(
+        [
+            KnowledgeEntry("retail", "怎么申请退货退款", "零售订单在订单页申请。"),
+            KnowledgeEntry("wholesale", "怎么申请退货退款", "批发订单请联系客户经理。"),
+            KnowledgeEntry("hours", "客服几点上班", "每天9点到21点。"),
+        ]
+    )
+    found = index.search("怎么申请退货退款")
+    assert found[0].score >= 0.4, "each alone would be answered"
+    outcome = respond(
+        InboundKind.TEXT, "怎么申请退货退款", index, threshold=0.4, prefer_chinese=True
+    )
+    assert outcome.unanswered
+    assert numbered_choices(outcome.replies[0].text) == ("怎么申请退货退款", "怎么申请退货退款")
