@@ -62,6 +62,11 @@ class MultilingualEncoder:
         self._memo_size = memo_size
         self._memo_lock = threading.Lock()
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the weights are in memory (a command that never searches never loads them)."""
+        return self._model is not None
+
     def load(self) -> None:
         """Read the weights now (idempotent; blocking, ~0.7 s the first time)."""
         with self._model_lock:

@@ -97,7 +97,7 @@ class SentenceBatcher:
         self._record(len(texts))
         work = asyncio.ensure_future(asyncio.to_thread(self._encoder.encode, texts))
         try:
-            await asyncio.shield(work)
+            await asyncio.wait([work])  # never raises the model's error; never cancels it
         except asyncio.CancelledError:
             # The thread cannot be stopped: let it finish, settle its waiters, then stop.
             await asyncio.wait([work])
