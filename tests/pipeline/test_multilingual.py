@@ -4,7 +4,6 @@ and the settings that choose it. Loading the weights takes about a second."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
@@ -13,9 +12,9 @@ import numpy as np
 import pytest
 from tests.conftest import TEST_SECRET_KEY
 from tests.pipeline.test_stored_vectors import ENTRIES, tenant_with, words_only
+from tests.support.encoders import CountingEncoder
 
 from kindbot.bootstrap import open_container, sentence_encoder
-from kindbot.dialogue.dense import DenseVectors
 from kindbot.errors import ConfigError
 from kindbot.pipeline.knowledge import KnowledgeCache
 from kindbot.pipeline.multilingual import BATCH_SIZE, DIMENSION, MultilingualEncoder
@@ -23,19 +22,6 @@ from kindbot.settings import Settings
 from kindbot.web.app import build_app
 
 CHINESE = ("怎么申请退款", "快递多久能到", "你们几点开门", "怎么修改密码")
-
-
-class Counting:
-    """The real model under its own name, recording what it is asked (``asked``)."""
-
-    def __init__(self, real: MultilingualEncoder) -> None:
-        self.name = real.name
-        self.asked: list[str] = []
-        self._real = real
-
-    def encode(self, texts: Sequence[str]) -> DenseVectors:
-        self.asked.extend(texts)
-        return self._real.encode(texts)
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +67,11 @@ def test_the_memo_is_bounded() -> None:
 async def test_a_build_through_the_real_model_stores_what_a_restart_reads(
     settings: Settings, model: MultilingualEncoder
 ) -> None:
-    first = Counting(model)
+    first = CountingEncoder(model)
     async with open_container(words_only(settings), auto_migrate=True) as opened:
         tenant_id = await tenant_with(opened.store, ENTRIES)
         assert await KnowledgeCache(opened.store, encoder=first).encode_ahead(tenant_id) > 0
-    again = Counting(model)
+    again = CountingEncoder(model)
     async with open_container(words_only(settings)) as reopened:
         await KnowledgeCache(reopened.store, encoder=again).index_for(tenant_id)
     assert first.asked
