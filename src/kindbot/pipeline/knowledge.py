@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
-from kindbot.dialogue.dense import DenseVectors, TextEncoder
+from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.retrieval import KnowledgeIndex
+from kindbot.kb_repository import StoredVector
 from kindbot.pipeline.stored_vectors import (
     PRUNE_LIMIT,
-    FreshVectors,
     StoredVectors,
     entry_texts,
     stored,
@@ -104,32 +103,30 @@ class KnowledgeCache:
             synonyms = await tx.kb.synonyms(tenant_id)
             tuning = await tx.kb.tuning(tenant_id)
             rows = await tx.kb.vectors(tenant_id, encoder.name) if encoder is not None else []
-        known = unpacked(rows)
-        through = StoredVectors(encoder, known) if encoder is not None else None
-        build = partial(
-            KnowledgeIndex.build,
-            entries,
-            synonyms=synonyms,
-            threshold=tuning.threshold if tuning is not None else None,
-            encoder=through,
-        )
-        index = await asyncio.to_thread(build)
-        if through is None:
-            return _Built(version, index, 0)
-        fresh = through.finish()
-        await self._keep(tenant_id, version, through.name, fresh, _stale(known, entries, fresh))
-        return _Built(version, index, len(fresh.encoded))
+        threshold = tuning.threshold if tuning is not None else None
+        if encoder is None:
+            build = partial(KnowledgeIndex.build, entries, synonyms=synonyms, threshold=threshold)
+            return _Built(version, await asyncio.to_thread(build), 0)
+        through = partial(_build_through, entries, synonyms, threshold, encoder, rows)
+        index, fresh, stale = await asyncio.to_thread(through)
+        await self._keep(tenant_id, version, encoder.name, fresh, stale)
+        return _Built(version, index, len(fresh))
 
     async def _keep(
-        self, tenant_id: str, version: int, model: str, fresh: FreshVectors, stale: list[str]
+        self,
+        tenant_id: str,
+        version: int,
+        model: str,
+        fresh: list[StoredVector],
+        stale: list[str],
     ) -> None:
         """Store what the build encoded and drop (some of) the stale vectors: a cache,
         so a failure is logged and the index still served."""
-        if not fresh.encoded and not stale:
+        if not fresh and not stale:
             return
         try:
             async with self._store.transaction() as tx:
-                await tx.kb.add_vectors(tenant_id, model, stored(fresh.encoded))
+                await tx.kb.add_vectors(tenant_id, model, fresh)
                 # Only while the entries are the ones built: a newer version's texts stay.
                 if stale and await tx.knowledge.version(tenant_id) == version:
                     await tx.kb.drop_vectors(tenant_id, stale[:PRUNE_LIMIT])
@@ -137,9 +134,20 @@ class KnowledgeCache:
             log.exception("tenant %s: the knowledge base's vectors were not stored", tenant_id)
 
 
-def _stale(
-    known: Mapping[str, DenseVectors], entries: list[KnowledgeEntry], fresh: FreshVectors
-) -> list[str]:
-    """Stored digests that are neither a text of ``entries`` nor asked for by the build."""
+def _build_through(
+    entries: list[KnowledgeEntry],
+    synonyms: list[tuple[str, ...]],
+    threshold: float | None,
+    encoder: TextEncoder,
+    rows: list[StoredVector],
+) -> tuple[KnowledgeIndex, list[StoredVector], list[str]]:
+    """Build with the stored vectors ``rows`` (in a worker thread: hashing and packing
+    thousands of texts is CPU work); the index, the vectors the model encoded (to store),
+    and the stored digests that are neither a text of ``entries`` nor asked for by the build."""
+    known = unpacked(rows)
+    through = StoredVectors(encoder, known)
+    index = KnowledgeIndex.build(entries, synonyms=synonyms, threshold=threshold, encoder=through)
+    fresh = through.finish()
     current = {text_digest(text) for text in entry_texts(entries)} | fresh.asked
-    return sorted(digest for digest in known if digest not in current)
+    stale = sorted(digest for digest in known if digest not in current)
+    return index, stored(fresh.encoded), stale
