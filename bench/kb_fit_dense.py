@@ -31,10 +31,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from kb_quality import DEFAULT_DATA, SHOPS, banking77, clinc150, shop_faq
 from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
+from kb_quality import DEFAULT_DATA, SHOPS, banking77, clinc150, shop_faq
 from kindbot.dialogue.fusion import CONFIDENCE_FEATURES, FEATURES, confidence_inputs
 from kindbot.dialogue.kb_eval import EvalCase
 from kindbot.dialogue.retrieval import KnowledgeIndex

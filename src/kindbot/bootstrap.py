@@ -20,6 +20,7 @@ from kindbot.channels.webchat import WebchatAdapter
 from kindbot.channels.webhook import WebhookAdapter
 from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.channels.wecom.adapter import WeComAdapter
+from kindbot.dialogue.dense import TextEncoder
 from kindbot.egress import AddressPolicy, PinnedTransport
 from kindbot.errors import KindbotError
 from kindbot.ops.admin_token import load_or_create_admin_token
@@ -35,11 +36,13 @@ from kindbot.pipeline.inbox import Inbox
 from kindbot.pipeline.inbox_bus import InboxBus
 from kindbot.pipeline.inbox_relay import RedisInboxRelay
 from kindbot.pipeline.knowledge import KnowledgeCache
+from kindbot.pipeline.multilingual import MultilingualEncoder
 from kindbot.pipeline.outbox import OutboxWorker
 from kindbot.pipeline.planner import Planner
 from kindbot.pipeline.proactive import ProactiveSender, deferred_loop
 from kindbot.pipeline.recovery import recovery_loop
 from kindbot.pipeline.screening_source import ModerationScreeners
+from kindbot.pipeline.sentence_batches import SentenceBatcher
 from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.pipeline.tokens import AccessTokens
 from kindbot.pipeline.wecom import WeComService
@@ -101,6 +104,15 @@ class Container:
     """The platform admin's API token (``KINDBOT_ADMIN_TOKEN`` or the data dir's file)."""
     rate_limiter: RateLimiter
     """The public endpoints' rate limits (counters in Redis when configured)."""
+    sentences: SentenceBatcher | None = None
+    """Encodes the questions being searched in shared model calls (None: words only)."""
+
+    async def warm_up(self) -> None:
+        """Load the sentence model now (in a worker thread), so the first question
+        does not wait for it; nothing without one. ``kindbot serve`` calls it at start-up."""
+        encoder = self.knowledge.encoder
+        if encoder is not None:
+            await asyncio.to_thread(encoder.encode, ["warm-up"])
 
     def start_workers(self) -> None:
         """Run the outbox worker, the recovery loop and deferred sends as owned background tasks."""
@@ -145,6 +157,17 @@ async def ensure_schema(container: Container, *, auto_migrate: bool) -> None:
         )
 
 
+def sentence_encoder(settings: Settings) -> TextEncoder | None:
+    """The knowledge base's sentence encoder: ``KINDBOT_EMBEDDING_MODEL`` when set,
+    else the built-in multilingual one unless ``KINDBOT_SENTENCE_ENCODER=off``.
+    Nothing is loaded yet (the multilingual model loads on first use)."""
+    if settings.embedding_model:
+        return open_encoder(settings.embedding_model)
+    if settings.sentence_encoder == "off":
+        return None
+    return MultilingualEncoder()
+
+
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Wire a container (no I/O yet besides reading or creating the server key)."""
     database_url = settings.database_url or sqlite_url(settings.data_dir)
@@ -154,8 +177,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     clock = clock or SystemClock()
     box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
     directory = ChannelDirectory(store, box)
-    encoder = open_encoder(settings.embedding_model) if settings.embedding_model else None
+    encoder = sentence_encoder(settings)
     knowledge = KnowledgeCache(store, encoder=encoder)
+    supervisor = TaskSupervisor()
+    sentences = SentenceBatcher(encoder, supervisor) if encoder is not None else None
     outbox_ready = asyncio.Event()
     hub = VisitorHub()
     inbox_bus = InboxBus()
@@ -189,6 +214,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         inbox=inbox_bus,
         flows=FlowRunner(box=box, http=http, clock=clock),
         generative=GenerativeAnswers(http=http, box=box, store=store),
+        sentences=sentences,
     )
     proactive = ProactiveSender(
         store=store,
@@ -221,7 +247,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         planner=planner,
         broadcasts=broadcasts,
         outbox_worker=worker,
-        supervisor=TaskSupervisor(),
+        supervisor=supervisor,
         hub=hub,
         inbox_bus=inbox_bus,
         inbox_relay=relay,
@@ -237,6 +263,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         wecom=WeComService(store=store, clock=clock, pipeline=pipeline, http=http, tokens=tokens),
         admin_token=load_or_create_admin_token(settings.admin_token, settings.data_dir),
         rate_limiter=RateLimiter.from_settings(settings),
+        sentences=sentences,
     )
 
 

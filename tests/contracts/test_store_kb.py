@@ -1,11 +1,12 @@
-"""Knowledge-base settings storage (``tx.kb``): synonyms, tuning, inbound questions.
+"""Knowledge-base settings storage (``tx.kb``): synonyms, tuning, inbound questions,
+sentence vectors.
 
 Runs once per backend (the ``store`` fixture).
 """
 
 from __future__ import annotations
 
-from kindbot.kb_repository import KbTuning
+from kindbot.kb_repository import KbTuning, StoredVector
 from kindbot.types import Store
 from tests.contracts.builders import at, make_party, make_tenant, store_inbound, store_outbound
 
@@ -72,3 +73,54 @@ async def test_inbound_questions_are_the_tenants_inbound_texts_newest_first(stor
     ], "who asked: the same customer twice, another once"
     assert [q.text for q in recent] == ["几点下班", "能开发票吗"]
     assert [q.text for q in newest] == ["几点下班"]
+
+
+def vector(digest: str, *values: float) -> StoredVector:
+    data = b"".join(int.to_bytes(round(v * 1000), 4, "little", signed=True) for v in values)
+    return StoredVector(digest, len(values), data)
+
+
+async def test_vectors_are_kept_per_tenant_and_model_and_never_bump_the_version(
+    store: Store,
+) -> None:
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    async with store.transaction() as tx:
+        tenant = await make_tenant(tx)
+        other = await make_tenant(tx, "other")
+        start = await tx.knowledge.version(tenant.id)
+        assert await tx.kb.vectors(tenant.id, "m1") == []
+        await tx.kb.add_vectors(tenant.id, "m1", [vector(a, 1, 2), vector(b, 3, 4)])
+        await tx.kb.add_vectors(tenant.id, "m2", [vector(a, 5, 6, 7)])
+        await tx.kb.add_vectors(other.id, "m1", [vector(c, 8, 9)])
+        await tx.kb.add_vectors(tenant.id, "m1", [])
+    async with store.transaction() as tx:
+        # The same digest again (another process stored it first) is left as it was.
+        await tx.kb.add_vectors(tenant.id, "m1", [vector(a, 0, 0), vector(c, 1, 1)])
+    async with store.transaction(readonly=True) as tx:
+        mine = sorted(await tx.kb.vectors(tenant.id, "m1"), key=lambda v: v.digest)
+        assert mine == [vector(a, 1, 2), vector(b, 3, 4), vector(c, 1, 1)]
+        assert await tx.kb.vectors(tenant.id, "m2") == [vector(a, 5, 6, 7)]
+        assert await tx.kb.vectors(other.id, "m1") == [vector(c, 8, 9)]
+        assert await tx.knowledge.version(tenant.id) == start
+
+
+async def test_dropping_vectors_removes_those_texts_for_every_model_of_that_tenant_only(
+    store: Store,
+) -> None:
+    a, b = "a" * 64, "b" * 64
+    async with store.transaction() as tx:
+        tenant = await make_tenant(tx)
+        other = await make_tenant(tx, "other")
+        await tx.kb.add_vectors(tenant.id, "m1", [vector(a, 1), vector(b, 2)])
+        await tx.kb.add_vectors(tenant.id, "m2", [vector(a, 3)])
+        await tx.kb.add_vectors(other.id, "m1", [vector(a, 4)])
+        many = [f"{n:064x}" for n in range(1200)]  # more than one statement's worth
+        await tx.kb.add_vectors(tenant.id, "m3", [vector(d, 1) for d in many])
+    async with store.transaction() as tx:
+        assert await tx.kb.drop_vectors(tenant.id, [a, "f" * 64]) == 2
+        assert await tx.kb.drop_vectors(tenant.id, many) == 1200
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.kb.vectors(tenant.id, "m1") == [vector(b, 2)]
+        assert await tx.kb.vectors(tenant.id, "m2") == []
+        assert await tx.kb.vectors(tenant.id, "m3") == []
+        assert await tx.kb.vectors(other.id, "m1") == [vector(a, 4)]

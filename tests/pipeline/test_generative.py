@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from kindbot.bootstrap import Container
 from kindbot.dialogue.grounded import GenerativeSettings
 from kindbot.events import FeedResult, InboundEvent, InboundKind
 from kindbot.guard.rules import AIGC_LABEL_EN
+from kindbot.settings import Settings
 from kindbot.testing.openai_compat import Behaviour, OpenAICompatServer
 from kindbot.web.api.models_inbox import MessageOut
 
@@ -26,6 +28,13 @@ KEY = "sk-local-test-key-0123456789"
 BELOW = "how long does shipping take"
 """Below the demo's threshold (0.4) but clearly about the en-shipping entry."""
 SHIPPING_ANSWER = "We currently ship within mainland China only."
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Words only: ``BELOW`` is below the threshold for the lexical rankers (the
+    multilingual sentence encoder answers it outright, 0.8)."""
+    return replace(settings, sentence_encoder="off")
 
 
 @pytest.fixture

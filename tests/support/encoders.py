@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kindbot.dialogue.dense import DenseVectors
+from kindbot.dialogue.dense import DenseVectors, TextEncoder
 
 CONCEPTS = (
     ("cancel", "terminate", "end", "stop", "quit"),
@@ -45,3 +45,16 @@ class ConceptEncoder:
             rows[row, -1] = 0.1  # never all zero
             rows[row] /= np.linalg.norm(rows[row])
         return rows
+
+
+class CountingEncoder:
+    """Another encoder under its own name, recording every text it was asked for (``asked``)."""
+
+    def __init__(self, real: TextEncoder) -> None:
+        self.name = real.name
+        self.asked: list[str] = []
+        self._real = real
+
+    def encode(self, texts: Sequence[str]) -> DenseVectors:
+        self.asked.extend(texts)
+        return self._real.encode(texts)

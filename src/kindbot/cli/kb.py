@@ -54,17 +54,21 @@ def import_(
     """Add or update entries (by id) from FILE, all or nothing."""
     entries = _read_entries(file)
 
-    async def go() -> tuple[str, int, int, int]:
+    async def go() -> tuple[str, int, int, int, int]:
         async with open_app() as c:
             async with c.store.transaction() as tx:
                 found = await pick_tenant(tx, tenant)
                 created, updated, same = await tx.knowledge.upsert_many(found.id, entries)
-            return found.slug, created, updated, same
+            # Encode the new texts here, once, so no server has to (the vectors are stored).
+            encoded = await c.knowledge.encode_ahead(found.id) if created or updated else 0
+            return found.slug, created, updated, same, encoded
 
-    slug, created, updated, same = run(go())
+    slug, created, updated, same, encoded = run(go())
     out.print(
         f"{slug}: {created} created, {updated} updated, {same} unchanged ({file})", markup=False
     )
+    if encoded:
+        out.print(f"  sentence vectors: {encoded} texts encoded and stored", markup=False)
 
 
 async def _tenant_index(slug: str | None) -> tuple[TenantRecord, KnowledgeIndex]:

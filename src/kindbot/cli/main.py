@@ -74,7 +74,8 @@ def migrate() -> None:
     out.print(f"database at revision {run(go())}")
 
 
-def _print_report(report: ApplyReport) -> None:
+def _print_report(applied: tuple[ApplyReport, int]) -> None:
+    report, encoded = applied
     state = "created" if report.tenant_created else "updated"
     if not report.tenant_changed:
         state = "unchanged"
@@ -105,9 +106,12 @@ def _print_report(report: ApplyReport) -> None:
         )
     if report.flows_changed:
         out.print("  flows: updated")
+    if encoded:
+        out.print(f"  sentence vectors: {encoded} texts encoded and stored")
 
 
-async def _apply(path: Path) -> ApplyReport:
+async def _apply(path: Path) -> tuple[ApplyReport, int]:
+    """Apply the bundle at ``path``; its report and how many knowledge texts were encoded."""
     from kindbot.bundles.apply import apply_prepared, prepare_bundle
     from kindbot.bundles.prohibited import load_prohibited_industries
     from kindbot.egress import AddressPolicy
@@ -116,7 +120,7 @@ async def _apply(path: Path) -> ApplyReport:
     prohibited = load_prohibited_industries(settings.prohibited_industries_file)
     prepared = prepare_bundle(path)  # validate every file before touching the data dir
     async with open_app(settings) as c:
-        return await apply_prepared(
+        report = await apply_prepared(
             c.store,
             c.box,
             prepared,
@@ -124,6 +128,12 @@ async def _apply(path: Path) -> ApplyReport:
             prohibited=prohibited,
             addresses=AddressPolicy(settings.allow_private_endpoints),
         )
+        if not (report.kb_created or report.kb_updated):
+            return report, 0
+        async with c.store.transaction(readonly=True) as tx:
+            tenant = await tx.tenants.get_by_slug(report.tenant_slug)
+        # Encode the new texts here, once, so no server has to (the vectors are stored).
+        return report, await c.knowledge.encode_ahead(tenant.id) if tenant else 0
 
 
 async def _approve_demo(slug: str) -> None:

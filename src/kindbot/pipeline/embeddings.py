@@ -9,10 +9,10 @@ imported unless a model is configured.
 
 :class:`SentenceEncoder` implements :class:`kindbot.dialogue.dense.TextEncoder`.
 It memoises vectors by text (bounded, least recently used first out), so a
-rebuild after an edit encodes only the new phrasings and a query prepared in
-a worker thread (:meth:`kindbot.dialogue.retrieval.KnowledgeIndex.prepare`)
-is free when the search asks again. Thread-safe: index builds and query
-preparation run in worker threads.
+question prepared in a worker thread (:mod:`kindbot.pipeline.sentence_batches`)
+is free when the search asks again (the knowledge base's own texts are stored:
+:mod:`kindbot.pipeline.stored_vectors`). Thread-safe: index builds and question
+batches run in worker threads.
 """
 
 from __future__ import annotations

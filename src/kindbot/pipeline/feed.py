@@ -48,6 +48,7 @@ from kindbot.pipeline.handover import HandoverMixin, new_token, take_replies
 from kindbot.pipeline.inbound_actions import act_on_inbound
 from kindbot.pipeline.inbox_bus import InboxBus, InboxNotes
 from kindbot.pipeline.knowledge import KnowledgeCache
+from kindbot.pipeline.sentence_batches import SentenceBatcher
 from kindbot.pipeline.turn import AuditBatch, Turn, turn_for
 from kindbot.records import (
     InboundStatus,
@@ -76,8 +77,12 @@ class Pipeline(HandoverMixin):
         flows: FlowRunner,
         inbox: InboxBus | None = None,
         generative: GenerativeAnswers | None = None,
+        sentences: SentenceBatcher | None = None,
     ) -> None:
+        """``sentences`` encodes the questions about to be searched in shared model
+        calls (None: a search encodes its question itself)."""
         self._store = store
+        self._sentences = sentences
         self._flows = flows
         self._generative = generative
         self._handlers = handlers
@@ -232,8 +237,8 @@ class Pipeline(HandoverMixin):
             dialogue = flowed.dialogue()
         elif inbound.action is InboundAction.CONTINUE:
             index = await self._knowledge.index_at(turn.tenant.id, inputs.kb_version)
-            if index.dense:  # the sentence model runs in a thread, not on the loop
-                await asyncio.to_thread(index.prepare, stored.text)
+            if self._sentences is not None and index.wants_sentence(stored.text):
+                await self._sentences.prepare(index, stored.text)  # the model, off the loop
             handled = await self._handlers.answer(stored, turn)
             dialogue = self._dialogue(stored, turn, index, handled)
             if self._generative is not None:  # the model call: outside any transaction

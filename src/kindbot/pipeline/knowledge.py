@@ -9,30 +9,49 @@ rankers, classifier and calibration — is retrained after every edit. Builds
 run in a worker thread, one at a time per tenant (single flight); a caller
 that read the new version waits for the build (``bench/README.md`` has the
 rebuild times), one that read an older version gets the index already built.
+
+With a sentence encoder, a build reads the tenant's stored vectors first and
+stores the ones it had to encode after (:mod:`kindbot.pipeline.stored_vectors`,
+its own short transaction; a failure to store is logged, the index served).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from functools import partial
 
 from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.retrieval import KnowledgeIndex
+from kindbot.kb_repository import StoredVector
+from kindbot.pipeline.stored_vectors import (
+    PRUNE_LIMIT,
+    StoredVectors,
+    entry_texts,
+    stored,
+    text_digest,
+    unpacked,
+)
+from kindbot.records import KnowledgeEntry
 from kindbot.types import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class _Built:
     version: int
     index: KnowledgeIndex
+    encoded: int
+    """Texts the build had to give the sentence model (none were stored)."""
 
 
 class KnowledgeCache:
     """Serves the current :class:`KnowledgeIndex` of each tenant.
 
-    ``encoder``: the platform's sentence encoder (``KINDBOT_EMBEDDING_MODEL``),
-    given to every build; None = words only.
+    ``encoder``: the platform's sentence encoder (the built-in multilingual one,
+    or ``KINDBOT_EMBEDDING_MODEL``), given to every build; None = words only.
     """
 
     def __init__(self, store: Store, *, encoder: TextEncoder | None = None) -> None:
@@ -57,18 +76,78 @@ class KnowledgeCache:
             built = self._built.get(tenant_id)
             if built is not None and built.version >= version:
                 return built.index
-            async with self._store.transaction(readonly=True) as tx:
-                version = await tx.knowledge.version(tenant_id)
-                entries = await tx.knowledge.list(tenant_id)
-                synonyms = await tx.kb.synonyms(tenant_id)
-                tuning = await tx.kb.tuning(tenant_id)
-            build = partial(
-                KnowledgeIndex.build,
-                entries,
-                synonyms=synonyms,
-                threshold=tuning.threshold if tuning is not None else None,
-                encoder=self._encoder,
-            )
-            index = await asyncio.to_thread(build)
-            self._built[tenant_id] = _Built(version, index)
-            return index
+            built = await self._build(tenant_id)
+            self._built[tenant_id] = built
+            return built.index
+
+    @property
+    def encoder(self) -> TextEncoder | None:
+        """The sentence encoder every build is given (None: words only)."""
+        return self._encoder
+
+    async def encode_ahead(self, tenant_id: str) -> int:
+        """Build the tenant's index now, so the vectors of its new texts are stored
+        (``kb import`` and ``apply`` after they commit); how many texts the model
+        encoded. Without an encoder nothing is done (0)."""
+        if self._encoder is None:
+            return 0
+        await self.index_for(tenant_id)
+        built = self._built.get(tenant_id)
+        return built.encoded if built is not None else 0
+
+    async def _build(self, tenant_id: str) -> _Built:
+        encoder = self._encoder
+        async with self._store.transaction(readonly=True) as tx:
+            version = await tx.knowledge.version(tenant_id)
+            entries = await tx.knowledge.list(tenant_id)
+            synonyms = await tx.kb.synonyms(tenant_id)
+            tuning = await tx.kb.tuning(tenant_id)
+            rows = await tx.kb.vectors(tenant_id, encoder.name) if encoder is not None else []
+        threshold = tuning.threshold if tuning is not None else None
+        if encoder is None:
+            build = partial(KnowledgeIndex.build, entries, synonyms=synonyms, threshold=threshold)
+            return _Built(version, await asyncio.to_thread(build), 0)
+        through = partial(_build_through, entries, synonyms, threshold, encoder, rows)
+        index, fresh, stale = await asyncio.to_thread(through)
+        await self._keep(tenant_id, version, encoder.name, fresh, stale)
+        return _Built(version, index, len(fresh))
+
+    async def _keep(
+        self,
+        tenant_id: str,
+        version: int,
+        model: str,
+        fresh: list[StoredVector],
+        stale: list[str],
+    ) -> None:
+        """Store what the build encoded and drop (some of) the stale vectors: a cache,
+        so a failure is logged and the index still served."""
+        if not fresh and not stale:
+            return
+        try:
+            async with self._store.transaction() as tx:
+                await tx.kb.add_vectors(tenant_id, model, fresh)
+                # Only while the entries are the ones built: a newer version's texts stay.
+                if stale and await tx.knowledge.version(tenant_id) == version:
+                    await tx.kb.drop_vectors(tenant_id, stale[:PRUNE_LIMIT])
+        except Exception:
+            log.exception("tenant %s: the knowledge base's vectors were not stored", tenant_id)
+
+
+def _build_through(
+    entries: list[KnowledgeEntry],
+    synonyms: list[tuple[str, ...]],
+    threshold: float | None,
+    encoder: TextEncoder,
+    rows: list[StoredVector],
+) -> tuple[KnowledgeIndex, list[StoredVector], list[str]]:
+    """Build with the stored vectors ``rows`` (in a worker thread: hashing and packing
+    thousands of texts is CPU work); the index, the vectors the model encoded (to store),
+    and the stored digests that are neither a text of ``entries`` nor asked for by the build."""
+    known = unpacked(rows)
+    through = StoredVectors(encoder, known)
+    index = KnowledgeIndex.build(entries, synonyms=synonyms, threshold=threshold, encoder=through)
+    fresh = through.finish()
+    current = {text_digest(text) for text in entry_texts(entries)} | fresh.asked
+    stale = sorted(digest for digest in known if digest not in current)
+    return index, stored(fresh.encoded), stale

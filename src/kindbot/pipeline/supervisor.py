@@ -79,6 +79,11 @@ class TaskSupervisor:
                 await asyncio.sleep(RESTART_DELAY_S)
 
     @property
+    def closing(self) -> bool:
+        """Whether :meth:`aclose` began (nothing new may start)."""
+        return self._closing
+
+    @property
     def running(self) -> int:
         """How many loops and jobs are alive."""
         return len(self._loops) + len(self._jobs)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 
-from kindbot.kb_repository import InboundQuestion, KbTuning
+from kindbot.kb_repository import InboundQuestion, KbTuning, StoredVector
 from kindbot.records import Direction
 from kindbot.storage.executor import Executor
-from kindbot.storage.schema import kb_synonyms, kb_tuning, messages, tenants
+from kindbot.storage.schema import kb_synonyms, kb_tuning, kb_vectors, messages, tenants
+from kindbot.storage.sqlutil import insert_ignoring_conflict_many
 
 _TEXT_KIND = "text"
+_CHUNK = 500
+"""Rows (or digests) per statement: far below every backend's parameter limit."""
 
 
 class SqlKnowledgeSettings:
-    """Synonym groups, the tuned threshold and inbound questions, over SQL."""
+    """Synonym groups, the tuned threshold, inbound questions and sentence vectors, over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -82,6 +85,47 @@ class SqlKnowledgeSettings:
         query = query.order_by(messages.c.seq.desc()).limit(limit)
         rows = await self._conn.execute(query)
         return [InboundQuestion(r.id, r.text, r.created_at, r.contact_id) for r in rows]
+
+    async def vectors(self, tenant_id: str, model: str) -> list[StoredVector]:
+        query = select(kb_vectors.c.digest, kb_vectors.c.dim, kb_vectors.c.vector).where(
+            kb_vectors.c.tenant_id == tenant_id, kb_vectors.c.model == model
+        )
+        rows = await self._conn.execute(query)
+        return [StoredVector(r.digest, r.dim, bytes(r.vector)) for r in rows]
+
+    async def add_vectors(
+        self, tenant_id: str, model: str, vectors: Sequence[StoredVector]
+    ) -> None:
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "model": model,
+                "digest": v.digest,
+                "dim": v.dim,
+                "vector": v.data,
+            }
+            for v in vectors
+        ]
+        for start in range(0, len(rows), _CHUNK):
+            await insert_ignoring_conflict_many(
+                self._conn,
+                kb_vectors,
+                rows[start : start + _CHUNK],
+                ("tenant_id", "model", "digest"),
+            )
+
+    async def drop_vectors(self, tenant_id: str, digests: Collection[str]) -> int:
+        wanted = sorted(set(digests))
+        dropped = 0
+        for start in range(0, len(wanted), _CHUNK):
+            result = await self._conn.execute(
+                delete(kb_vectors).where(
+                    kb_vectors.c.tenant_id == tenant_id,
+                    kb_vectors.c.digest.in_(wanted[start : start + _CHUNK]),
+                )
+            )
+            dropped += result.rowcount
+        return dropped
 
     async def _bump(self, tenant_id: str) -> None:
         await self._conn.execute(

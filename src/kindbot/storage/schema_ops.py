@@ -11,6 +11,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -150,6 +152,20 @@ kb_tuning = Table(
     Column("accuracy", Float, nullable=False),
     Column("tuned_at", UTCDateTime, nullable=False),
     UniqueConstraint("tenant_id"),
+)
+
+# Sentence vectors of the knowledge base's texts (migration 0016), by the
+# encoder's name and the SHA-256 of the exact text: a cache that outlives
+# restarts, never part of ``kb_version``.
+kb_vectors = Table(
+    "kb_vectors",
+    metadata,
+    Column("tenant_id", String(32), ForeignKey("tenants.id"), nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "model", "digest"),
 )
 
 # Human handoff (migration 0008): a tenant's agents, and one row per handed-off

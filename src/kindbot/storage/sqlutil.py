@@ -47,6 +47,19 @@ async def insert_ignoring_conflict(
     return bool(result.rowcount)
 
 
+async def insert_ignoring_conflict_many(
+    conn: Executor,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict_columns: Sequence[str],
+) -> None:
+    """Insert each of ``rows`` unless one with the same ``conflict_columns`` exists
+    (one ``executemany``; concurrent inserts of the same row never raise)."""
+    if rows:
+        statement = _insert_on_conflict(table, conn.dialect_name, tuple(conflict_columns), False)
+        await conn.execute(statement, rows)
+
+
 async def insert_returning_unless_conflict(
     conn: Executor,
     table: Table,

@@ -16,7 +16,9 @@ ENTRIES = (
     KnowledgeEntry("invoice", "可以开发票吗？", "可以开电子普通发票，下单时填写抬头。"),
     KnowledgeEntry("green-tea", "店里有哪些绿茶？", "有西湖龙井、碧螺春和安吉白茶。"),
     KnowledgeEntry("hours", "客服几点上班？", "每天9:00到21:00在线。"),
-    KnowledgeEntry("password", "How do I reset my password?", "Use the reset link on the login page."),
+    KnowledgeEntry(
+        "password", "How do I reset my password?", "Use the reset link on the login page."
+    ),
     KnowledgeEntry("store", "门店地址在哪里？", "杭州市西湖区龙井路18号。"),
 )
 
