@@ -157,6 +157,17 @@ async def ensure_schema(container: Container, *, auto_migrate: bool) -> None:
         )
 
 
+def one_blas_thread() -> None:
+    """Run NumPy's BLAS on one thread in this process. The server parallelises by
+    messages (event loop + worker threads), and on a small machine a BLAS call
+    that spreads over every core while other work runs waits on them: a
+    knowledge-base score of 0.4 ms took 10 ms with two threads under load
+    (``bench/README.md``, "sentence encoder")."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def sentence_encoder(settings: Settings) -> TextEncoder | None:
     """The knowledge base's sentence encoder: ``KINDBOT_EMBEDDING_MODEL`` when set,
     else the built-in multilingual one unless ``KINDBOT_SENTENCE_ENCODER=off``.
@@ -170,6 +181,7 @@ def sentence_encoder(settings: Settings) -> TextEncoder | None:
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Wire a container (no I/O yet besides reading or creating the server key)."""
+    one_blas_thread()
     database_url = settings.database_url or sqlite_url(settings.data_dir)
     if is_sqlite(database_url):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -178,8 +190,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
     directory = ChannelDirectory(store, box)
     encoder = sentence_encoder(settings)
-    knowledge = KnowledgeCache(store, encoder=encoder)
     supervisor = TaskSupervisor()
+    knowledge = KnowledgeCache(store, encoder=encoder, supervisor=supervisor)
     sentences = SentenceBatcher(encoder, supervisor) if encoder is not None else None
     outbox_ready = asyncio.Event()
     hub = VisitorHub()

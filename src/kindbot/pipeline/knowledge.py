@@ -33,6 +33,7 @@ from kindbot.pipeline.stored_vectors import (
     text_digest,
     unpacked,
 )
+from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.records import KnowledgeEntry
 from kindbot.types import Store
 
@@ -54,9 +55,18 @@ class KnowledgeCache:
     or ``KINDBOT_EMBEDDING_MODEL``), given to every build; None = words only.
     """
 
-    def __init__(self, store: Store, *, encoder: TextEncoder | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        encoder: TextEncoder | None = None,
+        supervisor: TaskSupervisor | None = None,
+    ) -> None:
+        """``supervisor``: owns the background builds that follow a quick first
+        one (:meth:`index_at` with ``quick_start``); None = always build in full."""
         self._store = store
         self._encoder = encoder
+        self._supervisor = supervisor
         self._built: dict[str, _Built] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -66,8 +76,17 @@ class KnowledgeCache:
             version = await tx.knowledge.version(tenant_id)
         return await self.index_at(tenant_id, version)
 
-    async def index_at(self, tenant_id: str, version: int) -> KnowledgeIndex:
-        """The tenant's index at ``version`` or newer (the caller read the version)."""
+    async def index_at(
+        self, tenant_id: str, version: int, *, quick_start: bool = False
+    ) -> KnowledgeIndex:
+        """The tenant's index at ``version`` or newer (the caller read the version).
+
+        ``quick_start`` (the message path): when this process has no index of the
+        tenant yet, answer with a quick build (no classifier, the built-in
+        calibration: a fraction of a second) and make the full one in the
+        background; it replaces the quick one when done. Otherwise (and for
+        every later version) the caller waits for the full build.
+        """
         built = self._built.get(tenant_id)
         if built is not None and built.version >= version:
             return built.index
@@ -76,9 +95,22 @@ class KnowledgeCache:
             built = self._built.get(tenant_id)
             if built is not None and built.version >= version:
                 return built.index
-            built = await self._build(tenant_id)
+            cold = built is None and quick_start and self._supervisor is not None
+            built = await self._build(tenant_id, quick=cold)
             self._built[tenant_id] = built
+            if built.index.provisional and self._supervisor is not None:
+                self._supervisor.spawn(f"kb-build:{tenant_id}", self._complete(tenant_id))
             return built.index
+
+    async def _complete(self, tenant_id: str) -> None:
+        """Replace a quick build with the full one (unless a newer build came first)."""
+        async with self._locks[tenant_id]:
+            current = self._built.get(tenant_id)
+            if current is None or not current.index.provisional:
+                return
+            built = await self._build(tenant_id)
+            if built.version >= current.version:
+                self._built[tenant_id] = built
 
     @property
     def encoder(self) -> TextEncoder | None:
@@ -95,7 +127,7 @@ class KnowledgeCache:
         built = self._built.get(tenant_id)
         return built.encoded if built is not None else 0
 
-    async def _build(self, tenant_id: str) -> _Built:
+    async def _build(self, tenant_id: str, *, quick: bool = False) -> _Built:
         encoder = self._encoder
         async with self._store.transaction(readonly=True) as tx:
             version = await tx.knowledge.version(tenant_id)
@@ -105,9 +137,11 @@ class KnowledgeCache:
             rows = await tx.kb.vectors(tenant_id, encoder.name) if encoder is not None else []
         threshold = tuning.threshold if tuning is not None else None
         if encoder is None:
-            build = partial(KnowledgeIndex.build, entries, synonyms=synonyms, threshold=threshold)
+            build = partial(
+                KnowledgeIndex.build, entries, synonyms=synonyms, threshold=threshold, quick=quick
+            )
             return _Built(version, await asyncio.to_thread(build), 0)
-        through = partial(_build_through, entries, synonyms, threshold, encoder, rows)
+        through = partial(_build_through, entries, synonyms, threshold, encoder, rows, quick)
         index, fresh, stale = await asyncio.to_thread(through)
         await self._keep(tenant_id, version, encoder.name, fresh, stale)
         return _Built(version, index, len(fresh))
@@ -140,13 +174,16 @@ def _build_through(
     threshold: float | None,
     encoder: TextEncoder,
     rows: list[StoredVector],
+    quick: bool,
 ) -> tuple[KnowledgeIndex, list[StoredVector], list[str]]:
     """Build with the stored vectors ``rows`` (in a worker thread: hashing and packing
     thousands of texts is CPU work); the index, the vectors the model encoded (to store),
     and the stored digests that are neither a text of ``entries`` nor asked for by the build."""
     known = unpacked(rows)
     through = StoredVectors(encoder, known)
-    index = KnowledgeIndex.build(entries, synonyms=synonyms, threshold=threshold, encoder=through)
+    index = KnowledgeIndex.build(
+        entries, synonyms=synonyms, threshold=threshold, encoder=through, quick=quick
+    )
     fresh = through.finish()
     current = {text_digest(text) for text in entry_texts(entries)} | fresh.asked
     stale = sorted(digest for digest in known if digest not in current)
