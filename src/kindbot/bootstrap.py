@@ -21,6 +21,7 @@ from kindbot.channels.webhook import WebhookAdapter
 from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.dialogue.dense import TextEncoder
+from kindbot.dialogue.learned import MODEL_WARNINGS
 from kindbot.egress import AddressPolicy, PinnedTransport
 from kindbot.errors import KindbotError
 from kindbot.ops.admin_token import load_or_create_admin_token
@@ -168,6 +169,22 @@ def one_blas_thread() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+def quiet_fitting_warnings() -> None:
+    """Filter, for the whole process, the warnings a knowledge-base fit raises that
+    say nothing to an operator (``dialogue.learned.MODEL_WARNINGS``). Once, here:
+    fits run in worker threads, where ``warnings.catch_warnings`` is not safe."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    categories: dict[str, type[Warning]] = {
+        "sklearn.exceptions.ConvergenceWarning": ConvergenceWarning,
+        "UserWarning": UserWarning,
+    }
+    for message, category in MODEL_WARNINGS:
+        warnings.filterwarnings("ignore", message, categories[category])
+
+
 def sentence_encoder(settings: Settings) -> TextEncoder | None:
     """The knowledge base's sentence encoder: ``KINDBOT_EMBEDDING_MODEL`` when set,
     else the built-in multilingual one unless ``KINDBOT_SENTENCE_ENCODER=off``.
@@ -182,6 +199,7 @@ def sentence_encoder(settings: Settings) -> TextEncoder | None:
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Wire a container (no I/O yet besides reading or creating the server key)."""
     one_blas_thread()
+    quiet_fitting_warnings()
     database_url = settings.database_url or sqlite_url(settings.data_dir)
     if is_sqlite(database_url):
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.bundles.apply import apply_bundle
 from kindbot.events import FeedResult, InboundEvent, InboundKind
 from kindbot.kb_repository import KbTuning
+from kindbot.settings import Settings
 
 GRACE = timedelta(seconds=30)
 FAQ = (
@@ -20,6 +23,13 @@ FAQ = (
     "几点发货,下午四点前付款当天发货。,什么时候发货|多久发货\n"
     "怎么退货,签收7天内可退货。,可以退货吗|退货流程\n"
 )
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Words only: synonym groups are a words-level remedy ("先用后付" shares no
+    word with "花呗"); the multilingual sentence encoder relates them without one."""
+    return replace(settings, sentence_encoder="off")
 
 
 def write_bundle(tmp_path: Path, synonyms: str) -> Path:

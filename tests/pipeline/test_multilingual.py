@@ -123,7 +123,9 @@ async def test_commands_that_never_search_never_load_the_model(
         sys.executable, "-c", LAZY_PROCESS, str(tmp_path / "lazy"), TEST_SECRET_KEY
     )
     assert await ran.wait() == 0
-    async with open_container(replace(settings, sentence_encoder="off")) as words:
+    async with open_container(
+        replace(settings, sentence_encoder="off"), auto_migrate=True
+    ) as words:
         assert words.knowledge.encoder is None
         assert words.sentences is None
         await words.warm_up()  # nothing to load

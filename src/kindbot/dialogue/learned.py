@@ -16,7 +16,6 @@ rankers alone.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,14 @@ from scipy import sparse
 
 from kindbot.dialogue.dense import DenseVectors, scaled
 
-__all__ = ["DEFAULT_C", "MAX_WEIGHTS", "REGULARISATION_CHOICES", "EntryClassifier", "fits"]
+__all__ = [
+    "DEFAULT_C",
+    "MAX_WEIGHTS",
+    "MODEL_WARNINGS",
+    "REGULARISATION_CHOICES",
+    "EntryClassifier",
+    "fits",
+]
 
 MAX_WEIGHTS = 12_000_000
 """Most weights (features x entries) a classifier may have (float32: 48 MB)."""
@@ -41,6 +47,17 @@ REGULARISATION_CHOICES = (0.1, 1.0)
 """The Cs a knowledge base's build tries on its held-out phrasings
 (:mod:`kindbot.dialogue.calibrate`): clean, many-phrasing knowledge bases
 prefer the weaker regularisation (CLINC150: 0.918 vs 0.897 at C=0.1)."""
+
+
+MODEL_WARNINGS = (
+    ("", "sklearn.exceptions.ConvergenceWarning"),
+    ("The number of unique classes", "UserWarning"),
+)
+"""(message, category) of the warnings a fit may raise that say nothing to an
+operator: liblinear/lbfgs stopping at their iteration cap (the model is still
+used as it is), a class with one phrasing. The process filters them once at
+start-up (``bootstrap.quiet_fitting_warnings``); fits run in worker threads,
+where ``warnings.catch_warnings`` would race with other threads' filters."""
 
 
 def fits(n_rows: int, n_features: int, n_entries: int) -> bool:
@@ -89,14 +106,10 @@ class EntryClassifier:
             return None
         if dense is not None:
             rows = sparse.hstack([rows, sparse.csr_matrix(scaled(dense))], format="csr")
-        from sklearn.exceptions import ConvergenceWarning
         from sklearn.svm import LinearSVC
 
         model = LinearSVC(C=c, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
-            model.fit(rows, owners)
+        model.fit(rows, owners)  # its warnings: see MODEL_WARNINGS
         coef = np.asarray(model.coef_, dtype=np.float32)
         intercept = np.asarray(model.intercept_, dtype=np.float32)
         if n_entries == 2:  # binary: one row scores entry 1 against entry 0

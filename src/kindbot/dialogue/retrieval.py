@@ -162,8 +162,9 @@ class KnowledgeIndex:
             corpus = replace(corpus, dense=said, answer_vectors=answered)
             dense = DenseIndex.build(said, owners, answered)
         ranker = Ranker.build(phrasings, owners, learn=False, answers=answers, dense=dense)
-        if quick:
-            default = FittedCalibration(default_calibration(False, dense is not None))
+        if quick:  # the model a full build falls back on when it cannot fit its own
+            learnable = learn and ranker.can_learn()
+            default = FittedCalibration(default_calibration(learnable, dense is not None))
             provisional = any(entry.similar for entry in entries)
             index = cls(tuple(entries), ranker, table, default.calibration, threshold, encoder)
             index.provisional = provisional

@@ -95,11 +95,17 @@ class KnowledgeCache:
             built = self._built.get(tenant_id)
             if built is not None and built.version >= version:
                 return built.index
-            cold = built is None and quick_start and self._supervisor is not None
-            built = await self._build(tenant_id, quick=cold)
+            supervisor = self._supervisor
+            cold = built is None and quick_start and supervisor is not None
+            if cold and supervisor is not None and not supervisor.closing:
+                built = await self._build(tenant_id, quick=True)
+                if built.index.provisional and not supervisor.closing:
+                    supervisor.spawn(f"kb-build:{tenant_id}", self._complete(tenant_id))
+                elif built.index.provisional:  # shutting down: no background work
+                    built = await self._build(tenant_id)
+            else:
+                built = await self._build(tenant_id)
             self._built[tenant_id] = built
-            if built.index.provisional and self._supervisor is not None:
-                self._supervisor.spawn(f"kb-build:{tenant_id}", self._complete(tenant_id))
             return built.index
 
     async def _complete(self, tenant_id: str) -> None:
