@@ -37,6 +37,7 @@ __all__ = [
     "Calibration",
     "Candidates",
     "candidates",
+    "choose",
     "confidence_inputs",
 ]
 
@@ -185,22 +186,38 @@ def _gap(values: FloatArray, chosen: NDArray[np.intp]) -> FloatArray:
     return result
 
 
+def choose(
+    lexical: LexicalScores,
+    decision: FloatArray | None,
+    dense: FloatArray | None = None,
+) -> NDArray[np.intp]:
+    """The candidate entries of one query (sorted positions): the best by the words
+    (:data:`LEXICAL_CANDIDATES`, when they share any), by the classifier's
+    ``decision`` and by the sentence vector's (approximate) per-entry cosine ``dense``."""
+    mean = (lexical.best + lexical.centroid) / 2.0
+    chosen = _top(mean, LEXICAL_CANDIDATES)
+    chosen = np.sort(chosen[mean[chosen] > 0.0]).astype(np.intp)
+    if decision is not None:
+        chosen = np.union1d(chosen, _top(decision, CLASSIFIER_CANDIDATES)).astype(np.intp)
+    if dense is not None:
+        chosen = np.union1d(chosen, _top(dense, DENSE_CANDIDATES)).astype(np.intp)
+    return chosen
+
+
 def candidates(
     lexical: LexicalScores,
     decision: FloatArray | None,
     dense: DenseScores | None = None,
     answer_words: FloatArray | None = None,
+    chosen: NDArray[np.intp] | None = None,
 ) -> Candidates:
     """The candidate entries of one query and their :data:`FEATURES`: ``lexical``
     scores, the classifier's ``decision``, the sentence vector's ``dense``
-    cosines and the words' cosine to each answer (``answer_words``), per entry."""
+    cosines and the words' cosine to each answer (``answer_words``), per entry;
+    ``chosen``: the candidates when already chosen (:func:`choose`)."""
     mean = (lexical.best + lexical.centroid) / 2.0
-    chosen = _top(mean, LEXICAL_CANDIDATES)
-    chosen = chosen[mean[chosen] > 0.0]
-    if decision is not None:
-        chosen = np.union1d(chosen, _top(decision, CLASSIFIER_CANDIDATES)).astype(np.intp)
-    if dense is not None:
-        chosen = np.union1d(chosen, _top(dense.best, DENSE_CANDIDATES)).astype(np.intp)
+    if chosen is None:
+        chosen = choose(lexical, decision, None if dense is None else dense.best)
     none = np.zeros(len(chosen))
     columns = [
         lexical.best[chosen],

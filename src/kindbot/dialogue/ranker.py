@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from kindbot.dialogue.dense import DenseIndex, DenseVectors
-from kindbot.dialogue.fusion import Candidates, candidates
+from kindbot.dialogue.fusion import Candidates, candidates, choose
 from kindbot.dialogue.learned import DEFAULT_C, EntryClassifier, fits
 from kindbot.dialogue.lexical import LexicalIndex
 
@@ -80,10 +80,10 @@ class Ranker:
         """The candidate entries of a tokenised query and its sentence vector
         (None: not encoded); ``None`` when there is neither a known token nor a vector."""
         vector = self.lexical.vectorize(tokens)
-        dense = None
+        approximate = None
         if self.dense is not None and sentence is not None:
-            dense = self.dense.scores(sentence)
-        if vector is None and dense is None:
+            approximate = self.dense.approximate(sentence)
+        if vector is None and approximate is None:
             return None
         if vector is None:
             lexical = self.lexical.nothing()
@@ -98,4 +98,8 @@ class Ranker:
             answer_vector = self.answers.vectorize(tokens)
             if answer_vector is not None:
                 answer_words = self.answers.scores(answer_vector).best
-        return candidates(lexical, decision, dense, answer_words)
+        chosen = choose(lexical, decision, approximate)
+        dense = None
+        if self.dense is not None and sentence is not None and approximate is not None:
+            dense = self.dense.scores(sentence, chosen, approximate)
+        return candidates(lexical, decision, dense, answer_words, chosen)
