@@ -109,11 +109,14 @@ class Container:
     """Encodes the questions being searched in shared model calls (None: words only)."""
 
     async def warm_up(self) -> None:
-        """Load the sentence model now (in a worker thread), so the first question
-        does not wait for it; nothing without one. ``kindbot serve`` calls it at start-up."""
+        """Load what every first message needs now (in worker threads): the sentence
+        model (when there is one) and the moderation lexicon's automaton, so a new
+        server's first answer does not wait for them (~1 s). ``kindbot serve``
+        calls it at start-up, before accepting requests."""
         encoder = self.knowledge.encoder
         if encoder is not None:
             await asyncio.to_thread(encoder.encode, ["warm-up"])
+        await self.screeners.current()
 
     def start_workers(self) -> None:
         """Run the outbox worker, the recovery loop and deferred sends as owned background tasks."""

@@ -39,6 +39,9 @@ from kindbot.types import Store
 
 log = logging.getLogger(__name__)
 
+FULL_BUILD_DELAY_S = 1.0
+"""How long after a quick build its full build starts (see :meth:`KnowledgeCache.index_at`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Built:
@@ -109,7 +112,10 @@ class KnowledgeCache:
             return built.index
 
     async def _complete(self, tenant_id: str) -> None:
-        """Replace a quick build with the full one (unless a newer build came first)."""
+        """Replace a quick build with the full one (unless a newer build came first),
+        after :data:`FULL_BUILD_DELAY_S`: the question that made the quick build is
+        answered first, not beside a build holding the interpreter."""
+        await asyncio.sleep(FULL_BUILD_DELAY_S)
         async with self._locks[tenant_id]:
             current = self._built.get(tenant_id)
             if current is None or not current.index.provisional:

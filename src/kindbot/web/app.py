@@ -47,8 +47,9 @@ def build_app(
             async with open_container(settings, workers=settings.run_workers_in_process) as opened:
                 app.state.container = opened
                 opened.outbox_worker.serving(opened.clock.now())
-                # The sentence model loads now, beside start-up, not on the first question.
-                opened.supervisor.spawn("warm-up", opened.warm_up())
+                # The sentence model loads before the server accepts requests (~1 s),
+                # not on the first question.
+                await opened.warm_up()
                 yield
         finally:
             if wechat_simulator is not None:
