@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,11 +28,11 @@ from wechat_oa_throughput import (
     APP_ID,
     GH,
     TOKEN,
+    applied_bundle,
     exchange,
     free_port,
     start,
     wait_until_up,
-    write_bundle,
 )
 
 
@@ -84,26 +82,10 @@ def main() -> None:
     kindbot_exe = str(Path(sys.executable).parent / "kindbot")
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        env = {
-            **os.environ,
-            "KINDBOT_DATA_DIR": str(data / "data"),
-            "KINDBOT_RATE_LIMITS": "off",
-            "KINDBOT_ALLOW_PRIVATE_ENDPOINTS": "1",
-        }
-        env.pop("KINDBOT_DATABASE_URL", None)
-        bundle = write_bundle(data, args.entries)
         started = time.perf_counter()
-        applied = subprocess.run(
-            [kindbot_exe, "apply", str(bundle)], env=env, check=True, capture_output=True
-        )
+        env, applied = applied_bundle(data, args.entries, kindbot_exe)
         print(f"apply (entries + their sentence vectors): {time.perf_counter() - started:.1f} s")
-        print(applied.stdout.decode().strip().splitlines()[-1])
-        subprocess.run(
-            [kindbot_exe, "tenant", "approve", "bench", "--reason", "benchmark"],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        print(applied.strip().splitlines()[-1])
         times = []
         for run in range(args.runs):
             port = free_port()

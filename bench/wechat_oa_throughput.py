@@ -206,6 +206,32 @@ async def measure(port: int, pid: int, path: str, args: argparse.Namespace, tag:
     return Run(latencies, elapsed, passive, cpu_seconds(pid) - cpu)
 
 
+def applied_bundle(data: Path, entries: int, kindbot_exe: str) -> tuple[dict[str, str], str]:
+    """Apply the bench bundle (``entries`` FAQ entries) to a fresh data dir under
+    ``data`` and approve its tenant; the environment the servers then run with,
+    and what ``apply`` printed."""
+    # Rate limits off: the bench is one address sending far beyond any real account;
+    # its api_base is on loopback.
+    env = {
+        **os.environ,
+        "KINDBOT_DATA_DIR": str(data / "data"),
+        "KINDBOT_RATE_LIMITS": "off",
+        "KINDBOT_ALLOW_PRIVATE_ENDPOINTS": "1",
+    }
+    env.pop("KINDBOT_DATABASE_URL", None)
+    bundle = write_bundle(data, entries)
+    applied = subprocess.run(
+        [kindbot_exe, "apply", str(bundle)], env=env, check=True, capture_output=True
+    )
+    subprocess.run(  # a new tenant is pending (test contacts only) until approved
+        [kindbot_exe, "tenant", "approve", "bench", "--reason", "benchmark"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return env, applied.stdout.decode()
+
+
 def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -237,25 +263,7 @@ def main() -> None:
     kindbot_exe = str(Path(sys.executable).parent / "kindbot")
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        # Rate limits off: the bench is one address sending far beyond any real account;
-        # its api_base is on loopback.
-        env = {
-            **os.environ,
-            "KINDBOT_DATA_DIR": str(data / "data"),
-            "KINDBOT_RATE_LIMITS": "off",
-            "KINDBOT_ALLOW_PRIVATE_ENDPOINTS": "1",
-        }
-        env.pop("KINDBOT_DATABASE_URL", None)
-        bundle = write_bundle(data, args.entries)
-        subprocess.run(
-            [kindbot_exe, "apply", str(bundle)], env=env, check=True, capture_output=True
-        )
-        subprocess.run(  # a new tenant is pending (test contacts only) until approved
-            [kindbot_exe, "tenant", "approve", "bench", "--reason", "benchmark"],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        env, _ = applied_bundle(data, args.entries, kindbot_exe)
         floor_port = free_port()
         floor_cmd = [sys.executable, str(HERE / "wechat_floor.py"), str(floor_port)]
         processes = {"floor": (floor_port, start([*floor_cmd, TOKEN, AES_KEY, APP_ID], env))}

@@ -191,15 +191,8 @@ class KnowledgeIndex:
 
     @property
     def dense(self) -> bool:
-        """Whether queries are also encoded as sentence vectors (see :meth:`prepare`)."""
+        """Whether queries are also encoded as sentence vectors (see :meth:`wants_sentence`)."""
         return self._encoder is not None
-
-    def prepare(self, query: str) -> None:
-        """Encode ``query``'s sentence vector ahead of :meth:`search` (a no-op unless
-        :meth:`wants_sentence`): the encoder memoises it, so a caller on an event
-        loop can pay for the model in a worker thread first."""
-        if self.wants_sentence(query):
-            self.sentence(query)
 
     def wants_sentence(self, query: str) -> bool:
         """Whether :meth:`search` would encode ``query``: the index is :attr:`dense`

@@ -83,7 +83,7 @@ def test_every_phrasing_and_answer_is_encoded_once_per_build_and_queries_on_sear
     assert len(encoder.asked) == phrasings + len(_entries())
     index.search("my package is delayed")
     assert encoder.asked[-1] == "my package is delayed"
-    index.prepare("Where is my MONEY")
+    index.sentence("Where is my MONEY")
     assert encoder.asked[-1] == "where is my money", "encoded by its normalised key"
 
 
@@ -93,7 +93,7 @@ def test_a_query_that_is_a_phrasing_reuses_its_stored_vector() -> None:
     asked = len(encoder.asked)
     assert not index.wants_sentence("Refund status")
     assert index.wants_sentence("refund status please")
-    index.prepare("Refund  status")
+    index.sentence("Refund  status")
     found = index.search("refund status")
     assert found[0].entry_id == "refund"
     assert len(encoder.asked) == asked
