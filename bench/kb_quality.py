@@ -41,11 +41,11 @@ import rjieba
 
 if TYPE_CHECKING:
     from kindbot.dialogue.dense import TextEncoder
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.kb_eval import NONE, EvalCase, EvalReport, summarize, top_matches
 from kindbot.dialogue.lexical import LexicalIndex
 from kindbot.dialogue.normalize import normalize_text
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex, Match
-from kindbot.records import KnowledgeEntry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "eval"
@@ -263,12 +263,12 @@ def sentence_encoder(kind: str, model: str | None) -> TextEncoder | None:
     """The encoder to measure with (imported only when used, so that this script
     also measures older checkouts words-only)."""
     if model:
-        from kindbot.pipeline.embeddings import open_encoder
+        from kindbot.pipeline.decide.embeddings import open_encoder
 
         return open_encoder(model)
     if kind == "off":
         return None
-    from kindbot.pipeline.multilingual import MultilingualEncoder
+    from kindbot.pipeline.decide.multilingual import MultilingualEncoder
 
     return MultilingualEncoder()
 

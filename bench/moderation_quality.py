@@ -22,9 +22,9 @@ import csv
 import json
 from pathlib import Path
 
+from kindbot.core.screening import ContentCategory, ContentContext, Direction
 from kindbot.moderation import default_screener
 from kindbot.moderation.evaluation import evaluate, read_labelled
-from kindbot.screening import ContentCategory, ContentContext, Direction
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "eval"

@@ -24,11 +24,11 @@ import re
 import time
 from collections.abc import Callable
 
+from kindbot.core.screening import ContentCategory, ContentContext, Direction, ScreeningLevel
 from kindbot.moderation.compiled import CompiledLexicon
 from kindbot.moderation.lexicon import Lexicon, LexiconWord, Role, platform_lexicon
 from kindbot.moderation.projection import normalise
 from kindbot.moderation.screener import LexiconScreener
-from kindbot.screening import ContentCategory, ContentContext, Direction, ScreeningLevel
 
 REPLY = ContentContext(Direction.OUTBOUND)
 

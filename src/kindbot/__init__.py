@@ -6,7 +6,7 @@ composition root; everything else is internal and may change.
 
 from typing import TYPE_CHECKING, Any
 
-from kindbot.errors import (
+from kindbot.core.errors import (
     BadRequestError,
     InputFileError,
     InputProblem,
@@ -15,7 +15,7 @@ from kindbot.errors import (
     PayloadTooLargeError,
     SignatureError,
 )
-from kindbot.events import (
+from kindbot.core.events import (
     Decision,
     DeliveryOutcome,
     DeliveryRequest,
@@ -34,9 +34,9 @@ from kindbot.events import (
     Severity,
     Verdict,
 )
-from kindbot.records import KnowledgeEntry
+from kindbot.core.ports.seams import ChannelAdapter, Clock, Store, Transaction
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.settings import Settings
-from kindbot.types import ChannelAdapter, Clock, Store, Transaction
 
 if TYPE_CHECKING:
     from kindbot.bootstrap import Container, build_container, open_container

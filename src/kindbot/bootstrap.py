@@ -15,47 +15,47 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from kindbot.campaigns.broadcasts import Broadcasts
+from kindbot.campaigns.planner import Planner
+from kindbot.campaigns.proactive import ProactiveSender, deferred_loop
 from kindbot.channels.console import ConsoleAdapter
 from kindbot.channels.webchat import WebchatAdapter
 from kindbot.channels.webhook import WebhookAdapter
 from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.channels.wecom.adapter import WeComAdapter
+from kindbot.core.egress import AddressPolicy, PinnedTransport
+from kindbot.core.errors import KindbotError
+from kindbot.core.ports.seams import ChannelAdapter, Clock, SendCounters
 from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.learned import MODEL_WARNINGS
-from kindbot.egress import AddressPolicy, PinnedTransport
-from kindbot.errors import KindbotError
+from kindbot.inbox.desk import Inbox
 from kindbot.ops.admin_token import load_or_create_admin_token
-from kindbot.pipeline.admission import Admission
-from kindbot.pipeline.broadcasts import Broadcasts
+from kindbot.pipeline.admit.admission import Admission
+from kindbot.pipeline.admit.screening_source import ModerationScreeners
+from kindbot.pipeline.decide.embeddings import open_encoder
+from kindbot.pipeline.decide.flows import FlowRunner
+from kindbot.pipeline.decide.generative import GenerativeAnswers
+from kindbot.pipeline.decide.handlers import HandlerModules
+from kindbot.pipeline.decide.knowledge import KnowledgeCache
+from kindbot.pipeline.decide.multilingual import MultilingualEncoder
+from kindbot.pipeline.decide.sentence_batches import SentenceBatcher
+from kindbot.pipeline.deliver.outbox import OutboxWorker
+from kindbot.pipeline.deliver.tokens import AccessTokens
 from kindbot.pipeline.directory import ChannelDirectory
-from kindbot.pipeline.embeddings import open_encoder
-from kindbot.pipeline.feed import Pipeline
-from kindbot.pipeline.flows import FlowRunner
-from kindbot.pipeline.generative import GenerativeAnswers
-from kindbot.pipeline.handlers import HandlerModules
-from kindbot.pipeline.inbox import Inbox
-from kindbot.pipeline.inbox_bus import InboxBus
-from kindbot.pipeline.inbox_relay import RedisInboxRelay
-from kindbot.pipeline.knowledge import KnowledgeCache
-from kindbot.pipeline.multilingual import MultilingualEncoder
-from kindbot.pipeline.outbox import OutboxWorker
-from kindbot.pipeline.planner import Planner
-from kindbot.pipeline.proactive import ProactiveSender, deferred_loop
+from kindbot.pipeline.live.bus import InboxBus
+from kindbot.pipeline.live.relay import RedisInboxRelay
+from kindbot.pipeline.live.visitors import VisitorHub
+from kindbot.pipeline.receive.feed import Pipeline
+from kindbot.pipeline.receive.rate_limits import RateLimiter
+from kindbot.pipeline.receive.wecom_pulls import WeComService
 from kindbot.pipeline.recovery import recovery_loop
-from kindbot.pipeline.screening_source import ModerationScreeners
-from kindbot.pipeline.sentence_batches import SentenceBatcher
 from kindbot.pipeline.supervisor import TaskSupervisor
-from kindbot.pipeline.tokens import AccessTokens
-from kindbot.pipeline.wecom import WeComService
 from kindbot.settings import Settings
 from kindbot.storage import migrate
 from kindbot.storage.counters import open_counters
 from kindbot.storage.engine import is_sqlite, sqlite_url
 from kindbot.storage.sealing import SecretBox, load_or_create_key
 from kindbot.storage.sql_store import SqlStore
-from kindbot.types import ChannelAdapter, Clock, SendCounters
-from kindbot.web.hub import VisitorHub
-from kindbot.web.ratelimit import RateLimiter
 
 OUTGOING_TIMEOUT_S = 10.0
 

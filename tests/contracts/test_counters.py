@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from kindbot.records import CounterLimit
+from kindbot.core.ports.seams import SendCounters
+from kindbot.core.records.stored import CounterLimit
 from kindbot.storage.counters import DatabaseCounters, RedisCounters
 from kindbot.storage.sql_store import SqlStore
-from kindbot.types import SendCounters
 from tests.contracts.builders import T0
 from tests.support.databases import REDIS_ENV, require_env
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import MessageRecord, OutboxItem, OutboxStatus
 from kindbot.guard.audit import AuditDraft, seal, verify_chain
-from kindbot.records import MessageRecord, OutboxItem, OutboxStatus
-from kindbot.types import Store
 from tests.contracts.builders import Party, at, enqueue_reply, make_party, store_inbound
 
 WORKERS = 3

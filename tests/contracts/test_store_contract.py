@@ -2,7 +2,7 @@
 messages and transactions.
 
 Every test takes the ``store`` fixture, so it runs once per backend (SQLite and
-PostgreSQL), and touches the store only through the :mod:`kindbot.types`
+PostgreSQL), and touches the store only through the :mod:`kindbot.core.ports.seams`
 Protocols.
 """
 
@@ -12,15 +12,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kindbot.guard.audit import AuditDraft, seal
-from kindbot.records import (
+from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.stored import (
     ConversationState,
     Direction,
     InboundStatus,
     KnowledgeEntry,
     TenantStatus,
 )
-from kindbot.types import Store, Transaction
+from kindbot.guard.audit import AuditDraft, seal
 from tests.contracts.builders import (
     T0,
     at,

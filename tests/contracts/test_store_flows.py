@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kindbot.repositories_flows import FlowDefinitions, FlowState
-from kindbot.types import Store
+from kindbot.core.ports.flows import FlowDefinitions, FlowState
+from kindbot.core.ports.seams import Store
 from tests.contracts.builders import at, make_party
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kindbot.records import BroadcastStatus, DeferredStatus
-from kindbot.types import Store
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import BroadcastStatus, DeferredStatus
 from tests.contracts.builders import T0, at, make_contact, make_party, store_inbound
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kindbot.records import ConversationState
-from kindbot.types import Store
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import ConversationState
 from tests.contracts.builders import at, make_party
 
 

@@ -8,7 +8,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
-from kindbot.types import Store
+from kindbot.core.ports.seams import Store
 from tests.contracts.builders import T0, make_party, store_inbound
 
 

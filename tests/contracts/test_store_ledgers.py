@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.stored import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditHead,
+    ConsentStatus,
+    KnowledgeEntry,
+)
 from kindbot.guard.audit import AuditDraft, seal, verify_chain
-from kindbot.records import GENESIS_HASH, AuditEntry, AuditHead, ConsentStatus, KnowledgeEntry
-from kindbot.types import Store, Transaction
 from tests.contracts.builders import (
     T0,
     Party,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from kindbot.core.ports.flows import FlowState
+from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.stored import AuditHead
 from kindbot.guard.audit import AuditDraft, seal
-from kindbot.records import AuditHead
-from kindbot.repositories_flows import FlowState
-from kindbot.types import Store, Transaction
 from tests.contracts.builders import (
     T0,
     Party,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kindbot.types import Store, Transaction
+from kindbot.core.ports.seams import Store, Transaction
 from tests.contracts.builders import at, make_channel, make_tenant, raises_in_transaction
 
 

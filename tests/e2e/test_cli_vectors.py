@@ -22,8 +22,8 @@ from tests.e2e.test_cli_end_to_end import (
 from tests.support.encoders import CountingEncoder
 
 from kindbot.bootstrap import open_container
-from kindbot.pipeline.knowledge import KnowledgeCache
-from kindbot.pipeline.multilingual import MultilingualEncoder
+from kindbot.pipeline.decide.knowledge import KnowledgeCache
+from kindbot.pipeline.decide.multilingual import MultilingualEncoder
 from kindbot.settings import Settings
 
 ENCODED = re.compile(r"sentence vectors: (\d+) texts encoded and stored")

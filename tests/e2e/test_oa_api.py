@@ -19,8 +19,8 @@ from kindbot.channels.wechat_oa.api import (
     outcome_for,
     text_payload,
 )
-from kindbot.events import DeliveryStatus
-from kindbot.pipeline.tokens import AccessTokens
+from kindbot.core.events import DeliveryStatus
+from kindbot.pipeline.deliver.tokens import AccessTokens
 from kindbot.testing.wechat_api import Fault, WeChatSimulator
 
 APP_ID = "wx0123456789abcdef"

@@ -31,10 +31,10 @@ from websockets.exceptions import ConnectionClosed
 from kindbot.bootstrap import Container, open_container
 from kindbot.channels import webchat
 from kindbot.channels.webhook import SIGNATURE_HEADER, sign
-from kindbot.errors import KindbotError
+from kindbot.core.errors import KindbotError
+from kindbot.pipeline.receive.rate_limits import DEFAULTS, RateLimiter, RateLimits
 from kindbot.settings import Settings
 from kindbot.web.app import build_app
-from kindbot.web.ratelimit import DEFAULTS, RateLimiter, RateLimits
 
 CHAT = "/chat/teashop.web"
 LIMITS = (

@@ -16,8 +16,8 @@ from tests.support.live import serve_app
 from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container
+from kindbot.core.records.stored import ContactRecord, MessageRecord, OutboxItem
 from kindbot.pipeline.supervisor import TaskSupervisor
-from kindbot.records import ContactRecord, MessageRecord, OutboxItem
 from kindbot.testing.wechat_api import WeChatSimulator
 from kindbot.testing.wecom_callbacks import WeComServerClient
 from kindbot.web.app import build_app

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from kindbot.edge import check_text
-from kindbot.errors import KindbotError
+from kindbot.core.edge import check_text
+from kindbot.core.errors import KindbotError
 
 FUZZ = settings(
     max_examples=60,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from kindbot.bundles.flows_apply import check_flows
 from kindbot.bundles.loader import load_bundle
-from kindbot.errors import InputFileError
+from kindbot.core.errors import InputFileError
 
 BUDGET = settings(
     max_examples=25,

@@ -18,9 +18,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kindbot.core.errors import InputFileError
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.dialogue.slots import SlotType, valid_value
-from kindbot.errors import InputFileError
 from tests.fuzz.support import FUZZ, nasty_text, storable
 
 FILES = settings(FUZZ, max_examples=40)  # each example writes and reads a file

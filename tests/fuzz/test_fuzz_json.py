@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given
 
 from kindbot.channels import webchat, webhook
-from kindbot.edge import load_json
+from kindbot.core.edge import load_json
 from tests.fuzz.strategies import json_bodies, values
 from tests.fuzz.support import FUZZ, parsed_or_refused
 from tests.support.clock import FakeClock

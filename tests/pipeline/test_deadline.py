@@ -9,11 +9,11 @@ from starlette.types import Message
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
-from kindbot.events import InboundEvent, InboundKind
-from kindbot.pipeline.deadline import feed_before_deadline
-from kindbot.pipeline.handover import HANDOVER_LEASE, RETRY_WINDOW
-from kindbot.records import OutboxStatus
-from kindbot.web.handover import HandoverResponse
+from kindbot.core.events import InboundEvent, InboundKind
+from kindbot.core.records.stored import OutboxStatus
+from kindbot.pipeline.handover.deadline import feed_before_deadline
+from kindbot.pipeline.handover.passive import HANDOVER_LEASE, RETRY_WINDOW
+from kindbot.web.callbacks.handover import HandoverResponse
 
 
 def event(key: str, clock: FakeClock) -> InboundEvent:

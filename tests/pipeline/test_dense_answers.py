@@ -19,7 +19,7 @@ from tests.unit.dialogue.test_dense_model import MODEL_ENV
 from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.apply import apply_bundle
 from kindbot.bundles.tenants import approve_tenant
-from kindbot.events import InboundEvent, InboundKind
+from kindbot.core.events import InboundEvent, InboundKind
 from kindbot.settings import Settings
 
 FAQ = (

@@ -26,7 +26,7 @@ from tests.support.live import serve_app
 from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.apply import apply_bundle
 from kindbot.channels.webhook import WebhookAdapter, WebhookConfig
-from kindbot.egress import (
+from kindbot.core.egress import (
     STRICT,
     AddressPolicy,
     IpAddress,
@@ -35,8 +35,8 @@ from kindbot.egress import (
     system_resolve,
     url_problem,
 )
-from kindbot.errors import InputFileError
-from kindbot.events import DeliveryRequest, DeliveryStatus
+from kindbot.core.errors import InputFileError
+from kindbot.core.events import DeliveryRequest, DeliveryStatus
 from kindbot.settings import Settings
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)

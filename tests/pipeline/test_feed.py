@@ -10,10 +10,10 @@ from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.channels import console
-from kindbot.events import InboundEvent, InboundKind
+from kindbot.core.events import InboundEvent, InboundKind
+from kindbot.core.records.stored import ConversationState, InboundStatus, OutboxStatus, TenantStatus
 from kindbot.guard.texts import DISCLOSURE_ZH
 from kindbot.pipeline.recovery import resume_stale
-from kindbot.records import ConversationState, InboundStatus, OutboxStatus, TenantStatus
 
 WEB = "teashop.web"
 GRACE = timedelta(seconds=30)
@@ -224,7 +224,7 @@ async def test_console_channel_runs_the_same_pipeline(container: Container) -> N
 
 @pytest.mark.parametrize("channel", ["nope.web", "teashop.nope"])
 async def test_unknown_channel_is_refused(container: Container, channel: str) -> None:
-    from kindbot.errors import NotFoundError
+    from kindbot.core.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
         await container.pipeline.feed(event("hi", key="k", channel=channel), sync_grace=GRACE)

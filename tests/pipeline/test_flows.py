@@ -16,13 +16,13 @@ from tests.support.shop_api import ShopApi, order_bundle, shop_api
 from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container, open_container
+from kindbot.core.egress import AddressPolicy, PinnedTransport, is_public
+from kindbot.core.events import FeedResult, InboundEvent, InboundKind
+from kindbot.core.records.stored import ConversationState
 from kindbot.dialogue.flows import CANCELLED, CallResult, EndpointCall
 from kindbot.dialogue.handoff import NOBODY_ZH
-from kindbot.egress import AddressPolicy, PinnedTransport, is_public
-from kindbot.events import FeedResult, InboundEvent, InboundKind
 from kindbot.guard.texts import OPT_OUT_CONFIRM_ZH
-from kindbot.pipeline.flow_calls import EndpointSpec, call_endpoint
-from kindbot.records import ConversationState
+from kindbot.pipeline.decide.flow_calls import EndpointSpec, call_endpoint
 from kindbot.settings import Settings
 
 ASKED = "请告诉我订单号。"

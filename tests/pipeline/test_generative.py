@@ -17,8 +17,8 @@ from tests.support.clock import FakeClock
 from tests.support.live import serve_app
 
 from kindbot.bootstrap import Container
+from kindbot.core.events import FeedResult, InboundEvent, InboundKind
 from kindbot.dialogue.grounded import GenerativeSettings
-from kindbot.events import FeedResult, InboundEvent, InboundKind
 from kindbot.guard.rules import AIGC_LABEL_EN
 from kindbot.settings import Settings
 from kindbot.testing.openai_compat import Behaviour, OpenAICompatServer

@@ -10,9 +10,9 @@ from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.bundles.apply import prepare_bundle
+from kindbot.core.errors import InputFileError
+from kindbot.core.events import InboundEvent, InboundKind
 from kindbot.dialogue.responder import UNSURE_EN
-from kindbot.errors import InputFileError
-from kindbot.events import InboundEvent, InboundKind
 
 
 async def ask(container: Container, clock: FakeClock, text: str, key: str) -> list[str]:

@@ -12,10 +12,10 @@ from datetime import timedelta
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
+from kindbot.core.events import FeedResult, InboundEvent, InboundKind
+from kindbot.core.records.stored import ConversationState, TenantRecord
 from kindbot.dialogue.handoff import SOON_ZH
 from kindbot.dialogue.responder import HANDOFF_ZH
-from kindbot.events import FeedResult, InboundEvent, InboundKind
-from kindbot.records import ConversationState, TenantRecord
 
 GRACE = timedelta(seconds=30)
 

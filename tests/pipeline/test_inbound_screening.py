@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
-from kindbot.events import InboundEvent, InboundKind
+from kindbot.core.events import InboundEvent, InboundKind
 from kindbot.storage.schema import audit_entries
 
 WEB = "teashop.web"

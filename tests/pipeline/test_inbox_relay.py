@@ -19,9 +19,9 @@ from tests.support.databases import REDIS_ENV, require_env
 from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container, open_container
-from kindbot.events import InboundEvent, InboundKind
-from kindbot.pipeline.inbox_bus import InboxEvent
-from kindbot.pipeline.inbox_relay import RedisInboxRelay, decode, encode
+from kindbot.core.events import InboundEvent, InboundKind
+from kindbot.pipeline.live.bus import InboxEvent
+from kindbot.pipeline.live.relay import RedisInboxRelay, decode, encode
 from kindbot.settings import Settings
 
 WAIT_S = 10.0

@@ -11,8 +11,8 @@ from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.bundles.apply import apply_bundle
-from kindbot.events import FeedResult, InboundEvent, InboundKind
-from kindbot.kb_repository import KbTuning
+from kindbot.core.events import FeedResult, InboundEvent, InboundKind
+from kindbot.core.ports.knowledge import KbTuning
 from kindbot.settings import Settings
 
 GRACE = timedelta(seconds=30)

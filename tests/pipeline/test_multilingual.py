@@ -16,9 +16,9 @@ from tests.pipeline.test_stored_vectors import ENTRIES, tenant_with, words_only
 from tests.support.encoders import CountingEncoder
 
 from kindbot.bootstrap import open_container, sentence_encoder
-from kindbot.errors import ConfigError
-from kindbot.pipeline.knowledge import KnowledgeCache
-from kindbot.pipeline.multilingual import BATCH_SIZE, DIMENSION, MultilingualEncoder
+from kindbot.core.errors import ConfigError
+from kindbot.pipeline.decide.knowledge import KnowledgeCache
+from kindbot.pipeline.decide.multilingual import BATCH_SIZE, DIMENSION, MultilingualEncoder
 from kindbot.settings import Settings
 from kindbot.web.app import build_app
 

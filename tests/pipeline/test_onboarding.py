@@ -20,10 +20,10 @@ from kindbot.bundles.tenants import (
     reinstate_tenant,
     suspend_tenant,
 )
-from kindbot.errors import BadRequestError, InputFileError, NotFoundError
-from kindbot.events import FeedResult, InboundEvent, InboundKind
+from kindbot.core.errors import BadRequestError, InputFileError, NotFoundError
+from kindbot.core.events import FeedResult, InboundEvent, InboundKind
+from kindbot.core.records.stored import AuditEntry, TenantRecord, TenantStatus
 from kindbot.guard.audit import verify_chain
-from kindbot.records import AuditEntry, TenantRecord, TenantStatus
 
 GRACE = timedelta(seconds=30)
 WEB = "newshop.web"

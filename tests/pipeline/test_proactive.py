@@ -14,12 +14,12 @@ from tests.support.contacts import consent, outbound_texts, proactive_request, v
 
 from kindbot.bootstrap import Container
 from kindbot.bundles.tenants import reinstate_tenant
-from kindbot.errors import BadRequestError
-from kindbot.events import Decision, InboundEvent, InboundKind, SendKind
+from kindbot.campaigns.planner import Audience
+from kindbot.campaigns.proactive import run_due_deferred
+from kindbot.core.errors import BadRequestError
+from kindbot.core.events import Decision, InboundEvent, InboundKind, SendKind
+from kindbot.core.records.stored import BroadcastStatus, TenantStatus
 from kindbot.guard.policy import TenantGuardSettings, settings_to_json
-from kindbot.pipeline.planner import Audience
-from kindbot.pipeline.proactive import run_due_deferred
-from kindbot.records import BroadcastStatus, TenantStatus
 
 WEB = "teashop.web"
 GRACE = timedelta(seconds=30)

@@ -17,7 +17,7 @@ from tests.support.contacts import consent, proactive_request, visitor
 from tests.support.databases import REDIS_ENV, database_url, require_env
 
 from kindbot.bootstrap import Container, open_container
-from kindbot.events import Decision
+from kindbot.core.events import Decision
 from kindbot.guard.counting import proactive_keys
 from kindbot.settings import Settings
 

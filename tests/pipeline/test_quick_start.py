@@ -11,9 +11,9 @@ from tests.pipeline.test_stored_vectors import ENTRIES, tenant_with, words_only
 from tests.support.encoders import ConceptEncoder
 
 from kindbot.bootstrap import open_container
-from kindbot.pipeline.knowledge import KnowledgeCache
+from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.pipeline.decide.knowledge import KnowledgeCache
 from kindbot.pipeline.supervisor import TaskSupervisor
-from kindbot.records import KnowledgeEntry
 from kindbot.settings import Settings
 
 MANY = tuple(

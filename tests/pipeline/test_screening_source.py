@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tests.contracts.builders import at, make_tenant
 
-from kindbot.pipeline.screening_source import ModerationScreeners
-from kindbot.records import TermAction
-from kindbot.screening import ContentContext, Direction, ScreeningLevel
+from kindbot.core.records.stored import TermAction
+from kindbot.core.screening import ContentContext, Direction, ScreeningLevel
+from kindbot.pipeline.admit.screening_source import ModerationScreeners
 from kindbot.storage.sql_store import SqlStore
 
 

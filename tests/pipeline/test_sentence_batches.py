@@ -12,7 +12,7 @@ from tests.support.encoders import ConceptEncoder
 
 from kindbot.dialogue.dense import DenseVectors
 from kindbot.dialogue.retrieval import KnowledgeIndex
-from kindbot.pipeline.sentence_batches import SentenceBatcher
+from kindbot.pipeline.decide.sentence_batches import SentenceBatcher
 from kindbot.pipeline.supervisor import TaskSupervisor
 
 

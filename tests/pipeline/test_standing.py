@@ -14,9 +14,9 @@ from tests.support.clock import FakeClock
 from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container
-from kindbot.events import FeedResult, InboundEvent, InboundKind
+from kindbot.core.events import FeedResult, InboundEvent, InboundKind
+from kindbot.core.records.stored import TenantStatus, TermAction
 from kindbot.guard.violations import SCORE_WINDOW
-from kindbot.records import TenantStatus, TermAction
 
 WEB = "teashop.web"
 GRACE = timedelta(seconds=30)

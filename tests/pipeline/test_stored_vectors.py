@@ -15,11 +15,11 @@ from tests.contracts.builders import make_tenant
 from tests.support.encoders import ConceptEncoder
 
 from kindbot.bootstrap import open_container
-from kindbot.pipeline.knowledge import KnowledgeCache
-from kindbot.pipeline.stored_vectors import text_digest
-from kindbot.records import KnowledgeEntry
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.pipeline.decide.knowledge import KnowledgeCache
+from kindbot.pipeline.decide.stored_vectors import text_digest
 from kindbot.settings import Settings
-from kindbot.types import Store
 
 ENTRIES = (
     KnowledgeEntry(

@@ -9,8 +9,8 @@ import pytest
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
-from kindbot.pipeline.tokens import AccessTokens
-from kindbot.records import IssuedToken
+from kindbot.core.records.stored import IssuedToken
+from kindbot.pipeline.deliver.tokens import AccessTokens
 
 KEY = "wechat_oa:wx123"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kindbot.bootstrap import Container
-from kindbot.events import InboundEvent, InboundKind
-from kindbot.pipeline.proactive import ProactiveRequest
-from kindbot.records import ContactRecord
+from kindbot.campaigns.proactive import ProactiveRequest
+from kindbot.core.events import InboundEvent, InboundKind
+from kindbot.core.records.stored import ContactRecord
 from tests.support.clock import FakeClock
 
 WEB = "teashop.web"

@@ -8,8 +8,8 @@ from pathlib import Path
 from kindbot.bootstrap import Container
 from kindbot.bundles.apply import ApplyReport, apply_bundle
 from kindbot.bundles.tenants import approve_tenant
-from kindbot.egress import AddressPolicy
-from kindbot.records import TenantStatus
+from kindbot.core.egress import AddressPolicy
+from kindbot.core.records.stored import TenantStatus
 
 
 async def apply_approved(container: Container, path: Path, now: datetime) -> ApplyReport:

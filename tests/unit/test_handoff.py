@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kindbot.core.records.handoff import AgentRecord
+from kindbot.core.records.stored import ConversationState
 from kindbot.dialogue.handoff import (
     SATISFACTION_EN,
     SATISFACTION_ZH,
@@ -17,8 +19,6 @@ from kindbot.dialogue.handoff import (
     satisfaction_question,
     transition,
 )
-from kindbot.records import ConversationState
-from kindbot.records_handoff import AgentRecord
 
 BOT, WAITING, HUMAN, RESOLVED = (
     ConversationState.BOT,

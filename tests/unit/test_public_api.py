@@ -24,7 +24,7 @@ def test_public_api_is_pinned() -> None:
 def test_events_are_frozen() -> None:
     import dataclasses
 
-    from kindbot.events import InboundEvent, OutboundReply, Verdict
+    from kindbot.core.events import InboundEvent, OutboundReply, Verdict
 
     for cls in (InboundEvent, OutboundReply, Verdict):
         params = cls.__dataclass_params__  # type: ignore[attr-defined]

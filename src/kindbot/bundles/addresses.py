@@ -2,7 +2,7 @@
 
 Every URL a bundle makes kindbot call — webhook ``outgoing_url``, WeChat/WeCom
 ``api_base`` (when set), flow endpoints and the ``llm`` base URL — must resolve
-to addresses :mod:`kindbot.egress` allows; each refused one is a problem with
+to addresses :mod:`kindbot.core.egress` allows; each refused one is a problem with
 the file, line and field. The same policy is enforced again at connect time.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from kindbot.bundles.loader import bundle_node, located_problem
 from kindbot.bundles.schema import Bundle, WebhookSpec, WeChatOASpec, WeComSpec
-from kindbot.egress import AddressPolicy, Resolver, system_resolve, url_problem
-from kindbot.errors import InputFileError, InputProblem
+from kindbot.core.egress import AddressPolicy, Resolver, system_resolve, url_problem
+from kindbot.core.errors import InputFileError, InputProblem
 
 Location = tuple[int | str, ...]
 

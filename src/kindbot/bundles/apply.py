@@ -27,16 +27,16 @@ from kindbot.channels.webchat import WebchatConfig
 from kindbot.channels.webhook import WebhookConfig
 from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.channels.wecom.config import WeComChannelConfig
+from kindbot.core.egress import STRICT, AddressPolicy, Resolver, system_resolve
+from kindbot.core.errors import InputFileError, InputProblem
+from kindbot.core.events import Verdict
+from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.stored import KnowledgeEntry, TenantStatus
 from kindbot.dialogue.kb_files import read_knowledge_file
-from kindbot.egress import STRICT, AddressPolicy, Resolver, system_resolve
-from kindbot.errors import InputFileError, InputProblem
-from kindbot.events import Verdict
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, prohibited_reason
 from kindbot.guard.policy import settings_from_json, settings_to_json
-from kindbot.pipeline.handlers import HandlerModuleError, load_bot
-from kindbot.records import KnowledgeEntry, TenantStatus
+from kindbot.pipeline.decide.handlers import HandlerModuleError, load_bot
 from kindbot.storage.sealing import SealError, SecretBox
-from kindbot.types import Store, Transaction
 
 
 @dataclass(frozen=True, slots=True)

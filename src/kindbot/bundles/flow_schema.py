@@ -47,7 +47,7 @@ from kindbot.dialogue.flow_specs import (
     flow_problems,
 )
 from kindbot.dialogue.slots import SlotType
-from kindbot.pipeline.flow_calls import EndpointSpec
+from kindbot.pipeline.decide.flow_calls import EndpointSpec
 
 NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 SLOT_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"

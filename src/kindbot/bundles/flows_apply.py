@@ -8,12 +8,12 @@ from pathlib import Path
 from kindbot.bundles.flow_schema import endpoint_specs, flow_book, flows_problems
 from kindbot.bundles.loader import bundle_node, located_problem
 from kindbot.bundles.schema import Bundle
+from kindbot.core.errors import InputFileError
+from kindbot.core.ports.flows import FlowDefinitions
+from kindbot.core.ports.seams import Transaction
 from kindbot.dialogue.flow_codec import flows_to_json
-from kindbot.errors import InputFileError
-from kindbot.pipeline.flow_calls import endpoints_to_json
-from kindbot.repositories_flows import FlowDefinitions
+from kindbot.pipeline.decide.flow_calls import endpoints_to_json
 from kindbot.storage.sealing import SealError, SecretBox
-from kindbot.types import Transaction
 
 
 def check_flows(bundle: Bundle, path: Path) -> None:

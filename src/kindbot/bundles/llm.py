@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kindbot.bundles.schema import LlmSpec
+from kindbot.core.ports.seams import Transaction
+from kindbot.core.records.stored import TenantRecord
 from kindbot.dialogue.grounded import GenerativeSettings
-from kindbot.records import TenantRecord
 from kindbot.storage.sealing import SealError, SecretBox
-from kindbot.types import Transaction
 
 
 def generative_settings(spec: LlmSpec) -> GenerativeSettings:

@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from kindbot.bundles.schema import Bundle
-from kindbot.errors import InputFileError, InputProblem
+from kindbot.core.errors import InputFileError, InputProblem
 
 MAX_BUNDLE_BYTES = 1024 * 1024
 MAX_DEPTH = 64

@@ -21,7 +21,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator
 
 from kindbot.bundles.loader import located_problem, read_yaml_file
-from kindbot.errors import InputFileError
+from kindbot.core.errors import InputFileError
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry
 
 MAX_LIST_BYTES = 1024 * 1024

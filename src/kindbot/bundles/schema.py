@@ -15,8 +15,8 @@ from pydantic import (
 )
 
 from kindbot.bundles.flow_schema import EndpointModel, FlowModel, Name
+from kindbot.core.errors import BadRequestError
 from kindbot.dialogue.service_hours import ServiceHours, parse_days
-from kindbot.errors import BadRequestError
 from kindbot.guard.policy import DEFAULT_TIMEZONE, TenantGuardSettings, tenant_policy
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kindbot.errors import BadRequestError, KindbotError, NotFoundError
-from kindbot.events import Verdict
+from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError
+from kindbot.core.events import Verdict
+from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.stored import AuditEntry, TenantRecord, TenantStatus
 from kindbot.guard.audit import AuditDraft, seal
-from kindbot.records import AuditEntry, TenantRecord, TenantStatus
-from kindbot.types import Store, Transaction
 
 PLATFORM_CHAIN = "platform"
 """The audit chain of platform-level decisions (no tenant owns them)."""

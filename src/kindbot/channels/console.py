@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from kindbot.events import (
+from kindbot.core.events import (
     DeliveryOutcome,
     DeliveryRequest,
     DeliveryStatus,

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from kindbot.choices import numbered_choices
-from kindbot.edge import check_identifier, check_text, scoped_key
-from kindbot.errors import BadRequestError
-from kindbot.events import (
+from kindbot.core.choices import numbered_choices
+from kindbot.core.edge import check_identifier, check_text, scoped_key
+from kindbot.core.errors import BadRequestError
+from kindbot.core.events import (
     DeliveryOutcome,
     DeliveryRequest,
     DeliveryStatus,
     InboundEvent,
     InboundKind,
 )
-from kindbot.records import MessageRecord
+from kindbot.core.records.stored import MessageRecord
 
 KIND = "webchat"
 VISITOR_COOKIE = "kindbot_visitor"
@@ -75,7 +75,7 @@ class ChatSubmission:
 def parse_submission(data: Any) -> ChatSubmission:
     """Validate a widget message ``{"text": str, "client_id": str}``.
 
-    ``data`` should come from :func:`kindbot.edge.load_json`; the
+    ``data`` should come from :func:`kindbot.core.edge.load_json`; the
     fields are checked here again (``invalid_text``) so any caller is safe.
     ``client_id`` longer than 100 characters: 400 ``identifier_too_long``.
     """

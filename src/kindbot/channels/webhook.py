@@ -26,10 +26,10 @@ from typing import Any
 
 import httpx
 
-from kindbot.edge import check_identifier, load_json_object, scoped_key
-from kindbot.egress import RefusedAddressError
-from kindbot.errors import BadRequestError, SignatureError
-from kindbot.events import (
+from kindbot.core.edge import check_identifier, load_json_object, scoped_key
+from kindbot.core.egress import RefusedAddressError
+from kindbot.core.errors import BadRequestError, SignatureError
+from kindbot.core.events import (
     DeliveryOutcome,
     DeliveryRequest,
     DeliveryStatus,

@@ -8,7 +8,7 @@ import typer
 
 from kindbot.cli.common import open_app, out, run
 from kindbot.cli.contact_options import TenantOption, load_tenant
-from kindbot.records_handoff import AgentRecord
+from kindbot.core.records.handoff import AgentRecord
 
 app = typer.Typer(
     rich_markup_mode=None,

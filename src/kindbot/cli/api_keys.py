@@ -8,8 +8,8 @@ import typer
 
 from kindbot.bundles.tenants import default_actor
 from kindbot.cli.common import open_app, out, run
+from kindbot.core.records.operations import ApiKeyRecord
 from kindbot.ops.api_keys import IssuedKey, create_api_key, list_api_keys, revoke_api_key
-from kindbot.records_api import ApiKeyRecord
 
 app = typer.Typer(
     rich_markup_mode=None,

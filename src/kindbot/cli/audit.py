@@ -12,9 +12,9 @@ import typer
 
 from kindbot.bundles.tenants import PLATFORM_CHAIN
 from kindbot.cli.common import fail, open_app, out, pick_tenant, run
+from kindbot.core.ports.seams import Store
 from kindbot.guard.audit_export import export_line
 from kindbot.ops.audit_log import ChainReport, verify_tenant_chain
-from kindbot.types import Store
 
 app = typer.Typer(rich_markup_mode=None, help="The audit log.", no_args_is_help=True)
 

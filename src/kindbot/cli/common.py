@@ -19,10 +19,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kindbot.errors import InputFileError, KindbotError, NotFoundError
-from kindbot.records import TenantRecord
+from kindbot.core.errors import InputFileError, KindbotError, NotFoundError
+from kindbot.core.ports.seams import Transaction
+from kindbot.core.records.stored import TenantRecord
 from kindbot.settings import Settings
-from kindbot.types import Transaction
 
 if TYPE_CHECKING:
     from kindbot.bootstrap import Container

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kindbot.cli.common import fail, pick_tenant
-from kindbot.records import TenantRecord
-from kindbot.types import Store
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import TenantRecord
 
 if TYPE_CHECKING:
     from kindbot.ops.contacts import ContactRef

@@ -14,17 +14,17 @@ from rich.table import Table
 
 from kindbot.bundles.tenants import default_actor
 from kindbot.cli.common import open_app, out, pick_tenant, print_json, run
-from kindbot.events import OutboundDecision, SendKind
+from kindbot.core.events import OutboundDecision, SendKind
+from kindbot.core.records.stored import BroadcastRecord, BroadcastStatus, ContactRecord
 from kindbot.guard.planning import Plan
 from kindbot.guard.violations import SCORE_WINDOW, Standing
-from kindbot.records import BroadcastRecord, BroadcastStatus, ContactRecord
 from kindbot.settings import Settings
 
 if TYPE_CHECKING:
     from kindbot.bootstrap import Container
-    from kindbot.pipeline.broadcasts import BroadcastStarted, BroadcastTally
-    from kindbot.pipeline.planner import AudienceFacts
-    from kindbot.pipeline.proactive import ProactiveOutcome
+    from kindbot.campaigns.broadcasts import BroadcastStarted, BroadcastTally
+    from kindbot.campaigns.planner import AudienceFacts
+    from kindbot.campaigns.proactive import ProactiveOutcome
 
 guard_app = typer.Typer(
     rich_markup_mode=None, help="Ask the guard: plan a send to many, explain one decision."
@@ -67,7 +67,7 @@ def send(
 ) -> None:
     """Send a proactive message for TOPIC to one contact, if the guard allows it."""
 
-    from kindbot.pipeline.proactive import ProactiveRequest
+    from kindbot.campaigns.proactive import ProactiveRequest
 
     async def go() -> ProactiveOutcome:
         async with open_app(_settings()) as c:
@@ -112,7 +112,7 @@ def plan_command(
 ) -> None:
     """How many of a tag's contacts the guard would let TEXT reach, and why not the rest."""
 
-    from kindbot.pipeline.planner import Audience
+    from kindbot.campaigns.planner import Audience
 
     async def go() -> AudienceFacts:
         async with open_app(_settings()) as c:
@@ -176,7 +176,7 @@ def explain_command(
 ) -> None:
     """Every rule's view of sending TEXT to a contact now; sends nothing."""
 
-    from kindbot.pipeline.proactive import ProactiveRequest
+    from kindbot.campaigns.proactive import ProactiveRequest
 
     async def go() -> OutboundDecision:
         async with open_app(_settings()) as c:

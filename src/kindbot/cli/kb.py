@@ -15,9 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from kindbot.cli.common import fail, open_app, out, pick_tenant, run
-from kindbot.errors import InputFileError
-from kindbot.kb_repository import KbTuning
-from kindbot.records import KnowledgeEntry, TenantRecord
+from kindbot.core.errors import InputFileError
+from kindbot.core.ports.knowledge import KbTuning
+from kindbot.core.records.stored import KnowledgeEntry, TenantRecord
 
 if TYPE_CHECKING:  # retrieval pulls in NumPy and SciPy: imported where a command needs it
     from kindbot.dialogue.dense import TextEncoder

@@ -33,7 +33,7 @@ from kindbot.cli import (
     wechat_sim,
 )
 from kindbot.cli.common import open_app, out, run
-from kindbot.records import TenantStatus
+from kindbot.core.records.stored import TenantStatus
 from kindbot.settings import Settings
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ async def _apply(path: Path) -> tuple[ApplyReport, int]:
     """Apply the bundle at ``path``; its report and how many knowledge texts were encoded."""
     from kindbot.bundles.apply import apply_prepared, prepare_bundle
     from kindbot.bundles.prohibited import load_prohibited_industries
-    from kindbot.egress import AddressPolicy
+    from kindbot.core.egress import AddressPolicy
 
     settings = Settings.from_env()
     prohibited = load_prohibited_industries(settings.prohibited_industries_file)
@@ -213,7 +213,6 @@ def demo(
     from kindbot import demo as demo_files
 
     os.environ["KINDBOT_DATA_DIR"] = str(data_dir)
-    os.environ["KINDBOT_WECHAT_SIMULATOR"] = "1"
     os.environ["KINDBOT_ALLOW_PRIVATE_ENDPOINTS"] = "1"  # the simulator is on this host
     os.environ.pop("KINDBOT_DATABASE_URL", None)
     base = f"http://{host}:{port}"
@@ -232,7 +231,22 @@ def demo(
     out.print(f"[bold]WeChat (simulated):[/] {me} wechat-sim chat --server {base}", highlight=False)
     out.print(f"[bold]webhook:[/]         POST {base}/channels/{tenant}.hook/callback")
     out.print(f"[bold]health:[/]          {base}/healthz\n")
-    serve(host=host, port=port, workers=1)
+    _serve_demo(host, port)
+
+
+def _serve_demo(host: str, port: int) -> None:
+    """Serve the demo shop with a stand-in for WeChat's servers mounted at ``SIM_MOUNT``."""
+    import uvicorn
+
+    from kindbot import demo as demo_files
+    from kindbot.testing.wechat_api import WeChatSimulator
+    from kindbot.web.app import ExtraMount, build_app
+
+    simulator = WeChatSimulator()
+    simulator.add_oa_app(demo_files.OA_APP_ID, demo_files.OA_APP_SECRET)
+    mount = ExtraMount(demo_files.SIM_MOUNT, simulator.app, "wechat-sim", simulator.aclose)
+    _configure_logging()
+    uvicorn.run(build_app(mounts=(mount,)), host=host, port=port)
 
 
 def _own_command() -> str:

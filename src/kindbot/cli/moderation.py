@@ -14,9 +14,9 @@ from rich.table import Table
 
 from kindbot.bundles.tenants import default_actor
 from kindbot.cli.common import fail, open_app, out, pick_tenant, run
-from kindbot.errors import InputFileError
-from kindbot.records import ModerationTerm, TenantRecord, TermAction
-from kindbot.screening import ContentContext, Direction, ScreeningVerdict
+from kindbot.core.errors import InputFileError
+from kindbot.core.records.stored import ModerationTerm, TenantRecord, TermAction
+from kindbot.core.screening import ContentContext, Direction, ScreeningVerdict
 from kindbot.settings import Settings
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 
 from kindbot.cli.common import fail, open_app, out, run
-from kindbot.errors import KindbotError
+from kindbot.core.errors import KindbotError
 
 if TYPE_CHECKING:
     import httpx

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Literal
 
-from kindbot.choices import choice_message, numbered_choices
+from kindbot.core.choices import choice_message, numbered_choices
 from kindbot.dialogue.retrieval import Match
 
 CLARIFY_FLOOR = 0.12

@@ -1,7 +1,7 @@
 """Sentence vectors: the meaning signal beside the words (pure).
 
 The platform's sentence encoder (by default the multilingual Universal
-Sentence Encoder, ``kindbot.pipeline.multilingual``; or a heavier local model
+Sentence Encoder, ``kindbot.pipeline.decide.multilingual``; or a heavier local model
 named by ``KINDBOT_EMBEDDING_MODEL``) turns every phrasing, every entry's
 answer and every query into a unit-length vector. Texts are encoded by their
 :func:`sentence_key` (NFKC, case-folded, simplified script, single spaces),

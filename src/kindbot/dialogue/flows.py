@@ -23,12 +23,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
+from kindbot.core.lang import pick
+from kindbot.core.ports.flows import FlowState, Slots
 from kindbot.dialogue.flow_specs import RESPONSE_PREFIX, FlowBook, FlowSpec, StepSpec, render
 from kindbot.dialogue.normalize import normalize_text
 from kindbot.dialogue.responder import wants_person
 from kindbot.dialogue.slots import valid_value
-from kindbot.lang import pick
-from kindbot.repositories_flows import FlowState, Slots
 
 __all__ = [
     "CallResult",

@@ -21,9 +21,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
+from kindbot.core.events import OutboundReply, ReplyOrigin
 from kindbot.dialogue.responder import DialogueOutcome
 from kindbot.dialogue.retrieval import Match
-from kindbot.events import OutboundReply, ReplyOrigin
 
 MAX_ANSWER_CHARS = 1000
 """Longest generated answer accepted (characters, after trimming)."""

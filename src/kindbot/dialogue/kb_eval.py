@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kindbot.core.errors import InputFileError, InputProblem
 from kindbot.dialogue.kb_files import ID_PATTERN, list_value, read_records, text_value
 from kindbot.dialogue.retrieval import KnowledgeIndex, Match
-from kindbot.errors import InputFileError, InputProblem
 
 __all__ = [
     "NONE",

@@ -22,10 +22,10 @@ from typing import Any, NoReturn
 import openpyxl
 import yaml
 
+from kindbot.core.edge import check_text
+from kindbot.core.errors import BadRequestError, InputFileError, InputProblem
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.normalize import normalize_text
-from kindbot.edge import check_text
-from kindbot.errors import BadRequestError, InputFileError, InputProblem
-from kindbot.records import KnowledgeEntry
 
 __all__ = ["Record", "derive_id", "list_value", "read_knowledge_file", "read_records", "text_value"]
 

@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from kindbot.core.events import InboundKind, OutboundReply, ReplyOrigin
+from kindbot.core.lang import pick
 from kindbot.dialogue.clarify import (
     MAX_UNRESOLVED_TURNS,
     chosen_question,
@@ -26,8 +28,6 @@ from kindbot.dialogue.clarify import (
 )
 from kindbot.dialogue.handlers import NO_ANSWER, HandlerResult
 from kindbot.dialogue.retrieval import KnowledgeIndex, Match
-from kindbot.events import InboundKind, OutboundReply, ReplyOrigin
-from kindbot.lang import pick
 
 HANDOFF_WORDS = frozenset(
     {"人工", "转人工", "人工客服", "真人", "客服", "找客服", "human", "agent", "a human", "person"}

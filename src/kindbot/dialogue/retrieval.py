@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.calibrate import (
     Corpus,
     FittedCalibration,
@@ -46,7 +47,6 @@ from kindbot.dialogue.fusion import Calibration, Candidates
 from kindbot.dialogue.learned import REGULARISATION_CHOICES
 from kindbot.dialogue.ranker import Ranker
 from kindbot.dialogue.tokens import SynonymTable, builtin_synonyms, tokenize
-from kindbot.records import KnowledgeEntry
 
 __all__ = [
     "DEFAULT_THRESHOLD",

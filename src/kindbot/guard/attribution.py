@@ -44,8 +44,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from kindbot.events import ReplyOrigin, SendKind
-from kindbot.screening import ScreeningMatch
+from kindbot.core.events import ReplyOrigin, SendKind
+from kindbot.core.screening import ScreeningMatch
 
 CONTENT_RULE = "content"
 """The only rule that judges the words of a reply, and so the only one a reply is charged by."""

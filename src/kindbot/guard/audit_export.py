@@ -23,7 +23,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from kindbot.records import AuditEntry
+from kindbot.core.records.stored import AuditEntry
 
 
 def _detail_value(text: str) -> Any:

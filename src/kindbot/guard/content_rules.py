@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kindbot.events import Decision, OutboundAction, SendKind, Severity, Verdict
+from kindbot.core.events import Decision, OutboundAction, SendKind, Severity, Verdict
+from kindbot.core.screening import ContentCategory, ScreeningLevel, ScreeningVerdict
 from kindbot.guard.facts import OutboundFacts
-from kindbot.screening import ContentCategory, ScreeningLevel, ScreeningVerdict
 
 CATEGORY_ZH = {
     ContentCategory.GAMBLING: "赌博",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kindbot.events import Decision, OutboundAction, SendKind, Severity, Verdict
+from kindbot.core.events import Decision, OutboundAction, SendKind, Severity, Verdict
 from kindbot.guard.facts import OutboundFacts
 
 MAX_REPLIES_PER_INBOUND = 3

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from kindbot.core.records.stored import CounterLimit
 from kindbot.guard.facts import ProactiveFacts
 from kindbot.guard.policy import GuardPolicy
 from kindbot.guard.proactive_rules import local_now, next_midnight, next_month_start
-from kindbot.records import CounterLimit
 
 CHANNEL_KEY_LIFETIME = timedelta(seconds=5)
 

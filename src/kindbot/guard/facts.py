@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kindbot.core.records.stored import TenantStatus
+from kindbot.core.screening import SCREENED_OK, ScreeningVerdict
 from kindbot.guard.policy import PLATFORM_POLICY, GuardPolicy
-from kindbot.records import TenantStatus
-from kindbot.screening import SCREENED_OK, ScreeningVerdict
 
 
 @dataclass(frozen=True, slots=True)

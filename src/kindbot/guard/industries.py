@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kindbot.events import Decision, Severity, Verdict
+from kindbot.core.events import Decision, Severity, Verdict
 
 RULE = "tenant_status"
 _WORD = re.compile(r"[0-9a-z]+")

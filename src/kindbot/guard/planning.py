@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from kindbot.events import (
+from kindbot.core.events import (
     Decision,
     OutboundAction,
     OutboundReply,
@@ -22,11 +22,11 @@ from kindbot.events import (
     SendKind,
     Verdict,
 )
+from kindbot.core.records.stored import TenantStatus
+from kindbot.core.screening import SCREENED_OK, ScreeningVerdict
 from kindbot.guard.facts import BroadcastFacts, OutboundFacts, ProactiveFacts, WindowFacts
 from kindbot.guard.policy import GuardPolicy
 from kindbot.guard.rules import decide_outbound
-from kindbot.records import TenantStatus
-from kindbot.screening import SCREENED_OK, ScreeningVerdict
 
 SAMPLES_PER_LINE = 5
 

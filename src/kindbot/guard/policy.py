@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import time
 
-from kindbot.errors import BadRequestError
+from kindbot.core.errors import BadRequestError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 

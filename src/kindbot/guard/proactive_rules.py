@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kindbot.events import Decision, OutboundAction, SendKind, Severity, Verdict
+from kindbot.core.events import Decision, OutboundAction, SendKind, Severity, Verdict
 from kindbot.guard.facts import OutboundFacts
 from kindbot.guard.policy import QuietHours
 

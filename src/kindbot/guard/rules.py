@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from kindbot.events import (
+from kindbot.core.events import (
     Decision,
     InboundAction,
     InboundDecision,
@@ -24,6 +24,8 @@ from kindbot.events import (
     Severity,
     Verdict,
 )
+from kindbot.core.lang import pick
+from kindbot.core.records.stored import TenantStatus
 from kindbot.guard import texts
 from kindbot.guard.content_rules import check_content, check_group
 from kindbot.guard.conversation_rules import check_reply_burst, check_window
@@ -35,8 +37,6 @@ from kindbot.guard.proactive_rules import (
     check_human_confirm,
     check_quiet_hours,
 )
-from kindbot.lang import pick
-from kindbot.records import TenantStatus
 
 AIGC_LABEL_ZH = "【AI 生成】"
 AIGC_LABEL_EN = "[AI-generated] "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-from kindbot.events import Decision, Severity, Verdict
+from kindbot.core.events import Decision, Severity, Verdict
 
 SCORE_WINDOW = timedelta(days=7)
 """The score sums the weights of the last seven days."""

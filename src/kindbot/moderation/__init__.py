@@ -1,6 +1,6 @@
 """Content moderation for Chinese and English text (and QR codes in images).
 
-Implements :class:`kindbot.screening.Screener`. The pieces, in the order a
+Implements :class:`kindbot.core.screening.Screener`. The pieces, in the order a
 text meets them: :mod:`~kindbot.moderation.charmap` and
 :mod:`~kindbot.moderation.projection` (normalisation with offsets),
 :mod:`~kindbot.moderation.keys` and :mod:`~kindbot.moderation.compiled`

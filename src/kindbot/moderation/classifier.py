@@ -21,10 +21,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from kindbot.errors import InputFileError, InputProblem
+from kindbot.core.errors import InputFileError, InputProblem
+from kindbot.core.screening import ContentCategory
 from kindbot.moderation.evaluation import OK, LabelledText
 from kindbot.moderation.projection import normalise
-from kindbot.screening import ContentCategory
 
 DEFAULT_THRESHOLD = 0.7
 FORMAT = "kindbot-moderation-ngram-1"

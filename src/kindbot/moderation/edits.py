@@ -7,11 +7,11 @@ at screening time a tenant's allow word never suppresses one anyway).
 
 from __future__ import annotations
 
+from kindbot.core.records.stored import TermAction
+from kindbot.core.screening import ContentCategory
 from kindbot.moderation.compiled import CompiledLexicon
 from kindbot.moderation.projection import project
 from kindbot.moderation.screener import compiled_platform
-from kindbot.records import TermAction
-from kindbot.screening import ContentCategory
 
 MAX_TERM_CHARS = 100
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kindbot.errors import InputFileError, InputProblem
-from kindbot.screening import ContentCategory, ContentContext, Direction, Screener
+from kindbot.core.errors import InputFileError, InputProblem
+from kindbot.core.screening import ContentCategory, ContentContext, Direction, Screener
 
 OK = "ok"
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kindbot.core.screening import ContentCategory, ScreeningLevel, ScreeningMatch
 from kindbot.moderation.compiled import Hit
 from kindbot.moderation.lexicon import Combination, Role
 from kindbot.moderation.projection import Projection
-from kindbot.screening import ContentCategory, ScreeningLevel, ScreeningMatch
 
 EXCERPT_LIMIT = 80
 

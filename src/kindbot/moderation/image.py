@@ -17,10 +17,7 @@ import warnings
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from kindbot.moderation.findings import Finding
-from kindbot.moderation.screener import LexiconScreener, default_screener
-from kindbot.moderation.verdict import decide
-from kindbot.screening import (
+from kindbot.core.screening import (
     ContentCategory,
     ContentContext,
     Direction,
@@ -28,6 +25,9 @@ from kindbot.screening import (
     ScreeningMatch,
     ScreeningVerdict,
 )
+from kindbot.moderation.findings import Finding
+from kindbot.moderation.screener import LexiconScreener, default_screener
+from kindbot.moderation.verdict import decide
 
 MAX_PIXELS = 40_000_000
 """Pictures larger than this are not decoded (decompression bombs)."""

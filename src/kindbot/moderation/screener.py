@@ -1,4 +1,4 @@
-"""The :class:`kindbot.screening.Screener` of kindbot: lexicon, detectors, rules.
+"""The :class:`kindbot.core.screening.Screener` of kindbot: lexicon, detectors, rules.
 
 :class:`LexiconScreener` holds the compiled platform lexicon and one small
 compiled lexicon per tenant that has its own terms. Screening a text is one
@@ -13,6 +13,13 @@ from collections.abc import Mapping, Sequence
 from functools import cache, lru_cache
 from typing import Protocol
 
+from kindbot.core.records.stored import ModerationTerm
+from kindbot.core.screening import (
+    ContentCategory,
+    ContentContext,
+    ScreeningLevel,
+    ScreeningVerdict,
+)
 from kindbot.moderation.compiled import CompiledLexicon, Hit
 from kindbot.moderation.findings import (
     Cue,
@@ -29,13 +36,6 @@ from kindbot.moderation.findings import (
 from kindbot.moderation.lexicon import PSEUDO_CUES, Lexicon, platform_lexicon, words_from_terms
 from kindbot.moderation.projection import Projection, project
 from kindbot.moderation.verdict import decide
-from kindbot.records import ModerationTerm
-from kindbot.screening import (
-    ContentCategory,
-    ContentContext,
-    ScreeningLevel,
-    ScreeningVerdict,
-)
 
 TEXTS_KEPT = 4096
 """Texts whose findings a screener remembers (least recently used first out)."""

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kindbot.moderation.findings import Finding
-from kindbot.screening import (
+from kindbot.core.screening import (
     ContentCategory,
     ContentContext,
     Direction,
@@ -21,6 +20,7 @@ from kindbot.screening import (
     ScreeningMatch,
     ScreeningVerdict,
 )
+from kindbot.moderation.findings import Finding
 
 MAX_MATCHES = 64
 """Matches kept in a verdict (enough to explain it; bounds work on hostile input)."""

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kindbot.bundles.tenants import append_audit
-from kindbot.errors import BadRequestError, NotFoundError
+from kindbot.core.errors import BadRequestError, NotFoundError
+from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.operations import ApiKeyRecord
+from kindbot.core.records.stored import TenantRecord
 from kindbot.guard.audit import AuditDraft
-from kindbot.records import TenantRecord
-from kindbot.records_api import ApiKeyRecord
-from kindbot.types import Store, Transaction
 
 KEY_MARK = "kbk_"
 PREFIX_HEX = 12

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import GENESIS_HASH, AuditHead
 from kindbot.guard.audit import ChainBreak, verify_chain
 from kindbot.guard.audit_export import export_line
-from kindbot.records import GENESIS_HASH, AuditHead
-from kindbot.types import Store
 
 PAGE = 5000
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kindbot.bundles.tenants import append_audit
-from kindbot.errors import BadRequestError, ConflictError
+from kindbot.core.errors import BadRequestError, ConflictError
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import ChannelRecord, ConsentRecord, ContactRecord, TenantRecord
 from kindbot.guard.audit import AuditDraft
 from kindbot.ops.contacts import ContactRef, find_contact
-from kindbot.records import ChannelRecord, ConsentRecord, ContactRecord, TenantRecord
-from kindbot.types import Store
 
 TOPIC = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_WORDING = 2000

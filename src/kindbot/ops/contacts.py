@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kindbot.bundles.apply import public_channel_id
-from kindbot.errors import BadRequestError, KindbotError, NotFoundError
-from kindbot.records import ChannelRecord, ContactRecord, TenantRecord
-from kindbot.types import Store, Transaction
+from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError
+from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.stored import ChannelRecord, ContactRecord, TenantRecord
 
 MAX_EXTERNAL_ID = 200
 MAX_TEST_CONTACTS = 50

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kindbot.errors import BadRequestError, NotFoundError
+from kindbot.core.errors import BadRequestError, NotFoundError
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import ModerationTerm, TenantRecord, TermAction
 from kindbot.moderation.edits import check_edit
 from kindbot.moderation.screener import compile_terms
-from kindbot.records import ModerationTerm, TenantRecord, TermAction
-from kindbot.types import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,13 +22,13 @@ from enum import Enum
 from typing import Any
 
 from kindbot.bundles.tenants import append_audit
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.operations import ContactData, ErasureCounts
+from kindbot.core.records.stored import AuditEntry, TenantRecord
 from kindbot.guard.audit import AuditDraft
 from kindbot.guard.audit_export import export_record
 from kindbot.ops.consent import Recorder
 from kindbot.ops.contacts import ContactRef, find_contact
-from kindbot.records import AuditEntry, TenantRecord
-from kindbot.records_api import ContactData, ErasureCounts
-from kindbot.types import Store
 
 EXPORT_FORMAT = "kindbot.contact-export/1"
 AUDIT_KIND = "erasure"

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from kindbot.bundles.apply import PreparedBundle, apply_prepared
 from kindbot.bundles.schema import Bundle, TenantSpec
-from kindbot.errors import InputFileError, KindbotError
+from kindbot.core.errors import InputFileError, KindbotError
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import TenantRecord
 from kindbot.guard.industries import ProhibitedIndustry
-from kindbot.records import TenantRecord
 from kindbot.storage.sealing import SecretBox
-from kindbot.types import Store
 
 
 class TenantExistsError(KindbotError):

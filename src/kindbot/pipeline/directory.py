@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from kindbot.errors import NotFoundError
-from kindbot.records import ChannelRecord, TenantRecord
+from kindbot.core.errors import NotFoundError
+from kindbot.core.ports.seams import Store
+from kindbot.core.records.stored import ChannelRecord, TenantRecord
 from kindbot.storage.sealing import SecretBox
-from kindbot.types import Store
 
 
 @dataclass(frozen=True, slots=True)

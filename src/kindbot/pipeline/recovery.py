@@ -12,8 +12,8 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from kindbot.pipeline.feed import Pipeline
-from kindbot.types import Clock, Store
+from kindbot.core.ports.seams import Clock, Store
+from kindbot.pipeline.receive.feed import Pipeline
 
 log = logging.getLogger(__name__)
 

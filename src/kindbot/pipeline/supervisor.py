@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from kindbot.errors import KindbotError
+from kindbot.core.errors import KindbotError
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class TaskSupervisor:
     def spawn(self, name: str, job: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run ``job`` as an owned task; its failure is logged (and seen by whoever awaits it).
 
-        A :class:`~kindbot.errors.KindbotError` with a 4xx status is a refused
+        A :class:`~kindbot.core.errors.KindbotError` with a 4xx status is a refused
         input, logged as one line without a traceback; anything else is an error.
         """
         self._refuse_when_closing()

@@ -1,6 +1,6 @@
 """The guard's send counters: in the database by default, in Redis when configured.
 
-Both implement :class:`kindbot.types.SendCounters`; ``tests/contracts/test_counters.py``
+Both implement :class:`kindbot.core.ports.seams.SendCounters`; ``tests/contracts/test_counters.py``
 runs one suite against each. :func:`open_counters` picks one from the settings.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
-from kindbot.records import CounterLimit
-from kindbot.types import SendCounters, Store, Transaction
+from kindbot.core.ports.seams import SendCounters, Store, Transaction
+from kindbot.core.records.stored import CounterLimit
 
 MGET_CHUNK = 1_000
 MIN_LIFETIME_MS = 60_000

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from kindbot.records import ConversationState
-from kindbot.records_handoff import AgentRecord, HandoffRecord, InboxItem
+from kindbot.core.records.handoff import AgentRecord, HandoffRecord, InboxItem
+from kindbot.core.records.stored import ConversationState
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import agents, channels, contacts, conversations, handoffs
 from kindbot.storage.sqlutil import new_id
@@ -47,7 +47,7 @@ _OPEN_RATING = (
 
 
 class SqlAgents:
-    """:class:`kindbot.repositories_ops.AgentRepository` over SQL."""
+    """:class:`kindbot.core.ports.operations.AgentRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -91,7 +91,7 @@ class SqlAgents:
 
 
 class SqlHandoffs:
-    """:class:`kindbot.repositories_ops.HandoffRepository` over SQL."""
+    """:class:`kindbot.core.ports.operations.HandoffRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from kindbot.records_api import ApiKeyRecord
+from kindbot.core.records.operations import ApiKeyRecord
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import api_keys
 from kindbot.storage.sqlutil import new_id
@@ -27,7 +27,7 @@ def _key(row: Any) -> ApiKeyRecord:
 
 
 class SqlApiKeys:
-    """:class:`kindbot.repositories_ops.ApiKeyRepository` over SQL."""
+    """:class:`kindbot.core.ports.operations.ApiKeyRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from kindbot.records import (
+from kindbot.core.records.stored import (
     ChannelRecord,
     ContactRecord,
     ConversationRecord,
@@ -68,7 +68,7 @@ def _tenant(row: Any) -> TenantRecord:
 
 
 class SqlTenants:
-    """:class:`kindbot.types.TenantRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.TenantRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -167,7 +167,7 @@ def _channel(row: Any) -> ChannelRecord:
 
 
 class SqlChannels:
-    """:class:`kindbot.types.ChannelRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.ChannelRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -231,7 +231,7 @@ def _contact(row: Any) -> ContactRecord:
 
 
 class SqlContacts:
-    """:class:`kindbot.types.ContactRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.ContactRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -341,7 +341,7 @@ def _conversation(row: Any) -> ConversationRecord:
 
 
 class SqlConversations:
-    """:class:`kindbot.types.ConversationRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.ConversationRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
 
-from kindbot.repositories_flows import FlowDefinitions, FlowState
+from kindbot.core.ports.flows import FlowDefinitions, FlowState
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import flow_states, tenant_flows
 from kindbot.storage.sqlutil import insert_ignoring_conflict
@@ -17,7 +17,7 @@ _STATE = select(flow_states).where(flow_states.c.conversation_id == bindparam("c
 
 
 class SqlFlows:
-    """:class:`kindbot.repositories_flows.FlowRepository` over SQL.
+    """:class:`kindbot.core.ports.flows.FlowRepository` over SQL.
 
     Writes are an insert-or-ignore followed by an update, so two writers of
     the same row never raise; the later write wins (the pipeline serialises a

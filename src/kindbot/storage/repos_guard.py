@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, select, text
 
-from kindbot.records import (
+from kindbot.core.records.stored import (
     CounterLimit,
     PlanContact,
 )
@@ -43,7 +43,7 @@ _RELEASE = text("UPDATE guard_counters SET count = count - 1 WHERE key = :key AN
 
 
 class SqlCounters:
-    """:class:`kindbot.repositories_guard.CounterRepository` over SQL, in the caller's tx."""
+    """:class:`kindbot.core.ports.guard.CounterRepository` over SQL, in the caller's tx."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -105,7 +105,7 @@ class SqlCounters:
 
 
 class SqlTags:
-    """:class:`kindbot.repositories_guard.TagRepository` over SQL."""
+    """:class:`kindbot.core.ports.guard.TagRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -157,7 +157,7 @@ _PLAN_FROM = contacts.join(channels, channels.c.id == contacts.c.channel_id).out
 
 
 class SqlPlanning:
-    """:class:`kindbot.repositories_guard.PlanningRepository` over SQL."""
+    """:class:`kindbot.core.ports.guard.PlanningRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -1,4 +1,4 @@
-"""SQL implementation of :class:`kindbot.kb_repository.KnowledgeSettingsRepository`."""
+"""SQL implementation of :class:`kindbot.core.ports.knowledge.KnowledgeSettingsRepository`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 
-from kindbot.kb_repository import InboundQuestion, KbTuning, StoredVector
-from kindbot.records import Direction
+from kindbot.core.ports.knowledge import InboundQuestion, KbTuning, StoredVector
+from kindbot.core.records.stored import Direction
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import kb_synonyms, kb_tuning, kb_vectors, messages, tenants
 from kindbot.storage.sqlutil import insert_ignoring_conflict_many

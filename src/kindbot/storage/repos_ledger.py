@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
-from kindbot.records import (
+from kindbot.core.records.stored import (
     GENESIS_HASH,
     AuditEntry,
     AuditHead,
@@ -36,7 +36,7 @@ _KB_VERSION = select(tenants.c.kb_version).where(tenants.c.id == bindparam("tena
 
 
 class SqlKnowledge:
-    """:class:`kindbot.types.KnowledgeRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.KnowledgeRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -120,7 +120,7 @@ _MOVE_HEAD = (
 
 
 class SqlAudit:
-    """:class:`kindbot.types.AuditRepository` over SQL.
+    """:class:`kindbot.core.ports.seams.AuditRepository` over SQL.
 
     The head row per tenant is the chain's lock: appending reads it locked
     (``FOR UPDATE``; SQLite serialises writers anyway), so two writers can
@@ -195,7 +195,7 @@ def _consent(row: Any) -> ConsentRecord:
 
 
 class SqlConsents:
-    """:class:`kindbot.types.ConsentRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.ConsentRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, update
 
-from kindbot.events import InboundEvent
-from kindbot.records import (
+from kindbot.core.events import InboundEvent
+from kindbot.core.records.stored import (
     ConversationActivity,
     Direction,
     InboundStatus,
@@ -106,7 +106,7 @@ def _message(row: Any) -> MessageRecord:
 
 
 class SqlMessages:
-    """:class:`kindbot.types.MessageRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.MessageRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from kindbot.records import ModerationTerm, TermAction
+from kindbot.core.records.stored import ModerationTerm, TermAction
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import moderation_generations, moderation_terms
 from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id
@@ -34,7 +34,7 @@ def _record(row: Any) -> ModerationTerm:
 
 
 class SqlModerationTerms:
-    """:class:`kindbot.repositories_guard.ModerationTermRepository` over SQL."""
+    """:class:`kindbot.core.ports.guard.ModerationTermRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

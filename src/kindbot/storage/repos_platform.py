@@ -6,14 +6,14 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
-from kindbot.records import CachedToken
+from kindbot.core.records.stored import CachedToken
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import access_tokens, callback_nonces
 from kindbot.storage.sqlutil import insert_ignoring_conflict, key_digest
 
 
 class SqlAccessTokens:
-    """:class:`kindbot.repositories_platform.AccessTokenRepository` over SQL.
+    """:class:`kindbot.core.ports.platform.AccessTokenRepository` over SQL.
 
     The lease is a conditional UPDATE, so exactly one process at a time wins
     the right to call the platform's token endpoint.
@@ -89,7 +89,7 @@ _NONCE_FINGERPRINT = select(callback_nonces.c.fingerprint).where(
 
 
 class SqlNonces:
-    """:class:`kindbot.repositories_platform.NonceRepository` over SQL.
+    """:class:`kindbot.core.ports.platform.NonceRepository` over SQL.
 
     The nonce and the fingerprint are stored as :func:`key_digest` digests
     (fixed length, never cut); the timestamp as sent, which must fit its

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Delete, delete, select
 
-from kindbot.records import AuditEntry
-from kindbot.records_api import ContactData, ErasureCounts
+from kindbot.core.records.operations import ContactData, ErasureCounts
+from kindbot.core.records.stored import AuditEntry
 from kindbot.storage.executor import Executor
 from kindbot.storage.repos_core import _contact, _conversation
 from kindbot.storage.repos_flows import _state
@@ -47,7 +47,7 @@ def audit_subjects(contact_id: str, message_ids: Sequence[str]) -> list[str]:
 
 
 class SqlContactData:
-    """:class:`kindbot.repositories_ops.ContactDataRepository` over SQL."""
+    """:class:`kindbot.core.ports.operations.ContactDataRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, update
 
-from kindbot.records import (
+from kindbot.core.records.stored import (
     BroadcastRecord,
     BroadcastStatus,
     DeferredSend,
@@ -38,7 +38,7 @@ def _broadcast(row: Any) -> BroadcastRecord:
 
 
 class SqlBroadcasts:
-    """:class:`kindbot.repositories_guard.BroadcastRepository` over SQL."""
+    """:class:`kindbot.core.ports.guard.BroadcastRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -109,7 +109,7 @@ def _deferred(row: Any) -> DeferredSend:
 
 
 class SqlDeferred:
-    """:class:`kindbot.repositories_guard.DeferredSendRepository` over SQL."""
+    """:class:`kindbot.core.ports.guard.DeferredSendRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -197,7 +197,7 @@ class SqlDeferred:
 
 
 class SqlViolations:
-    """:class:`kindbot.repositories_guard.ViolationRepository` over SQL."""
+    """:class:`kindbot.core.ports.guard.ViolationRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

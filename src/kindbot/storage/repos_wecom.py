@@ -12,7 +12,7 @@ from kindbot.storage.sqlutil import insert_ignoring_conflict
 
 
 class SqlKfCursors:
-    """:class:`kindbot.repositories_platform.KfCursorRepository` over SQL.
+    """:class:`kindbot.core.ports.platform.KfCursorRepository` over SQL.
 
     ``save`` is an insert-or-ignore followed by an update, so two processes
     saving the first cursor of an account at once never raise; the later

@@ -1,4 +1,4 @@
-"""The SQL :class:`kindbot.types.Store`: one transaction = one connection."""
+"""The SQL :class:`kindbot.core.ports.seams.Store`: one transaction = one connection."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from kindbot.storage.repos_wecom import SqlKfCursors
 
 
 class SqlTransaction:
-    """:class:`kindbot.types.Transaction` bound to one open connection."""
+    """:class:`kindbot.core.ports.seams.Transaction` bound to one open connection."""
 
     def __init__(self, conn: Executor) -> None:
         self.tenants = SqlTenants(conn)
@@ -65,7 +65,9 @@ class SqlTransaction:
 
 
 class SqlStore:
-    """:class:`kindbot.types.Store` over an async SQLAlchemy engine (SQLite or PostgreSQL).
+    """The ``Store`` of :mod:`kindbot.core.ports.seams` over an async SQLAlchemy engine.
+
+    One implementation for SQLite and PostgreSQL.
 
     SQLite allows one writer at a time. Left to SQLite, waiting writers poll
     with growing sleeps (its busy handler), which turns contention into

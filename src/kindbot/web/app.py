@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import resources
 
 from fastapi import FastAPI
@@ -11,13 +12,14 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp
 
-from kindbot import demo
 from kindbot.bootstrap import Container, open_container
 from kindbot.settings import Settings
-from kindbot.testing.wechat_api import WeChatSimulator
-from kindbot.web import routes_channels, routes_chat, routes_health
+from kindbot.web import routes_health
 from kindbot.web.api import api_router
+from kindbot.web.callbacks import routes as callback_routes
+from kindbot.web.chat import routes as chat_routes
 from kindbot.web.errors import install_error_handlers
 from kindbot.web.ratelimit import install_rate_limit_handler
 
@@ -26,17 +28,23 @@ DOCS_URL = f"{API_PREFIX}/docs"
 SWAGGER_ASSETS = "/static/vendor/swagger-ui"
 
 
-def build_app(
-    container: Container | None = None, *, wechat_simulator: WeChatSimulator | None = None
-) -> FastAPI:
+@dataclass(frozen=True, slots=True)
+class ExtraMount:
+    """Another ASGI app served under ``path``, closed on shutdown (the demo's WeChat stand-in)."""
+
+    path: str
+    app: ASGIApp
+    name: str
+    close: Callable[[], Awaitable[None]]
+
+
+def build_app(container: Container | None = None, *, mounts: Sequence[ExtraMount] = ()) -> FastAPI:
     """An app serving ``container``; without one, the lifespan opens it from the environment.
 
-    ``wechat_simulator`` is mounted at ``/wechat-sim`` (the demo's stand-in for
-    WeChat's servers; never for production traffic) and closed on shutdown.
+    ``mounts`` are served beside kindbot's routes and closed on shutdown; only the
+    demo command passes one (a stand-in for WeChat's servers, never production traffic).
     """
     settings = Settings.from_env() if container is None else container.settings
-    if wechat_simulator is None and settings.wechat_simulator:
-        wechat_simulator = demo_simulator()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,8 +60,8 @@ def build_app(
                 await opened.warm_up()
                 yield
         finally:
-            if wechat_simulator is not None:
-                await wechat_simulator.aclose()
+            for mount in mounts:
+                await mount.close()
 
     app = FastAPI(
         title="kindbot",
@@ -70,12 +78,12 @@ def build_app(
     static = resources.files("kindbot.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(routes_health.router)
-    app.include_router(routes_channels.router)
-    app.include_router(routes_chat.router)
+    app.include_router(callback_routes.router)
+    app.include_router(chat_routes.router)
     app.include_router(api_router())
     app.add_api_route(DOCS_URL, api_docs, include_in_schema=False)
-    if wechat_simulator is not None:
-        app.mount(demo.SIM_MOUNT, wechat_simulator.app, name="wechat-sim")
+    for mount in mounts:
+        app.mount(mount.path, mount.app, name=mount.name)
     return app
 
 
@@ -94,13 +102,6 @@ async def api_docs() -> HTMLResponse:
         swagger_favicon_url=f"{SWAGGER_ASSETS}/favicon-32x32.png",
         swagger_ui_parameters={"validatorUrl": None},
     )
-
-
-def demo_simulator() -> WeChatSimulator:
-    """A WeChat API simulator that knows the demo shop's Official Account."""
-    simulator = WeChatSimulator()
-    simulator.add_oa_app(demo.OA_APP_ID, demo.OA_APP_SECRET)
-    return simulator
 
 
 def app_from_env() -> FastAPI:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from kindbot.errors import PayloadTooLargeError
+from kindbot.core.errors import PayloadTooLargeError
 
 MAX_BODY_BYTES = 64 * 1024
 

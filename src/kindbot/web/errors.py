@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 from starlette.exceptions import HTTPException
 
-from kindbot.errors import KindbotError
+from kindbot.core.errors import KindbotError
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:

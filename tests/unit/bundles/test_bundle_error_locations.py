@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kindbot.bundles.apply import prepare_bundle
-from kindbot.errors import InputFileError, InputProblem
+from kindbot.core.errors import InputFileError, InputProblem
 
 HEAD = """tenant: {slug: shop, name: Shop, industry: retail}
 channels:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from kindbot.bundles.apply import prepare_bundle
+from kindbot.core.errors import InputFileError
 from kindbot.dialogue.flow_specs import Text
-from kindbot.errors import InputFileError
 
 HEAD = "tenant: {slug: shop, name: Shop, industry: retail}\n"
 ENDPOINTS = """endpoints:

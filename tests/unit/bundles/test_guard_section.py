@@ -10,9 +10,9 @@ import pytest
 from kindbot.bundles.loader import load_bundle
 from kindbot.bundles.schema import WebhookSpec
 from kindbot.channels.webhook import WebhookConfig
-from kindbot.errors import InputFileError
+from kindbot.core.errors import InputFileError
 from kindbot.guard.policy import tenant_policy
-from kindbot.pipeline.facts import webhook_window, window_policy
+from kindbot.pipeline.admit.facts import webhook_window, window_policy
 
 HEAD = "tenant: {slug: shop, name: Shop, industry: retail}\n"
 HOOK = "channels:\n  - {id: hook, type: webhook, secret: 0123456789abcdef%s}\n"

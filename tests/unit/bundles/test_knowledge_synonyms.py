@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kindbot.bundles.loader import load_bundle
-from kindbot.errors import InputFileError
+from kindbot.core.errors import InputFileError
 
 HEAD = "tenant: {slug: shop, name: Shop, industry: retail}\n"
 

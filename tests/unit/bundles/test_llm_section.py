@@ -11,9 +11,9 @@ from tests.conftest import TEST_SECRET_KEY
 
 from kindbot.bundles.apply import apply_bundle
 from kindbot.bundles.loader import load_bundle
+from kindbot.core.egress import AddressPolicy
+from kindbot.core.errors import InputFileError
 from kindbot.dialogue.grounded import GenerativeSettings
-from kindbot.egress import AddressPolicy
-from kindbot.errors import InputFileError
 from kindbot.storage.schema import tenants
 from kindbot.storage.sealing import SecretBox
 from kindbot.storage.sql_store import SqlStore

@@ -8,7 +8,7 @@ import pytest
 
 from kindbot.bundles.loader import load_bundle
 from kindbot.bundles.prohibited import load_prohibited_industries
-from kindbot.errors import InputFileError
+from kindbot.core.errors import InputFileError
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, find_prohibited
 from kindbot.settings import Settings
 

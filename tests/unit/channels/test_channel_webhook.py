@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from kindbot.channels.webhook import parse, sign, verify_signature
-from kindbot.errors import BadRequestError, SignatureError
-from kindbot.events import InboundKind
+from kindbot.core.errors import BadRequestError, SignatureError
+from kindbot.core.events import InboundKind
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kindbot.choices import HEAD_ZH, numbered_choices
+from kindbot.core.choices import HEAD_ZH, numbered_choices
+from kindbot.core.events import InboundKind, ReplyOrigin
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.clarify import (
     chosen_question,
     clarification,
@@ -15,8 +17,6 @@ from kindbot.dialogue.clarify import (
 )
 from kindbot.dialogue.responder import HANDOFF_ZH, UNSURE_ZH, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex, Match
-from kindbot.events import InboundKind, ReplyOrigin
-from kindbot.records import KnowledgeEntry
 
 ENTRIES = (
     KnowledgeEntry("track", "怎么查物流？", "在订单详情页查看快递单号。", ("物流到哪了", "查快递")),

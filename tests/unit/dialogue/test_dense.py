@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from tests.support.encoders import ConceptEncoder
 
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.retrieval import KnowledgeIndex, best_answer
-from kindbot.records import KnowledgeEntry
 
 
 def _entries() -> list[KnowledgeEntry]:

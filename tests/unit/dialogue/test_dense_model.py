@@ -12,9 +12,9 @@ import pytest
 from tests.support.databases import require_env
 from tests.unit.dialogue.test_dense import _entries
 
+from kindbot.core.errors import ConfigError
 from kindbot.dialogue.retrieval import KnowledgeIndex
-from kindbot.errors import ConfigError
-from kindbot.pipeline.embeddings import SentenceEncoder, model_directory, open_encoder
+from kindbot.pipeline.decide.embeddings import SentenceEncoder, model_directory, open_encoder
 
 MODEL_ENV = "KINDBOT_TEST_EMBEDDING_MODEL"
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from kindbot.core.events import OutboundReply, ReplyOrigin
 from kindbot.dialogue.grounded import (
     MAX_ANSWER_CHARS,
     GenerativeSettings,
@@ -21,7 +22,6 @@ from kindbot.dialogue.grounded import (
 )
 from kindbot.dialogue.responder import DialogueOutcome
 from kindbot.dialogue.retrieval import Match
-from kindbot.events import OutboundReply, ReplyOrigin
 
 FOUND = (
     Match("ship-time", "下单后多久发货？", "工作日 16:00 前付款当天发出。", 0.31),

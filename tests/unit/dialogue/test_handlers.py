@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from tests.support import shop_handlers
 
+from kindbot.core.events import InboundKind, ReplyOrigin
 from kindbot.dialogue.handlers import NO_ANSWER, Bot, Message, run_handlers
 from kindbot.dialogue.responder import UNSURE_EN, respond
 from kindbot.dialogue.retrieval import KnowledgeIndex
-from kindbot.events import InboundKind, ReplyOrigin
 
 
 def message(text: str) -> Message:

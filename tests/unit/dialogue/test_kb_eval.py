@@ -9,6 +9,8 @@ import openpyxl
 import pytest
 import yaml
 
+from kindbot.core.errors import InputFileError
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.kb_eval import (
     EntryMisses,
     EvalCase,
@@ -18,8 +20,6 @@ from kindbot.dialogue.kb_eval import (
     top_matches,
 )
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex, Match
-from kindbot.errors import InputFileError
-from kindbot.records import KnowledgeEntry
 
 CASES = [
     EvalCase("退货怎么弄", frozenset({"returns"})),

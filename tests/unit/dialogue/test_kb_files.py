@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 import yaml
 
+from kindbot.core.errors import InputFileError, InputProblem
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.kb_files import derive_id, read_knowledge_file
 from kindbot.dialogue.normalize import normalize_text
-from kindbot.errors import InputFileError, InputProblem
-from kindbot.records import KnowledgeEntry
 
 EXPECTED = [
     KnowledgeEntry("ship", "运费怎么算？", "满99包邮", ("邮费多少", "包邮吗"), ("物流",)),

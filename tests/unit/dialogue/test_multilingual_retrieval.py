@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.clarify import decide
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
-from kindbot.pipeline.multilingual import MultilingualEncoder
-from kindbot.records import KnowledgeEntry
+from kindbot.pipeline.decide.multilingual import MultilingualEncoder
 
 ENTRIES = (
     KnowledgeEntry("ship-time", "下单后多久发货？", "现货付款后48小时内发货，周末顺延。"),

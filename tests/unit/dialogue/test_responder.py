@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kindbot.choices import numbered_choices
+from kindbot.core.choices import numbered_choices
+from kindbot.core.events import InboundKind, ReplyOrigin
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.responder import CANDIDATES, HANDOFF_ZH, UNSURE_EN, respond
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
-from kindbot.events import InboundKind, ReplyOrigin
-from kindbot.records import KnowledgeEntry
 
 ENTRIES = (
     KnowledgeEntry("ship", "运费怎么算", "满99元包邮。", ("邮费多少", "包邮吗", "快递费怎么收")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kindbot.core.records.stored import KnowledgeEntry
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
 from kindbot.dialogue.unanswered import (
     Asked,
@@ -13,7 +14,6 @@ from kindbot.dialogue.unanswered import (
     unanswered,
 )
 from kindbot.guard.keywords import is_opt_in, is_opt_out
-from kindbot.records import KnowledgeEntry
 
 
 def guard_command(text: str) -> bool:

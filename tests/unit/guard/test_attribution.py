@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kindbot.events import InboundAction, InboundKind, ReplyOrigin, SendKind, Severity
+from kindbot.core.events import InboundAction, InboundKind, ReplyOrigin, SendKind, Severity
+from kindbot.core.screening import ContentCategory, ScreeningMatch
 from kindbot.guard.attribution import (
     Initiator,
     charged_to_tenant,
@@ -13,7 +14,6 @@ from kindbot.guard.attribution import (
     without_spans,
 )
 from kindbot.guard.rules import decide_inbound
-from kindbot.screening import ContentCategory, ScreeningMatch
 
 RULES = ("reply_burst", "window", "tenant_status", "group", "content", "consent", "frequency")
 

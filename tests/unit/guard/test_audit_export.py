@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from kindbot.core.records.stored import GENESIS_HASH, AuditEntry, AuditHead
 from kindbot.guard.audit import AuditDraft, seal, verify_chain
 from kindbot.guard.audit_export import entry_from_export, export_line, export_record
-from kindbot.records import GENESIS_HASH, AuditEntry, AuditHead
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=UTC)
 

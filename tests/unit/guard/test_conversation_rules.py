@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kindbot.events import Decision, OutboundAction, OutboundReply, ReplyOrigin, SendKind
+from kindbot.core.events import Decision, OutboundAction, OutboundReply, ReplyOrigin, SendKind
+from kindbot.core.records.stored import TenantStatus
 from kindbot.guard.conversation_rules import check_reply_burst, check_window
 from kindbot.guard.facts import WEBCHAT_WINDOW, WECHAT_WINDOW, OutboundFacts, WindowFacts
-from kindbot.records import TenantStatus
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kindbot.events import Decision, OutboundAction, OutboundReply, ReplyOrigin, SendKind
+from kindbot.core.events import Decision, OutboundAction, OutboundReply, ReplyOrigin, SendKind
+from kindbot.core.records.stored import TenantStatus
+from kindbot.core.screening import (
+    SCREENED_OK,
+    ContentCategory,
+    ScreeningLevel,
+    ScreeningMatch,
+    ScreeningVerdict,
+)
 from kindbot.guard.facts import (
     WEBCHAT_WINDOW,
     WECHAT_WINDOW,
@@ -24,14 +32,6 @@ from kindbot.guard.planning import PlannedSend, RecipientFacts, plan
 from kindbot.guard.policy import PLATFORM_POLICY, GuardPolicy
 from kindbot.guard.proactive_rules import local_now
 from kindbot.guard.rules import decide_outbound
-from kindbot.records import TenantStatus
-from kindbot.screening import (
-    SCREENED_OK,
-    ContentCategory,
-    ScreeningLevel,
-    ScreeningMatch,
-    ScreeningVerdict,
-)
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 moments = st.integers(min_value=0, max_value=365 * 24 * 60).map(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kindbot.events import (
+from kindbot.core.events import (
     Decision,
     InboundAction,
     InboundKind,
@@ -15,10 +15,10 @@ from kindbot.events import (
     ReplyOrigin,
     SendKind,
 )
+from kindbot.core.records.stored import TenantStatus
 from kindbot.guard.facts import OutboundFacts
 from kindbot.guard.rules import AIGC_LABEL_ZH, decide_inbound, decide_outbound
 from kindbot.guard.texts import DISCLOSURE_EN, DISCLOSURE_ZH
-from kindbot.records import TenantStatus
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

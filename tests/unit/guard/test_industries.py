@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kindbot.events import Decision
+from kindbot.core.events import Decision
 from kindbot.guard.industries import (
     DEFAULT_PROHIBITED,
     ProhibitedIndustry,

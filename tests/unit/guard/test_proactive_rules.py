@@ -7,8 +7,17 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from kindbot.errors import BadRequestError
-from kindbot.events import Decision, OutboundAction, OutboundReply, ReplyOrigin, SendKind, Severity
+from kindbot.core.errors import BadRequestError
+from kindbot.core.events import (
+    Decision,
+    OutboundAction,
+    OutboundReply,
+    ReplyOrigin,
+    SendKind,
+    Severity,
+)
+from kindbot.core.records.stored import TenantStatus
+from kindbot.core.screening import ContentCategory, ScreeningLevel, ScreeningMatch, ScreeningVerdict
 from kindbot.guard.facts import BroadcastFacts, GroupFacts, OutboundFacts, ProactiveFacts
 from kindbot.guard.policy import (
     PLATFORM_POLICY,
@@ -18,8 +27,6 @@ from kindbot.guard.policy import (
     tenant_policy,
 )
 from kindbot.guard.rules import decide_outbound
-from kindbot.records import TenantStatus
-from kindbot.screening import ContentCategory, ScreeningLevel, ScreeningMatch, ScreeningVerdict
 
 # 02:00 UTC = 10:00 in Shanghai (outside quiet hours); 14:00 UTC = 22:00 (inside).
 DAY = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from kindbot.errors import InputFileError
+from kindbot.core.errors import InputFileError
+from kindbot.core.records.stored import TermAction
+from kindbot.core.screening import ContentCategory
 from kindbot.moderation import classifier as ngram
 from kindbot.moderation import default_screener
 from kindbot.moderation.edits import check_edit
 from kindbot.moderation.evaluation import evaluate, parse_labelled, read_labelled
-from kindbot.records import TermAction
-from kindbot.screening import ContentCategory
 
 LABELLED = Path(__file__).parents[2] / "data" / "moderation" / "labelled.tsv"
 

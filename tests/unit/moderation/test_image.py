@@ -7,8 +7,8 @@ import io
 import segno
 from PIL import Image
 
+from kindbot.core.screening import ContentCategory, ContentContext, Direction, ScreeningLevel
 from kindbot.moderation.image import qr_payloads, screen_image
-from kindbot.screening import ContentCategory, ContentContext, Direction, ScreeningLevel
 
 PROACTIVE = ContentContext(Direction.OUTBOUND, proactive=True)
 

@@ -7,16 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.contracts.builders import T0
 
-from kindbot.moderation import default_screener
-from kindbot.moderation.screener import LexiconScreener, build_screener
-from kindbot.records import ModerationTerm, TermAction
-from kindbot.screening import (
+from kindbot.core.records.stored import ModerationTerm, TermAction
+from kindbot.core.screening import (
     ContentCategory,
     ContentContext,
     Direction,
     ScreeningLevel,
     ScreeningVerdict,
 )
+from kindbot.moderation import default_screener
+from kindbot.moderation.screener import LexiconScreener, build_screener
 
 INBOUND = ContentContext(Direction.INBOUND)
 REPLY = ContentContext(Direction.OUTBOUND)

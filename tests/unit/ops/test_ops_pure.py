@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from kindbot.errors import BadRequestError
+from kindbot.core.errors import BadRequestError
+from kindbot.core.records.operations import ApiKeyRecord
+from kindbot.core.records.stored import ConsentRecord, ConsentStatus
 from kindbot.ops.admin_token import load_or_create_admin_token
 from kindbot.ops.api_keys import generate_key, hash_key, key_matches, prefix_of
 from kindbot.ops.consent import Recorder, check_grant
 from kindbot.ops.contacts import check_ref
 from kindbot.ops.rights import plain
-from kindbot.records import ConsentRecord, ConsentStatus
-from kindbot.records_api import ApiKeyRecord
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 API = Recorder("api", "key:kbk_0123456789ab")

@@ -27,7 +27,7 @@ from kindbot.channels.wechat_oa.codec import (
     verify_url,
 )
 from kindbot.channels.wechat_oa.messages import EventMessage, TextMessage, dedupe_key
-from kindbot.errors import BadRequestError, KindbotError
+from kindbot.core.errors import BadRequestError, KindbotError
 
 TOKEN = "tok3n"
 APP_ID = "wx1234567890abcdef"

@@ -24,7 +24,7 @@ from kindbot.channels.wechat.xmlcodec import parse_fields
 from kindbot.channels.wechat_oa import codec as oa
 from kindbot.channels.wechat_oa.messages import EventMessage
 from kindbot.channels.wecom import codec as wecom
-from kindbot.errors import KindbotError
+from kindbot.core.errors import KindbotError
 
 VECTORS_PATH = Path(__file__).parents[3].parent / "shared" / "data" / "wechat-vectors.json"
 

@@ -30,7 +30,7 @@ from kindbot.channels.wechat_oa.messages import (
     parse_message,
     to_inbound_event,
 )
-from kindbot.events import InboundKind
+from kindbot.core.events import InboundKind
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 HEAD = (

@@ -10,7 +10,7 @@ from kindbot.bundles.apply import channel_config
 from kindbot.bundles.loader import load_bundle
 from kindbot.bundles.schema import WeComSpec
 from kindbot.channels.wecom.config import WeComChannelConfig
-from kindbot.errors import InputFileError
+from kindbot.core.errors import InputFileError
 
 KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 CHANNEL = (

@@ -23,8 +23,8 @@ from kindbot.channels.wecom.messages import (
     parse_message,
     to_inbound_event,
 )
-from kindbot.events import DeliveryStatus, InboundEvent, InboundKind
-from kindbot.pipeline.wecom import welcome_code_to_use
+from kindbot.core.events import DeliveryStatus, InboundEvent, InboundKind
+from kindbot.pipeline.receive.wecom_pulls import welcome_code_to_use
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 T = int(NOW.timestamp())

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from kindbot.edge import check_identifier
-from kindbot.errors import BadRequestError, SignatureError
+from kindbot.core.edge import check_identifier
+from kindbot.core.errors import BadRequestError, SignatureError
 
 KEY_SIZE = 32
 ENCODING_AES_KEY_LENGTH = 43

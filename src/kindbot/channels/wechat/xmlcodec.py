@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from kindbot.errors import BadRequestError
+from kindbot.core.errors import BadRequestError
 
 MAX_BODY = 64 * 1024
 MAX_DEPTH = 8

@@ -6,12 +6,12 @@ import httpx
 
 from kindbot.channels.wechat_oa.api import KIND, OAClient, text_payload
 from kindbot.channels.wechat_oa.config import OAChannelConfig
-from kindbot.events import DeliveryOutcome, DeliveryRequest
-from kindbot.types import Clock, TokenSource
+from kindbot.core.events import DeliveryOutcome, DeliveryRequest
+from kindbot.core.ports.seams import Clock, TokenSource
 
 
 class OAAdapter:
-    """The ``wechat_oa`` :class:`kindbot.types.ChannelAdapter`."""
+    """The ``wechat_oa`` :class:`kindbot.core.ports.seams.ChannelAdapter`."""
 
     kind = KIND
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from kindbot.events import DeliveryOutcome, DeliveryStatus
-from kindbot.records import IssuedToken
-from kindbot.types import TokenSource
+from kindbot.core.events import DeliveryOutcome, DeliveryStatus
+from kindbot.core.ports.seams import TokenSource
+from kindbot.core.records.stored import IssuedToken
 
 KIND = "wechat_oa"
 TOKEN_REJECTED = frozenset({40001, 40014, 42001})

@@ -37,7 +37,7 @@ from kindbot.channels.wechat.xmlcodec import (
     render_envelope,
 )
 from kindbot.channels.wechat_oa.messages import OAMessage, parse_message
-from kindbot.errors import BadRequestError
+from kindbot.core.errors import BadRequestError
 
 Mode = Literal["plain", "compatible", "safe"]
 MAX_ARTICLES = 8

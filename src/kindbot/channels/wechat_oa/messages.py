@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from kindbot.channels.wechat.xmlcodec import WeChatXmlError, describe
-from kindbot.edge import check_identifier, scoped_key
-from kindbot.events import InboundEvent, InboundKind
+from kindbot.core.edge import check_identifier, scoped_key
+from kindbot.core.events import InboundEvent, InboundKind
 
 Pairs = tuple[tuple[str, str], ...]
 _QR_PREFIX = "qrscene_"
@@ -212,7 +212,7 @@ def parse_message(fields: Mapping[str, str]) -> OAMessage:
     (naming the field) when a common field is absent or empty, and
     ``invalid_field`` when ``CreateTime`` is not an integer; ``identifier_too_long``
     when ``FromUserName``, ``ToUserName``, ``MsgId`` or ``EventKey`` is over
-    :data:`~kindbot.edge.IDENTIFIER_LIMIT` characters (``MsgType``,
+    :data:`~kindbot.core.edge.IDENTIFIER_LIMIT` characters (``MsgType``,
     ``Event`` over :data:`EVENT_LIMIT`).
     """
     common = _common(fields)
@@ -244,7 +244,7 @@ def dedupe_key(msg: OAMessage) -> str:
     id: ``evt:{FromUserName}:{CreateTime}:{Event}:{EventKey}``, where a
     non-event's MsgType stands in for ``Event`` and a missing key is empty.
     Events always use the ``evt`` form, even when they carry a (mass-send) MsgID.
-    Parts are joined by :func:`~kindbot.edge.scoped_key` (``:`` and ``%`` inside
+    Parts are joined by :func:`~kindbot.core.edge.scoped_key` (``:`` and ``%`` inside
     a part are escaped, so different parts never give the same key).
     """
     if isinstance(msg, EventMessage):

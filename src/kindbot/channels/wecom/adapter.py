@@ -10,8 +10,8 @@ import httpx
 from kindbot.channels.wecom.api import KIND, WeComClient, client_msgid
 from kindbot.channels.wecom.config import WeComChannelConfig
 from kindbot.channels.wecom.messages import MEMBER_PREFIX, SYSTEM_SENDER
-from kindbot.events import DeliveryOutcome, DeliveryRequest, DeliveryStatus
-from kindbot.types import Clock, TokenSource
+from kindbot.core.events import DeliveryOutcome, DeliveryRequest, DeliveryStatus
+from kindbot.core.ports.seams import Clock, TokenSource
 
 
 class RouteKind(StrEnum):
@@ -40,7 +40,7 @@ def route_for(address: str) -> Route:
 
 
 class WeComAdapter:
-    """The ``wecom`` :class:`kindbot.types.ChannelAdapter`.
+    """The ``wecom`` :class:`kindbot.core.ports.seams.ChannelAdapter`.
 
     Members get an app message (``message/send``); external users get a
     微信客服 message from the channel's ``open_kfid`` with a client msgid
@@ -48,7 +48,7 @@ class WeComAdapter:
     delivered twice. An external user on a channel without ``open_kfid`` and
     the platform sender ``sys`` are ``FAILED`` with a reason. Welcome messages
     are not delivered here: they need the event's one-time WelcomeCode, which
-    the callback's job hands over itself (``kindbot.pipeline.wecom``).
+    the callback's job hands over itself (``kindbot.pipeline.receive.wecom_pulls``).
     """
 
     kind = KIND

@@ -3,7 +3,7 @@
 Only sanctioned endpoints: ``GET /cgi-bin/gettoken``, ``POST /cgi-bin/kf/sync_msg``,
 ``POST /cgi-bin/kf/send_msg``, ``POST /cgi-bin/message/send`` and
 ``POST /cgi-bin/externalcontact/send_welcome_msg``. Tokens are shared through
-a :class:`kindbot.types.TokenSource` under ``wecom:{corp_id}:{agent_id}``; a
+a :class:`kindbot.core.ports.seams.TokenSource` under ``wecom:{corp_id}:{agent_id}``; a
 call answered with 40014/42001 refetches the token once and is retried once.
 What an ``errcode`` means for a delivery is the pure table :func:`outcome_for`;
 network errors and HTTP errors are ``RETRY``. Sends never raise for platform
@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 
 from kindbot.channels.wecom.kf import MAX_SYNC_LIMIT, KfSyncPage, parse_sync_page
-from kindbot.events import DeliveryOutcome, DeliveryStatus
-from kindbot.records import IssuedToken
-from kindbot.types import Clock, TokenSource
+from kindbot.core.events import DeliveryOutcome, DeliveryStatus
+from kindbot.core.ports.seams import Clock, TokenSource
+from kindbot.core.records.stored import IssuedToken
 
 KIND = "wecom"
 TOKEN_REJECTED = frozenset({40014, 42001})

@@ -35,8 +35,8 @@ from kindbot.channels.wechat.xmlcodec import (
     parse_fields,
     render_envelope,
 )
-from kindbot.edge import load_json_object
-from kindbot.errors import BadRequestError
+from kindbot.core.edge import load_json_object
+from kindbot.core.errors import BadRequestError
 
 
 @dataclass(frozen=True, slots=True)

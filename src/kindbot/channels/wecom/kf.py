@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from kindbot.edge import check_identifier, check_text
-from kindbot.errors import BadRequestError
-from kindbot.events import InboundEvent, InboundKind
+from kindbot.core.edge import check_identifier, check_text
+from kindbot.core.errors import BadRequestError
+from kindbot.core.events import InboundEvent, InboundKind
 
 MAX_SYNC_LIMIT = 1000
 ORIGIN_CUSTOMER = 3
@@ -92,7 +92,7 @@ def parse_item(item: Mapping[str, object]) -> KfMessage | None:
     """A message, or ``None`` when ``msgid``, ``msgtype`` or ``origin`` is missing.
 
     A customer message (origin 3) also needs ``external_userid``. An item whose
-    ids are over :data:`~kindbot.edge.IDENTIFIER_LIMIT` characters or whose text
+    ids are over :data:`~kindbot.core.edge.IDENTIFIER_LIMIT` characters or whose text
     could not be stored (lone surrogates, NUL) is malformed too (``None``).
     """
     msgid, msgtype, origin = (

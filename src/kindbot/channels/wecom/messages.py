@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import TypedDict
 
 from kindbot.channels.wechat.xmlcodec import WeChatXmlError, describe
-from kindbot.edge import IDENTIFIER_LIMIT, check_identifier, scoped_key
-from kindbot.events import InboundEvent, InboundKind
+from kindbot.core.edge import IDENTIFIER_LIMIT, check_identifier, scoped_key
+from kindbot.core.events import InboundEvent, InboundKind
 
 Pairs = tuple[tuple[str, str], ...]
 MEMBER_PREFIX = "member:"
@@ -255,7 +255,7 @@ def dedupe_key(msg: WeComMessage) -> str:
     (its FromUserName is always ``sys``, which would merge different
     customers) — and a ``kf_msg_or_event`` by ``evt:{OpenKfId}:{CreateTime}:
     kf_msg_or_event:{Token}``. Anything else without an id uses its MsgType.
-    Parts are joined by :func:`~kindbot.edge.scoped_key` (``:`` and ``%`` escaped).
+    Parts are joined by :func:`~kindbot.core.edge.scoped_key` (``:`` and ``%`` escaped).
     """
     time = str(msg.create_time)
     if isinstance(msg, ExternalContactEvent):

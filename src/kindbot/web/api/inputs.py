@@ -4,9 +4,9 @@ A router-level dependency of the whole API (:func:`checked_inputs`), so a new
 route is covered without doing anything. What a database cannot store — a
 NUL character (PostgreSQL text refuses it) or a lone UTF-16 surrogate
 (``"\\ud800"`` in JSON; not encodable as UTF-8) — is 400 ``invalid_text``
-(:func:`kindbot.edge.check_text`) before any query runs; a path value longer
+(:func:`kindbot.core.edge.check_text`) before any query runs; a path value longer
 than :data:`PATH_VALUE_LIMIT` names nothing and is 400 ``identifier_too_long``;
-a JSON body nested deeper than :data:`kindbot.edge.MAX_JSON_DEPTH` is 400
+a JSON body nested deeper than :data:`kindbot.core.edge.MAX_JSON_DEPTH` is 400
 ``json_too_deep``. A body that is not JSON at all is left to the route's own
 validation (422 with the field), as before.
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from kindbot.edge import check_identifier, check_text, load_json
-from kindbot.errors import BadRequestError
+from kindbot.core.edge import check_identifier, check_text, load_json
+from kindbot.core.errors import BadRequestError
 
 PATH_VALUE_LIMIT = 512
 """Longest path value (slug, channel, external id, tag, term …) accepted."""

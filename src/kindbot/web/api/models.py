@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kindbot.core.records.operations import ApiKeyRecord
+from kindbot.core.records.stored import ConsentRecord, TenantRecord
 from kindbot.ops.audit_log import ChainReport
 from kindbot.ops.contacts import TestContact
-from kindbot.records import ConsentRecord, TenantRecord
-from kindbot.records_api import ApiKeyRecord
 
 
 class _In(BaseModel):

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kindbot.events import OutboundDecision, SendKind, Verdict
+from kindbot.campaigns.broadcasts import BroadcastStarted
+from kindbot.campaigns.proactive import ProactiveOutcome
+from kindbot.core.events import OutboundDecision, SendKind, Verdict
+from kindbot.core.records.stored import BroadcastRecord
 from kindbot.guard.planning import Plan
-from kindbot.pipeline.broadcasts import BroadcastStarted
-from kindbot.pipeline.proactive import ProactiveOutcome
-from kindbot.records import BroadcastRecord
 
 Topic = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
+from kindbot.core.records.stored import TenantRecord
 from kindbot.ops.consent import (
     Recorder,
     check_grant,
@@ -21,7 +22,6 @@ from kindbot.ops.consent import (
 )
 from kindbot.ops.contacts import ContactRef, check_ref
 from kindbot.ops.rights import erase_contact, export_contact
-from kindbot.records import TenantRecord
 from kindbot.web.api.auth import CurrentPrincipal, Principal, TenantAccess
 from kindbot.web.api.models import (
     ERRORS,

@@ -1,7 +1,7 @@
 """The guard over ``/api/v1``: proactive sends, tags, plans, explanations, broadcasts, standing.
 
 Every send made here goes through the guard per recipient exactly like a bot
-reply (:class:`kindbot.pipeline.proactive.ProactiveSender`); these routes only
+reply (:class:`kindbot.campaigns.proactive.ProactiveSender`); these routes only
 translate HTTP to those services. A proactive send answers 201 when the
 message was admitted, 202 when it was deferred (stored and decided again when
 due) and 403 ``guard_denied`` when the guard refused it — each with the
@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from kindbot.errors import NotFoundError
-from kindbot.events import Decision
+from kindbot.campaigns.planner import Audience
+from kindbot.campaigns.proactive import ProactiveRequest
+from kindbot.core.errors import NotFoundError
+from kindbot.core.events import Decision
+from kindbot.core.records.stored import (
+    BroadcastRecord,
+    BroadcastStatus,
+    ContactRecord,
+    TenantRecord,
+)
 from kindbot.guard.violations import SCORE_WINDOW
 from kindbot.ops.contacts import check_ref, find_contact
-from kindbot.pipeline.planner import Audience
-from kindbot.pipeline.proactive import ProactiveRequest
-from kindbot.records import BroadcastRecord, BroadcastStatus, ContactRecord, TenantRecord
 from kindbot.web.api.auth import CurrentPrincipal, TenantAccess
 from kindbot.web.api.models import ERRORS, ErrorBody
 from kindbot.web.api.models_guard import (

@@ -19,11 +19,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from kindbot.errors import BadRequestError
-from kindbot.pipeline.inbox import Acting
-from kindbot.pipeline.inbox_bus import InboxBus
-from kindbot.records import ConversationState
-from kindbot.records_handoff import AgentRecord
+from kindbot.core.errors import BadRequestError
+from kindbot.core.records.handoff import AgentRecord
+from kindbot.core.records.stored import ConversationState
+from kindbot.inbox.desk import Acting
+from kindbot.pipeline.live.bus import InboxBus
 from kindbot.web.api.auth import CurrentPrincipal, TenantAccess
 from kindbot.web.api.models import ERRORS, ErrorBody, ErrorDetail
 from kindbot.web.api.models_guard import VerdictOut

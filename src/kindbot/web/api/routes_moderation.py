@@ -15,9 +15,9 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from kindbot.core.records.stored import ModerationTerm, TenantRecord, TermAction
+from kindbot.core.screening import ContentContext, Direction, ScreeningVerdict
 from kindbot.ops import moderation_terms as terms_ops
-from kindbot.records import ModerationTerm, TenantRecord, TermAction
-from kindbot.screening import ContentContext, Direction, ScreeningVerdict
 from kindbot.web.api.auth import AdminAccess, CurrentPrincipal, TenantAccess
 from kindbot.web.api.models import ERRORS
 from kindbot.web.deps import container_of

@@ -1,0 +1,1 @@
+"""Value analytics: business events and the metrics of product value (home of issue 16)."""

@@ -1,0 +1,1 @@
+"""Campaigns: proactive sends, broadcasts to a tag and their bulk guard plans."""

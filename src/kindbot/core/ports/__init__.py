@@ -1,0 +1,1 @@
+"""Ports: the Protocols between layers (clock, channel adapter, store and its repositories)."""

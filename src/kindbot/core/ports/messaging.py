@@ -1,0 +1,372 @@
+"""Repository Protocols: what storage offers each layer, one Protocol per aggregate.
+
+Contract module (imports only other contract modules). ``kindbot.core.ports.seams``
+assembles them into a :class:`kindbot.core.ports.seams.Transaction`; ``kindbot.storage``
+implements them for SQLite and PostgreSQL, checked by one contract suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from kindbot.core.events import InboundEvent
+from kindbot.core.records.stored import (
+    AuditEntry,
+    AuditHead,
+    ChannelRecord,
+    ConsentRecord,
+    ContactRecord,
+    ConversationActivity,
+    ConversationRecord,
+    ConversationState,
+    KnowledgeEntry,
+    MessageRecord,
+    OutboxItem,
+    TenantRecord,
+    TenantStatus,
+)
+
+
+class TenantRepository(Protocol):
+    """Tenants, keyed by id and by unique slug."""
+
+    async def get(self, tenant_id: str) -> TenantRecord | None: ...
+    async def get_by_slug(self, slug: str) -> TenantRecord | None: ...
+    async def list(self) -> list[TenantRecord]: ...
+
+    async def upsert(
+        self,
+        *,
+        slug: str,
+        name: str,
+        industry: str,
+        timezone: str,
+        language: str,
+        kb_threshold: float | None,
+        now: datetime,
+    ) -> tuple[TenantRecord, bool]:
+        """Create the tenant or update its fields; True when created.
+
+        A new tenant starts ``pending`` (it may message only its test contacts
+        until a platform admin approves it); the status of an existing tenant
+        is never changed by an upsert.
+        """
+        ...
+
+    async def set_status(self, tenant_id: str, status: TenantStatus) -> None: ...
+
+    async def set_guard(self, tenant_id: str, guard_json: str | None) -> None:
+        """Store the tenant's guard settings (validated by the caller)."""
+        ...
+
+    async def set_handlers(self, tenant_id: str, modules: Sequence[str]) -> None:
+        """Name the tenant's handler modules (empty: none)."""
+        ...
+
+    async def set_service_hours(self, tenant_id: str, hours_json: str | None) -> None:
+        """Store the tenant's ``service_hours:`` as JSON (None: not configured)."""
+        ...
+
+    async def set_llm(self, tenant_id: str, llm_sealed: str | None) -> None:
+        """Store the tenant's sealed ``llm:`` settings (None: generative answers off)."""
+        ...
+
+    async def set_standing(self, tenant_id: str, standing: str) -> None:
+        """Record the tenant's violation standing (``ok``, ``warning``, ``throttled``)."""
+        ...
+
+
+class ChannelRepository(Protocol):
+    """Channels; ``public_id`` is unique across tenants."""
+
+    async def get(self, channel_id: str) -> ChannelRecord | None: ...
+    async def get_by_public_id(self, public_id: str) -> ChannelRecord | None: ...
+    async def list_for_tenant(self, tenant_id: str) -> list[ChannelRecord]: ...
+
+    async def upsert(
+        self, *, tenant_id: str, public_id: str, local_id: str, kind: str, config_sealed: str
+    ) -> tuple[ChannelRecord, bool]:
+        """Create or update a channel by ``public_id``; True when created.
+
+        Raises ``ValueError`` if ``public_id`` belongs to another tenant.
+        """
+        ...
+
+
+class ContactRepository(Protocol):
+    """End users per channel, keyed by (channel, external id)."""
+
+    async def get(self, contact_id: str) -> ContactRecord | None: ...
+
+    async def get_or_create(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        external_id: str,
+        display_name: str | None,
+        now: datetime,
+    ) -> ContactRecord: ...
+
+    async def find(self, channel_id: str, external_id: str) -> ContactRecord | None: ...
+
+    async def set_followed(self, contact_id: str, followed: bool, at: datetime) -> None:
+        """Record that the contact (un)followed the account; unfollowed contacts get nothing."""
+        ...
+
+    async def set_opted_out(self, contact_id: str, at: datetime | None) -> None:
+        """Record the contact's own opt-out message (``at``) or opt-in keyword (None)."""
+        ...
+
+    async def mark_test(
+        self, *, tenant_id: str, channel_id: str, external_id: str, now: datetime
+    ) -> tuple[ContactRecord, bool]:
+        """Make (channel, external id) a test contact, creating the contact if missing.
+
+        A pending tenant may message only its test contacts. True when this
+        call changed anything (created the contact or flipped ``is_test``).
+        """
+        ...
+
+    async def unmark_test(self, contact_id: str) -> None:
+        """Make a test contact an ordinary one again."""
+        ...
+
+    async def list_test(self, tenant_id: str) -> list[ContactRecord]:
+        """The tenant's test contacts."""
+        ...
+
+
+class ConversationRepository(Protocol):
+    """At most one conversation per (channel, contact) that is not resolved."""
+
+    async def get(self, conversation_id: str) -> ConversationRecord | None: ...
+
+    async def get_or_open(
+        self, *, tenant_id: str, channel_id: str, contact_id: str, now: datetime
+    ) -> ConversationRecord: ...
+
+    async def find_open(self, channel_id: str, contact_id: str) -> ConversationRecord | None:
+        """The contact's open conversation on the channel, if there is one."""
+        ...
+
+    async def touch_inbound(self, conversation_id: str, at: datetime) -> None: ...
+    async def set_state(self, conversation_id: str, state: ConversationState) -> None: ...
+
+
+class MessageRepository(Protocol):
+    """Messages in both directions; inbound ones are unique per idempotency key."""
+
+    async def insert_inbound(
+        self,
+        *,
+        event: InboundEvent,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        conversation_id: str,
+    ) -> tuple[MessageRecord, bool]:
+        """Store an inbound message once; returns the row and True when new.
+
+        A second insert with the same (channel, idempotency key) returns the
+        existing row and False, never a second row. Keys of any length are
+        accepted and compared whole (stored as a fixed-length digest).
+        """
+        ...
+
+    async def find_inbound(self, channel_id: str, idempotency_key: str) -> MessageRecord | None:
+        """The inbound message stored under this key on this channel, if any."""
+        ...
+
+    async def lock_inbound(self, message_id: str) -> MessageRecord:
+        """Re-read an inbound message, holding a row lock until the transaction ends."""
+        ...
+
+    async def mark_processed(self, message_id: str, *, kb_asked: bool = False) -> None:
+        """Record the inbound message as processed.
+
+        ``kb_asked``: its text was searched in the knowledge base as a question
+        (what ``kb unanswered`` reviews; flow answers, opt-out words, picks,
+        person requests, phone numbers and texts without a letter are not).
+        """
+        ...
+
+    async def insert_outbound(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        conversation_id: str,
+        text: str,
+        reply_to_id: str | None,
+        generated: bool,
+        now: datetime,
+        source_entry_ids: Sequence[str] = (),
+    ) -> MessageRecord:
+        """Store a bot message (``pending``); ``source_entry_ids``: a generated reply's sources."""
+        ...
+
+    async def count_outbound(self, conversation_id: str) -> int: ...
+
+    async def recent_outbound_texts(self, conversation_id: str, limit: int) -> list[str]:
+        """The texts of the bot's last ``limit`` messages in the conversation, newest first."""
+        ...
+
+    async def activity(
+        self, conversation_id: str, *, reply_to_id: str | None, since: datetime
+    ) -> ConversationActivity:
+        """The conversation's counts for the window and reply-burst rules."""
+        ...
+
+    async def history_for_contact(self, contact_id: str, limit: int) -> list[MessageRecord]:
+        """The contact's newest ``limit`` messages across conversations, oldest first."""
+        ...
+
+    async def replies_to(self, message_id: str) -> list[MessageRecord]:
+        """Outbound messages answering ``message_id``, in the order they were made."""
+        ...
+
+    async def history(self, conversation_id: str, limit: int) -> list[MessageRecord]:
+        """The newest ``limit`` messages, returned oldest first."""
+        ...
+
+    async def unprocessed_inbound(self, before: datetime, limit: int) -> list[MessageRecord]:
+        """Inbound messages still ``received`` that were stored before ``before``."""
+        ...
+
+
+class KnowledgeRepository(Protocol):
+    """A tenant's FAQ entries and a version number bumped on every change."""
+
+    async def list(self, tenant_id: str) -> list[KnowledgeEntry]: ...
+    async def version(self, tenant_id: str) -> int: ...
+
+    async def upsert_many(
+        self, tenant_id: str, entries: Sequence[KnowledgeEntry]
+    ) -> tuple[int, int, int]:
+        """Insert or update entries by id; returns (created, updated, unchanged)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Outbound messages awaiting delivery; claimed with a lease."""
+
+    async def enqueue(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        message_id: str,
+        text: str,
+        not_before: datetime,
+        now: datetime,
+    ) -> OutboxItem: ...
+
+    async def for_message(self, message_id: str) -> OutboxItem | None: ...
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
+        """Claim for one worker: pending items due at ``now``, and items whose lease
+        expired — a worker's (``sending``) or an unconfirmed hand-over's (``handed_over``)."""
+        ...
+
+    async def mark_delivered(self, outbox_id: str, at: datetime) -> None:
+        """Record delivery (also of the outbound message); idempotent."""
+        ...
+
+    async def hand_over(
+        self, outbox_id: str, *, token: str, lease_until: datetime, again: bool
+    ) -> bool:
+        """Mark the item ``handed_over`` under ``token`` until ``lease_until``; True when it did.
+
+        A caller hands the reply over itself (a passive reply, a response body):
+        only while the item is ``pending`` — or, with ``again`` (a retried
+        request: the earlier answer never arrived), also while another hand-over
+        holds it. Never once a worker claimed it or it was delivered. An
+        unconfirmed hand-over whose lease ran out is the worker's (:meth:`claim_due`).
+        """
+        ...
+
+    async def confirm_handover(self, outbox_id: str, token: str, at: datetime) -> bool:
+        """``handed_over`` under ``token`` → ``delivered`` (its message too): the response
+        carrying it was sent. False (nothing changed) when another claim holds it now."""
+        ...
+
+    async def give_back(self, outbox_id: str, token: str, now: datetime) -> bool:
+        """``handed_over`` under ``token`` → ``pending``, due at ``now``: the caller could
+        not hand it over (deadline passed, caller gone). False when ``token`` no longer holds it."""
+        ...
+
+    async def settle_handovers(self, now: datetime, leased_from: datetime) -> int:
+        """Record as delivered every unconfirmed hand-over whose lease ended by ``now``
+        and not before ``leased_from`` (its caller evidently got the answer: see
+        :meth:`kindbot.pipeline.deliver.outbox.OutboxWorker.serving`); how many."""
+        ...
+
+    async def release(self, outbox_id: str, now: datetime) -> bool:
+        """Make a held ``pending`` item due at ``now``; True when it was still pending."""
+        ...
+
+    async def mark_retry(self, outbox_id: str, error: str, next_attempt_at: datetime) -> None: ...
+    async def mark_failed(self, outbox_id: str, error: str) -> None: ...
+
+
+class AuditRepository(Protocol):
+    """The append-only, hash-chained audit log, one chain per tenant."""
+
+    async def lock_head(self, tenant_id: str) -> AuditHead:
+        """The chain's end, locked until the transaction ends (seq 0 when empty)."""
+        ...
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Store a sealed entry and move the head to it."""
+        ...
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Store consecutive sealed entries and move the head to the last one."""
+        ...
+
+    async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]: ...
+
+
+class ConsentRepository(Protocol):
+    """The consent ledger."""
+
+    async def grant(
+        self,
+        *,
+        tenant_id: str,
+        contact_id: str,
+        channel_id: str,
+        topic: str,
+        source: str,
+        wording: str,
+        now: datetime,
+    ) -> ConsentRecord: ...
+
+    async def withdraw_all(self, contact_id: str, now: datetime) -> int:
+        """Withdraw every active consent of the contact; returns how many."""
+        ...
+
+    async def active(self, contact_id: str) -> list[ConsentRecord]: ...
+
+    async def active_for(
+        self, contact_id: str, channel_id: str, topic: str
+    ) -> ConsentRecord | None:
+        """The contact's active consent to ``topic`` on ``channel_id`` (latest), if any."""
+        ...
+
+    async def holders(self, tenant_id: str, topic: str) -> dict[tuple[str, str], str]:
+        """Every active consent to ``topic`` of the tenant: (contact, channel) → wording."""
+        ...
+
+    async def withdraw(self, contact_id: str, topic: str, now: datetime) -> int:
+        """Withdraw the contact's active consents to one topic; returns how many."""
+        ...
+
+    async def for_contact(self, contact_id: str) -> list[ConsentRecord]:
+        """Every consent record of the contact, active or withdrawn (data export)."""
+        ...

@@ -1,0 +1,1 @@
+"""Stored records: what storage returns, frozen and typed, grouped by concept."""

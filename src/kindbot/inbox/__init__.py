@@ -1,0 +1,1 @@
+"""The agents' inbox: agents, and what an agent does with a handed-off conversation."""

@@ -1,0 +1,1 @@
+"""Deliver: the outbox worker sends admitted messages through their channel adapters."""

@@ -1,0 +1,133 @@
+"""The outbox worker: delivers pending outbox items through their channel adapters.
+
+It wakes when the pipeline signals new items and otherwise every
+``poll_interval`` (for retries that came due and items written by other
+processes). Items are claimed with a lease, so several workers never deliver
+the same item at once, and an item whose worker died is retried when its
+lease runs out. Only items that already passed the guard are ever in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from kindbot.core.errors import NotFoundError
+from kindbot.core.events import DeliveryOutcome, DeliveryRequest, DeliveryStatus
+from kindbot.core.ports.seams import ChannelAdapter, Clock, Store
+from kindbot.core.records.stored import OutboxItem
+from kindbot.pipeline.directory import ChannelDirectory
+from kindbot.pipeline.handover.passive import HANDOVER_LEASE, RETRY_WINDOW
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+BATCH = 50
+RETRY_MARGIN = timedelta(seconds=1)
+"""A retry slot counts only if it came at least this long after serving began."""
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 2, 4, 8 … seconds, at most five minutes."""
+    return timedelta(seconds=min(2**attempts, 300))
+
+
+class OutboxWorker:
+    """Delivers due outbox items; one instance per worker process."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        directory: ChannelDirectory,
+        adapters: Mapping[str, ChannelAdapter],
+        ready: asyncio.Event,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._directory = directory
+        self._adapters = adapters
+        self._ready = ready
+        self._poll_interval = poll_interval
+        self._serving_since: datetime | None = None
+
+    def serving(self, since: datetime) -> None:
+        """This process serves channel callbacks from ``since`` on.
+
+        Then an unconfirmed hand-over whose caller could have retried here —
+        its last retry slot (``RETRY_WINDOW`` after the claim) came after
+        ``since`` — and did not, got its answer: the worker records it as
+        delivered instead of sending it again (:mod:`kindbot.pipeline.handover.passive`).
+        Without this (a worker-only process) every expired hand-over is sent.
+        """
+        self._serving_since = since
+
+    async def run(self) -> None:
+        """Deliver forever (until cancelled)."""
+        while True:
+            delivered = await self.run_once()
+            if delivered == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._ready.wait(), self._poll_interval)
+                self._ready.clear()
+
+    async def run_once(self) -> int:
+        """Claim and attempt one batch of due items; returns how many were attempted."""
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            if self._serving_since is not None:
+                # claimed at lease_until - HANDOVER_LEASE; a retry could reach this
+                # process when that + RETRY_WINDOW is at least RETRY_MARGIN after since
+                leased_from = self._serving_since + RETRY_MARGIN + HANDOVER_LEASE - RETRY_WINDOW
+                await tx.outbox.settle_handovers(now, leased_from)
+            items = await tx.outbox.claim_due(now, now + LEASE, BATCH)
+        for item in items:
+            outcome = await self._attempt(item)
+            await self._record(item, outcome)
+        return len(items)
+
+    async def _attempt(self, item: OutboxItem) -> DeliveryOutcome:
+        try:
+            resolved = await self._directory.by_id(item.channel_id)
+        except NotFoundError:
+            return DeliveryOutcome(DeliveryStatus.FAILED, "channel no longer exists")
+        adapter = self._adapters.get(resolved.channel.kind)
+        if adapter is None:
+            return DeliveryOutcome(DeliveryStatus.FAILED, f"no adapter for {resolved.channel.kind}")
+        async with self._store.transaction() as tx:
+            contact = await tx.contacts.get(item.contact_id)
+        if contact is None:
+            return DeliveryOutcome(DeliveryStatus.FAILED, "contact no longer exists")
+        request = DeliveryRequest(
+            outbox_id=item.id,
+            tenant_id=item.tenant_id,
+            channel_public_id=resolved.channel.public_id,
+            channel_config=resolved.config,
+            recipient=contact.external_id,
+            text=item.text,
+            message_id=item.message_id,
+            created_at=item.created_at,
+        )
+        try:
+            return await adapter.deliver(request)
+        except Exception as exc:  # an adapter bug must not kill the worker
+            log.exception("adapter %s raised while delivering %s", adapter.kind, item.id)
+            return DeliveryOutcome(DeliveryStatus.RETRY, f"adapter error: {exc!r}")
+
+    async def _record(self, item: OutboxItem, outcome: DeliveryOutcome) -> None:
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            if outcome.status is DeliveryStatus.DELIVERED:
+                await tx.outbox.mark_delivered(item.id, now)
+            elif outcome.status is DeliveryStatus.RETRY and item.attempts < MAX_ATTEMPTS:
+                await tx.outbox.mark_retry(
+                    item.id, outcome.detail, now + retry_delay(item.attempts)
+                )
+            else:
+                await tx.outbox.mark_failed(item.id, outcome.detail)

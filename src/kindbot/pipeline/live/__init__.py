@@ -1,0 +1,1 @@
+"""Live updates of conversations (the agents' inbox), across processes with Redis."""

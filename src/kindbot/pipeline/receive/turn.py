@@ -1,0 +1,109 @@
+"""What one pipeline pass knows, and the audit entries it writes in one go."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kindbot.channels.wechat_oa.api import KIND as OA_KIND
+from kindbot.channels.wechat_oa.config import OAChannelConfig
+from kindbot.core.events import Verdict
+from kindbot.core.ports.seams import Transaction
+from kindbot.core.records.stored import AuditHead, ChannelRecord, ContactRecord, TenantRecord
+from kindbot.guard.audit import AuditDraft, seal
+from kindbot.guard.facts import WindowPolicy
+from kindbot.pipeline.admit.facts import window_policy
+from kindbot.pipeline.directory import ResolvedChannel
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The parties of one inbound message, loaded once and passed along."""
+
+    tenant: TenantRecord
+    channel: ChannelRecord
+    contact: ContactRecord
+    conversation_id: str
+    window: WindowPolicy | None
+    """The channel's service window for this contact (None: the channel has none)."""
+    welcome: str | None = None
+    recent_bot_texts: tuple[str, ...] = ()
+
+    @property
+    def prefer_chinese(self) -> bool:
+        """Whether system texts default to Chinese for this tenant."""
+        return self.tenant.language.startswith("zh")
+
+
+def turn_for(
+    resolved: ResolvedChannel, contact: ContactRecord, conversation_id: str, recent: tuple[str, ...]
+) -> Turn:
+    """The turn of a message from ``contact`` on the resolved channel."""
+    channel = resolved.channel
+    welcome = welcome_text(channel.kind, resolved.config)
+    window = window_policy(channel.kind, contact.external_id, resolved.config)
+    return Turn(resolved.tenant, channel, contact, conversation_id, window, welcome, recent)
+
+
+def welcome_text(channel_kind: str, config_json: str) -> str | None:
+    """The welcome a channel sends when someone follows it, if configured."""
+    if channel_kind == OA_KIND:
+        return OAChannelConfig.from_json(config_json).welcome
+    return None
+
+
+@dataclass(slots=True)
+class AuditBatch:
+    """Verdicts of one transaction, sealed into the tenant's chain with one head lock."""
+
+    tenant_id: str
+    drafts: list[AuditDraft] = field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        at: datetime,
+        kind: str,
+        subject: str,
+        verdict: Verdict,
+        checks: tuple[Verdict, ...] = (),
+        generated_from: tuple[str, ...] | None = None,
+    ) -> None:
+        """Queue one verdict (its reasons and every rule's decision) for the chain.
+
+        ``generated_from``: the message is model-generated text grounded on
+        these knowledge entries (recorded as ``generated_from`` in the detail).
+        """
+        fields: dict[str, object] = {
+            "reason_en": verdict.reason_en,
+            "reason_zh": verdict.reason_zh,
+            "checks": [[c.rule, c.decision.value] for c in checks],
+        }
+        if generated_from is not None:
+            fields["generated_from"] = list(generated_from)
+        detail = json.dumps(fields, ensure_ascii=False)
+        self.drafts.append(
+            AuditDraft(
+                tenant_id=self.tenant_id,
+                at=at,
+                kind=kind,
+                subject=subject,
+                rule=verdict.rule,
+                decision=verdict.decision.value,
+                detail=detail,
+            )
+        )
+
+    async def flush(self, tx: Transaction) -> None:
+        """Append every queued entry to the chain (inside the caller's transaction)."""
+        if not self.drafts:
+            return
+        head = await tx.audit.lock_head(self.tenant_id)
+        sealed = []
+        for draft in self.drafts:
+            entry = seal(draft, head)
+            sealed.append(entry)
+            head = AuditHead(head.tenant_id, entry.seq, entry.hash)
+        await tx.audit.append_many(sealed)
+        self.drafts.clear()

@@ -1,0 +1,1 @@
+"""Channel callbacks: the platforms' pushes into kindbot, answered within their budgets."""

@@ -1,0 +1,1 @@
+"""The web chat channel: its page, WebSocket and live connections."""
