@@ -35,7 +35,7 @@ from kindbot.core.events import (
     ReplyOrigin,
     SendKind,
 )
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.facts import WECHAT_WINDOW, OutboundFacts, ProactiveFacts, WindowFacts
 from kindbot.guard.rules import decide_outbound
 from kindbot.settings import Settings

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from kb_quality import DEFAULT_DATA, SHOPS, banking77, clinc150, shop_faq
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.fusion import CONFIDENCE_FEATURES, FEATURES, confidence_inputs
 from kindbot.dialogue.kb_eval import EvalCase
 from kindbot.dialogue.retrieval import KnowledgeIndex

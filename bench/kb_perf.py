@@ -33,7 +33,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.dense import DenseVectors, TextEncoder
 from kindbot.dialogue.retrieval import KnowledgeIndex
 

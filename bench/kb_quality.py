@@ -41,7 +41,7 @@ import rjieba
 
 if TYPE_CHECKING:
     from kindbot.dialogue.dense import TextEncoder
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.kb_eval import NONE, EvalCase, EvalReport, summarize, top_matches
 from kindbot.dialogue.lexical import LexicalIndex
 from kindbot.dialogue.normalize import normalize_text

@@ -35,7 +35,7 @@ from kindbot.core.events import (
     Verdict,
 )
 from kindbot.core.ports.seams import ChannelAdapter, Clock, Store, Transaction
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.settings import Settings
 
 if TYPE_CHECKING:

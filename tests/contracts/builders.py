@@ -13,14 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from kindbot.core.events import InboundEvent, InboundKind
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.stored import (
-    ChannelRecord,
-    ContactRecord,
-    ConversationRecord,
-    MessageRecord,
-    OutboxItem,
-    TenantRecord,
-)
+from kindbot.core.records.conversations import ContactRecord, ConversationRecord, MessageRecord
+from kindbot.core.records.outbox import OutboxItem
+from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 """A fixed instant the tests count from."""

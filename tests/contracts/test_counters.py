@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from kindbot.core.ports.seams import SendCounters
-from kindbot.core.records.stored import CounterLimit
+from kindbot.core.records.counters import CounterLimit
 from kindbot.storage.counters import DatabaseCounters, RedisCounters
 from kindbot.storage.sql_store import SqlStore
 from tests.contracts.builders import T0

@@ -11,7 +11,8 @@ import asyncio
 from collections import Counter
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import MessageRecord, OutboxItem, OutboxStatus
+from kindbot.core.records.conversations import MessageRecord
+from kindbot.core.records.outbox import OutboxItem, OutboxStatus
 from kindbot.guard.audit import AuditDraft, seal, verify_chain
 from tests.contracts.builders import Party, at, enqueue_reply, make_party, store_inbound
 

@@ -13,13 +13,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.stored import (
-    ConversationState,
-    Direction,
-    InboundStatus,
-    KnowledgeEntry,
-    TenantStatus,
-)
+from kindbot.core.records.conversations import ConversationState, Direction, InboundStatus
+from kindbot.core.records.knowledge import KnowledgeEntry
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.audit import AuditDraft, seal
 from tests.contracts.builders import (
     T0,

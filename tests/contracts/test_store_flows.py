@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kindbot.core.ports.flows import FlowDefinitions, FlowState
 from kindbot.core.ports.seams import Store
+from kindbot.core.records.flows import FlowDefinitions, FlowState
 from tests.contracts.builders import at, make_party
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import BroadcastStatus, DeferredStatus
+from kindbot.core.records.campaigns import BroadcastStatus
+from kindbot.core.records.outbox import DeferredStatus
 from tests.contracts.builders import T0, at, make_contact, make_party, store_inbound
 
 

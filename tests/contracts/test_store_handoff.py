@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import ConversationState
+from kindbot.core.records.conversations import ConversationState
 from tests.contracts.builders import at, make_party
 
 

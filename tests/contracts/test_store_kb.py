@@ -6,8 +6,8 @@ Runs once per backend (the ``store`` fixture).
 
 from __future__ import annotations
 
-from kindbot.core.ports.knowledge import KbTuning, StoredVector
 from kindbot.core.ports.seams import Store
+from kindbot.core.records.knowledge import KbTuning, StoredVector
 from tests.contracts.builders import at, make_party, make_tenant, store_inbound, store_outbound
 
 

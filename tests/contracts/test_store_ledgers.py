@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.stored import (
-    GENESIS_HASH,
-    AuditEntry,
-    AuditHead,
-    ConsentStatus,
-    KnowledgeEntry,
-)
+from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
+from kindbot.core.records.consent import ConsentStatus
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.guard.audit import AuditDraft, seal, verify_chain
 from tests.contracts.builders import (
     T0,

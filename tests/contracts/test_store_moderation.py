@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import TermAction
+from kindbot.core.records.moderation import TermAction
 from tests.contracts.builders import at, make_tenant
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import OutboxItem, OutboxStatus
+from kindbot.core.records.outbox import OutboxItem, OutboxStatus
 from tests.contracts.builders import T0, Party, at, enqueue_reply, make_party
 
 LEASE = timedelta(seconds=30)

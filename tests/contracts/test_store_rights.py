@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kindbot.core.ports.flows import FlowState
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.stored import AuditHead
+from kindbot.core.records.audit import AuditHead
+from kindbot.core.records.flows import FlowState
 from kindbot.guard.audit import AuditDraft, seal
 from tests.contracts.builders import (
     T0,

@@ -16,7 +16,8 @@ from tests.support.live import serve_app
 from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container
-from kindbot.core.records.stored import ContactRecord, MessageRecord, OutboxItem
+from kindbot.core.records.conversations import ContactRecord, MessageRecord
+from kindbot.core.records.outbox import OutboxItem
 from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.testing.wechat_api import WeChatSimulator
 from kindbot.testing.wecom_callbacks import WeComServerClient

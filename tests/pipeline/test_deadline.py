@@ -10,7 +10,7 @@ from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.core.events import InboundEvent, InboundKind
-from kindbot.core.records.stored import OutboxStatus
+from kindbot.core.records.outbox import OutboxStatus
 from kindbot.pipeline.handover.deadline import feed_before_deadline
 from kindbot.pipeline.handover.passive import HANDOVER_LEASE, RETRY_WINDOW
 from kindbot.web.callbacks.handover import HandoverResponse

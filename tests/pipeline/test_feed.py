@@ -11,7 +11,9 @@ from tests.support.clock import FakeClock
 from kindbot.bootstrap import Container
 from kindbot.channels import console
 from kindbot.core.events import InboundEvent, InboundKind
-from kindbot.core.records.stored import ConversationState, InboundStatus, OutboxStatus, TenantStatus
+from kindbot.core.records.conversations import ConversationState, InboundStatus
+from kindbot.core.records.outbox import OutboxStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.texts import DISCLOSURE_ZH
 from kindbot.pipeline.recovery import resume_stale
 

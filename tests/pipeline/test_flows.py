@@ -18,7 +18,7 @@ from tests.support.tenants import apply_approved
 from kindbot.bootstrap import Container, open_container
 from kindbot.core.egress import AddressPolicy, PinnedTransport, is_public
 from kindbot.core.events import FeedResult, InboundEvent, InboundKind
-from kindbot.core.records.stored import ConversationState
+from kindbot.core.records.conversations import ConversationState
 from kindbot.dialogue.flows import CANCELLED, CallResult, EndpointCall
 from kindbot.dialogue.handoff import NOBODY_ZH
 from kindbot.guard.texts import OPT_OUT_CONFIRM_ZH

@@ -13,7 +13,8 @@ from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.core.events import FeedResult, InboundEvent, InboundKind
-from kindbot.core.records.stored import ConversationState, TenantRecord
+from kindbot.core.records.conversations import ConversationState
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.dialogue.handoff import SOON_ZH
 from kindbot.dialogue.responder import HANDOFF_ZH
 

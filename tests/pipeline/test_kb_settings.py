@@ -12,7 +12,7 @@ from tests.support.clock import FakeClock
 from kindbot.bootstrap import Container
 from kindbot.bundles.apply import apply_bundle
 from kindbot.core.events import FeedResult, InboundEvent, InboundKind
-from kindbot.core.ports.knowledge import KbTuning
+from kindbot.core.records.knowledge import KbTuning
 from kindbot.settings import Settings
 
 GRACE = timedelta(seconds=30)

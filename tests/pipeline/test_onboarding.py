@@ -22,7 +22,8 @@ from kindbot.bundles.tenants import (
 )
 from kindbot.core.errors import BadRequestError, InputFileError, NotFoundError
 from kindbot.core.events import FeedResult, InboundEvent, InboundKind
-from kindbot.core.records.stored import AuditEntry, TenantRecord, TenantStatus
+from kindbot.core.records.audit import AuditEntry
+from kindbot.core.records.tenancy import TenantRecord, TenantStatus
 from kindbot.guard.audit import verify_chain
 
 GRACE = timedelta(seconds=30)

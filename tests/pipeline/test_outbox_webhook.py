@@ -18,7 +18,7 @@ from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container
 from kindbot.channels.webhook import SIGNATURE_HEADER, parse, sign, verify_signature
-from kindbot.core.records.stored import OutboxStatus
+from kindbot.core.records.outbox import OutboxStatus
 
 SECRET = "receiver-secret-0123456789"
 

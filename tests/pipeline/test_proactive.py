@@ -18,7 +18,8 @@ from kindbot.campaigns.planner import Audience
 from kindbot.campaigns.proactive import run_due_deferred
 from kindbot.core.errors import BadRequestError
 from kindbot.core.events import Decision, InboundEvent, InboundKind, SendKind
-from kindbot.core.records.stored import BroadcastStatus, TenantStatus
+from kindbot.core.records.campaigns import BroadcastStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.policy import TenantGuardSettings, settings_to_json
 
 WEB = "teashop.web"

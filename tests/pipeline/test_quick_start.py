@@ -11,7 +11,7 @@ from tests.pipeline.test_stored_vectors import ENTRIES, tenant_with, words_only
 from tests.support.encoders import ConceptEncoder
 
 from kindbot.bootstrap import open_container
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.pipeline.decide.knowledge import KnowledgeCache
 from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.settings import Settings

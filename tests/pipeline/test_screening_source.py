@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.contracts.builders import at, make_tenant
 
-from kindbot.core.records.stored import TermAction
+from kindbot.core.records.moderation import TermAction
 from kindbot.core.screening import ContentContext, Direction, ScreeningLevel
 from kindbot.pipeline.admit.screening_source import ModerationScreeners
 from kindbot.storage.sql_store import SqlStore

@@ -15,7 +15,8 @@ from tests.support.tenants import apply_approved
 
 from kindbot.bootstrap import Container
 from kindbot.core.events import FeedResult, InboundEvent, InboundKind
-from kindbot.core.records.stored import TenantStatus, TermAction
+from kindbot.core.records.moderation import TermAction
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.violations import SCORE_WINDOW
 
 WEB = "teashop.web"

@@ -16,7 +16,7 @@ from tests.support.encoders import ConceptEncoder
 
 from kindbot.bootstrap import open_container
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.pipeline.decide.knowledge import KnowledgeCache
 from kindbot.pipeline.decide.stored_vectors import text_digest
 from kindbot.settings import Settings

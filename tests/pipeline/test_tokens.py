@@ -9,7 +9,7 @@ import pytest
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
-from kindbot.core.records.stored import IssuedToken
+from kindbot.core.records.platform import IssuedToken
 from kindbot.pipeline.deliver.tokens import AccessTokens
 
 KEY = "wechat_oa:wx123"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from kindbot.bootstrap import Container
 from kindbot.campaigns.proactive import ProactiveRequest
 from kindbot.core.events import InboundEvent, InboundKind
-from kindbot.core.records.stored import ContactRecord
+from kindbot.core.records.conversations import ContactRecord
 from tests.support.clock import FakeClock
 
 WEB = "teashop.web"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kindbot.core.records.stored import GENESIS_HASH, AuditHead
+from kindbot.core.records.audit import GENESIS_HASH, AuditHead
 from kindbot.guard.audit import verify_chain
 from kindbot.storage.schema import audit_entries, outbox
 from kindbot.storage.sql_store import SqlStore

@@ -9,7 +9,7 @@ from kindbot.bootstrap import Container
 from kindbot.bundles.apply import ApplyReport, apply_bundle
 from kindbot.bundles.tenants import approve_tenant
 from kindbot.core.egress import AddressPolicy
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 
 
 async def apply_approved(container: Container, path: Path, now: datetime) -> ApplyReport:

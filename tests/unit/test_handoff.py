@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kindbot.core.records.conversations import ConversationState
 from kindbot.core.records.handoff import AgentRecord
-from kindbot.core.records.stored import ConversationState
 from kindbot.dialogue.handoff import (
     SATISFACTION_EN,
     SATISFACTION_ZH,

@@ -31,7 +31,8 @@ from kindbot.core.egress import STRICT, AddressPolicy, Resolver, system_resolve
 from kindbot.core.errors import InputFileError, InputProblem
 from kindbot.core.events import Verdict
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.stored import KnowledgeEntry, TenantStatus
+from kindbot.core.records.knowledge import KnowledgeEntry
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.dialogue.kb_files import read_knowledge_file
 from kindbot.guard.industries import DEFAULT_PROHIBITED, ProhibitedIndustry, prohibited_reason
 from kindbot.guard.policy import settings_from_json, settings_to_json

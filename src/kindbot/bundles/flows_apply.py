@@ -9,8 +9,8 @@ from kindbot.bundles.flow_schema import endpoint_specs, flow_book, flows_problem
 from kindbot.bundles.loader import bundle_node, located_problem
 from kindbot.bundles.schema import Bundle
 from kindbot.core.errors import InputFileError
-from kindbot.core.ports.flows import FlowDefinitions
 from kindbot.core.ports.seams import Transaction
+from kindbot.core.records.flows import FlowDefinitions
 from kindbot.dialogue.flow_codec import flows_to_json
 from kindbot.pipeline.decide.flow_calls import endpoints_to_json
 from kindbot.storage.sealing import SealError, SecretBox

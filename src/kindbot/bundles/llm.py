@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from kindbot.bundles.schema import LlmSpec
 from kindbot.core.ports.seams import Transaction
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.dialogue.grounded import GenerativeSettings
 from kindbot.storage.sealing import SealError, SecretBox
 

@@ -23,7 +23,8 @@ from enum import StrEnum
 from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError
 from kindbot.core.events import Verdict
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.stored import AuditEntry, TenantRecord, TenantStatus
+from kindbot.core.records.audit import AuditEntry
+from kindbot.core.records.tenancy import TenantRecord, TenantStatus
 from kindbot.guard.audit import AuditDraft, seal
 
 PLATFORM_CHAIN = "platform"

@@ -18,7 +18,7 @@ from kindbot.campaigns.proactive import ProactiveRequest, ProactiveSender
 from kindbot.core.errors import BadRequestError, NotFoundError
 from kindbot.core.events import Decision, Verdict
 from kindbot.core.ports.seams import Clock, Store
-from kindbot.core.records.stored import BroadcastRecord, BroadcastStatus
+from kindbot.core.records.campaigns import BroadcastRecord, BroadcastStatus
 from kindbot.guard.facts import BroadcastFacts
 from kindbot.guard.planning import Plan, PlannedSend, admissible
 from kindbot.pipeline.admit.admission import tenant_policy_of

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from kindbot.channels.wecom.messages import MEMBER_PREFIX
 from kindbot.core.errors import NotFoundError
 from kindbot.core.ports.seams import Clock, SendCounters, Store
-from kindbot.core.records.stored import PlanContact, TenantRecord
+from kindbot.core.records.campaigns import PlanContact
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.core.screening import SCREENED_OK, ContentContext, Direction
 from kindbot.guard.counting import contact_keys, periods, tenant_key
 from kindbot.guard.facts import BroadcastFacts, WindowFacts, WindowPolicy

@@ -23,13 +23,9 @@ from kindbot.core.events import (
     Verdict,
 )
 from kindbot.core.ports.seams import Clock, SendCounters, Store, Transaction
-from kindbot.core.records.stored import (
-    ChannelRecord,
-    ContactRecord,
-    DeferredSend,
-    DeferredStatus,
-    TenantRecord,
-)
+from kindbot.core.records.conversations import ContactRecord
+from kindbot.core.records.outbox import DeferredSend, DeferredStatus
+from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 from kindbot.guard.counting import proactive_facts, proactive_keys
 from kindbot.guard.facts import BroadcastFacts, WindowPolicy
 from kindbot.pipeline.admit.admission import (

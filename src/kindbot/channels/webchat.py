@@ -25,7 +25,7 @@ from kindbot.core.events import (
     InboundEvent,
     InboundKind,
 )
-from kindbot.core.records.stored import MessageRecord
+from kindbot.core.records.conversations import MessageRecord
 
 KIND = "webchat"
 VISITOR_COOKIE = "kindbot_visitor"

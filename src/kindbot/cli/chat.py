@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from kindbot.cli.common import open_app, out, pick_tenant, run
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 
 SYNC_GRACE = timedelta(seconds=30)
 PROMPT = "you> "

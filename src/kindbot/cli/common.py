@@ -21,7 +21,7 @@ from rich.markup import escape
 
 from kindbot.core.errors import InputFileError, KindbotError, NotFoundError
 from kindbot.core.ports.seams import Transaction
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.settings import Settings
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from kindbot.cli.contact_options import (
     contact_ref,
     load_tenant,
 )
-from kindbot.core.records.stored import ConsentRecord
+from kindbot.core.records.consent import ConsentRecord
 
 if TYPE_CHECKING:
     from kindbot.ops.consent import Granted, Recorder

@@ -8,7 +8,7 @@ import typer
 
 from kindbot.cli.common import fail, pick_tenant
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 
 if TYPE_CHECKING:
     from kindbot.ops.contacts import ContactRef

@@ -1,8 +1,6 @@
-"""``kindbot guard``, ``kindbot send``, ``kindbot broadcast`` and ``kindbot tag``.
+"""``kindbot guard``: plan a send to many, explain one decision, show the tenant's standing.
 
-Every send made here goes through the guard per recipient, exactly like a
-bot reply: these commands compose the pipeline's services and print what the
-guard decided.
+The guard decides every send; these commands ask it without sending.
 """
 
 from __future__ import annotations
@@ -12,94 +10,27 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from kindbot.bundles.tenants import default_actor
 from kindbot.cli.common import open_app, out, pick_tenant, print_json, run
+from kindbot.cli.send_options import (
+    ChannelOpt,
+    JsonOpt,
+    TenantOpt,
+    TextOpt,
+    TopicOpt,
+    UserOpt,
+    contact_named,
+    settings_from_env,
+)
 from kindbot.core.events import OutboundDecision, SendKind
-from kindbot.core.records.stored import BroadcastRecord, BroadcastStatus, ContactRecord
 from kindbot.guard.planning import Plan
 from kindbot.guard.violations import SCORE_WINDOW, Standing
-from kindbot.settings import Settings
 
 if TYPE_CHECKING:
-    from kindbot.bootstrap import Container
-    from kindbot.campaigns.broadcasts import BroadcastStarted, BroadcastTally
     from kindbot.campaigns.planner import AudienceFacts
-    from kindbot.campaigns.proactive import ProactiveOutcome
 
 guard_app = typer.Typer(
     rich_markup_mode=None, help="Ask the guard: plan a send to many, explain one decision."
 )
-broadcast_app = typer.Typer(
-    rich_markup_mode=None, help="Broadcasts: one message for a topic to a tag's contacts."
-)
-tag_app = typer.Typer(rich_markup_mode=None, help="Tags on contacts (a broadcast addresses a tag).")
-
-TenantOpt = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant slug.")]
-ChannelOpt = Annotated[str, typer.Option("--channel", "-c", help="Channel id from the bundle.")]
-UserOpt = Annotated[str, typer.Option("--user", "-u", help="The contact's id on the channel.")]
-TopicOpt = Annotated[str, typer.Option("--topic", help="The topic the contact subscribed to.")]
-TextOpt = Annotated[str, typer.Option("--text", help="The message text.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-ActorOpt = Annotated[
-    str | None, typer.Option("--as", help="Who does this (default: the OS user), for the audit.")
-]
-
-
-def _settings() -> Settings:
-    return Settings.from_env()
-
-
-async def _contact(c: Container, tenant: str | None, channel: str, user: str) -> ContactRecord:
-    from kindbot.ops.contacts import check_ref, find_contact
-
-    async with c.store.transaction(readonly=True) as tx:
-        record = await pick_tenant(tx, tenant)
-        return (await find_contact(tx, record, check_ref(channel, user)))[1]
-
-
-def send(
-    channel: ChannelOpt,
-    user: UserOpt,
-    topic: TopicOpt,
-    text: TextOpt,
-    tenant: TenantOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Send a proactive message for TOPIC to one contact, if the guard allows it."""
-
-    from kindbot.campaigns.proactive import ProactiveRequest
-
-    async def go() -> ProactiveOutcome:
-        async with open_app(_settings()) as c:
-            contact = await _contact(c, tenant, channel, user)
-            outcome = await c.proactive.send(
-                ProactiveRequest(contact.tenant_id, contact.id, topic, text)
-            )
-            if outcome.message_id is not None:
-                await _deliver_due(c)
-            return outcome
-
-    outcome = run(go())
-    verdict = outcome.verdict
-    if as_json:
-        payload = {
-            "decision": verdict.decision.value,
-            "rule": verdict.rule,
-            "reason_en": verdict.reason_en,
-            "reason_zh": verdict.reason_zh,
-            "retry_at": verdict.retry_at.isoformat() if verdict.retry_at else None,
-            "message_id": outcome.message_id,
-            "deferred_id": outcome.deferred_id,
-        }
-        print_json(payload)
-    else:
-        out.print(
-            f"{verdict.decision.value} ({verdict.rule}): {verdict.reason_en}", highlight=False
-        )
-        if verdict.retry_at is not None:
-            out.print(f"stored; decided again at {verdict.retry_at.isoformat()}", highlight=False)
-    if not verdict.allowed:
-        raise typer.Exit(2 if verdict.decision.value == "deny" else 0)
 
 
 @guard_app.command("plan")
@@ -115,7 +46,7 @@ def plan_command(
     from kindbot.campaigns.planner import Audience
 
     async def go() -> AudienceFacts:
-        async with open_app(_settings()) as c:
+        async with open_app(settings_from_env()) as c:
             async with c.store.transaction(readonly=True) as tx:
                 slug = (await pick_tenant(tx, tenant)).slug
             return await c.planner.plan(slug, Audience(tag=tag), topic=topic, text=text)
@@ -179,8 +110,8 @@ def explain_command(
     from kindbot.campaigns.proactive import ProactiveRequest
 
     async def go() -> OutboundDecision:
-        async with open_app(_settings()) as c:
-            contact = await _contact(c, tenant, channel, user)
+        async with open_app(settings_from_env()) as c:
+            contact = await contact_named(c, tenant, channel, user)
             request = ProactiveRequest(contact.tenant_id, contact.id, topic, text)
             return await c.proactive.explain(request, kind=kind)
 
@@ -198,7 +129,7 @@ def standing_command(tenant: TenantOpt = None) -> None:
     """The tenant's standing (ok, warning, throttled, suspended) and violation score."""
 
     async def go() -> tuple[str, str, int]:
-        async with open_app(_settings()) as c:
+        async with open_app(settings_from_env()) as c:
             async with c.store.transaction(readonly=True) as tx:
                 record = await pick_tenant(tx, tenant)
                 since = c.clock.now() - SCORE_WINDOW
@@ -211,126 +142,3 @@ def standing_command(tenant: TenantOpt = None) -> None:
         f"violation score {score} over the last {SCORE_WINDOW.days} days",
         highlight=False,
     )
-
-
-@broadcast_app.command("create")
-def broadcast_create(
-    tag: Annotated[str, typer.Option("--tag", help="Send to the contacts with this tag.")],
-    topic: TopicOpt,
-    text: TextOpt,
-    tenant: TenantOpt = None,
-    actor: ActorOpt = None,
-) -> None:
-    """Plan and send a broadcast; a big one waits for a second person's approval."""
-
-    async def go() -> tuple[BroadcastStarted, BroadcastTally | None]:
-        async with open_app(_settings()) as c:
-            async with c.store.transaction(readonly=True) as tx:
-                slug = (await pick_tenant(tx, tenant)).slug
-            started = await c.broadcasts.create(
-                slug, tag=tag, topic=topic, text=text, created_by=actor or default_actor()
-            )
-            if started.broadcast.status is BroadcastStatus.AWAITING_APPROVAL:
-                return started, None
-            return started, await _deliver(c, started.broadcast)
-
-    started, tally = run(go())
-    print_plan(started.plan, started.names)
-    record = started.broadcast
-    if tally is None:
-        out.print(
-            f"broadcast {record.id} to {record.recipients} contacts awaits a second person: "
-            f"kindbot broadcast approve {record.id} --as NAME",
-            highlight=False,
-        )
-        return
-    _print_tally(record, tally)
-
-
-@broadcast_app.command("approve")
-def broadcast_approve(
-    broadcast_id: Annotated[str, typer.Argument(help="The broadcast's id.")],
-    actor: ActorOpt = None,
-) -> None:
-    """Approve a broadcast someone else created, then send it."""
-
-    async def go() -> tuple[BroadcastRecord, BroadcastTally]:
-        async with open_app(_settings()) as c:
-            record = await c.broadcasts.approve(broadcast_id, actor or default_actor())
-            return record, await _deliver(c, record)
-
-    record, tally = run(go())
-    _print_tally(record, tally)
-
-
-async def _deliver(c: Container, record: BroadcastRecord) -> BroadcastTally:
-    from rich.progress import Progress
-
-    with Progress(console=out, transient=True) as progress:
-        task = progress.add_task("sending", total=record.recipients)
-        tally = await c.broadcasts.deliver(
-            record.id, progress=lambda done, total: progress.update(task, completed=done)
-        )
-    await _deliver_due(c)
-    return tally
-
-
-async def _deliver_due(c: Container) -> None:
-    """Attempt what is due in the outbox once (failures stay queued for ``kindbot serve``)."""
-    while await c.outbox_worker.run_once():
-        pass
-
-
-def _print_tally(record: BroadcastRecord, tally: BroadcastTally) -> None:
-    out.print(
-        f"broadcast {record.id}: {tally.allowed} sent, {tally.deferred} deferred, "
-        f"{tally.denied} refused by the guard (of {tally.attempted} attempted)",
-        highlight=False,
-    )
-
-
-@tag_app.command("add")
-def tag_add(
-    tag: Annotated[str, typer.Argument(help="The tag.")],
-    channel: ChannelOpt,
-    users: Annotated[list[str], typer.Option("--user", "-u", help="A contact id (repeatable).")],
-    tenant: TenantOpt = None,
-) -> None:
-    """Tag existing contacts (contacts are never created here)."""
-    _retag(tag, channel, users, tenant, add=True)
-
-
-@tag_app.command("remove")
-def tag_remove(
-    tag: Annotated[str, typer.Argument(help="The tag.")],
-    channel: ChannelOpt,
-    users: Annotated[list[str], typer.Option("--user", "-u", help="A contact id (repeatable).")],
-    tenant: TenantOpt = None,
-) -> None:
-    """Take a tag off contacts."""
-    _retag(tag, channel, users, tenant, add=False)
-
-
-def _retag(tag: str, channel: str, users: list[str], tenant: str | None, *, add: bool) -> None:
-    if not tag.strip():
-        raise typer.BadParameter("the tag must not be empty", param_hint="TAG")
-
-    from kindbot.ops.contacts import check_ref, find_contact
-
-    async def go() -> int:
-        async with (
-            open_app(_settings()) as c,
-            c.store.transaction() as tx,
-        ):
-            record = await pick_tenant(tx, tenant)
-            changed = 0
-            for user in users:  # all or nothing: one unknown user rolls back the rest
-                contact = (await find_contact(tx, record, check_ref(channel, user)))[1]
-                if add:
-                    changed += await tx.tags.add(record.id, contact.id, tag)
-                else:
-                    changed += await tx.tags.remove(contact.id, tag)
-            return changed
-
-    changed = run(go())
-    out.print(f"{'tagged' if add else 'untagged'} {changed} contact(s)", highlight=False)

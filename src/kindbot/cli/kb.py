@@ -16,8 +16,8 @@ from rich.table import Table
 
 from kindbot.cli.common import fail, open_app, out, pick_tenant, run
 from kindbot.core.errors import InputFileError
-from kindbot.core.ports.knowledge import KbTuning
-from kindbot.core.records.stored import KnowledgeEntry, TenantRecord
+from kindbot.core.records.knowledge import KbTuning, KnowledgeEntry
+from kindbot.core.records.tenancy import TenantRecord
 
 if TYPE_CHECKING:  # retrieval pulls in NumPy and SciPy: imported where a command needs it
     from kindbot.dialogue.dense import TextEncoder

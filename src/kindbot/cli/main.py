@@ -23,6 +23,7 @@ from kindbot.cli import (
     admin,
     agent,
     audit,
+    campaigns,
     chat,
     consent,
     contact,
@@ -33,7 +34,7 @@ from kindbot.cli import (
     wechat_sim,
 )
 from kindbot.cli.common import open_app, out, run
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,8 +51,8 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(wechat_sim.app, name="wechat-sim")
 app.add_typer(guard.guard_app, name="guard", no_args_is_help=True)
-app.add_typer(guard.broadcast_app, name="broadcast", no_args_is_help=True)
-app.add_typer(guard.tag_app, name="tag", no_args_is_help=True)
+app.add_typer(campaigns.broadcast_app, name="broadcast", no_args_is_help=True)
+app.add_typer(campaigns.tag_app, name="tag", no_args_is_help=True)
 app.add_typer(admin.app, name="admin")
 app.add_typer(consent.app, name="consent")
 app.add_typer(contact.app, name="contact")
@@ -59,7 +60,7 @@ app.add_typer(moderation.app, name="moderation")
 app.add_typer(agent.app, name="agent")
 app.command()(chat.chat)
 app.command()(moderation.moderate)
-app.command()(guard.send)
+app.command()(campaigns.send)
 
 
 @app.command()

@@ -15,7 +15,8 @@ from rich.table import Table
 from kindbot.bundles.tenants import default_actor
 from kindbot.cli.common import fail, open_app, out, pick_tenant, run
 from kindbot.core.errors import InputFileError
-from kindbot.core.records.stored import ModerationTerm, TenantRecord, TermAction
+from kindbot.core.records.moderation import ModerationTerm, TermAction
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.core.screening import ContentContext, Direction, ScreeningVerdict
 from kindbot.settings import Settings
 

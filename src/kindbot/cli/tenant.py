@@ -10,7 +10,7 @@ from rich.table import Table
 from kindbot.bundles.tenants import StatusChange, TenantAction, change_status, default_actor
 from kindbot.cli import api_keys
 from kindbot.cli.common import fail, open_app, out, run
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 
 app = typer.Typer(
     rich_markup_mode=None,

@@ -1,6 +1,6 @@
 """Frozen events and decisions that flow through the pipeline.
 
-Contract module: imports nothing of ours except :mod:`kindbot.core.records.stored`.
+Contract module: imports nothing of ours but the records (:mod:`kindbot.core.records`).
 Channels turn wire formats into :class:`InboundEvent`; dialogue proposes
 :class:`OutboundReply` values; the guard answers every proposed send with a
 :class:`Verdict`. None of these carries a ``dict`` bag.

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from kindbot.core.lang import pick
-from kindbot.core.ports.flows import FlowState, Slots
+from kindbot.core.records.flows import FlowState, Slots
 from kindbot.dialogue.flow_specs import RESPONSE_PREFIX, FlowBook, FlowSpec, StepSpec, render
 from kindbot.dialogue.normalize import normalize_text
 from kindbot.dialogue.responder import wants_person

@@ -25,8 +25,8 @@ from enum import StrEnum
 
 from kindbot.core.errors import KindbotError
 from kindbot.core.lang import pick
+from kindbot.core.records.conversations import ConversationState
 from kindbot.core.records.handoff import AgentRecord
-from kindbot.core.records.stored import ConversationState
 
 RATINGS = frozenset("12345")
 SATISFACTION_ZH = "这次服务您满意吗？回复 1-5（5 为非常满意）"

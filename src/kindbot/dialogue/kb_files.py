@@ -24,7 +24,7 @@ import yaml
 
 from kindbot.core.edge import check_text
 from kindbot.core.errors import BadRequestError, InputFileError, InputProblem
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.normalize import normalize_text
 
 __all__ = ["Record", "derive_id", "list_value", "read_knowledge_file", "read_records", "text_value"]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from kindbot.core.records.stored import GENESIS_HASH, AuditEntry, AuditHead
+from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from kindbot.core.records.stored import AuditEntry
+from kindbot.core.records.audit import AuditEntry
 
 
 def _detail_value(text: str) -> Any:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from kindbot.core.records.stored import CounterLimit
+from kindbot.core.records.counters import CounterLimit
 from kindbot.guard.facts import ProactiveFacts
 from kindbot.guard.policy import GuardPolicy
 from kindbot.guard.proactive_rules import local_now, next_midnight, next_month_start

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.core.screening import SCREENED_OK, ScreeningVerdict
 from kindbot.guard.policy import PLATFORM_POLICY, GuardPolicy
 

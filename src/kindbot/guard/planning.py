@@ -22,7 +22,7 @@ from kindbot.core.events import (
     SendKind,
     Verdict,
 )
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.core.screening import SCREENED_OK, ScreeningVerdict
 from kindbot.guard.facts import BroadcastFacts, OutboundFacts, ProactiveFacts, WindowFacts
 from kindbot.guard.policy import GuardPolicy

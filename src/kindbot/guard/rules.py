@@ -25,7 +25,7 @@ from kindbot.core.events import (
     Verdict,
 )
 from kindbot.core.lang import pick
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard import texts
 from kindbot.guard.content_rules import check_content, check_group
 from kindbot.guard.conversation_rules import check_reply_burst, check_window

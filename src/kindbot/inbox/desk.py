@@ -16,13 +16,9 @@ from dataclasses import dataclass
 from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError
 from kindbot.core.events import Decision, OutboundReply, ReplyOrigin, Verdict
 from kindbot.core.ports.seams import Clock, Store, Transaction
+from kindbot.core.records.conversations import ConversationRecord, ConversationState, MessageRecord
 from kindbot.core.records.handoff import AgentRecord, InboxItem
-from kindbot.core.records.stored import (
-    ConversationRecord,
-    ConversationState,
-    MessageRecord,
-    TenantRecord,
-)
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.dialogue.handoff import HandoffAction, satisfaction_question, transition
 from kindbot.pipeline.admit.admission import Admission
 from kindbot.pipeline.admit.facts import window_policy

@@ -7,7 +7,7 @@ at screening time a tenant's allow word never suppresses one anyway).
 
 from __future__ import annotations
 
-from kindbot.core.records.stored import TermAction
+from kindbot.core.records.moderation import TermAction
 from kindbot.core.screening import ContentCategory
 from kindbot.moderation.compiled import CompiledLexicon
 from kindbot.moderation.projection import project

@@ -2,7 +2,7 @@
 
 The platform lexicon ships as package data (``data/lexicon.yaml``,
 ``data/allow.tsv``); the operator and tenants add terms in the database
-(:class:`kindbot.core.records.stored.ModerationTerm`). Everything here is plain frozen
+(:class:`kindbot.core.records.moderation.ModerationTerm`). Everything here is plain frozen
 data; :mod:`kindbot.moderation.compiled` turns it into automata.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from kindbot.core.records.stored import ModerationTerm, TermAction
+from kindbot.core.records.moderation import ModerationTerm, TermAction
 from kindbot.core.screening import ContentCategory, ScreeningLevel
 
 PROTECTED = frozenset(

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache, lru_cache
 from typing import Protocol
 
-from kindbot.core.records.stored import ModerationTerm
+from kindbot.core.records.moderation import ModerationTerm
 from kindbot.core.screening import (
     ContentCategory,
     ContentContext,

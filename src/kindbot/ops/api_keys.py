@@ -19,7 +19,7 @@ from kindbot.bundles.tenants import append_audit
 from kindbot.core.errors import BadRequestError, NotFoundError
 from kindbot.core.ports.seams import Store, Transaction
 from kindbot.core.records.operations import ApiKeyRecord
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.guard.audit import AuditDraft
 
 KEY_MARK = "kbk_"

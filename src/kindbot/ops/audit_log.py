@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import GENESIS_HASH, AuditHead
+from kindbot.core.records.audit import GENESIS_HASH, AuditHead
 from kindbot.guard.audit import ChainBreak, verify_chain
 from kindbot.guard.audit_export import export_line
 

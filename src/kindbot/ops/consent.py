@@ -21,7 +21,9 @@ from datetime import datetime
 from kindbot.bundles.tenants import append_audit
 from kindbot.core.errors import BadRequestError, ConflictError
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import ChannelRecord, ConsentRecord, ContactRecord, TenantRecord
+from kindbot.core.records.consent import ConsentRecord
+from kindbot.core.records.conversations import ContactRecord
+from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 from kindbot.guard.audit import AuditDraft
 from kindbot.ops.contacts import ContactRef, find_contact
 

@@ -16,7 +16,8 @@ from datetime import datetime
 from kindbot.bundles.apply import public_channel_id
 from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.stored import ChannelRecord, ContactRecord, TenantRecord
+from kindbot.core.records.conversations import ContactRecord
+from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 
 MAX_EXTERNAL_ID = 200
 MAX_TEST_CONTACTS = 50

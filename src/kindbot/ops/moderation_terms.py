@@ -13,7 +13,8 @@ from datetime import datetime
 
 from kindbot.core.errors import BadRequestError, NotFoundError
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import ModerationTerm, TenantRecord, TermAction
+from kindbot.core.records.moderation import ModerationTerm, TermAction
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.moderation.edits import check_edit
 from kindbot.moderation.screener import compile_terms
 

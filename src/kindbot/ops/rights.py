@@ -23,8 +23,9 @@ from typing import Any
 
 from kindbot.bundles.tenants import append_audit
 from kindbot.core.ports.seams import Store
+from kindbot.core.records.audit import AuditEntry
 from kindbot.core.records.operations import ContactData, ErasureCounts
-from kindbot.core.records.stored import AuditEntry, TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.guard.audit import AuditDraft
 from kindbot.guard.audit_export import export_record
 from kindbot.ops.consent import Recorder

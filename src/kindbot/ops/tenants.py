@@ -15,7 +15,7 @@ from kindbot.bundles.apply import PreparedBundle, apply_prepared
 from kindbot.bundles.schema import Bundle, TenantSpec
 from kindbot.core.errors import InputFileError, KindbotError
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.guard.industries import ProhibitedIndustry
 from kindbot.storage.sealing import SecretBox
 

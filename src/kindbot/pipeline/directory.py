@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kindbot.core.errors import NotFoundError
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import ChannelRecord, TenantRecord
+from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 from kindbot.storage.sealing import SecretBox
 
 

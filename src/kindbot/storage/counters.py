@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from kindbot.core.ports.seams import SendCounters, Store, Transaction
-from kindbot.core.records.stored import CounterLimit
+from kindbot.core.records.counters import CounterLimit
 
 MGET_CHUNK = 1_000
 MIN_LIFETIME_MS = 60_000

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from kindbot.core.records.conversations import ConversationState
 from kindbot.core.records.handoff import AgentRecord, HandoffRecord, InboxItem
-from kindbot.core.records.stored import ConversationState
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import agents, channels, contacts, conversations, handoffs
 from kindbot.storage.sqlutil import new_id

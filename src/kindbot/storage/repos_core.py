@@ -9,14 +9,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from kindbot.core.records.stored import (
-    ChannelRecord,
-    ContactRecord,
-    ConversationRecord,
-    ConversationState,
-    TenantRecord,
-    TenantStatus,
-)
+from kindbot.core.records.conversations import ContactRecord, ConversationRecord, ConversationState
+from kindbot.core.records.tenancy import ChannelRecord, TenantRecord, TenantStatus
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import channels, contacts, conversations, tenants
 from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
 
-from kindbot.core.ports.flows import FlowDefinitions, FlowState
+from kindbot.core.records.flows import FlowDefinitions, FlowState
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import flow_states, tenant_flows
 from kindbot.storage.sqlutil import insert_ignoring_conflict

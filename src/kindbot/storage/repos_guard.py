@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, select, text
 
-from kindbot.core.records.stored import (
-    CounterLimit,
-    PlanContact,
-)
+from kindbot.core.records.campaigns import PlanContact
+from kindbot.core.records.counters import CounterLimit
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import (
     UTCDateTime,

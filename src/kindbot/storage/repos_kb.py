@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 
-from kindbot.core.ports.knowledge import InboundQuestion, KbTuning, StoredVector
-from kindbot.core.records.stored import Direction
+from kindbot.core.records.conversations import Direction
+from kindbot.core.records.knowledge import InboundQuestion, KbTuning, StoredVector
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import kb_synonyms, kb_tuning, kb_vectors, messages, tenants
 from kindbot.storage.sqlutil import insert_ignoring_conflict_many

@@ -9,14 +9,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
-from kindbot.core.records.stored import (
-    GENESIS_HASH,
-    AuditEntry,
-    AuditHead,
-    ConsentRecord,
-    ConsentStatus,
-    KnowledgeEntry,
-)
+from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
+from kindbot.core.records.consent import ConsentRecord, ConsentStatus
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import audit_entries, audit_heads, consents, knowledge_entries, tenants
 from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id, supports_row_locks

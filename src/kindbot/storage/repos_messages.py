@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, update
 
 from kindbot.core.events import InboundEvent
-from kindbot.core.records.stored import (
+from kindbot.core.records.conversations import (
     ConversationActivity,
     Direction,
     InboundStatus,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from kindbot.core.records.stored import ModerationTerm, TermAction
+from kindbot.core.records.moderation import ModerationTerm, TermAction
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import moderation_generations, moderation_terms
 from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id

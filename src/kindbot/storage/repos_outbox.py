@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.dml import Update
 
-from kindbot.core.records.stored import RETRYING_CALLER, OutboxItem, OutboxStatus
+from kindbot.core.records.outbox import RETRYING_CALLER, OutboxItem, OutboxStatus
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import messages, outbox
 from kindbot.storage.sqlutil import new_id, supports_row_locks

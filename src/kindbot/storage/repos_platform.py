@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
-from kindbot.core.records.stored import CachedToken
+from kindbot.core.records.platform import CachedToken
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import access_tokens, callback_nonces
 from kindbot.storage.sqlutil import insert_ignoring_conflict, key_digest

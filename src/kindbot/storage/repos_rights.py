@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Delete, delete, select
 
+from kindbot.core.records.audit import AuditEntry
 from kindbot.core.records.operations import ContactData, ErasureCounts
-from kindbot.core.records.stored import AuditEntry
 from kindbot.storage.executor import Executor
 from kindbot.storage.repos_core import _contact, _conversation
 from kindbot.storage.repos_flows import _state

@@ -7,12 +7,8 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, update
 
-from kindbot.core.records.stored import (
-    BroadcastRecord,
-    BroadcastStatus,
-    DeferredSend,
-    DeferredStatus,
-)
+from kindbot.core.records.campaigns import BroadcastRecord, BroadcastStatus
+from kindbot.core.records.outbox import DeferredSend, DeferredStatus
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import (
     broadcasts,

@@ -6,7 +6,7 @@ import pytest
 
 from kindbot.core.choices import HEAD_ZH, numbered_choices
 from kindbot.core.events import InboundKind, ReplyOrigin
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.clarify import (
     chosen_question,
     clarification,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.support.encoders import ConceptEncoder
 
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.retrieval import KnowledgeIndex, best_answer
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from kindbot.core.errors import InputFileError
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.kb_eval import (
     EntryMisses,
     EvalCase,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from kindbot.core.errors import InputFileError, InputProblem
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.kb_files import derive_id, read_knowledge_file
 from kindbot.dialogue.normalize import normalize_text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.clarify import decide
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
 from kindbot.pipeline.decide.multilingual import MultilingualEncoder

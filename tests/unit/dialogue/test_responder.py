@@ -6,7 +6,7 @@ import pytest
 
 from kindbot.core.choices import numbered_choices
 from kindbot.core.events import InboundKind, ReplyOrigin
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.responder import CANDIDATES, HANDOFF_ZH, UNSURE_EN, respond
 from kindbot.dialogue.retrieval import DEFAULT_THRESHOLD, KnowledgeIndex
 

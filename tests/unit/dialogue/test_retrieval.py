@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.dialogue.calibrate import Corpus, fit_calibration
 from kindbot.dialogue.learned import DEFAULT_C
 from kindbot.dialogue.retrieval import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from kindbot.core.records.stored import GENESIS_HASH, AuditEntry, AuditHead
+from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
 from kindbot.guard.audit import AuditDraft, seal, verify_chain
 
 START = datetime(2026, 11, 25, tzinfo=UTC)

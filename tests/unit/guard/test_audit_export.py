@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from kindbot.core.records.stored import GENESIS_HASH, AuditEntry, AuditHead
+from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
 from kindbot.guard.audit import AuditDraft, seal, verify_chain
 from kindbot.guard.audit_export import entry_from_export, export_line, export_record
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kindbot.core.events import Decision, OutboundAction, OutboundReply, ReplyOrigin, SendKind
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.conversation_rules import check_reply_burst, check_window
 from kindbot.guard.facts import WEBCHAT_WINDOW, WECHAT_WINDOW, OutboundFacts, WindowFacts
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kindbot.core.events import Decision, OutboundAction, OutboundReply, ReplyOrigin, SendKind
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.core.screening import (
     SCREENED_OK,
     ContentCategory,

@@ -15,7 +15,7 @@ from kindbot.core.events import (
     ReplyOrigin,
     SendKind,
 )
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.facts import OutboundFacts
 from kindbot.guard.rules import AIGC_LABEL_ZH, decide_inbound, decide_outbound
 from kindbot.guard.texts import DISCLOSURE_EN, DISCLOSURE_ZH

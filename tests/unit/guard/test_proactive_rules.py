@@ -16,7 +16,7 @@ from kindbot.core.events import (
     SendKind,
     Severity,
 )
-from kindbot.core.records.stored import TenantStatus
+from kindbot.core.records.tenancy import TenantStatus
 from kindbot.core.screening import ContentCategory, ScreeningLevel, ScreeningMatch, ScreeningVerdict
 from kindbot.guard.facts import BroadcastFacts, GroupFacts, OutboundFacts, ProactiveFacts
 from kindbot.guard.policy import (

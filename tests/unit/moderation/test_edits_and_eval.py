@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kindbot.core.errors import InputFileError
-from kindbot.core.records.stored import TermAction
+from kindbot.core.records.moderation import TermAction
 from kindbot.core.screening import ContentCategory
 from kindbot.moderation import classifier as ngram
 from kindbot.moderation import default_screener

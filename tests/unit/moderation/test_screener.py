@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.contracts.builders import T0
 
-from kindbot.core.records.stored import ModerationTerm, TermAction
+from kindbot.core.records.moderation import ModerationTerm, TermAction
 from kindbot.core.screening import (
     ContentCategory,
     ContentContext,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kindbot.core.errors import BadRequestError
+from kindbot.core.records.consent import ConsentRecord, ConsentStatus
 from kindbot.core.records.operations import ApiKeyRecord
-from kindbot.core.records.stored import ConsentRecord, ConsentStatus
 from kindbot.ops.admin_token import load_or_create_admin_token
 from kindbot.ops.api_keys import generate_key, hash_key, key_matches, prefix_of
 from kindbot.ops.consent import Recorder, check_grant

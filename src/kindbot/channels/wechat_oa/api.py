@@ -20,7 +20,7 @@ import httpx
 
 from kindbot.core.events import DeliveryOutcome, DeliveryStatus
 from kindbot.core.ports.seams import TokenSource
-from kindbot.core.records.stored import IssuedToken
+from kindbot.core.records.platform import IssuedToken
 
 KIND = "wechat_oa"
 TOKEN_REJECTED = frozenset({40001, 40014, 42001})

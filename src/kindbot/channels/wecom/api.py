@@ -24,7 +24,7 @@ import httpx
 from kindbot.channels.wecom.kf import MAX_SYNC_LIMIT, KfSyncPage, parse_sync_page
 from kindbot.core.events import DeliveryOutcome, DeliveryStatus
 from kindbot.core.ports.seams import Clock, TokenSource
-from kindbot.core.records.stored import IssuedToken
+from kindbot.core.records.platform import IssuedToken
 
 KIND = "wecom"
 TOKEN_REJECTED = frozenset({40014, 42001})

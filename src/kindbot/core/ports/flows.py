@@ -1,54 +1,20 @@
 """Contract: where multi-turn flows keep their definitions and each conversation's place.
 
-Contract module: imports nothing of ours. A tenant's flow definitions are the
-bundle's ``flows:`` as JSON (see :mod:`kindbot.dialogue.flow_codec`) with its
+Contract module: imports nothing of ours but its records. A tenant's flow
+definitions are the bundle's ``flows:`` as JSON (see :mod:`kindbot.dialogue.flow_codec`) with its
 ``endpoints:`` sealed (their headers may hold secrets); a conversation in a
-flow has one :class:`FlowState` row, written in the same transaction as the
-replies of the message that moved it, so a restart resumes where it was.
+flow has one ``FlowState`` row (:mod:`kindbot.core.records.flows`), written in
+the same transaction as the replies of the message that moved it, so a
+restart resumes where it was.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
-__all__ = ["FlowDefinitions", "FlowRepository", "FlowState", "Slots"]
+from kindbot.core.records.flows import FlowDefinitions, FlowState
 
-Slots = tuple[tuple[str, str], ...]
-"""Collected values by name, sorted by name (a frozen mapping)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FlowState:
-    """Where one conversation is in a flow.
-
-    ``slots`` holds the values collected so far and, after an endpoint call,
-    its response fields under ``response.<path>``; ``retries`` counts invalid
-    answers to the current state's slot; ``language`` (``zh``/``en``) is
-    fixed when the flow starts; ``updated_at`` is when the customer last moved
-    it (the timeout counts from there).
-    """
-
-    flow: str
-    state: str
-    slots: Slots
-    retries: int
-    language: str
-    updated_at: datetime
-
-    def slot(self, name: str) -> str | None:
-        """The value of ``name``, if collected."""
-        return next((value for key, value in self.slots if key == name), None)
-
-
-@dataclass(frozen=True, slots=True)
-class FlowDefinitions:
-    """A tenant's flows (JSON) and endpoints (sealed JSON, None when it has none)."""
-
-    flows_json: str
-    endpoints_sealed: str | None
-    updated_at: datetime
+__all__ = ["FlowRepository"]
 
 
 class FlowRepository(Protocol):

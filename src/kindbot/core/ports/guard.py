@@ -11,16 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from kindbot.core.records.stored import (
-    BroadcastRecord,
-    BroadcastStatus,
-    CounterLimit,
-    DeferredSend,
-    DeferredStatus,
-    ModerationTerm,
-    PlanContact,
-    TermAction,
-)
+from kindbot.core.records.campaigns import BroadcastRecord, BroadcastStatus, PlanContact
+from kindbot.core.records.counters import CounterLimit
+from kindbot.core.records.moderation import ModerationTerm, TermAction
+from kindbot.core.records.outbox import DeferredSend, DeferredStatus
 
 
 class CounterRepository(Protocol):

@@ -12,41 +12,12 @@ dropping them never bumps the version).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-__all__ = ["InboundQuestion", "KbTuning", "KnowledgeSettingsRepository", "StoredVector"]
+from kindbot.core.records.knowledge import InboundQuestion, KbTuning, StoredVector
 
-
-@dataclass(frozen=True, slots=True)
-class KbTuning:
-    """A threshold chosen on ``cases`` labelled queries, and the accuracy it gave."""
-
-    threshold: float
-    cases: int
-    accuracy: float
-    tuned_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class InboundQuestion:
-    """The text of one stored inbound text message, and who sent it (``contact_id``)."""
-
-    message_id: str
-    text: str
-    created_at: datetime
-    contact_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class StoredVector:
-    """One text's sentence vector as stored: ``digest`` is the SHA-256 (hex) of
-    the exact text, ``data`` its ``dim`` float32 values (little-endian)."""
-
-    digest: str
-    dim: int
-    data: bytes
+__all__ = ["KnowledgeSettingsRepository"]
 
 
 class KnowledgeSettingsRepository(Protocol):

@@ -12,21 +12,18 @@ from datetime import datetime
 from typing import Protocol
 
 from kindbot.core.events import InboundEvent
-from kindbot.core.records.stored import (
-    AuditEntry,
-    AuditHead,
-    ChannelRecord,
-    ConsentRecord,
+from kindbot.core.records.audit import AuditEntry, AuditHead
+from kindbot.core.records.consent import ConsentRecord
+from kindbot.core.records.conversations import (
     ContactRecord,
     ConversationActivity,
     ConversationRecord,
     ConversationState,
-    KnowledgeEntry,
     MessageRecord,
-    OutboxItem,
-    TenantRecord,
-    TenantStatus,
 )
+from kindbot.core.records.knowledge import KnowledgeEntry
+from kindbot.core.records.outbox import OutboxItem
+from kindbot.core.records.tenancy import ChannelRecord, TenantRecord, TenantStatus
 
 
 class TenantRepository(Protocol):

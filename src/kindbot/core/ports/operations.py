@@ -9,11 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from kindbot.core.records.conversations import ConversationState
 from kindbot.core.records.handoff import AgentRecord, HandoffRecord, InboxItem
 from kindbot.core.records.operations import ApiKeyRecord, ContactData, ErasureCounts
-from kindbot.core.records.stored import (
-    ConversationState,
-)
 
 
 class ApiKeyRepository(Protocol):

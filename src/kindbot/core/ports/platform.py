@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from kindbot.core.records.stored import CachedToken
+from kindbot.core.records.platform import CachedToken
 
 
 class AccessTokenRepository(Protocol):

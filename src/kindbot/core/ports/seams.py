@@ -48,7 +48,8 @@ from kindbot.core.ports.platform import (
     KfCursorRepository,
     NonceRepository,
 )
-from kindbot.core.records.stored import CounterLimit, IssuedToken
+from kindbot.core.records.counters import CounterLimit
+from kindbot.core.records.platform import IssuedToken
 
 
 class Clock(Protocol):

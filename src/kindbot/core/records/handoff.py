@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kindbot.core.records.stored import ConversationState
+from kindbot.core.records.conversations import ConversationState
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Stored records of the REST API and the data-rights features.
 
-Contract module: imports only :mod:`kindbot.core.records.stored`. Kept apart from
+Contract module: imports only other records. Kept apart from
 ``records.py`` so that the API's records change without touching the records
 every layer reads.
 """
@@ -10,16 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kindbot.core.ports.flows import FlowState
-from kindbot.core.records.stored import (
-    AuditEntry,
-    ConsentRecord,
-    ContactRecord,
-    ConversationRecord,
-    DeferredSend,
-    MessageRecord,
-    OutboxItem,
-)
+from kindbot.core.records.audit import AuditEntry
+from kindbot.core.records.consent import ConsentRecord
+from kindbot.core.records.conversations import ContactRecord, ConversationRecord, MessageRecord
+from kindbot.core.records.flows import FlowState
+from kindbot.core.records.outbox import DeferredSend, OutboxItem
 
 
 @dataclass(frozen=True, slots=True)

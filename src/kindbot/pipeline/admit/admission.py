@@ -29,7 +29,8 @@ from kindbot.core.events import (
     Verdict,
 )
 from kindbot.core.ports.seams import Clock, SendCounters, Transaction
-from kindbot.core.records.stored import ConversationActivity, TenantRecord, TenantStatus
+from kindbot.core.records.conversations import ConversationActivity
+from kindbot.core.records.tenancy import TenantRecord, TenantStatus
 from kindbot.core.screening import (
     SCREENED_OK,
     ContentContext,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import ModerationTerm
+from kindbot.core.records.moderation import ModerationTerm
 from kindbot.core.screening import Screener
 from kindbot.moderation.compiled import CompiledLexicon
 from kindbot.moderation.screener import (

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from kindbot.core.events import InboundKind, OutboundReply, ReplyOrigin
-from kindbot.core.ports.flows import FlowDefinitions
 from kindbot.core.ports.seams import Clock, Transaction
-from kindbot.core.records.stored import MessageRecord
+from kindbot.core.records.conversations import MessageRecord
+from kindbot.core.records.flows import FlowDefinitions
 from kindbot.dialogue.flow_codec import flows_from_json
 from kindbot.dialogue.flow_specs import FlowBook
 from kindbot.dialogue.flows import (

@@ -22,7 +22,7 @@ import logging
 import httpx
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.dialogue.grounded import (
     GenerativeSettings,
     GroundedAnswer,

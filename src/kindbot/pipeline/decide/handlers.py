@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from kindbot.core.errors import KindbotError
 from kindbot.core.events import InboundKind
-from kindbot.core.records.stored import MessageRecord
+from kindbot.core.records.conversations import MessageRecord
 from kindbot.dialogue.handlers import NO_ANSWER, Bot, HandlerResult, Message, run_handlers
 from kindbot.pipeline.receive.turn import Turn
 

@@ -22,9 +22,8 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from kindbot.core.ports.knowledge import StoredVector
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry, StoredVector
 from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.retrieval import KnowledgeIndex
 from kindbot.pipeline.decide.stored_vectors import (

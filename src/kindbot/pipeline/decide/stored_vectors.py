@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kindbot.core.ports.knowledge import StoredVector
-from kindbot.core.records.stored import KnowledgeEntry
+from kindbot.core.records.knowledge import KnowledgeEntry, StoredVector
 from kindbot.dialogue.dense import DenseVectors, TextEncoder
 
 __all__ = [

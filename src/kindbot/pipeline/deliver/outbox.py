@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from kindbot.core.errors import NotFoundError
 from kindbot.core.events import DeliveryOutcome, DeliveryRequest, DeliveryStatus
 from kindbot.core.ports.seams import ChannelAdapter, Clock, Store
-from kindbot.core.records.stored import OutboxItem
+from kindbot.core.records.outbox import OutboxItem
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.handover.passive import HANDOVER_LEASE, RETRY_WINDOW
 

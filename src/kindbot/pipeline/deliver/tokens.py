@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from kindbot.core.errors import KindbotError
 from kindbot.core.ports.seams import Clock, Store
-from kindbot.core.records.stored import CachedToken, IssuedToken
+from kindbot.core.records.platform import CachedToken, IssuedToken
 
 RENEW_BEFORE = timedelta(minutes=5)
 LEASE = timedelta(seconds=30)

@@ -37,7 +37,8 @@ from datetime import datetime, timedelta
 
 from kindbot.core.events import FeedResult, Handover, SentReply
 from kindbot.core.ports.seams import Clock, Store, Transaction
-from kindbot.core.records.stored import RETRYING_CALLER, MessageRecord, OutboxStatus
+from kindbot.core.records.conversations import MessageRecord
+from kindbot.core.records.outbox import RETRYING_CALLER, OutboxStatus
 from kindbot.pipeline.directory import ChannelDirectory
 
 RETRY_WINDOW = timedelta(seconds=15)

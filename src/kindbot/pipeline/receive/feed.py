@@ -32,10 +32,7 @@ from kindbot.core.events import (
     Verdict,
 )
 from kindbot.core.ports.seams import Clock, Store, Transaction
-from kindbot.core.records.stored import (
-    InboundStatus,
-    MessageRecord,
-)
+from kindbot.core.records.conversations import InboundStatus, MessageRecord
 from kindbot.core.screening import ContentContext, Direction
 from kindbot.dialogue.flow_specs import RESPONSE_PREFIX
 from kindbot.dialogue.handlers import HandlerResult

@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from kindbot.core.errors import NotFoundError
 from kindbot.core.ports.seams import Transaction
+from kindbot.core.records.conversations import ConversationRecord, ConversationState, MessageRecord
 from kindbot.core.records.handoff import AgentRecord
-from kindbot.core.records.stored import ConversationRecord, ConversationState, MessageRecord
 from kindbot.dialogue.handoff import (
     HandoffAction,
     InvalidTransitionError,

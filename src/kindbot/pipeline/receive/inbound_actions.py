@@ -15,7 +15,7 @@ from datetime import datetime
 
 from kindbot.core.events import InboundAction, InboundDecision, OutboundReply, ReplyOrigin
 from kindbot.core.ports.seams import Transaction
-from kindbot.core.records.stored import ConversationState, MessageRecord
+from kindbot.core.records.conversations import ConversationState, MessageRecord
 from kindbot.dialogue.handoff import nobody_available
 from kindbot.dialogue.responder import DialogueOutcome
 from kindbot.dialogue.service_hours import ServiceHours, next_opening

@@ -10,7 +10,9 @@ from kindbot.channels.wechat_oa.api import KIND as OA_KIND
 from kindbot.channels.wechat_oa.config import OAChannelConfig
 from kindbot.core.events import Verdict
 from kindbot.core.ports.seams import Transaction
-from kindbot.core.records.stored import AuditHead, ChannelRecord, ContactRecord, TenantRecord
+from kindbot.core.records.audit import AuditHead
+from kindbot.core.records.conversations import ContactRecord
+from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 from kindbot.guard.audit import AuditDraft, seal
 from kindbot.guard.facts import WindowPolicy
 from kindbot.pipeline.admit.facts import window_policy

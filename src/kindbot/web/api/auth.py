@@ -11,7 +11,7 @@ Routes declare what they need with the dependencies below:
 
 * :data:`AdminAccess` — the admin only (403 ``admin_only`` for a tenant key);
 * :data:`TenantAccess` — the admin or a key of the tenant in the path's
-  ``{slug}``; yields its :class:`~kindbot.core.records.stored.TenantRecord` (404
+  ``{slug}``; yields its :class:`~kindbot.core.records.tenancy.TenantRecord` (404
   ``unknown_tenant`` for the admin, 403 ``other_tenant`` for a key of another
   tenant — also when the slug does not exist, so keys learn nothing about
   other tenants);
@@ -32,7 +32,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kindbot.core.errors import KindbotError, NotFoundError
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.ops.api_keys import check_api_key
 from kindbot.web.deps import container_of
 from kindbot.web.ratelimit import source_address

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kindbot.core.records.consent import ConsentRecord
 from kindbot.core.records.operations import ApiKeyRecord
-from kindbot.core.records.stored import ConsentRecord, TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.ops.audit_log import ChainReport
 from kindbot.ops.contacts import TestContact
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kindbot.campaigns.broadcasts import BroadcastStarted
 from kindbot.campaigns.proactive import ProactiveOutcome
 from kindbot.core.events import OutboundDecision, SendKind, Verdict
-from kindbot.core.records.stored import BroadcastRecord
+from kindbot.core.records.campaigns import BroadcastRecord
 from kindbot.guard.planning import Plan
 
 Topic = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]

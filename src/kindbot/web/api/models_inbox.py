@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from kindbot.core.records.conversations import MessageRecord
 from kindbot.core.records.handoff import AgentRecord, InboxItem
-from kindbot.core.records.stored import MessageRecord
 from kindbot.web.api.models import ErrorDetail
 from kindbot.web.api.models_guard import VerdictOut
 

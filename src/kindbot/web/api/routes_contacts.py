@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from kindbot.core.records.stored import TenantRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.ops.consent import (
     Recorder,
     check_grant,

@@ -16,12 +16,9 @@ from kindbot.campaigns.planner import Audience
 from kindbot.campaigns.proactive import ProactiveRequest
 from kindbot.core.errors import NotFoundError
 from kindbot.core.events import Decision
-from kindbot.core.records.stored import (
-    BroadcastRecord,
-    BroadcastStatus,
-    ContactRecord,
-    TenantRecord,
-)
+from kindbot.core.records.campaigns import BroadcastRecord, BroadcastStatus
+from kindbot.core.records.conversations import ContactRecord
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.guard.violations import SCORE_WINDOW
 from kindbot.ops.contacts import check_ref, find_contact
 from kindbot.web.api.auth import CurrentPrincipal, TenantAccess

@@ -20,8 +20,8 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from kindbot.core.errors import BadRequestError
+from kindbot.core.records.conversations import ConversationState
 from kindbot.core.records.handoff import AgentRecord
-from kindbot.core.records.stored import ConversationState
 from kindbot.inbox.desk import Acting
 from kindbot.pipeline.live.bus import InboxBus
 from kindbot.web.api.auth import CurrentPrincipal, TenantAccess

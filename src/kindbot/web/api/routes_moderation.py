@@ -15,7 +15,8 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from kindbot.core.records.stored import ModerationTerm, TenantRecord, TermAction
+from kindbot.core.records.moderation import ModerationTerm, TermAction
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.core.screening import ContentContext, Direction, ScreeningVerdict
 from kindbot.ops import moderation_terms as terms_ops
 from kindbot.web.api.auth import AdminAccess, CurrentPrincipal, TenantAccess

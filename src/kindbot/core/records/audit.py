@@ -1,0 +1,40 @@
+"""The audit chain: every decision, hash-linked per tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+GENESIS_HASH = "0" * 64
+
+
+"""The ``prev_hash`` of the first entry of every audit chain."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditHead:
+    """The end of a tenant's audit chain: the last sequence number and hash."""
+
+    tenant_id: str
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One sealed, append-only audit entry.
+
+    ``hash`` covers every other field including ``prev_hash``; see
+    :func:`kindbot.guard.audit.seal`.
+    """
+
+    tenant_id: str
+    seq: int
+    at: datetime
+    kind: str
+    subject: str
+    rule: str
+    decision: str
+    detail: str
+    prev_hash: str
+    hash: str
