@@ -124,3 +124,37 @@ async def test_dropping_vectors_removes_those_texts_for_every_model_of_that_tena
         assert await tx.kb.vectors(tenant.id, "m2") == []
         assert await tx.kb.vectors(tenant.id, "m3") == []
         assert await tx.kb.vectors(other.id, "m1") == [vector(a, 4)]
+
+
+async def test_a_fitted_model_is_leased_saved_by_its_holder_only_and_replaced_by_newer(
+    store: Store,
+) -> None:
+    start = at(seconds=0)
+    async with store.transaction() as tx:
+        tenant = await make_tenant(tx)
+        assert await tx.kb.model(tenant.id, "m") is None
+        assert await tx.kb.claim_model(tenant.id, "m", 3, "a", start, at(seconds=300))
+    async with store.transaction() as tx:
+        # b cannot take a live lease, nor a's version; a's lease runs out at 300 s
+        assert not await tx.kb.claim_model(tenant.id, "m", 3, "b", at(seconds=10), at(seconds=310))
+        assert not await tx.kb.claim_model(tenant.id, "m", 2, "b", at(seconds=10), at(seconds=310))
+        assert await tx.kb.claim_model(tenant.id, "m", 3, "b", at(seconds=301), at(seconds=600))
+        # fencing: a lost the lease, so its save is refused; b's is kept
+        assert not await tx.kb.save_model(tenant.id, "m", 3, "a", b"from a")
+        assert await tx.kb.save_model(tenant.id, "m", 3, "b", b"from b")
+        assert not await tx.kb.save_model(tenant.id, "m", 3, "b", b"again")
+    async with store.transaction() as tx:
+        stored = await tx.kb.model(tenant.id, "m")
+        assert stored is not None
+        assert (stored.kb_version, stored.holder, stored.payload) == (3, "b", b"from b")
+        assert stored.lease_until is None
+        # a saved model is never leased again for its version, even much later
+        assert not await tx.kb.claim_model(
+            tenant.id, "m", 3, "c", at(seconds=9999), at(seconds=99999)
+        )
+        assert await tx.kb.model(tenant.id, "other key") is None
+        # a newer version takes the row over: the old model is gone
+        assert await tx.kb.claim_model(tenant.id, "m", 4, "c", at(seconds=700), at(seconds=1000))
+        leased = await tx.kb.model(tenant.id, "m")
+        assert leased is not None
+        assert (leased.kb_version, leased.holder, leased.payload) == (4, "c", None)

@@ -43,6 +43,7 @@ from kindbot.dialogue.dense import (
     encode_sentences,
     sentence_key,
 )
+from kindbot.dialogue.fitted import FittedModel, inputs_digest
 from kindbot.dialogue.fusion import Calibration, Candidates
 from kindbot.dialogue.learned import REGULARISATION_CHOICES
 from kindbot.dialogue.ranker import Ranker
@@ -95,6 +96,7 @@ class KnowledgeIndex:
         "_ranker",
         "_synonyms",
         "calibration",
+        "fitted",
         "provisional",
         "threshold",
     )
@@ -117,6 +119,8 @@ class KnowledgeIndex:
         self._encoder = encoder
         self.provisional = False
         """A quick build (``build(quick=True)``) that a full build would improve."""
+        self.fitted: FittedModel | None = None
+        """What a full build learned (or reused), to keep for other processes."""
         self._phrasing_rows = _phrasing_rows(entries) if encoder is not None else {}
         self._found = functools.lru_cache(maxsize=SEARCHES_KEPT)(self._search)
 
@@ -130,6 +134,7 @@ class KnowledgeIndex:
         learn: bool = True,
         encoder: TextEncoder | None = None,
         quick: bool = False,
+        fitted: FittedModel | None = None,
     ) -> KnowledgeIndex:
         """Index ``entries`` with the tenant's synonym groups added to the built-in ones.
 
@@ -137,7 +142,10 @@ class KnowledgeIndex:
         vectors of phrasings, answers and queries (:mod:`kindbot.dialogue.dense`).
         ``quick``: no classifier and no fitted calibration (the built-in one), in
         a fraction of the time; :attr:`provisional` says whether a full build
-        would differ. Raises ``ValueError`` on duplicate entry ids. Deterministic.
+        would differ. ``fitted``: what an earlier full build learned
+        (:mod:`kindbot.dialogue.fitted`), used instead of fitting when it was
+        fitted on the same inputs; :attr:`fitted` is what this build used.
+        Raises ``ValueError`` on duplicate entry ids. Deterministic.
         """
         seen: set[str] = set()
         for entry in entries:
@@ -155,7 +163,7 @@ class KnowledgeIndex:
             return cls(tuple(entries), None, table, None, threshold)
         answers = [tokenize(entry.answer, table) for entry in entries]
         corpus = Corpus(phrasings, owners, answers)
-        dense = None
+        dense = vectors = None
         if encoder is not None and entries:
             vectors = encode_sentences(encoder, [*texts, *(entry.answer for entry in entries)])
             said, answered = vectors[: len(texts)], vectors[len(texts) :]
@@ -170,10 +178,17 @@ class KnowledgeIndex:
             index.provisional = provisional
             return index
         learned = learn and ranker.can_learn()
-        fitted = fit_calibration(corpus, learned=learned, choices=REGULARISATION_CHOICES)
-        if learned:
-            ranker = ranker.trained(owners, fitted.c)
-        return cls(tuple(entries), ranker, table, fitted.calibration, threshold, encoder)
+        digest = inputs_digest(phrasings, owners, answers, vectors, learn=learned)
+        if fitted is None or fitted.inputs != digest:
+            fit = fit_calibration(corpus, learned=learned, choices=REGULARISATION_CHOICES)
+            if learned:
+                ranker = ranker.trained(owners, fit.c)
+            fitted = FittedModel(digest, fit.calibration, fit.c, ranker.classifier)
+        else:
+            ranker = replace(ranker, classifier=fitted.classifier)
+        index = cls(tuple(entries), ranker, table, fitted.calibration, threshold, encoder)
+        index.fitted = fitted
+        return index
 
     def __len__(self) -> int:
         """The number of entries."""

@@ -9,10 +9,17 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 
 from kindbot.core.records.conversations import Direction
-from kindbot.core.records.knowledge import InboundQuestion, KbTuning, StoredVector
+from kindbot.core.records.knowledge import InboundQuestion, KbTuning, StoredModel, StoredVector
 from kindbot.storage.executor import Executor
-from kindbot.storage.schema import kb_synonyms, kb_tuning, kb_vectors, messages, tenants
-from kindbot.storage.sqlutil import insert_ignoring_conflict_many
+from kindbot.storage.schema import (
+    kb_models,
+    kb_synonyms,
+    kb_tuning,
+    kb_vectors,
+    messages,
+    tenants,
+)
+from kindbot.storage.sqlutil import insert_ignoring_conflict, insert_ignoring_conflict_many
 
 _TEXT_KIND = "text"
 _CHUNK = 500
@@ -126,6 +133,59 @@ class SqlKnowledgeSettings:
             )
             dropped += result.rowcount
         return dropped
+
+    async def model(self, tenant_id: str, model_key: str) -> StoredModel | None:
+        query = select(
+            kb_models.c.kb_version, kb_models.c.holder, kb_models.c.lease_until, kb_models.c.payload
+        ).where(kb_models.c.tenant_id == tenant_id, kb_models.c.model_key == model_key)
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        payload = bytes(row.payload) if row.payload is not None else None
+        return StoredModel(row.kb_version, row.holder, row.lease_until, payload)
+
+    async def claim_model(
+        self,
+        tenant_id: str,
+        model_key: str,
+        kb_version: int,
+        holder: str,
+        now: datetime,
+        until: datetime,
+    ) -> bool:
+        lease = {"kb_version": kb_version, "holder": holder, "lease_until": until, "payload": None}
+        row = {"tenant_id": tenant_id, "model_key": model_key, **lease}
+        if await insert_ignoring_conflict(self._conn, kb_models, row, ("tenant_id", "model_key")):
+            return True
+        taken = await self._conn.execute(
+            update(kb_models)
+            .where(
+                kb_models.c.tenant_id == tenant_id,
+                kb_models.c.model_key == model_key,
+                or_(
+                    kb_models.c.kb_version < kb_version,
+                    (kb_models.c.payload.is_(None)) & (kb_models.c.lease_until < now),
+                ),
+            )
+            .values(**lease)
+        )
+        return bool(taken.rowcount)
+
+    async def save_model(
+        self, tenant_id: str, model_key: str, kb_version: int, holder: str, payload: bytes
+    ) -> bool:
+        saved = await self._conn.execute(
+            update(kb_models)
+            .where(
+                kb_models.c.tenant_id == tenant_id,
+                kb_models.c.model_key == model_key,
+                kb_models.c.kb_version == kb_version,
+                kb_models.c.holder == holder,
+                kb_models.c.payload.is_(None),
+            )
+            .values(payload=payload, lease_until=None)
+        )
+        return bool(saved.rowcount)
 
     async def _bump(self, tenant_id: str) -> None:
         await self._conn.execute(

@@ -168,6 +168,22 @@ kb_vectors = Table(
     PrimaryKeyConstraint("tenant_id", "model", "digest"),
 )
 
+# What a full knowledge-base build learned (migration 0017): one row per tenant and
+# model key (the sentence encoder's name, or ``words``), for the newest version
+# fitted. While ``payload`` is NULL the row is a lease: ``holder`` is fitting
+# ``kb_version`` until ``lease_until``; others wait for it instead of fitting too.
+kb_models = Table(
+    "kb_models",
+    metadata,
+    Column("tenant_id", String(32), ForeignKey("tenants.id"), nullable=False),
+    Column("model_key", String(100), nullable=False),
+    Column("kb_version", Integer, nullable=False),
+    Column("holder", String(64), nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("payload", LargeBinary, nullable=True),
+    PrimaryKeyConstraint("tenant_id", "model_key"),
+)
+
 # Human handoff (migration 0008): a tenant's agents, and one row per handed-off
 # conversation (who has it, when, the satisfaction rating). The conversation's
 # state itself stays in ``conversations.state``.

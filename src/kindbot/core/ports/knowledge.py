@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from kindbot.core.records.knowledge import InboundQuestion, KbTuning, StoredVector
+from kindbot.core.records.knowledge import InboundQuestion, KbTuning, StoredModel, StoredVector
 
 __all__ = ["KnowledgeSettingsRepository"]
 
@@ -54,3 +54,28 @@ class KnowledgeSettingsRepository(Protocol):
 
     async def drop_vectors(self, tenant_id: str, digests: Collection[str]) -> int:
         """Remove the vectors (of every model) of the texts ``digests`` name; how many rows."""
+
+    async def model(self, tenant_id: str, model_key: str) -> StoredModel | None:
+        """The tenant's stored fitted model (or lease) for ``model_key``, if any."""
+        ...
+
+    async def claim_model(
+        self,
+        tenant_id: str,
+        model_key: str,
+        kb_version: int,
+        holder: str,
+        now: datetime,
+        until: datetime,
+    ) -> bool:
+        """Take the lease to fit ``kb_version``: True when ``holder`` has it now — there
+        was no row, or it holds an older version, or an unfinished lease ran out
+        before ``now``. The lease replaces what was stored."""
+        ...
+
+    async def save_model(
+        self, tenant_id: str, model_key: str, kb_version: int, holder: str, payload: bytes
+    ) -> bool:
+        """Store the fitted model, only while ``holder`` still holds the lease of
+        ``kb_version`` (fencing: a lease taken over makes this a no-op, False)."""
+        ...

@@ -45,3 +45,18 @@ class StoredVector:
     digest: str
     dim: int
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """A tenant's stored fitted model for one model key (``tx.kb.model``).
+
+    ``payload`` is the model fitted on ``kb_version`` (serialised by
+    :mod:`kindbot.dialogue.fitted`); None while ``holder`` is fitting it, until
+    ``lease_until``.
+    """
+
+    kb_version: int
+    holder: str
+    lease_until: datetime | None
+    payload: bytes | None
