@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 from sqlalchemy import delete
-from wechat_oa_throughput import applied_bundle
 
 from kindbot.bootstrap import open_container, sentence_encoder
 from kindbot.pipeline.decide.knowledge import KnowledgeCache
 from kindbot.settings import Settings
 from kindbot.storage.schema import kb_models
 from kindbot.storage.sql_store import SqlStore
+from wechat_oa_throughput import applied_bundle
 
 
 async def timed_builds(data_dir: Path) -> None:
