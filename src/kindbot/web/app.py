@@ -52,7 +52,9 @@ def build_app(container: Container | None = None, *, mounts: Sequence[ExtraMount
             if container is not None:
                 yield
                 return
-            async with open_container(settings, workers=settings.run_workers_in_process) as opened:
+            async with open_container(
+                settings, workers=settings.run_workers_in_process, live=True
+            ) as opened:
                 app.state.container = opened
                 opened.outbox_worker.serving(opened.clock.now())
                 # The sentence model loads before the server accepts requests (~1 s),
