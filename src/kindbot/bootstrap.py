@@ -25,7 +25,7 @@ from kindbot.channels.wechat_oa.adapter import OAAdapter
 from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.core.egress import AddressPolicy, PinnedTransport
 from kindbot.core.errors import KindbotError
-from kindbot.core.ports.seams import ChannelAdapter, Clock, SendCounters
+from kindbot.core.ports.seams import ChannelAdapter, Clock, SendCounters, SenderLocks
 from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.learned import MODEL_WARNINGS
 from kindbot.inbox.desk import Inbox
@@ -47,6 +47,7 @@ from kindbot.pipeline.live.relay import RedisInboxRelay
 from kindbot.pipeline.live.visitors import VisitorHub
 from kindbot.pipeline.receive.feed import Pipeline
 from kindbot.pipeline.receive.rate_limits import RateLimiter
+from kindbot.pipeline.receive.sender_locks import LocalSenderLocks, RedisSenderLocks
 from kindbot.pipeline.receive.wecom_pulls import WeComService
 from kindbot.pipeline.recovery import recovery_loop
 from kindbot.pipeline.supervisor import TaskSupervisor
@@ -105,6 +106,8 @@ class Container:
     """The platform admin's API token (``KINDBOT_ADMIN_TOKEN`` or the data dir's file)."""
     rate_limiter: RateLimiter
     """The public endpoints' rate limits (counters in Redis when configured)."""
+    senders: SenderLocks
+    """One sender's messages one at a time (across processes with Redis)."""
     sentences: SentenceBatcher | None = None
     """Encodes the questions being searched in shared model calls (None: words only)."""
 
@@ -148,6 +151,7 @@ class Container:
             await self.inbox_relay.aclose()
         await self.http.aclose()
         await self.rate_limiter.aclose()
+        await self.senders.aclose()
         await self.counters.close()
         await self.store.close()
 
@@ -222,6 +226,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     hub = VisitorHub()
     inbox_bus = InboxBus()
     relay = RedisInboxRelay.from_url(settings.redis_url, inbox_bus) if settings.redis_url else None
+    senders: SenderLocks = (
+        RedisSenderLocks.from_url(settings.redis_url) if settings.redis_url else LocalSenderLocks()
+    )
     inbox_bus.relay = relay
     # Every call to a tenant-configured URL goes through this client: the address policy.
     http = httpx.AsyncClient(
@@ -252,6 +259,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         flows=FlowRunner(box=box, http=http, clock=clock),
         generative=GenerativeAnswers(http=http, box=box, store=store),
         sentences=sentences,
+        senders=senders,
     )
     proactive = ProactiveSender(
         store=store,
@@ -300,6 +308,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         wecom=WeComService(store=store, clock=clock, pipeline=pipeline, http=http, tokens=tokens),
         admin_token=load_or_create_admin_token(settings.admin_token, settings.data_dir),
         rate_limiter=RateLimiter.from_settings(settings),
+        senders=senders,
         sentences=sentences,
     )
 

@@ -60,6 +60,19 @@ class Clock(Protocol):
         ...
 
 
+class SenderLocks(Protocol):
+    """Serialise one sender's messages on one channel (see
+    ``kindbot.pipeline.receive.sender_locks``: this process, or every process with Redis)."""
+
+    def hold(self, channel_id: str, sender: str) -> AbstractAsyncContextManager[None]:
+        """Held from storing a message until its outcome commits."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the locks hold open (connections)."""
+        ...
+
+
 class TokenSource(Protocol):
     """Access tokens shared by every process (see ``kindbot.pipeline.deliver.tokens``)."""
 

@@ -15,7 +15,6 @@ the recovery loop processes again; nothing is half-applied.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +30,7 @@ from kindbot.core.events import (
     SentReply,
     Verdict,
 )
-from kindbot.core.ports.seams import Clock, Store, Transaction
+from kindbot.core.ports.seams import Clock, SenderLocks, Store, Transaction
 from kindbot.core.records.conversations import InboundStatus, MessageRecord
 from kindbot.core.screening import ContentContext, Direction
 from kindbot.dialogue.flow_specs import RESPONSE_PREFIX
@@ -52,6 +51,7 @@ from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.handover.passive import HandoverMixin, new_token, take_replies
 from kindbot.pipeline.live.bus import InboxBus, InboxNotes
 from kindbot.pipeline.receive.inbound_actions import act_on_inbound
+from kindbot.pipeline.receive.sender_locks import LocalSenderLocks
 from kindbot.pipeline.receive.turn import AuditBatch, Turn, turn_for
 
 RECENT_BOT_TEXTS = 3
@@ -75,9 +75,11 @@ class Pipeline(HandoverMixin):
         inbox: InboxBus | None = None,
         generative: GenerativeAnswers | None = None,
         sentences: SentenceBatcher | None = None,
+        senders: SenderLocks | None = None,
     ) -> None:
         """``sentences`` encodes the questions about to be searched in shared model
-        calls (None: a search encodes its question itself)."""
+        calls (None: a search encodes its question itself). ``senders``: the locks
+        that serialise one sender's messages (default: this process's only)."""
         self._store = store
         self._sentences = sentences
         self._flows = flows
@@ -89,7 +91,7 @@ class Pipeline(HandoverMixin):
         self._directory = directory
         self._knowledge = knowledge
         self._outbox_ready = outbox_ready
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._senders = senders or LocalSenderLocks()
 
     async def feed(
         self,
@@ -127,7 +129,7 @@ class Pipeline(HandoverMixin):
         """
         resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
         channel, tenant = resolved.channel, resolved.tenant
-        async with self._sender_lock(channel.id, event.sender):
+        async with self._senders.hold(channel.id, event.sender):
             async with self._store.transaction() as tx:
                 if nonce is not None:
                     await _remember_nonce(tx, resolved, nonce, event)
@@ -177,21 +179,13 @@ class Pipeline(HandoverMixin):
             contact = await tx.contacts.get(message.contact_id)
         assert contact is not None
         resolved = await self._directory.by_id(message.channel_id)
-        async with self._sender_lock(message.channel_id, contact.external_id):
+        async with self._senders.hold(message.channel_id, contact.external_id):
             async with self._store.transaction(readonly=True) as tx:
                 conversation = await tx.conversations.get(message.conversation_id)
                 bot_has_it = conversation is not None and bot_answers(conversation.state)
                 inputs = await self._turn_inputs(tx, message, bot_has_it)
             turn = turn_for(resolved, contact, message.conversation_id, inputs.recent)
             return await self._process(message, turn, inputs, sync_grace, duplicate=False)
-
-    def _sender_lock(self, channel_id: str, sender: str) -> asyncio.Lock:
-        """The lock that serialises one sender's messages on one channel in this process.
-
-        Held from storing a message until its outcome commits, so a message's
-        reads (flow state, recent replies) see everything its predecessor wrote.
-        """
-        return self._locks.setdefault(f"{channel_id}\x00{sender}", asyncio.Lock())
 
     async def _turn_inputs(
         self, tx: Transaction, message: MessageRecord, bot_has_it: bool
