@@ -16,31 +16,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-from collections import Counter
 from collections.abc import Awaitable
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 from tests.support.live import serve_app
+from tests.support.processes import KindbotProcess, clean_environment, run_cli
+from tests.support.wechat_platform import Customers, platform
 
 from kindbot.channels.webhook import SIGNATURE_HEADER, sign
 from kindbot.testing.wechat_callbacks import WeChatServerClient
 
-KINDBOT = Path(sys.executable).parent / "kindbot"
 APP_ID = "wx00000000c4a5h001"
 SECRET = "0123456789abcdef0123456789abcdef"
 TOKEN = "crashtoken"
@@ -66,49 +57,6 @@ RECOVERY_AFTER_S = 8
 UNSETTLED = "('pending', 'handed_over', 'sending')"
 
 
-@dataclass
-class Customers:
-    """Everything the customers received, counted per user outside kindbot."""
-
-    passive: Counter[str] = field(default_factory=Counter)
-    service_api: Counter[str] = field(default_factory=Counter)
-    response: Counter[str] = field(default_factory=Counter)
-    outgoing: Counter[str] = field(default_factory=Counter)
-    answers: Counter[str] = field(default_factory=Counter)
-
-    def answered(self, channel: str) -> None:
-        self.answers[channel] += 1
-
-    def oa(self, user: str) -> int:
-        return self.passive[user] + self.service_api[user]
-
-    def hook(self, user: str) -> int:
-        return self.response[user] + self.outgoing[user]
-
-
-def platform(customers: Customers) -> Starlette:
-    """WeChat's token and customer-service endpoints, and the webhook's receiver."""
-
-    async def token(_: Request) -> JSONResponse:
-        return JSONResponse({"access_token": "crash-access-token", "expires_in": 7200})
-
-    async def custom_send(request: Request) -> JSONResponse:
-        customers.service_api[(await request.json())["touser"]] += 1
-        return JSONResponse({"errcode": 0, "errmsg": "ok"})
-
-    async def outgoing(request: Request) -> JSONResponse:
-        customers.outgoing[json.loads(await request.body())["user"]] += 1
-        return JSONResponse({})
-
-    return Starlette(
-        routes=[
-            Route("/cgi-bin/stable_token", token, methods=["POST"]),
-            Route("/cgi-bin/message/custom/send", custom_send, methods=["POST"]),
-            Route("/hook", outgoing, methods=["POST"]),
-        ]
-    )
-
-
 def write_bundle(into: Path, platform_url: str) -> Path:
     (into / "faq.csv").write_text("question,answer\n运费怎么算,满99元包邮\n", encoding="utf-8")
     bundle = into / "bundle.yaml"
@@ -126,84 +74,12 @@ def write_bundle(into: Path, platform_url: str) -> Path:
 
 
 def environment(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
-    env["KINDBOT_DATA_DIR"] = str(data_dir)
+    env = clean_environment(KINDBOT_DATA_DIR=str(data_dir))
     env["KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS"] = "1"  # the stand-ins live on loopback
     # A message answered ``success`` whose turn the kill interrupted is WeChat's
     # to forget: only recovery answers it — here within the test's time.
     env["KINDBOT_RECOVERY_AFTER_S"] = str(RECOVERY_AFTER_S)
-    env["PYTHONUTF8"] = "1"
     return env
-
-
-def run_cli(data_dir: Path, *args: str | Path) -> None:
-    result = subprocess.run(
-        [str(KINDBOT), *map(str, args)],
-        env=environment(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"{args}: {result.stdout}\n{result.stderr}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """``kindbot serve`` as a child process that can be killed and started again."""
-
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self._data_dir = data_dir
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    async def start(self) -> None:
-        self.starts += 1
-        self.process = await asyncio.to_thread(self._spawn)
-        deadline = time.monotonic() + 60
-        async with httpx.AsyncClient() as http:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, self.log()
-                try:
-                    if (await http.get(f"{self.base}/healthz", timeout=1)).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"kindbot serve did not start\n{self.log()}")
-
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        with (self._data_dir.parent / f"serve-{self.starts}.log").open("wb") as log:
-            return subprocess.Popen(
-                [str(KINDBOT), "serve", "--port", str(self.port)],
-                env=environment(self._data_dir),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log(self) -> str:
-        logs = sorted(self._data_dir.parent.glob("serve-*.log"))
-        return "\n".join(p.read_text(encoding="utf-8", errors="replace")[-3000:] for p in logs)
 
 
 def query(data_dir: Path, sql: str) -> int:
@@ -212,7 +88,7 @@ def query(data_dir: Path, sql: str) -> int:
 
 
 async def push_oa(
-    http: httpx.AsyncClient, server: Server, customers: Customers, user: str, n: int
+    http: httpx.AsyncClient, server: KindbotProcess, customers: Customers, user: str, n: int
 ) -> None:
     wechat = WeChatServerClient(
         http,
@@ -237,7 +113,7 @@ async def push_oa(
 
 
 async def post_hook(
-    http: httpx.AsyncClient, server: Server, customers: Customers, user: str, n: int
+    http: httpx.AsyncClient, server: KindbotProcess, customers: Customers, user: str, n: int
 ) -> None:
     body = json.dumps({"user": user, "text": "运费怎么算", "id": f"m-{n}"}).encode()
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(HOOK_SECRET, body)}
@@ -283,11 +159,11 @@ async def crash_run(tmp: Path) -> CrashRun:
     customers = Customers()
     data_dir = tmp / "data"
     data_dir.mkdir()
-    async with serve_app(platform(customers)) as platform_url:
+    async with serve_app(platform(customers, "crash-access-token")) as platform_url:
         bundle = write_bundle(tmp, platform_url)
-        run_cli(data_dir, "apply", bundle)
-        run_cli(data_dir, "tenant", "approve", TENANT, "--reason", "crash test")
-        server = Server(data_dir, free_port())
+        run_cli(environment(data_dir), "apply", bundle)
+        run_cli(environment(data_dir), "tenant", "approve", TENANT, "--reason", "crash test")
+        server = KindbotProcess.server(environment(data_dir), tmp, "serve")
         await server.start()
         try:
             return await _kill_mid_stream(server, customers, data_dir)
@@ -295,7 +171,9 @@ async def crash_run(tmp: Path) -> CrashRun:
             server.stop()
 
 
-async def _kill_mid_stream(server: Server, customers: Customers, data_dir: Path) -> CrashRun:
+async def _kill_mid_stream(
+    server: KindbotProcess, customers: Customers, data_dir: Path
+) -> CrashRun:
     oa_users = tuple(f"o-crash-{n:03d}" for n in range(OA_MESSAGES))
     hook_users = tuple(f"h-crash-{n:03d}" for n in range(HOOK_MESSAGES))
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=0)

@@ -38,4 +38,4 @@ def _callers() -> list[tuple[str, str]]:
 
 
 def test_only_the_guarded_enqueue_writes_outbound_messages() -> None:
-    assert set(_callers()) == {("pipeline/admission.py", "enqueue_guarded")}
+    assert set(_callers()) == {("pipeline/admit/admission.py", "enqueue_guarded")}
