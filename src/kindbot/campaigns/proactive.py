@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kindbot.channels.registry import window_policy
 from kindbot.core.errors import NotFoundError
 from kindbot.core.events import (
     Decision,
@@ -30,15 +31,15 @@ from kindbot.core.records.stored import (
     DeferredStatus,
     TenantRecord,
 )
+from kindbot.core.windows import WindowPolicy
 from kindbot.guard.counting import proactive_facts, proactive_keys
-from kindbot.guard.facts import BroadcastFacts, WindowPolicy
+from kindbot.guard.facts import BroadcastFacts
 from kindbot.pipeline.admit.admission import (
     Admission,
     GuardExtras,
     ProactiveTicket,
     tenant_policy_of,
 )
-from kindbot.pipeline.admit.facts import window_policy
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.receive.turn import AuditBatch, Turn
 
