@@ -48,6 +48,11 @@ class ChannelConfig(BaseModel):
     def welcome_text(self) -> str | None:
         """The welcome the pipeline proposes when someone follows the channel (None: none)."""
 
+    def configured_urls(self) -> dict[str, str]:
+        """The URLs this configuration sets that kindbot will call, by field name (the
+        bundle's address policy checks them; a platform's default API is not listed)."""
+        return {}
+
     def for_tenant(self, tenant_name: str) -> Self:
         """The configuration as stored for a tenant called ``tenant_name`` (fills defaults
         that depend on the tenant; most kinds have none)."""

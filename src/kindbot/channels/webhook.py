@@ -76,6 +76,10 @@ class WebhookConfig(ChannelConfig):
         """None: a webhook has no follow event."""
         return None
 
+    def configured_urls(self) -> dict[str, str]:
+        """``outgoing_url``, when set."""
+        return {"outgoing_url": self.outgoing_url} if self.outgoing_url else {}
+
 
 def sign(secret: str, body: bytes) -> str:
     """The signature header value for ``body``."""

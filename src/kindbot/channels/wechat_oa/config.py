@@ -60,6 +60,10 @@ class OAChannelConfig(ChannelConfig):
         """``welcome``: proposed as the reply to a follow."""
         return self.welcome
 
+    def configured_urls(self) -> dict[str, str]:
+        """``api_base``, when the configuration sets it (the default is WeChat's own API)."""
+        return {"api_base": self.api_base} if "api_base" in self.model_fields_set else {}
+
     def api(self) -> OAApiConfig:
         """The API client's view of this configuration."""
         return OAApiConfig(self.app_id, self.app_secret, self.api_base)

@@ -56,6 +56,10 @@ class WeComChannelConfig(ChannelConfig):
         proposed by the pipeline on a follow."""
         return None
 
+    def configured_urls(self) -> dict[str, str]:
+        """``api_base``, when the configuration sets it (the default is WeChat's own API)."""
+        return {"api_base": self.api_base} if "api_base" in self.model_fields_set else {}
+
     def api(self) -> WeComApiConfig:
         """The API client's view of this configuration."""
         return WeComApiConfig(
