@@ -32,6 +32,7 @@ from kindbot.core.errors import InputFileError
 from kindbot.core.windows import WEBCHAT_WINDOW, WECHAT_WINDOW, WindowPolicy
 from kindbot.pipeline.deliver.tokens import AccessTokens
 from kindbot.pipeline.live.visitors import VisitorHub
+from kindbot.pipeline.receive.rate_limits import DEFAULTS
 from kindbot.storage.sealing import SecretBox
 from kindbot.storage.sql_store import SqlStore
 from kindbot.web.callbacks.routes import RECEIVERS, VERIFIERS
@@ -230,6 +231,12 @@ async def test_every_kind_gets_an_adapter_of_its_own_kind(tmp_path: Path) -> Non
     await store.close()
     assert set(adapters) == set(KINDS)
     assert all(adapter.kind == name for name, adapter in adapters.items())
+
+
+def test_callbacks_count_against_limits_that_exist() -> None:
+    limits = {kind.callback_limit for kind in KINDS.values()} - {None}
+    assert limits == {"webhook", "wechat"}
+    assert limits <= set(DEFAULTS)
 
 
 def test_every_kind_that_takes_callbacks_has_a_handler() -> None:
