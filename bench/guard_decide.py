@@ -36,7 +36,8 @@ from kindbot.core.events import (
     SendKind,
 )
 from kindbot.core.records.tenancy import TenantStatus
-from kindbot.guard.facts import WECHAT_WINDOW, OutboundFacts, ProactiveFacts, WindowFacts
+from kindbot.core.windows import WECHAT_WINDOW
+from kindbot.guard.facts import OutboundFacts, ProactiveFacts, WindowFacts
 from kindbot.guard.rules import decide_outbound
 from kindbot.settings import Settings
 

@@ -8,7 +8,7 @@ client, background tasks) belongs to a :class:`Container` and is closed by it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,11 +18,9 @@ import httpx
 from kindbot.campaigns.broadcasts import Broadcasts
 from kindbot.campaigns.planner import Planner
 from kindbot.campaigns.proactive import ProactiveSender, deferred_loop
-from kindbot.channels.console import ConsoleAdapter
-from kindbot.channels.webchat import WebchatAdapter
-from kindbot.channels.webhook import WebhookAdapter
-from kindbot.channels.wechat_oa.adapter import OAAdapter
+from kindbot.channels.registry import AdapterDeps, build_adapters
 from kindbot.channels.wecom.adapter import WeComAdapter
+from kindbot.channels.wecom.api import KIND as WECOM
 from kindbot.core.egress import AddressPolicy, PinnedTransport
 from kindbot.core.errors import KindbotError
 from kindbot.core.ports.seams import ChannelAdapter, Clock, SendCounters, SenderLocks
@@ -207,6 +205,14 @@ def sentence_encoder(settings: Settings) -> TextEncoder | None:
     return MultilingualEncoder()
 
 
+def wecom_adapter(adapters: Mapping[str, ChannelAdapter]) -> WeComAdapter:
+    """The WeCom channel's adapter (its pulls and welcomes go through it)."""
+    adapter = adapters[WECOM]
+    if not isinstance(adapter, WeComAdapter):
+        raise TypeError(f"the {WECOM} adapter is a {type(adapter).__name__}")
+    return adapter
+
+
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Wire a container (no I/O yet besides reading or creating the server key)."""
     one_blas_thread()
@@ -236,14 +242,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         follow_redirects=False,
         transport=PinnedTransport(AddressPolicy(settings.allow_private_endpoints)),
     )
-    tokens = AccessTokens(store, clock)
-    adapters: dict[str, ChannelAdapter] = {
-        "webhook": WebhookAdapter(http),
-        "webchat": WebchatAdapter(hub),
-        "console": ConsoleAdapter(),
-        "wechat_oa": OAAdapter(http, tokens, clock),
-        "wecom": WeComAdapter(http, tokens, clock),
-    }
+    adapters = build_adapters(
+        AdapterDeps(http=http, tokens=AccessTokens(store, clock), clock=clock, visitors=hub)
+    )
     counters = open_counters(store, settings.redis_url)
     screeners = ModerationScreeners(store)
     admission = Admission(clock=clock, counters=counters, screeners=screeners)
@@ -305,7 +306,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             outbox_ready=outbox_ready,
         ),
         http=http,
-        wecom=WeComService(store=store, clock=clock, pipeline=pipeline, http=http, tokens=tokens),
+        wecom=WeComService(
+            store=store, clock=clock, pipeline=pipeline, adapter=wecom_adapter(adapters)
+        ),
         admin_token=load_or_create_admin_token(settings.admin_token, settings.data_dir),
         rate_limiter=RateLimiter.from_settings(settings),
         senders=senders,

@@ -5,7 +5,7 @@ customer-service API."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,14 +86,16 @@ async def world(container: Container, clock: FakeClock, tmp_path: Path) -> Async
 async def set_reply_budget(world: World, seconds: float) -> None:
     """Shorten the budget below anything the pipeline can meet (bundles allow ≥ 0.5 s)."""
     resolved = await world.container.directory.by_public_id(CHANNEL)
-    changed = replace(OAChannelConfig.from_json(resolved.config), reply_budget=seconds)
+    changed = OAChannelConfig.model_validate_json(resolved.config).model_copy(
+        update={"reply_budget": seconds}
+    )
     async with world.container.store.transaction() as tx:
         await tx.channels.upsert(
             tenant_id=resolved.tenant.id,
             public_id=CHANNEL,
             local_id="oa",
             kind="wechat_oa",
-            config_sealed=world.container.box.seal(changed.to_json()),
+            config_sealed=world.container.box.seal(changed.model_dump_json()),
         )
 
 

@@ -201,7 +201,7 @@ async def test_a_webhook_reply_to_a_refused_address_fails_without_a_request() ->
                     outbox_id="o1",
                     tenant_id="t1",
                     channel_public_id="shop.hook",
-                    channel_config=config.to_json(),
+                    channel_config=config.model_dump_json(),
                     recipient="u1",
                     text="您好",
                     message_id="m1",

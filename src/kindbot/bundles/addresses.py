@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kindbot.bundles.loader import bundle_node, located_problem
-from kindbot.bundles.schema import Bundle, WebhookSpec, WeChatOASpec, WeComSpec
+from kindbot.bundles.schema import Bundle
 from kindbot.core.egress import AddressPolicy, Resolver, system_resolve, url_problem
 from kindbot.core.errors import InputFileError, InputProblem
 
@@ -26,10 +26,8 @@ def configured_urls(bundle: Bundle) -> list[tuple[Location, str]]:
     """
     found: list[tuple[Location, str]] = []
     for position, spec in enumerate(bundle.channels):
-        if isinstance(spec, WebhookSpec) and spec.outgoing_url:
-            found.append((("channels", position, "outgoing_url"), spec.outgoing_url))
-        if isinstance(spec, WeChatOASpec | WeComSpec) and "api_base" in spec.model_fields_set:
-            found.append((("channels", position, "api_base"), spec.api_base))
+        for field, url in spec.configured_urls().items():
+            found.append((("channels", position, field), url))
     for name, endpoint in bundle.endpoints.items():
         found.append((("endpoints", name, "url"), endpoint.url))
     if bundle.llm is not None:

@@ -16,17 +16,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from kindbot.bundles.addresses import check_addresses
 from kindbot.bundles.flows_apply import apply_flows, check_flows
 from kindbot.bundles.llm import apply_llm
 from kindbot.bundles.loader import _line_of, bundle_node, load_bundle, located_problem
-from kindbot.bundles.schema import Bundle, ChannelSpec, WebchatSpec, WebhookSpec, WeComSpec
+from kindbot.bundles.schema import Bundle, ChannelSpec, channel_settings
 from kindbot.bundles.tenants import record_refusal
 from kindbot.channels import console
-from kindbot.channels.webchat import WebchatConfig
-from kindbot.channels.webhook import WebhookConfig
-from kindbot.channels.wechat_oa.config import OAChannelConfig
-from kindbot.channels.wecom.config import WeComChannelConfig
+from kindbot.channels.registry import open_config
 from kindbot.core.egress import STRICT, AddressPolicy, Resolver, system_resolve
 from kindbot.core.errors import InputFileError, InputProblem
 from kindbot.core.events import Verdict
@@ -66,21 +65,7 @@ def public_channel_id(tenant_slug: str, local_id: str) -> str:
 
 def channel_config(spec: ChannelSpec, tenant_name: str) -> str:
     """The configuration JSON stored (sealed) for a channel spec."""
-    if isinstance(spec, WebchatSpec):
-        return WebchatConfig(title=spec.title or tenant_name, greeting=spec.greeting).to_json()
-    if isinstance(spec, WebhookSpec):
-        return WebhookConfig(
-            secret=spec.secret,
-            outgoing_url=spec.outgoing_url,
-            window_hours=spec.window_hours,
-            window_messages=spec.window_messages,
-        ).to_json()
-    # The WeChat specs name exactly the fields of their channel configurations.
-    fields = spec.model_dump(exclude={"id", "type"})
-    fields["api_base"] = fields["api_base"].rstrip("/")
-    if isinstance(spec, WeComSpec):
-        return WeComChannelConfig(**fields).to_json()
-    return OAChannelConfig(**fields).to_json()
+    return channel_settings(spec).for_tenant(tenant_name).model_dump_json()
 
 
 def read_bundle_knowledge(bundle: Bundle, bundle_path: Path) -> list[KnowledgeEntry]:
@@ -294,7 +279,7 @@ async def _apply(
         flows_changed = await apply_flows(tx, box, bundle, tenant.id, now)
         tenant = await apply_llm(tx, box, tenant, bundle.llm)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
-            (console.LOCAL_ID, console.KIND, console.CONFIG_JSON)
+            (console.LOCAL_ID, console.KIND, console.ConsoleConfig().model_dump_json())
         ]
         outcome: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
         for local_id, kind, config in wanted:
@@ -365,7 +350,7 @@ async def _upsert_channel(
     if (
         existing is not None
         and existing.kind == kind
-        and _opens_to(box, existing.config_sealed, config)
+        and _opens_to(box, existing.config_sealed, kind, config)
     ):
         return "unchanged"
     await tx.channels.upsert(
@@ -378,8 +363,10 @@ async def _upsert_channel(
     return "created" if existing is None else "updated"
 
 
-def _opens_to(box: SecretBox, sealed: str, config: str) -> bool:
+def _opens_to(box: SecretBox, sealed: str, kind: str, config: str) -> bool:
+    """Whether ``sealed`` holds the same settings as ``config`` (compared as models, so
+    a configuration stored in an earlier JSON layout is not rewritten for its layout)."""
     try:
-        return box.open(sealed) == config
-    except SealError:
+        return open_config(kind, box.open(sealed)) == open_config(kind, config)
+    except (SealError, ValidationError):
         return False

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from kindbot.bundles.schema import Bundle
+from kindbot.channels.registry import KINDS
 from kindbot.core.errors import InputFileError, InputProblem
 
 MAX_BUNDLE_BYTES = 1024 * 1024
@@ -153,11 +154,7 @@ def load_bundle(path: Path) -> Bundle:
         bundle = Bundle.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            loc = tuple(
-                p
-                for p in error["loc"]
-                if not (isinstance(p, str) and p in {"webchat", "webhook", "wechat_oa", "wecom"})
-            )
+            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p in KINDS))
             if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
                 loc += ("type",)  # the discriminator is what is wrong, not the whole channel
             problems.append(located_problem(name, node, loc, error["msg"]))

@@ -15,6 +15,12 @@ from pydantic import (
 )
 
 from kindbot.bundles.flow_schema import EndpointModel, FlowModel, Name
+from kindbot.channels.config import ChannelConfig
+from kindbot.channels.registry import channel_kind
+from kindbot.channels.webchat import WebchatConfig
+from kindbot.channels.webhook import WebhookConfig
+from kindbot.channels.wechat_oa.config import MIN_BUNDLE_REPLY_BUDGET, OAChannelConfig
+from kindbot.channels.wecom.config import WeComChannelConfig
 from kindbot.core.errors import BadRequestError
 from kindbot.dialogue.service_hours import ServiceHours, parse_days
 from kindbot.guard.policy import DEFAULT_TIMEZONE, TenantGuardSettings, tenant_policy
@@ -53,63 +59,38 @@ class TenantSpec(_Strict):
         return value
 
 
-class WebchatSpec(_Strict):
+class WebchatSpec(WebchatConfig):
     """A web chat channel; ``title`` defaults to the tenant's name."""
 
     id: Annotated[str, Field(pattern=SLUG)]
     type: Literal["webchat"]
-    title: Annotated[str, Field(max_length=200)] | None = None
-    greeting: Annotated[str, Field(max_length=1000)] | None = None
 
 
-class WebhookSpec(_Strict):
+class WebhookSpec(WebhookConfig):
     """A JSON webhook channel; ``secret`` keys the HMAC signatures."""
 
     id: Annotated[str, Field(pattern=SLUG)]
     type: Literal["webhook"]
-    secret: Annotated[str, Field(min_length=16, max_length=200)]
-    outgoing_url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)] | None = None
-    window_hours: Annotated[float, Field(gt=0, le=24 * 30)] | None = None
-    """Replies only within this many hours of the contact's last message (None: no window)."""
-    window_messages: Annotated[int, Field(ge=1, le=1000)] | None = None
-    """At most this many bot messages per window (None: no count; needs ``window_hours``)."""
-
-    @model_validator(mode="after")
-    def _count_needs_window(self) -> WebhookSpec:
-        if self.window_messages is not None and self.window_hours is None:
-            raise ValueError("window_messages needs window_hours")
-        return self
 
 
-class WeChatOASpec(_Strict):
+class WeChatOASpec(OAChannelConfig):
     """A WeChat Official Account (公众号) channel: callback + customer-service API."""
 
     id: Annotated[str, Field(pattern=SLUG)]
     type: Literal["wechat_oa"]
-    app_id: Annotated[str, Field(pattern=r"^wx[0-9a-zA-Z]{6,30}$")]
-    app_secret: Annotated[str, Field(min_length=16, max_length=64)]
-    token: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{3,32}$")]
-    mode: Literal["plain", "compatible", "safe"] = "safe"
-    encoding_aes_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{43}$")] | None = None
-    previous_encoding_aes_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{43}$")] | None = None
-    api_base: Annotated[str, Field(pattern=r"^https?://", max_length=500)] = (
-        "https://api.weixin.qq.com"
-    )
-    reply_budget: Annotated[float, Field(ge=0.5, le=4.5)] = 4.0
-    max_clock_skew: Annotated[int, Field(ge=0, le=86400)] = 300
-    welcome: Annotated[str, Field(max_length=600)] | None = None
 
-    @model_validator(mode="after")
-    def _key_for_encrypted_modes(self) -> WeChatOASpec:
-        if self.mode != "plain" and self.encoding_aes_key is None:
-            raise ValueError(f"mode {self.mode!r} needs encoding_aes_key (43 characters)")
-        return self
+    @field_validator("reply_budget")
+    @classmethod
+    def _budget_can_be_met(cls, value: float) -> float:
+        if value < MIN_BUNDLE_REPLY_BUDGET:
+            raise ValueError(
+                f"reply_budget must be at least {MIN_BUNDLE_REPLY_BUDGET} s "
+                "(a passive reply is never ready sooner)"
+            )
+        return value
 
 
-AES_KEY = r"^[A-Za-z0-9]{43}$"
-
-
-class WeComSpec(_Strict):
+class WeComSpec(WeComChannelConfig):
     """A WeCom (企业微信) self-built app: its callback, app messages, 微信客服 and welcomes.
 
     ``open_kfid`` turns on 微信客服 for that account (pulled with the app's
@@ -118,29 +99,19 @@ class WeComSpec(_Strict):
 
     id: Annotated[str, Field(pattern=SLUG)]
     type: Literal["wecom"]
-    corp_id: Annotated[str, Field(pattern=r"^w[wx][0-9A-Za-z]{6,30}$")]
-    agent_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
-    secret: Annotated[str, Field(min_length=16, max_length=128)]
-    token: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{3,32}$")]
-    encoding_aes_key: Annotated[str, Field(pattern=AES_KEY)]
-    previous_encoding_aes_key: Annotated[str, Field(pattern=AES_KEY)] | None = None
-    api_base: Annotated[str, Field(pattern=r"^https?://", max_length=500)] = (
-        "https://qyapi.weixin.qq.com"
-    )
-    max_clock_skew: Annotated[int, Field(ge=0, le=86400)] = 300
-    open_kfid: Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")] | None = None
-    welcome: Annotated[str, Field(min_length=1, max_length=600)] | None = None
-
-    @model_validator(mode="after")
-    def _keys_differ(self) -> WeComSpec:
-        if self.previous_encoding_aes_key == self.encoding_aes_key:
-            raise ValueError("previous_encoding_aes_key must differ from encoding_aes_key")
-        return self
 
 
 ChannelSpec = Annotated[
     WebchatSpec | WebhookSpec | WeChatOASpec | WeComSpec, Field(discriminator="type")
 ]
+"""A bundle's channel: one kind's configuration model plus ``id`` and ``type``; the
+kinds are exactly the registry's bundle kinds (``kindbot.channels.registry``, tested)."""
+
+
+def channel_settings(spec: ChannelSpec) -> ChannelConfig:
+    """The channel configuration a spec describes (without ``id`` and ``type``)."""
+    model = channel_kind(spec.type).config
+    return model.model_validate(spec.model_dump(exclude={"id", "type"}))
 
 
 SynonymTerm = Annotated[str, Field(min_length=1, max_length=50)]

@@ -10,17 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kindbot.channels.wecom.messages import MEMBER_PREFIX
+from kindbot.channels.config import ChannelConfig
+from kindbot.channels.registry import open_config
 from kindbot.core.errors import NotFoundError
 from kindbot.core.ports.seams import Clock, SendCounters, Store
 from kindbot.core.records.campaigns import PlanContact
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.core.screening import SCREENED_OK, ContentContext, Direction
 from kindbot.guard.counting import contact_keys, periods, tenant_key
-from kindbot.guard.facts import BroadcastFacts, WindowFacts, WindowPolicy
+from kindbot.guard.facts import BroadcastFacts, WindowFacts
 from kindbot.guard.planning import Plan, PlannedSend, RecipientFacts, plan
 from kindbot.pipeline.admit.admission import Admission, tenant_policy_of
-from kindbot.pipeline.admit.facts import window_policy
 from kindbot.pipeline.directory import ChannelDirectory
 
 
@@ -143,21 +143,21 @@ class _Windows:
 
     The count of messages already sent inside the window is not read in
     bulk; the real send reads it and may still be refused by the window
-    quota. Policies are looked up once per (channel, member or not).
+    quota. Each channel's configuration is opened once; its kind then says
+    the window per contact (a pure, cheap decision).
     """
 
     def __init__(self, configs: dict[str, str]) -> None:
         self._configs = configs
-        self._policies: dict[tuple[str, bool], WindowPolicy | None] = {}
+        self._opened: dict[str, ChannelConfig] = {}
 
     def of(self, contact: PlanContact) -> WindowFacts | None:
         """The window facts of ``contact``."""
-        member = contact.external_id.startswith(MEMBER_PREFIX)
-        key = (contact.channel_id, member)
-        if key not in self._policies:
-            config = self._configs[contact.channel_id]
-            self._policies[key] = window_policy(contact.channel_kind, contact.external_id, config)
-        policy = self._policies[key]
+        config = self._opened.get(contact.channel_id)
+        if config is None:
+            config = open_config(contact.channel_kind, self._configs[contact.channel_id])
+            self._opened[contact.channel_id] = config
+        policy = config.window(contact.external_id)
         if policy is None:
             return None
         return WindowFacts(policy, contact.last_inbound_at, False, 0)

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kindbot.channels.registry import window_policy
 from kindbot.core.errors import NotFoundError
 from kindbot.core.events import (
     Decision,
@@ -26,15 +27,15 @@ from kindbot.core.ports.seams import Clock, SendCounters, Store, Transaction
 from kindbot.core.records.conversations import ContactRecord
 from kindbot.core.records.outbox import DeferredSend, DeferredStatus
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
+from kindbot.core.windows import WindowPolicy
 from kindbot.guard.counting import proactive_facts, proactive_keys
-from kindbot.guard.facts import BroadcastFacts, WindowPolicy
+from kindbot.guard.facts import BroadcastFacts
 from kindbot.pipeline.admit.admission import (
     Admission,
     GuardExtras,
     ProactiveTicket,
     tenant_policy_of,
 )
-from kindbot.pipeline.admit.facts import window_policy
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.receive.turn import AuditBatch, Turn
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from kindbot.channels.config import ChannelConfig
 from kindbot.core.events import (
     DeliveryOutcome,
     DeliveryRequest,
@@ -16,10 +17,22 @@ from kindbot.core.events import (
     InboundEvent,
     InboundKind,
 )
+from kindbot.core.windows import WindowPolicy
 
 KIND = "console"
 LOCAL_ID = "console"
-CONFIG_JSON = "{}"
+
+
+class ConsoleConfig(ChannelConfig):
+    """The console has no settings (stored as ``{}``)."""
+
+    def window(self, contact_external_id: str) -> WindowPolicy | None:
+        """None: the person at the terminal is the operator."""
+        return None
+
+    def welcome_text(self) -> str | None:
+        """None: nobody follows a terminal."""
+        return None
 
 
 def to_event(text: str, *, channel_public_id: str, user: str, now: datetime) -> InboundEvent:

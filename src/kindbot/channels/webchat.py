@@ -8,13 +8,15 @@ while the visitor is away is shown when the page is next opened.
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
+from pydantic import Field
+
+from kindbot.channels.config import ChannelConfig
 from kindbot.core.choices import numbered_choices
 from kindbot.core.edge import check_identifier, check_text, scoped_key
 from kindbot.core.errors import BadRequestError
@@ -26,6 +28,7 @@ from kindbot.core.events import (
     InboundKind,
 )
 from kindbot.core.records.conversations import MessageRecord
+from kindbot.core.windows import WEBCHAT_WINDOW, WindowPolicy
 
 KIND = "webchat"
 VISITOR_COOKIE = "kindbot_visitor"
@@ -33,20 +36,23 @@ MAX_TEXT = 2000
 _CLIENT_ID_LIMIT = 100
 
 
-@dataclass(frozen=True, slots=True)
-class WebchatConfig:
-    """A web chat channel's settings."""
+class WebchatConfig(ChannelConfig):
+    """A web chat channel's settings; ``title`` defaults to the tenant's name when stored."""
 
-    title: str | None = None
-    greeting: str | None = None
+    title: Annotated[str, Field(max_length=200)] | None = None
+    greeting: Annotated[str, Field(max_length=1000)] | None = None
 
-    def to_json(self) -> str:
-        return json.dumps({"title": self.title, "greeting": self.greeting}, ensure_ascii=False)
+    def window(self, contact_external_id: str) -> WindowPolicy | None:
+        """The visitor's session."""
+        return WEBCHAT_WINDOW
 
-    @classmethod
-    def from_json(cls, raw: str) -> WebchatConfig:
-        data = json.loads(raw)
-        return cls(title=data.get("title"), greeting=data.get("greeting"))
+    def welcome_text(self) -> str | None:
+        """None: the widget shows ``greeting`` itself."""
+        return None
+
+    def for_tenant(self, tenant_name: str) -> WebchatConfig:
+        """With ``title`` filled in from the tenant's name when the bundle gave none."""
+        return self if self.title else self.model_copy(update={"title": tenant_name})
 
 
 def new_visitor_id() -> str:

@@ -20,12 +20,13 @@ import hashlib
 import hmac
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 import httpx
+from pydantic import Field, model_validator
 
+from kindbot.channels.config import ChannelConfig
 from kindbot.core.edge import check_identifier, load_json_object, scoped_key
 from kindbot.core.egress import RefusedAddressError
 from kindbot.core.errors import BadRequestError, SignatureError
@@ -37,6 +38,7 @@ from kindbot.core.events import (
     InboundEvent,
     InboundKind,
 )
+from kindbot.core.windows import WindowPolicy
 
 KIND = "webhook"
 SIGNATURE_HEADER = "X-Kindbot-Signature"
@@ -44,34 +46,39 @@ MAX_TEXT = 4000
 MAX_ID = 200
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookConfig:
-    """A webhook channel's settings (stored sealed)."""
+class WebhookConfig(ChannelConfig):
+    """A webhook channel's settings (stored sealed); ``secret`` keys the HMAC signatures.
 
-    secret: str
-    outgoing_url: str | None = None
-    window_hours: float | None = None
-    window_messages: int | None = None
+    ``window_hours``: replies only within this many hours of the contact's
+    last message (None: no window); ``window_messages``: at most this many bot
+    messages per window (None: no count; needs ``window_hours``).
+    """
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "secret": self.secret,
-                "outgoing_url": self.outgoing_url,
-                "window_hours": self.window_hours,
-                "window_messages": self.window_messages,
-            }
-        )
+    secret: Annotated[str, Field(min_length=16, max_length=200)]
+    outgoing_url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)] | None = None
+    window_hours: Annotated[float, Field(gt=0, le=24 * 30)] | None = None
+    window_messages: Annotated[int, Field(ge=1, le=1000)] | None = None
 
-    @classmethod
-    def from_json(cls, raw: str) -> WebhookConfig:
-        data = json.loads(raw)
-        return cls(
-            secret=str(data["secret"]),
-            outgoing_url=data.get("outgoing_url"),
-            window_hours=data.get("window_hours"),
-            window_messages=data.get("window_messages"),
-        )
+    @model_validator(mode="after")
+    def _count_needs_window(self) -> WebhookConfig:
+        if self.window_messages is not None and self.window_hours is None:
+            raise ValueError("window_messages needs window_hours")
+        return self
+
+    def window(self, contact_external_id: str) -> WindowPolicy | None:
+        """The configured window, the same after a message or an event (None unless configured)."""
+        if self.window_hours is None:
+            return None
+        length = timedelta(hours=self.window_hours)
+        return WindowPolicy(length, self.window_messages, length, self.window_messages)
+
+    def welcome_text(self) -> str | None:
+        """None: a webhook has no follow event."""
+        return None
+
+    def configured_urls(self) -> dict[str, str]:
+        """``outgoing_url``, when set."""
+        return {"outgoing_url": self.outgoing_url} if self.outgoing_url else {}
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -154,7 +161,7 @@ class WebhookAdapter:
         self._http = http
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryOutcome:
-        config = WebhookConfig.from_json(request.channel_config)
+        config = WebhookConfig.model_validate_json(request.channel_config)
         if not config.outgoing_url:
             return DeliveryOutcome(
                 DeliveryStatus.FAILED,

@@ -59,13 +59,14 @@ def serve(
 
 
 async def _channel_config(channel: str) -> OAChannelConfig:
+    from kindbot.channels.wechat_oa.api import KIND as WECHAT_OA
     from kindbot.channels.wechat_oa.config import OAChannelConfig
 
     async with open_app() as c:
         resolved = await c.directory.by_public_id(channel)
-    if resolved.channel.kind != "wechat_oa":
+    if resolved.channel.kind != WECHAT_OA:
         raise KindbotError(f"channel {channel!r} is not a WeChat Official Account channel")
-    return OAChannelConfig.from_json(resolved.config)
+    return OAChannelConfig.model_validate_json(resolved.config)
 
 
 async def _answer_after_success(

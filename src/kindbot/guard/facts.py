@@ -6,33 +6,12 @@ Facts are plain frozen values: the rules never query anything themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from kindbot.core.records.tenancy import TenantStatus
 from kindbot.core.screening import SCREENED_OK, ScreeningVerdict
+from kindbot.core.windows import WindowPolicy
 from kindbot.guard.policy import PLATFORM_POLICY, GuardPolicy
-
-
-@dataclass(frozen=True, slots=True)
-class WindowPolicy:
-    """A channel's service window (DESIGN.md §5 ``window``).
-
-    After a user *message*: ``message_quota`` messages within ``after_message``.
-    After a menu click, follow or scan (*event*): ``event_quota`` within
-    ``after_event``. ``None`` quota means unlimited inside the window.
-    """
-
-    after_message: timedelta
-    message_quota: int | None
-    after_event: timedelta
-    event_quota: int | None
-
-
-WECHAT_WINDOW = WindowPolicy(timedelta(hours=48), 5, timedelta(minutes=1), 3)
-"""Official Account customer-service messages and 微信客服 (45015/45047)."""
-
-WEBCHAT_WINDOW = WindowPolicy(timedelta(hours=24), None, timedelta(hours=24), None)
-"""Web chat: the visitor's session, taken as 24 hours after their last message."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from kindbot.channels.registry import window_policy
 from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError
 from kindbot.core.events import Decision, OutboundReply, ReplyOrigin, Verdict
 from kindbot.core.ports.seams import Clock, Store, Transaction
@@ -21,7 +22,6 @@ from kindbot.core.records.handoff import AgentRecord, InboxItem
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.dialogue.handoff import HandoffAction, satisfaction_question, transition
 from kindbot.pipeline.admit.admission import Admission
-from kindbot.pipeline.admit.facts import window_policy
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.live.bus import InboxBus, InboxEvent, InboxNotes
 from kindbot.pipeline.receive.handoff_desk import (

@@ -16,7 +16,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 from starlette.requests import HTTPConnection
 
-from kindbot.channels import webchat, webhook
+from kindbot.channels import webchat
+from kindbot.channels.registry import channel_kind
+from kindbot.core.errors import NotFoundError
 from kindbot.core.ports.seams import Store
 from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.pipeline.receive.rate_limits import (
@@ -92,8 +94,17 @@ async def limit_socket_frame(websocket: WebSocket, channel_id: str, visitor: str
 
 
 async def limit_callback(request: Request, channel: ResolvedChannel) -> None:
-    """Count one platform callback per channel and source address (``webhook`` or ``wechat``)."""
-    limit = "webhook" if channel.channel.kind == webhook.KIND else "wechat"
+    """Count one platform callback per channel and source address against the limit
+    its kind names (:attr:`kindbot.channels.registry.ChannelKind.callback_limit`).
+
+    Only for kinds that take callbacks (the route answers 404 for the others first).
+    """
+    limit = channel_kind(channel.channel.kind).callback_limit
+    if limit is None:
+        raise NotFoundError(
+            f"channel {channel.channel.public_id!r} does not take callbacks",
+            code="unknown_channel",
+        )
     await _limiter(request).hit(limit, channel.channel.public_id, source_address(request))
 
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from kindbot.bundles.apply import channel_config
 from kindbot.bundles.loader import load_bundle
 from kindbot.bundles.schema import WebhookSpec
+from kindbot.channels.registry import window_policy
 from kindbot.channels.webhook import WebhookConfig
 from kindbot.core.errors import InputFileError
 from kindbot.guard.policy import tenant_policy
-from kindbot.pipeline.admit.facts import webhook_window, window_policy
 
 HEAD = "tenant: {slug: shop, name: Shop, industry: retail}\n"
 HOOK = "channels:\n  - {id: hook, type: webhook, secret: 0123456789abcdef%s}\n"
@@ -61,11 +62,10 @@ def test_a_webhook_window_is_configurable(tmp_path: Path) -> None:
     bundle = load_bundle(write(tmp_path, HEAD + HOOK % ", window_hours: 2, window_messages: 3"))
     spec = bundle.channels[0]
     assert isinstance(spec, WebhookSpec)
-    config = WebhookConfig("0123456789abcdef", None, spec.window_hours, spec.window_messages)
-    window = window_policy("webhook", "u1", config.to_json())
+    window = window_policy("webhook", "u1", channel_config(spec, "Shop"))
     assert window is not None
     assert (window.after_message, window.message_quota) == (timedelta(hours=2), 3)
-    assert webhook_window(WebhookConfig("0123456789abcdef")) is None
+    assert WebhookConfig(secret="0123456789abcdef").window("u1") is None
 
 
 def test_a_window_count_needs_a_window(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ import pytest
 
 from kindbot.core.events import Decision, OutboundAction, OutboundReply, ReplyOrigin, SendKind
 from kindbot.core.records.tenancy import TenantStatus
+from kindbot.core.windows import WEBCHAT_WINDOW, WECHAT_WINDOW
 from kindbot.guard.conversation_rules import check_reply_burst, check_window
-from kindbot.guard.facts import WEBCHAT_WINDOW, WECHAT_WINDOW, OutboundFacts, WindowFacts
+from kindbot.guard.facts import OutboundFacts, WindowFacts
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -20,9 +20,8 @@ from kindbot.core.screening import (
     ScreeningMatch,
     ScreeningVerdict,
 )
+from kindbot.core.windows import WEBCHAT_WINDOW, WECHAT_WINDOW
 from kindbot.guard.facts import (
-    WEBCHAT_WINDOW,
-    WECHAT_WINDOW,
     BroadcastFacts,
     OutboundFacts,
     ProactiveFacts,

@@ -40,7 +40,7 @@ def test_a_wecom_channel_is_stored_with_its_settings(tmp_path: Path) -> None:
     bundle = load_bundle(write(tmp_path, extra="    welcome: 欢迎\n"))
     spec = bundle.channels[0]
     assert isinstance(spec, WeComSpec)
-    config = WeComChannelConfig.from_json(channel_config(spec, "Shop"))
+    config = WeComChannelConfig.model_validate_json(channel_config(spec, "Shop"))
     assert (config.corp_id, config.agent_id, config.open_kfid) == (
         "ww0123456789abcdef",
         1000002,

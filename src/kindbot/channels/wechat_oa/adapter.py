@@ -21,7 +21,7 @@ class OAAdapter:
         self._clock = clock
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryOutcome:
-        config = OAChannelConfig.from_json(request.channel_config).api()
+        config = OAChannelConfig.model_validate_json(request.channel_config).api()
         client = OAClient(
             self._http, self._tokens, config, tenant_id=request.tenant_id, now=self._clock.now()
         )

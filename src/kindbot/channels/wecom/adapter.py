@@ -9,6 +9,7 @@ import httpx
 
 from kindbot.channels.wecom.api import KIND, WeComClient, client_msgid
 from kindbot.channels.wecom.config import WeComChannelConfig
+from kindbot.channels.wecom.kf import KfSyncPage
 from kindbot.channels.wecom.messages import MEMBER_PREFIX, SYSTEM_SENDER
 from kindbot.core.events import DeliveryOutcome, DeliveryRequest, DeliveryStatus
 from kindbot.core.ports.seams import Clock, TokenSource
@@ -47,8 +48,10 @@ class WeComAdapter:
     derived from the outbox id, so a resend after a lost answer is not
     delivered twice. An external user on a channel without ``open_kfid`` and
     the platform sender ``sys`` are ``FAILED`` with a reason. Welcome messages
-    are not delivered here: they need the event's one-time WelcomeCode, which
-    the callback's job hands over itself (``kindbot.pipeline.receive.wecom_pulls``).
+    are not outbox deliveries: they need the event's one-time WelcomeCode, so
+    the callback's job (``kindbot.pipeline.receive.wecom_pulls``) hands the
+    guard-checked welcome over with :meth:`send_welcome`; its 微信客服 pulls
+    read pages with :meth:`sync_kf`.
     """
 
     kind = KIND
@@ -58,8 +61,38 @@ class WeComAdapter:
         self._tokens = tokens
         self._clock = clock
 
+    def _client(self, tenant_id: str, config: WeComChannelConfig) -> WeComClient:
+        return WeComClient(
+            self._http, self._tokens, config.api(), tenant_id=tenant_id, clock=self._clock
+        )
+
+    async def send_welcome(
+        self, *, tenant_id: str, channel_config: str, welcome_code: str, text: str
+    ) -> DeliveryOutcome:
+        """Hand a welcome over with the event's one-time ``welcome_code``
+        (``send_welcome_msg``); the caller has put ``text`` through the guard."""
+        config = WeComChannelConfig.model_validate_json(channel_config)
+        client = self._client(tenant_id, config)
+        return await client.send_welcome(welcome_code=welcome_code, content=text)
+
+    async def sync_kf(
+        self,
+        *,
+        tenant_id: str,
+        channel_config: str,
+        cursor: str | None,
+        token: str | None,
+        open_kfid: str,
+        limit: int,
+    ) -> KfSyncPage:
+        """One ``kf/sync_msg`` page for ``open_kfid`` after ``cursor`` (see
+        :meth:`kindbot.channels.wecom.api.WeComClient.sync_msg`; raises its errors)."""
+        config = WeComChannelConfig.model_validate_json(channel_config)
+        client = self._client(tenant_id, config)
+        return await client.sync_msg(cursor=cursor, token=token, open_kfid=open_kfid, limit=limit)
+
     async def deliver(self, request: DeliveryRequest) -> DeliveryOutcome:
-        config = WeComChannelConfig.from_json(request.channel_config)
+        config = WeComChannelConfig.model_validate_json(request.channel_config)
         route = route_for(request.recipient)
         if route.kind is RouteKind.NOBODY:
             return DeliveryOutcome(
@@ -71,9 +104,7 @@ class WeComAdapter:
                 f"external user {route.target!r} can only be reached through 微信客服, "
                 "and this channel has no open_kfid",
             )
-        client = WeComClient(
-            self._http, self._tokens, config.api(), tenant_id=request.tenant_id, clock=self._clock
-        )
+        client = self._client(request.tenant_id, config)
         if route.kind is RouteKind.MEMBER:
             return await client.send_app_text(userid=route.target, content=request.text)
         assert config.open_kfid is not None

@@ -6,16 +6,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kindbot.channels.wechat_oa.api import KIND as OA_KIND
-from kindbot.channels.wechat_oa.config import OAChannelConfig
+from kindbot.channels.registry import open_config
 from kindbot.core.events import Verdict
 from kindbot.core.ports.seams import Transaction
 from kindbot.core.records.audit import AuditHead
 from kindbot.core.records.conversations import ContactRecord
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
+from kindbot.core.windows import WindowPolicy
 from kindbot.guard.audit import AuditDraft, seal
-from kindbot.guard.facts import WindowPolicy
-from kindbot.pipeline.admit.facts import window_policy
 from kindbot.pipeline.directory import ResolvedChannel
 
 
@@ -42,17 +40,17 @@ def turn_for(
     resolved: ResolvedChannel, contact: ContactRecord, conversation_id: str, recent: tuple[str, ...]
 ) -> Turn:
     """The turn of a message from ``contact`` on the resolved channel."""
-    channel = resolved.channel
-    welcome = welcome_text(channel.kind, resolved.config)
-    window = window_policy(channel.kind, contact.external_id, resolved.config)
-    return Turn(resolved.tenant, channel, contact, conversation_id, window, welcome, recent)
-
-
-def welcome_text(channel_kind: str, config_json: str) -> str | None:
-    """The welcome a channel sends when someone follows it, if configured."""
-    if channel_kind == OA_KIND:
-        return OAChannelConfig.from_json(config_json).welcome
-    return None
+    config = open_config(resolved.channel.kind, resolved.config)
+    window = config.window(contact.external_id)
+    return Turn(
+        resolved.tenant,
+        resolved.channel,
+        contact,
+        conversation_id,
+        window,
+        config.welcome_text(),
+        recent,
+    )
 
 
 @dataclass(slots=True)

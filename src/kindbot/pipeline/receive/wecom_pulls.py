@@ -17,7 +17,8 @@ pull coalesce into at most one more pull.
 event carries a WelcomeCode valid once, within 20 s. The event is fed like any
 other; the welcome text is then proposed as its one reply through
 :meth:`Pipeline.enqueue_guarded` (guard decision and audit, like every reply),
-held for :data:`WELCOME_HOLD`, and handed over here with ``send_welcome_msg``;
+held for :data:`WELCOME_HOLD`, and handed over here through the channel's
+adapter (:meth:`kindbot.channels.wecom.adapter.WeComAdapter.send_welcome`);
 the outcome is recorded on the outbox row. If the process dies before the
 hand-over, the outbox worker takes the row after the hold and the adapter
 tries 微信客服 (usually ``FAILED``: no open window).
@@ -30,10 +31,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
-
-from kindbot.channels.wecom.api import WeComClient
-from kindbot.channels.wecom.config import WeComChannelConfig
+from kindbot.channels.registry import window_policy
+from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.channels.wecom.kf import MAX_SYNC_LIMIT, kf_to_inbound_event
 from kindbot.channels.wecom.messages import ADD_EXTERNAL_CONTACT, ExternalContactEvent
 from kindbot.core.events import (
@@ -44,8 +43,7 @@ from kindbot.core.events import (
     ReplyOrigin,
     SentReply,
 )
-from kindbot.core.ports.seams import Clock, Store, TokenSource
-from kindbot.pipeline.admit.facts import window_policy
+from kindbot.core.ports.seams import Clock, Store
 from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.pipeline.receive.feed import Pipeline
 from kindbot.pipeline.receive.turn import AuditBatch, Turn
@@ -86,6 +84,7 @@ class WeComService:
     """Pulls and welcomes for every WeCom channel; one per container (it holds the pull locks).
 
     ``page_limit`` is the ``limit`` of each ``kf/sync_msg`` call (1..1000).
+    Every platform call goes through the WeCom channel's ``adapter``.
     """
 
     def __init__(
@@ -94,23 +93,15 @@ class WeComService:
         store: Store,
         clock: Clock,
         pipeline: Pipeline,
-        http: httpx.AsyncClient,
-        tokens: TokenSource,
+        adapter: WeComAdapter,
         page_limit: int = MAX_SYNC_LIMIT,
     ) -> None:
         self.page_limit = page_limit
         self._store = store
         self._clock = clock
         self._pipeline = pipeline
-        self._http = http
-        self._tokens = tokens
+        self._adapter = adapter
         self._pulls: dict[tuple[str, str], _PullState] = {}
-
-    def _client(self, resolved: ResolvedChannel) -> WeComClient:
-        config = WeComChannelConfig.from_json(resolved.config).api()
-        return WeComClient(
-            self._http, self._tokens, config, tenant_id=resolved.tenant.id, clock=self._clock
-        )
 
     async def pull_kf(
         self, resolved: ResolvedChannel, open_kfid: str, callback_token: str | None
@@ -136,14 +127,18 @@ class WeComService:
     async def _drain(
         self, resolved: ResolvedChannel, open_kfid: str, callback_token: str | None
     ) -> int:
-        client = self._client(resolved)
         channel = resolved.channel
         async with self._store.transaction(readonly=True) as tx:
             cursor = await tx.kf_cursors.get(channel.id, open_kfid)
         fed = 0
         for _ in range(MAX_PAGES_PER_PULL):
-            page = await client.sync_msg(
-                cursor=cursor, token=callback_token, open_kfid=open_kfid, limit=self.page_limit
+            page = await self._adapter.sync_kf(
+                tenant_id=resolved.tenant.id,
+                channel_config=resolved.config,
+                cursor=cursor,
+                token=callback_token,
+                open_kfid=open_kfid,
+                limit=self.page_limit,
             )
             if page.skipped:
                 log.warning(
@@ -185,8 +180,11 @@ class WeComService:
         reply = await self._propose_welcome(resolved, event, text)
         if reply is None:
             return None
-        outcome = await self._client(resolved).send_welcome(
-            welcome_code=welcome_code, content=reply.text
+        outcome = await self._adapter.send_welcome(
+            tenant_id=resolved.tenant.id,
+            channel_config=resolved.config,
+            welcome_code=welcome_code,
+            text=reply.text,
         )
         now = self._clock.now()
         async with self._store.transaction() as tx:

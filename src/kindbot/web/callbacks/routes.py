@@ -1,31 +1,48 @@
-"""Channel callbacks: ``/channels/{channel_id}/callback`` (webhook, WeChat OA, WeCom)."""
+"""Channel callbacks: ``/channels/{channel_id}/callback``, dispatched by channel kind.
+
+The handlers of each kind live beside this module (:mod:`.webhook`,
+:mod:`.wechat_oa`, :mod:`.wecom`); :data:`RECEIVERS` and :data:`VERIFIERS`
+key them by the kinds of :mod:`kindbot.channels.registry` (a test checks that
+they cover exactly the kinds that take callbacks and verify their URL).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from kindbot.bootstrap import Container
-from kindbot.channels import webhook
+from kindbot.channels import webhook as webhook_channel
 from kindbot.channels.wechat_oa.api import KIND as WECHAT_OA
 from kindbot.channels.wecom.api import KIND as WECOM
 from kindbot.core.edge import check_public_id
 from kindbot.core.errors import NotFoundError
 from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.web.body import read_limited_body
-from kindbot.web.callbacks import wechat_oa, wecom
-from kindbot.web.callbacks.handover import HandoverResponse
+from kindbot.web.callbacks import webhook, wechat_oa, wecom
 from kindbot.web.deps import container_of
 from kindbot.web.ratelimit import limit_callback
 
 router = APIRouter()
 
-SYNC_GRACE = timedelta(seconds=30)
-SYNC_REPLIES = 20
-"""At most this many replies travel in a webhook response; any others go to ``outgoing_url``."""
+Receive = Callable[[Container, ResolvedChannel, Request, bytes], Awaitable[Response]]
+"""Handles one callback POST of a channel."""
+Verify = Callable[[ResolvedChannel, Request], Response]
+"""Answers a platform's GET verification of the callback URL."""
+
+RECEIVERS: Mapping[str, Receive] = {
+    webhook_channel.KIND: webhook.receive,
+    WECHAT_OA: wechat_oa.receive,
+    WECOM: wecom.receive,
+}
+"""The POST handler of every kind that takes callbacks."""
+
+VERIFIERS: Mapping[str, Verify] = {
+    WECHAT_OA: wechat_oa.verify,
+    WECOM: wecom.verify,
+}
+"""The GET handler of every kind whose platform verifies the callback URL."""
 
 
 def _not_a_callback(channel_id: str) -> NotFoundError:
@@ -36,12 +53,11 @@ def _not_a_callback(channel_id: str) -> NotFoundError:
 async def channel_verification(channel_id: str, request: Request) -> Response:
     """Platform URL verification (OA: echo ``echostr``; WeCom: its decryption; if signed)."""
     resolved = await container_of(request).directory.by_public_id(check_public_id(channel_id))
+    verify = VERIFIERS.get(resolved.channel.kind)
+    if verify is None:
+        raise _not_a_callback(channel_id)
     await limit_callback(request, resolved)
-    if resolved.channel.kind == WECHAT_OA:
-        return wechat_oa.verify(resolved, request)
-    if resolved.channel.kind == WECOM:
-        return wecom.verify(resolved, request)
-    raise _not_a_callback(channel_id)
+    return verify(resolved, request)
 
 
 @router.post("/channels/{channel_id}/callback", tags=["channels"])
@@ -56,32 +72,8 @@ async def channel_callback(channel_id: str, request: Request) -> Response:
     container = container_of(request)
     body = await read_limited_body(request)
     resolved = await container.directory.by_public_id(check_public_id(channel_id))
+    receive = RECEIVERS.get(resolved.channel.kind)
+    if receive is None:
+        raise _not_a_callback(channel_id)
     await limit_callback(request, resolved)
-    if resolved.channel.kind == webhook.KIND:
-        return await _webhook(container, resolved, request, body)
-    if resolved.channel.kind == WECHAT_OA:
-        return await wechat_oa.receive(container, resolved, request, body)
-    if resolved.channel.kind == WECOM:
-        return await wecom.receive(container, resolved, request, body)
-    raise _not_a_callback(channel_id)
-
-
-async def _webhook(
-    container: Container, resolved: ResolvedChannel, request: Request, body: bytes
-) -> Response:
-    config = webhook.WebhookConfig.from_json(resolved.config)
-    webhook.verify_signature(config.secret, body, request.headers.get(webhook.SIGNATURE_HEADER))
-    event = webhook.parse(
-        body, channel_public_id=resolved.channel.public_id, now=container.clock.now()
-    )
-    # Without an ``id`` the caller cannot retry: an unconfirmed hand-over is sent.
-    retries = webhook.caller_retries(event)
-    result = await container.pipeline.feed(
-        event, sync_grace=SYNC_GRACE, resolved=resolved, take=SYNC_REPLIES, retries=retries
-    )
-    # The replies are claimed for this response (a retry: claimed again, and
-    # those an earlier response carried are listed again) and recorded as
-    # delivered only once it was sent; else the outbox posts them to outgoing_url.
-    handover = await container.pipeline.claim_for_passive(result, SYNC_REPLIES, echo=True)
-    answer = webhook.render_response(replace(result, replies=handover.replies))
-    return HandoverResponse(JSONResponse(answer), container.pipeline, handover)
+    return await receive(container, resolved, request, body)

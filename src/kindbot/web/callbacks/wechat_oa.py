@@ -30,7 +30,7 @@ PASSIVE_REPLIES = 1
 
 def verify(resolved: ResolvedChannel, request: Request) -> Response:
     """URL verification: echo ``echostr`` when the signature matches."""
-    config = OAChannelConfig.from_json(resolved.config).codec()
+    config = OAChannelConfig.model_validate_json(resolved.config).codec()
     echo = codec.verify_url(config, dict(request.query_params))
     return PlainTextResponse(echo)
 
@@ -39,7 +39,7 @@ async def receive(
     container: Container, resolved: ResolvedChannel, request: Request, body: bytes
 ) -> Response:
     """Handle one message push within the channel's reply budget."""
-    channel_config = OAChannelConfig.from_json(resolved.config)
+    channel_config = OAChannelConfig.model_validate_json(resolved.config)
     config = channel_config.codec()
     now = container.clock.now()
     opened = codec.open_callback(config, dict(request.query_params), body, now=int(now.timestamp()))

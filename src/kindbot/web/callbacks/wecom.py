@@ -51,7 +51,7 @@ FEED_BUDGET_S = 3.0
 
 def verify(resolved: ResolvedChannel, request: Request) -> Response:
     """URL verification: the decrypted ``echostr`` when ``msg_signature`` matches."""
-    config = WeComChannelConfig.from_json(resolved.config).codec()
+    config = WeComChannelConfig.model_validate_json(resolved.config).codec()
     return PlainTextResponse(codec.verify_url(config, dict(request.query_params)))
 
 
@@ -59,7 +59,7 @@ async def receive(
     container: Container, resolved: ResolvedChannel, request: Request, body: bytes
 ) -> Response:
     """Handle one callback POST; the answer is an empty 200 (or the codec's 4xx)."""
-    config = WeComChannelConfig.from_json(resolved.config)
+    config = WeComChannelConfig.model_validate_json(resolved.config)
     query = dict(request.query_params)
     now = container.clock.now()
     opened = codec.open_callback(config.codec(), query, body, now=int(now.timestamp()))

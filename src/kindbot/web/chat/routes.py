@@ -89,7 +89,7 @@ async def chat_page(channel_id: str, request: Request) -> HTMLResponse:
 async def chat_info(channel_id: str, request: Request) -> dict[str, Any]:
     """Title, greeting and UI language of the chat."""
     resolved = await _webchat(container_of(request), channel_id)
-    config = webchat.WebchatConfig.from_json(resolved.config)
+    config = webchat.WebchatConfig.model_validate_json(resolved.config)
     return {
         "title": config.title or resolved.tenant.name,
         "greeting": config.greeting,
