@@ -88,6 +88,11 @@ class SqlStore:
         self._inline = inline_engine
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
+    @property
+    def transaction_engine(self) -> Engine:
+        """The (synchronous view of the) engine whose connections run the store's transactions."""
+        return self._inline if self._inline is not None else self.engine.sync_engine
+
     @classmethod
     def for_url(cls, url: str) -> SqlStore:
         """A store on the database at ``url`` (no I/O until first used)."""
