@@ -216,6 +216,14 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoverLease:
+    """A caller's claim on replies it hands over itself: its token, and until when it holds them."""
+
+    token: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AuditHead:
     """The end of a tenant's audit chain: the last sequence number and hash."""
 
