@@ -31,12 +31,13 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 GH = "gh_0123456789ab"
 CHANNEL = "costshop.oa"
 
-KNOWN_CONTACT_STATEMENTS = 29
-"""Statements for a text message from a contact the account has seen before, on either
-backend: 21 that do the work and the BEGIN and COMMIT of 4 transactions (the channel's
-lookup, storing the message, its outcome, the passive reply's confirmation); no pings.
-Issue 15 started from 35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work)."""
-NEW_CONTACT_STATEMENTS = 32
+KNOWN_CONTACT_STATEMENTS = {"sqlite": 29, "postgres": 27}
+"""Statements for a text message from a contact the account has seen before: 21 that do
+the work, the BEGIN and COMMIT of the three writing transactions (storing the message, its
+outcome, the passive reply's confirmation) and, on SQLite, of the channel's read-only
+lookup (PostgreSQL runs read-only work without a transaction); no pool pings. Issue 15
+started from 35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work)."""
+NEW_CONTACT_STATEMENTS = {"sqlite": 32, "postgres": 30}
 """Statements for the first message of a contact (the contact and conversation are created)."""
 WRITE_TRANSACTIONS = 3
 """Transactions that write, for either message: storing, the outcome, the confirmation."""
@@ -109,7 +110,7 @@ async def account(container: Container, clock: FakeClock, tmp_path: Path) -> Asy
 
 
 async def test_a_known_contacts_text_message_costs_a_bounded_number_of_statements(
-    account: Account,
+    account: Account, container_backend: str
 ) -> None:
     new = await account.counted("openid-1", "运费怎么算", "12")
     new_count, new_writes = new.count, len(new.write_transactions())
@@ -117,6 +118,7 @@ async def test_a_known_contacts_text_message_costs_a_bounded_number_of_statement
     known = await account.counted("openid-1", "运费怎么算?", "13")
     print("known contact: " + known.summary() + "\n" + known.render())
 
-    assert (new_count, new_writes) <= (NEW_CONTACT_STATEMENTS, WRITE_TRANSACTIONS), new.render()
-    assert known.count <= KNOWN_CONTACT_STATEMENTS, known.render()
+    assert new_count <= NEW_CONTACT_STATEMENTS[container_backend], new.render()
+    assert new_writes <= WRITE_TRANSACTIONS, new.render()
+    assert known.count <= KNOWN_CONTACT_STATEMENTS[container_backend], known.render()
     assert len(known.write_transactions()) <= WRITE_TRANSACTIONS, known.render()

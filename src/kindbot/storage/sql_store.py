@@ -102,8 +102,11 @@ class SqlStore:
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
         """Commit on normal exit, roll back on exception.
 
-        ``readonly`` promises that nothing is written (SQLite then starts a
-        deferred transaction and does not wait for the writer).
+        ``readonly`` promises that nothing is written: SQLite then starts a
+        deferred transaction and does not wait for the writer; PostgreSQL runs
+        each statement on its own (autocommit: no ``BEGIN``/``COMMIT`` round
+        trips), which is all the consistency its READ COMMITTED transactions
+        give across statements too.
         """
         if readonly or self._writer is None:
             async with self._begin(readonly) as tx:
@@ -128,7 +131,11 @@ class SqlStore:
             return
         async with self.engine.connect() as conn:
             if readonly:
-                conn = await conn.execution_options(**{READONLY_OPTION: True})
+                # Each statement its own snapshot, as READ COMMITTED gives within a
+                # transaction anyway, without the BEGIN and COMMIT round trips.
+                conn = await conn.execution_options(
+                    **{READONLY_OPTION: True}, isolation_level="AUTOCOMMIT"
+                )
             async with conn.begin():
                 yield SqlTransaction(AsyncExecutor(conn))
 
