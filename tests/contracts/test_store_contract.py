@@ -13,12 +13,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.conversations import ConversationState, Direction, InboundStatus
+from kindbot.core.records.conversations import (
+    ConversationRecord,
+    ConversationState,
+    Direction,
+    InboundStatus,
+)
 from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.audit import AuditDraft, seal
 from tests.contracts.builders import (
     T0,
+    Party,
     at,
     enqueue_reply,
     make_channel,
@@ -355,6 +361,41 @@ async def test_conversation_datetimes_round_trip_as_utc(store: Store) -> None:
     assert loaded.created_at.replace(tzinfo=None) == datetime(2026, 11, 25, 10, 0, 0, 123456)
 
 
+async def test_open_for_inbound_opens_and_touches_unless_the_message_is_stored(
+    store: Store,
+) -> None:
+    async with store.transaction() as tx:
+        tenant = await make_tenant(tx)
+        channel = await make_channel(tx, tenant)
+        contact = await make_contact(tx, channel)
+
+    async def open_for(key: str, minute: int) -> ConversationRecord:
+        async with store.transaction() as tx:
+            return await tx.conversations.open_for_inbound(
+                tenant_id=tenant.id,
+                channel_id=channel.id,
+                contact_id=contact.id,
+                idempotency_key=key,
+                at=at(minute),
+            )
+
+    opened = await open_for("k-1", 1)  # none open yet: opened and touched
+    assert (opened.state, opened.last_inbound_at) == (ConversationState.BOT, at(1))
+    party = Party(tenant, channel, contact, opened)
+    async with store.transaction() as tx:
+        await store_inbound(tx, party, "k-1", received_at=at(1))
+    again = await open_for("k-1", 2)  # a duplicate of a stored message: not touched
+    assert (again.id, again.last_inbound_at) == (opened.id, at(1))
+    later = await open_for("k-2", 3)
+    assert (later.id, later.last_inbound_at) == (opened.id, at(3))
+    async with store.transaction() as tx:
+        assert await tx.conversations.get(opened.id) == later
+        await tx.conversations.set_state(opened.id, ConversationState.RESOLVED)
+    fresh = await open_for("k-3", 4)
+    assert fresh.id != opened.id
+    assert fresh.last_inbound_at == at(4)
+
+
 # --- messages --------------------------------------------------------------
 
 
@@ -400,6 +441,21 @@ async def test_same_key_on_another_channel_is_another_message(store: Store) -> N
     assert created_web is True
     assert on_line.id != on_web.id
     assert on_web.channel_id == web.channel.id
+
+
+async def test_finish_inbound_marks_processed_once(store: Store) -> None:
+    party = await make_party(store)
+    async with store.transaction() as tx:
+        message, _ = await store_inbound(tx, party, "k-1")
+    async with store.transaction() as tx:
+        finished = await tx.messages.finish_inbound(message.id, kb_asked=True)
+        again = await tx.messages.finish_inbound(message.id, kb_asked=False)
+    assert finished is not None
+    assert (finished.id, finished.status) == (message.id, InboundStatus.PROCESSED)
+    assert again is None, "a second pass finds it processed and changes nothing"
+    async with store.transaction() as tx:
+        assert await tx.messages.finish_inbound(message.id, kb_asked=False) is None
+        assert (await tx.messages.lock_inbound(message.id)).status == InboundStatus.PROCESSED
 
 
 async def test_mark_processed(store: Store) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.outbox import OutboxItem, OutboxStatus
-from tests.contracts.builders import T0, Party, at, enqueue_reply, make_party
+from kindbot.core.records.outbox import HandoverLease, OutboxItem, OutboxStatus
+from tests.contracts.builders import T0, Party, at, enqueue_reply, make_party, store_outbound
 
 LEASE = timedelta(seconds=30)
 
@@ -286,3 +286,46 @@ async def test_settling_records_only_expired_hand_overs_leased_late_enough(store
     async with store.transaction() as tx:
         history = await tx.messages.history(party.conversation.id, 10)
     assert {m.text: m.status for m in history}["recent"] == "delivered"
+
+
+async def test_an_item_enqueued_as_handed_over_is_held_like_a_claimed_one(store: Store) -> None:
+    party = await make_party(store)
+    async with store.transaction() as tx:
+        message = await store_outbound(tx, party, "reply")
+        queued = await tx.outbox.enqueue(
+            tenant_id=party.tenant.id,
+            channel_id=party.channel.id,
+            contact_id=party.contact.id,
+            message_id=message.id,
+            text="reply",
+            not_before=at(60),
+            now=T0,
+            handover=HandoverLease("a", at(10)),
+        )
+    assert (queued.status, queued.handover) == (OutboxStatus.HANDED_OVER, "a")
+    stored = await item(store, message.id)
+    assert (stored.status, stored.handover) == (OutboxStatus.HANDED_OVER, "a")
+    assert await claim(store, 5) == [], "an unexpired hand-over keeps the worker away"
+    async with store.transaction() as tx:
+        assert not await tx.outbox.hand_over(queued.id, token="b", lease_until=at(9), again=False)
+        assert await tx.outbox.confirm_handover(queued.id, "a", at(2))
+    assert (await item(store, message.id)).status is OutboxStatus.DELIVERED
+
+
+async def test_an_item_enqueued_as_handed_over_is_the_workers_once_its_lease_ran_out(
+    store: Store,
+) -> None:
+    party = await make_party(store)
+    async with store.transaction() as tx:
+        message = await store_outbound(tx, party, "reply")
+        queued = await tx.outbox.enqueue(
+            tenant_id=party.tenant.id,
+            channel_id=party.channel.id,
+            contact_id=party.contact.id,
+            message_id=message.id,
+            text="reply",
+            not_before=at(60),
+            now=T0,
+            handover=HandoverLease("a", at(10)),
+        )
+    assert [claimed.id for claimed in await claim(store, 11)] == [queued.id]

@@ -7,13 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, exists, select, update
 
 from kindbot.core.records.conversations import ContactRecord, ConversationRecord, ConversationState
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord, TenantStatus
 from kindbot.storage.executor import Executor
-from kindbot.storage.schema import channels, contacts, conversations, tenants
-from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id
+from kindbot.storage.schema import channels, contacts, conversations, messages, tenants
+from kindbot.storage.sqlutil import (
+    insert_ignoring_conflict,
+    insert_returning_unless_conflict,
+    key_digest,
+    new_id,
+)
 
 OPEN = "open"
 
@@ -34,6 +39,29 @@ _OPEN_CONVERSATION = select(conversations).where(
     conversations.c.contact_id == bindparam("contact_id"),
     conversations.c.open_slot == OPEN,
 )
+_OPEN_FOR_INBOUND = (
+    update(conversations)
+    .where(
+        conversations.c.channel_id == bindparam("b_channel_id"),
+        conversations.c.contact_id == bindparam("b_contact_id"),
+        conversations.c.open_slot == OPEN,
+    )
+    .values(
+        last_inbound_at=case(
+            (
+                exists().where(
+                    messages.c.channel_id == bindparam("b_channel_id"),
+                    messages.c.idempotency_key == bindparam("key_digest"),
+                ),
+                conversations.c.last_inbound_at,
+            ),
+            else_=bindparam("at", type_=conversations.c.last_inbound_at.type),
+        )
+    )
+    .returning(*conversations.c)
+)
+"""The open conversation, its last inbound time moved to ``at`` unless the message
+(its idempotency key) is already stored: found and touched in one statement."""
 _TOUCH_INBOUND = (
     update(conversations)
     .where(conversations.c.id == bindparam("conversation_id"))
@@ -251,7 +279,7 @@ class SqlContacts:
         existing = await self.find(channel_id, external_id)
         if existing is not None:
             return existing
-        await insert_ignoring_conflict(
+        row = await insert_returning_unless_conflict(
             self._conn,
             contacts,
             {
@@ -265,7 +293,9 @@ class SqlContacts:
             },
             ["channel_id", "external_id"],
         )
-        record = await self.find(channel_id, external_id)
+        if row is not None:
+            return _contact(row)
+        record = await self.find(channel_id, external_id)  # another transaction made it first
         assert record is not None
         return record
 
@@ -334,6 +364,21 @@ def _conversation(row: Any) -> ConversationRecord:
     )
 
 
+def _new_conversation(
+    tenant_id: str, channel_id: str, contact_id: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "tenant_id": tenant_id,
+        "channel_id": channel_id,
+        "contact_id": contact_id,
+        "state": ConversationState.BOT.value,
+        "open_slot": OPEN,
+        "created_at": now,
+        "last_inbound_at": None,
+    }
+
+
 class SqlConversations:
     """:class:`kindbot.core.ports.seams.ConversationRepository` over SQL."""
 
@@ -361,19 +406,36 @@ class SqlConversations:
         await insert_ignoring_conflict(
             self._conn,
             conversations,
-            {
-                "id": new_id(),
-                "tenant_id": tenant_id,
-                "channel_id": channel_id,
-                "contact_id": contact_id,
-                "state": ConversationState.BOT.value,
-                "open_slot": OPEN,
-                "created_at": now,
-                "last_inbound_at": None,
-            },
+            _new_conversation(tenant_id, channel_id, contact_id, now),
             ["channel_id", "contact_id", "open_slot"],
         )
         row = (await self._conn.execute(query, params)).one()
+        return _conversation(row)
+
+    async def open_for_inbound(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        idempotency_key: str,
+        at: datetime,
+    ) -> ConversationRecord:
+        params = {
+            "b_channel_id": channel_id,
+            "b_contact_id": contact_id,
+            "key_digest": key_digest(idempotency_key),
+            "at": at,
+        }
+        row = (await self._conn.execute(_OPEN_FOR_INBOUND, params)).first()
+        if row is None:  # none open: open one (once, whoever races), then touch it
+            await insert_ignoring_conflict(
+                self._conn,
+                conversations,
+                _new_conversation(tenant_id, channel_id, contact_id, at),
+                ["channel_id", "contact_id", "open_slot"],
+            )
+            row = (await self._conn.execute(_OPEN_FOR_INBOUND, params)).one()
         return _conversation(row)
 
     async def touch_inbound(self, conversation_id: str, at: datetime) -> None:

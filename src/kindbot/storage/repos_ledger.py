@@ -106,7 +106,7 @@ def _audit(row: Any) -> AuditEntry:
 
 _HEAD = select(audit_heads).where(audit_heads.c.tenant_id == bindparam("tenant_id"))
 _HEAD_LOCKED = _HEAD.with_for_update()
-_INSERT_ENTRY = insert(audit_entries)
+_ENTRIES_PER_INSERT = 100
 _MOVE_HEAD = (
     update(audit_heads)
     .where(audit_heads.c.tenant_id == bindparam("head_tenant_id"))
@@ -126,14 +126,17 @@ class SqlAudit:
         self._conn = conn
 
     async def lock_head(self, tenant_id: str) -> AuditHead:
-        await insert_ignoring_conflict(
-            self._conn,
-            audit_heads,
-            {"tenant_id": tenant_id, "seq": 0, "hash": GENESIS_HASH},
-            ["tenant_id"],
-        )
         query = _HEAD_LOCKED if supports_row_locks(self._conn) else _HEAD
-        row = (await self._conn.execute(query, {"tenant_id": tenant_id})).one()
+        params = {"tenant_id": tenant_id}
+        row = (await self._conn.execute(query, params)).first()
+        if row is None:  # the chain's first entry: make its head (once, whoever races)
+            await insert_ignoring_conflict(
+                self._conn,
+                audit_heads,
+                {"tenant_id": tenant_id, "seq": 0, "hash": GENESIS_HASH},
+                ["tenant_id"],
+            )
+            row = (await self._conn.execute(query, params)).one()
         return AuditHead(tenant_id=tenant_id, seq=row.seq, hash=row.hash)
 
     async def append(self, entry: AuditEntry) -> None:
@@ -142,24 +145,26 @@ class SqlAudit:
     async def append_many(self, entries: Sequence[AuditEntry]) -> None:
         if not entries:
             return
-        await self._conn.execute(
-            _INSERT_ENTRY,
-            [
-                {
-                    "tenant_id": e.tenant_id,
-                    "seq": e.seq,
-                    "at": e.at,
-                    "kind": e.kind,
-                    "subject": e.subject,
-                    "rule": e.rule,
-                    "decision": e.decision,
-                    "detail": e.detail,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
-                }
-                for e in entries
-            ],
-        )
+        rows = [
+            {
+                "tenant_id": e.tenant_id,
+                "seq": e.seq,
+                "at": e.at,
+                "kind": e.kind,
+                "subject": e.subject,
+                "rule": e.rule,
+                "decision": e.decision,
+                "detail": e.detail,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e in entries
+        ]
+        # Multi-row INSERTs (one statement for a message's few entries), kept well
+        # below the backends' limits on bound parameters.
+        for start in range(0, len(rows), _ENTRIES_PER_INSERT):
+            chunk = rows[start : start + _ENTRIES_PER_INSERT]
+            await self._conn.execute(insert(audit_entries).values(chunk))
         last = entries[-1]
         params = {"head_tenant_id": last.tenant_id, "new_seq": last.seq, "new_hash": last.hash}
         await self._conn.execute(_MOVE_HEAD, params)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, true, update
 
 from kindbot.core.events import InboundEvent
 from kindbot.core.records.conversations import (
@@ -46,6 +46,15 @@ _SET_PROCESSED = (
     .where(messages.c.id == bindparam("message_id"))
     .values(status=InboundStatus.PROCESSED.value, kb_asked=bindparam("kb_asked"))
 )
+_FINISH = (
+    update(messages)
+    .where(
+        messages.c.id == bindparam("message_id"),
+        messages.c.status != InboundStatus.PROCESSED.value,
+    )
+    .values(status=InboundStatus.PROCESSED.value, kb_asked=bindparam("kb_asked"))
+    .returning(*messages.c)
+)
 _INSERT = insert(messages)
 _OUTBOUND = messages.c.direction == Direction.OUTBOUND.value
 _RECENT_OUTBOUND_TEXTS = (
@@ -69,12 +78,27 @@ def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-_OUTBOUND_COUNTS = select(
-    func.count(),
-    _counted(messages.c.seq > bindparam("after_seq")),
-    _counted(messages.c.created_at >= bindparam("since")),
-    _counted(messages.c.reply_to_id == bindparam("reply_to_id")),
-).where(messages.c.conversation_id == bindparam("conversation_id"), _OUTBOUND)
+_LAST_INBOUND_ROW = _LAST_INBOUND.subquery("last_inbound")
+_OUTBOUND_COUNTS = (
+    select(
+        func.count(),
+        _counted(
+            messages.c.seq > func.coalesce(select(_LAST_INBOUND_ROW.c.seq).scalar_subquery(), 0)
+        ),
+        _counted(messages.c.created_at >= bindparam("since")),
+        _counted(messages.c.reply_to_id == bindparam("reply_to_id")),
+    )
+    .where(messages.c.conversation_id == bindparam("conversation_id"), _OUTBOUND)
+    .subquery("outbound_counts")
+)
+_ACTIVITY = select(
+    *_OUTBOUND_COUNTS.c,
+    _LAST_INBOUND_ROW.c.created_at,
+    _LAST_INBOUND_ROW.c.kind,
+).select_from(_OUTBOUND_COUNTS.outerjoin(_LAST_INBOUND_ROW, true()))
+"""The guard's facts about a conversation in one statement: the outbound counts
+(in all, since the last inbound message, since a time, answering a message) and
+the last inbound message's time and kind."""
 _REPLIES_TO = (
     select(messages)
     .where(messages.c.reply_to_id == bindparam("message_id"))
@@ -157,6 +181,11 @@ class SqlMessages:
         query = _BY_ID_LOCKED if supports_row_locks(self._conn) else _BY_ID
         return _message((await self._conn.execute(query, {"message_id": message_id})).one())
 
+    async def finish_inbound(self, message_id: str, *, kb_asked: bool) -> MessageRecord | None:
+        params = {"message_id": message_id, "kb_asked": kb_asked}
+        row = (await self._conn.execute(_FINISH, params)).first()
+        return _message(row) if row is not None else None
+
     async def mark_processed(self, message_id: str, *, kb_asked: bool = False) -> None:
         params = {"message_id": message_id, "kb_asked": kb_asked}
         await self._conn.execute(_SET_PROCESSED, params)
@@ -224,23 +253,15 @@ class SqlMessages:
     async def activity(
         self, conversation_id: str, *, reply_to_id: str | None, since: datetime
     ) -> ConversationActivity:
-        params = {"conversation_id": conversation_id}
-        last = (await self._conn.execute(_LAST_INBOUND, params)).first()
-        last_at = last.created_at if last else None
-        counting: dict[str, Any] = {
-            "conversation_id": conversation_id,
-            "after_seq": last.seq if last else 0,
-            "since": since,
-            "reply_to_id": reply_to_id,
-        }
-        counts = (await self._conn.execute(_OUTBOUND_COUNTS, counting)).one()
+        params = {"conversation_id": conversation_id, "since": since, "reply_to_id": reply_to_id}
+        row = (await self._conn.execute(_ACTIVITY, params)).one()
         return ConversationActivity(
-            outbound_total=int(counts[0]),
-            last_inbound_at=last_at,
-            last_inbound_kind=last.kind if last else None,
-            outbound_since_inbound=int(counts[1]),
-            outbound_since=int(counts[2]),
-            replies_to=int(counts[3]) if reply_to_id else 0,
+            outbound_total=int(row[0]),
+            last_inbound_at=row.created_at,
+            last_inbound_kind=row.kind,
+            outbound_since_inbound=int(row[1]),
+            outbound_since=int(row[2]),
+            replies_to=int(row[3]) if reply_to_id else 0,
         )
 
     async def history(self, conversation_id: str, limit: int) -> list[MessageRecord]:

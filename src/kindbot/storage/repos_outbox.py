@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.dml import Update
 
-from kindbot.core.records.outbox import RETRYING_CALLER, OutboxItem, OutboxStatus
+from kindbot.core.records.outbox import RETRYING_CALLER, HandoverLease, OutboxItem, OutboxStatus
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import messages, outbox
 from kindbot.storage.sqlutil import new_id, supports_row_locks
@@ -107,7 +107,9 @@ class SqlOutbox:
         text: str,
         not_before: datetime,
         now: datetime,
+        handover: HandoverLease | None = None,
     ) -> OutboxItem:
+        status = OutboxStatus.PENDING if handover is None else OutboxStatus.HANDED_OVER
         item = OutboxItem(
             id=new_id(),
             tenant_id=tenant_id,
@@ -115,12 +117,13 @@ class SqlOutbox:
             contact_id=contact_id,
             message_id=message_id,
             text=text,
-            status=OutboxStatus.PENDING,
+            status=status,
             attempts=0,
             next_attempt_at=not_before,
             last_error=None,
             created_at=now,
             delivered_at=None,
+            handover=handover.token if handover is not None else None,
         )
         await self._conn.execute(
             _INSERT,
@@ -134,11 +137,11 @@ class SqlOutbox:
                 "status": item.status.value,
                 "attempts": 0,
                 "next_attempt_at": not_before,
-                "lease_until": None,
+                "lease_until": handover.until if handover is not None else None,
                 "last_error": None,
                 "created_at": now,
                 "delivered_at": None,
-                "handover": None,
+                "handover": item.handover,
             },
         )
         return item

@@ -88,6 +88,11 @@ class SqlStore:
         self._inline = inline_engine
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
+    @property
+    def transaction_engine(self) -> Engine:
+        """The (synchronous view of the) engine whose connections run the store's transactions."""
+        return self._inline if self._inline is not None else self.engine.sync_engine
+
     @classmethod
     def for_url(cls, url: str) -> SqlStore:
         """A store on the database at ``url`` (no I/O until first used)."""
@@ -97,8 +102,11 @@ class SqlStore:
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
         """Commit on normal exit, roll back on exception.
 
-        ``readonly`` promises that nothing is written (SQLite then starts a
-        deferred transaction and does not wait for the writer).
+        ``readonly`` promises that nothing is written: SQLite then starts a
+        deferred transaction and does not wait for the writer; PostgreSQL runs
+        each statement on its own (autocommit: no ``BEGIN``/``COMMIT`` round
+        trips), which is all the consistency its READ COMMITTED transactions
+        give across statements too.
         """
         if readonly or self._writer is None:
             async with self._begin(readonly) as tx:
@@ -123,7 +131,11 @@ class SqlStore:
             return
         async with self.engine.connect() as conn:
             if readonly:
-                conn = await conn.execution_options(**{READONLY_OPTION: True})
+                # Each statement its own snapshot, as READ COMMITTED gives within a
+                # transaction anyway, without the BEGIN and COMMIT round trips.
+                conn = await conn.execution_options(
+                    **{READONLY_OPTION: True}, isolation_level="AUTOCOMMIT"
+                )
             async with conn.begin():
                 yield SqlTransaction(AsyncExecutor(conn))
 

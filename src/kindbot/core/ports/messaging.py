@@ -22,7 +22,7 @@ from kindbot.core.records.conversations import (
     MessageRecord,
 )
 from kindbot.core.records.knowledge import KnowledgeEntry
-from kindbot.core.records.outbox import OutboxItem
+from kindbot.core.records.outbox import HandoverLease, OutboxItem
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord, TenantStatus
 
 
@@ -149,6 +149,24 @@ class ConversationRepository(Protocol):
         """The contact's open conversation on the channel, if there is one."""
         ...
 
+    async def open_for_inbound(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        contact_id: str,
+        idempotency_key: str,
+        at: datetime,
+    ) -> ConversationRecord:
+        """The contact's open conversation (opened if there is none), for an inbound message.
+
+        Its last inbound time moves to ``at`` unless the message with
+        ``idempotency_key`` is already stored on the channel (a duplicate):
+        :meth:`get_or_open` and :meth:`touch_inbound` in one statement when
+        the conversation is open. The record returned has the new time.
+        """
+        ...
+
     async def touch_inbound(self, conversation_id: str, at: datetime) -> None: ...
     async def set_state(self, conversation_id: str, state: ConversationState) -> None: ...
 
@@ -179,6 +197,17 @@ class MessageRepository(Protocol):
 
     async def lock_inbound(self, message_id: str) -> MessageRecord:
         """Re-read an inbound message, holding a row lock until the transaction ends."""
+        ...
+
+    async def finish_inbound(self, message_id: str, *, kb_asked: bool) -> MessageRecord | None:
+        """Mark the inbound message processed unless it already was; the row, or None.
+
+        One conditional update instead of :meth:`lock_inbound` then
+        :meth:`mark_processed`: the row stays locked until the transaction
+        ends, so a concurrent pass waits and then finds it processed. None:
+        another pass processed it first (nothing changed). ``kb_asked``: as
+        for :meth:`mark_processed`.
+        """
         ...
 
     async def mark_processed(self, message_id: str, *, kb_asked: bool = False) -> None:
@@ -261,7 +290,12 @@ class OutboxRepository(Protocol):
         text: str,
         not_before: datetime,
         now: datetime,
-    ) -> OutboxItem: ...
+        handover: HandoverLease | None = None,
+    ) -> OutboxItem:
+        """A ``pending`` item due at ``not_before`` — or, with ``handover``, one already
+        ``handed_over`` to that caller (as :meth:`hand_over` would make it, without a
+        second statement)."""
+        ...
 
     async def for_message(self, message_id: str) -> OutboxItem | None: ...
 

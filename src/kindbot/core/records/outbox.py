@@ -76,3 +76,11 @@ class DeferredSend:
     due_at: datetime
     attempts: int
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverLease:
+    """A caller's claim on replies it hands over itself: its token, and until when it holds them."""
+
+    token: str
+    until: datetime

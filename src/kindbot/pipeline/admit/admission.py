@@ -15,7 +15,7 @@ not counted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kindbot.core.events import (
     InboundKind,
@@ -30,6 +30,7 @@ from kindbot.core.events import (
 )
 from kindbot.core.ports.seams import Clock, SendCounters, Transaction
 from kindbot.core.records.conversations import ConversationActivity
+from kindbot.core.records.outbox import HandoverLease
 from kindbot.core.records.tenancy import TenantRecord, TenantStatus
 from kindbot.core.screening import (
     SCREENED_OK,
@@ -84,12 +85,23 @@ class GuardExtras:
 NO_EXTRAS = GuardExtras()
 
 
+@dataclass(frozen=True, slots=True)
+class Taking:
+    """Replies the caller hands over itself: the first ``limit`` admitted are stored
+    ``handed_over`` under ``lease``; the others are due at once (for the outbox worker)."""
+
+    lease: HandoverLease
+    limit: int
+
+
 @dataclass(slots=True)
 class GuardedSends:
-    """What :meth:`Admission.enqueue_guarded` did: sends admitted, decisions that stopped one."""
+    """What :meth:`Admission.enqueue_guarded` did: sends admitted, decisions that stopped one,
+    and the sends stored as handed over to the caller (:class:`Taking`)."""
 
     sent: list[SentReply] = field(default_factory=list)
     stopped: list[OutboundDecision] = field(default_factory=list)
+    taken: list[SentReply] = field(default_factory=list)
 
 
 def tenant_policy_of(tenant: TenantRecord) -> GuardPolicy:
@@ -120,15 +132,18 @@ class Admission:
         kind: SendKind = SendKind.REPLY,
         extras: GuardExtras = NO_EXTRAS,
         customer_text: tuple[str, ...] = (),
+        taking: Taking | None = None,
     ) -> GuardedSends:
         """Decide each reply; admit the allowed ones as outbound messages and outbox rows.
 
         Allowed messages are due at once (``sync_grace`` None) or held for the
-        caller's hand-over. Every verdict is queued on ``audit``; a denial is
-        weighed into the tenant's score only when it is charged to the tenant
-        (:mod:`kindbot.guard.attribution`: ``reply_to_id`` set means the send
-        answers a customer's message; ``customer_text`` is what that customer
-        typed — their message, a flow's slot values — which a reply may echo). A proactive
+        caller's hand-over; with ``taking``, the first ones are stored as handed
+        over to the caller and the rest are due at once. Every verdict is queued
+        on ``audit``; a denial is weighed into the tenant's score only when it
+        is charged to the tenant (:mod:`kindbot.guard.attribution`:
+        ``reply_to_id`` set means the send answers a customer's message;
+        ``customer_text`` is what that customer typed — their message, a flow's
+        slot values — which a reply may echo). A proactive
         send reserves its counters in ``tx`` where the backend allows; with
         Redis the reservation is made at once and the caller must release it
         (:meth:`release`) if ``tx`` fails.
@@ -197,16 +212,21 @@ class Admission:
                 checks=decision.checks,
                 generated_from=_grounding(proposed),
             )
+            taken = taking is not None and len(result.taken) < taking.limit
             item = await tx.outbox.enqueue(
                 tenant_id=turn.tenant.id,
                 channel_id=turn.channel.id,
                 contact_id=turn.contact.id,
                 message_id=outbound.id,
                 text=outbound.text,
-                not_before=now + sync_grace if sync_grace is not None else now,
+                not_before=_not_before(now, sync_grace, taking, taken),
                 now=now,
+                handover=taking.lease if taking is not None and taken else None,
             )
-            result.sent.append(SentReply(item.id, outbound.id, outbound.text, outbound.created_at))
+            sent = SentReply(item.id, outbound.id, outbound.text, outbound.created_at)
+            result.sent.append(sent)
+            if taken:
+                result.taken.append(sent)
         return result
 
     async def release(self, extras: GuardExtras) -> None:
@@ -311,6 +331,16 @@ class Admission:
             subject=f"tenant:{tenant.id}",
             verdict=violations.standing_verdict(earned, score),
         )
+
+
+def _not_before(
+    now: datetime, sync_grace: timedelta | None, taking: Taking | None, taken: bool
+) -> datetime:
+    """When the outbox worker may send an admitted reply: at once, or after the caller's
+    grace; a reply the caller takes keeps the grace, one it leaves is released now."""
+    if sync_grace is None or (taking is not None and not taken):
+        return now
+    return now + sync_grace
 
 
 def _echo_only(

@@ -32,6 +32,7 @@ from kindbot.core.events import (
 )
 from kindbot.core.ports.seams import Clock, SenderLocks, Store, Transaction
 from kindbot.core.records.conversations import InboundStatus, MessageRecord
+from kindbot.core.records.outbox import HandoverLease
 from kindbot.core.screening import ContentContext, Direction
 from kindbot.dialogue.flow_specs import RESPONSE_PREFIX
 from kindbot.dialogue.handlers import HandlerResult
@@ -41,14 +42,14 @@ from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
 from kindbot.dialogue.unanswered import is_question
 from kindbot.guard.content_rules import inbound_flag
 from kindbot.guard.rules import decide_inbound
-from kindbot.pipeline.admit.admission import Admission
+from kindbot.pipeline.admit.admission import Admission, Taking
 from kindbot.pipeline.decide.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.decide.generative import GenerativeAnswers
 from kindbot.pipeline.decide.handlers import HandlerModules
 from kindbot.pipeline.decide.knowledge import KnowledgeCache
 from kindbot.pipeline.decide.sentence_batches import SentenceBatcher
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
-from kindbot.pipeline.handover.passive import HandoverMixin, new_token, take_replies
+from kindbot.pipeline.handover.passive import HANDOVER_LEASE, HandoverMixin, new_token
 from kindbot.pipeline.live.bus import InboxBus, InboxNotes
 from kindbot.pipeline.receive.inbound_actions import act_on_inbound
 from kindbot.pipeline.receive.sender_locks import LocalSenderLocks
@@ -140,11 +141,12 @@ class Pipeline(HandoverMixin):
                     display_name=event.sender_name,
                     now=event.received_at,
                 )
-                conversation = await tx.conversations.get_or_open(
+                conversation = await tx.conversations.open_for_inbound(
                     tenant_id=tenant.id,
                     channel_id=channel.id,
                     contact_id=contact.id,
-                    now=event.received_at,
+                    idempotency_key=event.idempotency_key,
+                    at=event.received_at,
                 )
                 message, created = await tx.messages.insert_inbound(
                     event=event,
@@ -153,8 +155,6 @@ class Pipeline(HandoverMixin):
                     contact_id=contact.id,
                     conversation_id=conversation.id,
                 )
-                if created:
-                    await tx.conversations.touch_inbound(conversation.id, event.received_at)
                 done = not created and message.status == InboundStatus.PROCESSED
                 if not done:
                     inputs = await self._turn_inputs(tx, message, bot_answers(conversation.state))
@@ -242,10 +242,15 @@ class Pipeline(HandoverMixin):
                     turn.tenant,
                     conversation_id=turn.conversation_id,
                 )
+        # A flow's turn (its outcome never says asked), an opt-out or opt-in word (no
+        # dialogue), a pick or a person request, a phone number or a bare number:
+        # not a question for ``kb unanswered``.
+        kb_asked = dialogue is not None and dialogue.asked and is_question(stored.text)
         async with self._store.transaction() as tx:
-            message = await tx.messages.lock_inbound(stored.id)
-            if message.status == InboundStatus.PROCESSED:
-                return await self._outcome(tx, message, duplicate=True)
+            message = await tx.messages.finish_inbound(stored.id, kb_asked=kb_asked)
+            if message is None:  # another pass processed it first
+                done = await tx.messages.lock_inbound(stored.id)
+                return await self._outcome(tx, done, duplicate=True)
             audit = AuditBatch(turn.tenant.id)
             audit.add(
                 at=self._clock.now(),
@@ -266,7 +271,8 @@ class Pipeline(HandoverMixin):
             )
             if flowed is not None:
                 await self._flows.record(tx, message, flowed)
-            sent = await self.enqueue_guarded(
+            taking = self._taking(take, waiting, retries)
+            guarded = await self._admission.enqueue_guarded(
                 tx,
                 turn,
                 audit,
@@ -274,15 +280,10 @@ class Pipeline(HandoverMixin):
                 reply_to_id=message.id,
                 sync_grace=sync_grace,
                 customer_text=_customer_text(message, flowed),
+                taking=taking,
             )
-            taking = take and (waiting is None or waiting())
-            token = new_token(retries=retries) if taking else None
-            taken = await take_replies(tx, sent, take, self._clock.now(), token) if token else ()
-            # A flow's turn (its outcome never says asked), an opt-out or opt-in word (no
-            # dialogue), a pick or a person request, a phone number or a bare number:
-            # not a question for ``kb unanswered``.
-            kb_asked = dialogue is not None and dialogue.asked and is_question(message.text)
-            await tx.messages.mark_processed(message.id, kb_asked=kb_asked)
+            sent, taken = guarded.sent, tuple(guarded.taken)
+            token = taking.lease.token if taking is not None else None
             await audit.flush(tx)
         self._inbox.publish_all(notes)
         if len(sent) > len(taken) and (sync_grace is None or take):
@@ -297,6 +298,15 @@ class Pipeline(HandoverMixin):
             taken=taken,
             handover_token=token if taken else None,
         )
+
+    def _taking(
+        self, take: int, waiting: Callable[[], bool] | None, retries: bool
+    ) -> Taking | None:
+        """The caller's hand-over of up to ``take`` replies, unless it stopped waiting."""
+        if not take or (waiting is not None and not waiting()):
+            return None
+        lease = HandoverLease(new_token(retries=retries), self._clock.now() + HANDOVER_LEASE)
+        return Taking(lease, take)
 
     async def _screen_inbound(self, message: MessageRecord, turn: Turn) -> Verdict | None:
         """Moderation's view of a customer's text, when it finds something (else None).

@@ -1,0 +1,124 @@
+"""What one WeChat Official Account text message costs the database (issue 15).
+
+A contract on the storage layer's work per message, counted at the driver
+(:mod:`tests.support.statements`): the push goes through the real callback —
+signature, decryption, nonce, pipeline, passive reply, confirmation — and
+every statement the driver runs for it is counted, transaction control and
+pool pings included. Adding a statement to the path fails this test: make
+the case for it and raise the bound, or fold it into one that is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.support.clock import FakeClock
+from tests.support.statements import StatementLog, traced
+from tests.support.tenants import apply_approved
+
+from kindbot.bootstrap import Container
+from kindbot.testing.wechat_callbacks import WeChatServerClient
+from kindbot.web.app import build_app
+
+APP_ID = "wx0123456789abcdef"
+SECRET = "0123456789abcdef0123456789abcdef"
+TOKEN = "kindbottoken"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+GH = "gh_0123456789ab"
+CHANNEL = "costshop.oa"
+
+KNOWN_CONTACT_STATEMENTS = {"sqlite": 29, "postgres": 27}
+"""Statements for a text message from a contact the account has seen before: 21 that do
+the work, the BEGIN and COMMIT of the three writing transactions (storing the message, its
+outcome, the passive reply's confirmation) and, on SQLite, of the channel's read-only
+lookup (PostgreSQL runs read-only work without a transaction); no pool pings. Issue 15
+started from 35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work)."""
+NEW_CONTACT_STATEMENTS = {"sqlite": 32, "postgres": 30}
+"""Statements for the first message of a contact (the contact and conversation are created)."""
+WRITE_TRANSACTIONS = 3
+"""Transactions that write, for either message: storing, the outcome, the confirmation."""
+
+
+@dataclass
+class Account:
+    container: Container
+    clock: FakeClock
+    wechat: WeChatServerClient
+    log: StatementLog
+
+    async def text(self, openid: str, text: str, msg_id: str) -> str | None:
+        """Push a text message; the passive reply's content."""
+        now = int(self.clock.now().timestamp())
+        reply = await self.wechat.push(self.wechat.text_xml(openid, text, msg_id, now), now)
+        assert reply.status == 200
+        return reply.content
+
+    async def counted(self, openid: str, text: str, msg_id: str) -> StatementLog:
+        """Push a text message, recording the statements it costs; the log."""
+        self.log.clear()
+        self.log.active = True
+        try:
+            assert await self.text(openid, text, msg_id) is not None  # a passive reply
+        finally:
+            self.log.active = False
+        return self.log
+
+
+def bundle(tmp_path: Path) -> Path:
+    (tmp_path / "faq.csv").write_text("question,answer\n运费怎么算,满99元包邮\n", encoding="utf-8")
+    path = tmp_path / "bundle.yaml"
+    path.write_text(
+        "tenant: {slug: costshop, name: Cost Shop, industry: retail}\n"
+        "channels:\n"
+        f"  - {{id: oa, type: wechat_oa, app_id: {APP_ID}, app_secret: {SECRET},"
+        f" token: {TOKEN}, encoding_aes_key: {AES_KEY}, mode: safe,"
+        " api_base: 'http://127.0.0.1:9'}\n"
+        "knowledge: [{file: faq.csv}]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+async def account(container: Container, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Account]:
+    await apply_approved(container, bundle(tmp_path), clock.now())
+    transport = httpx.ASGITransport(app=build_app(container))
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://kindbot") as http,
+        traced(container.store) as log,
+    ):
+        wechat = WeChatServerClient(
+            http,
+            f"/channels/{CHANNEL}/callback",
+            token=TOKEN,
+            app_id=APP_ID,
+            gh_id=GH,
+            mode="safe",
+            encoding_aes_key=AES_KEY,
+        )
+        opened = Account(container, clock, wechat, log)
+        # Warm up: caches, the pool's connections (a fresh one is not pinged), the KB index
+        # (its first build may outlast the reply budget: then the answer is ``success``).
+        for msg_id in ("1", "2", "3"):
+            if await opened.text("warm-up", "运费怎么算", msg_id) is not None:
+                break
+        yield opened
+
+
+async def test_a_known_contacts_text_message_costs_a_bounded_number_of_statements(
+    account: Account, container_backend: str
+) -> None:
+    new = await account.counted("openid-1", "运费怎么算", "12")
+    new_count, new_writes = new.count, len(new.write_transactions())
+    print("new contact: " + new.summary() + "\n" + new.render())
+    known = await account.counted("openid-1", "运费怎么算?", "13")
+    print("known contact: " + known.summary() + "\n" + known.render())
+
+    assert new_count <= NEW_CONTACT_STATEMENTS[container_backend], new.render()
+    assert new_writes <= WRITE_TRANSACTIONS, new.render()
+    assert known.count <= KNOWN_CONTACT_STATEMENTS[container_backend], known.render()
+    assert len(known.write_transactions()) <= WRITE_TRANSACTIONS, known.render()
