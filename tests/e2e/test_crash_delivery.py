@@ -21,6 +21,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable
@@ -34,12 +35,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from tests.support.cli import KINDBOT, kindbot_in_thread
 from tests.support.live import serve_app
 
 from kindbot.channels.webhook import SIGNATURE_HEADER, sign
 from kindbot.testing.wechat_callbacks import WeChatServerClient
 
+KINDBOT = Path(sys.executable).parent / "kindbot"
+# Both tests read one crash run (the module's fixture): one process runs them.
+pytestmark = pytest.mark.xdist_group("crash-delivery")
 APP_ID = "wx00000000c4a5h001"
 SECRET = "0123456789abcdef0123456789abcdef"
 TOKEN = "crashtoken"
@@ -124,26 +127,26 @@ def write_bundle(into: Path, platform_url: str) -> Path:
     return bundle
 
 
-def settings_variables() -> dict[str, str]:
-    """The ``KINDBOT_*`` settings of the server and of the set-up commands."""
-    return {
-        "KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS": "1",  # the stand-ins live on loopback
-        # A message answered ``success`` whose turn the kill interrupted is WeChat's
-        # to forget: only recovery answers it — here within the test's time.
-        "KINDBOT_RECOVERY_AFTER_S": str(RECOVERY_AFTER_S),
-    }
-
-
 def environment(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
     env["KINDBOT_DATA_DIR"] = str(data_dir)
+    env["KINDBOT_FLOW_ALLOW_PRIVATE_ENDPOINTS"] = "1"  # the stand-ins live on loopback
+    # A message answered ``success`` whose turn the kill interrupted is WeChat's
+    # to forget: only recovery answers it — here within the test's time.
+    env["KINDBOT_RECOVERY_AFTER_S"] = str(RECOVERY_AFTER_S)
     env["PYTHONUTF8"] = "1"
-    return env | settings_variables()
+    return env
 
 
-async def run_cli(data_dir: Path, *args: str | Path) -> None:
-    """A set-up command, in this process (only the server must be a real process)."""
-    result = await kindbot_in_thread(*args, data_dir=data_dir, env=settings_variables())
+def run_cli(data_dir: Path, *args: str | Path) -> None:
+    result = subprocess.run(
+        [str(KINDBOT), *map(str, args)],
+        env=environment(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, f"{args}: {result.stdout}\n{result.stderr}"
 
 
@@ -284,8 +287,8 @@ async def crash_run(tmp: Path) -> CrashRun:
     data_dir.mkdir()
     async with serve_app(platform(customers)) as platform_url:
         bundle = write_bundle(tmp, platform_url)
-        await run_cli(data_dir, "apply", bundle)
-        await run_cli(data_dir, "tenant", "approve", TENANT, "--reason", "crash test")
+        run_cli(data_dir, "apply", bundle)
+        run_cli(data_dir, "tenant", "approve", TENANT, "--reason", "crash test")
         server = Server(data_dir, free_port())
         await server.start()
         try:
