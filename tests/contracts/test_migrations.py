@@ -14,8 +14,10 @@ SQLite and ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Connection, Integer, MetaData, String
@@ -26,6 +28,15 @@ from kindbot.storage.engine import create_engine
 from kindbot.storage.schema import metadata
 from kindbot.storage.sql_store import SqlStore
 from tests.contracts.builders import make_tenant
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[SqlStore]:
+    """Here the store's database is migrated from empty (elsewhere it is a migrated copy)."""
+    sql_store = SqlStore.for_url(db_url)
+    await migrate.upgrade(sql_store.engine)
+    yield sql_store
+    await sql_store.close()
 
 
 async def schema_diff(engine: AsyncEngine, target: MetaData = metadata) -> list[Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.cli import kindbot
 
 BIN = Path(sys.executable).parent
 EXAMPLES = 3
@@ -42,14 +43,8 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 
 def _kindbot(data_dir: Path, *args: str) -> str:
-    result = subprocess.run(
-        [str(BIN / "kindbot"), *args],
-        env=_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    """A set-up command, in this process (the server and schemathesis are real processes)."""
+    result = kindbot(*args, data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

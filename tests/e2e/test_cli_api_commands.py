@@ -1,4 +1,4 @@
-"""The API's command-line side, run as a user runs it (one subprocess per command):
+"""The API's command-line side, run as a user runs it (in this process: tests/support/cli.py):
 ``kindbot admin token``, ``kindbot tenant api-key …``, ``kindbot consent …`` and
 ``kindbot contact export|erase``.
 
@@ -10,41 +10,23 @@ where later ones build on earlier ones' changes (noted in their docstrings).
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 from tests.e2e.test_cli_end_to_end import (
     DEMO_SOURCE,
-    KINDBOT,
     TENANT,
     failed_cleanly,
     query_db,
     succeeded,
 )
+from tests.support.cli import kindbot
+
+# The tests build on each other's changes in file order: one process runs them all.
+pytestmark = pytest.mark.xdist_group("cli-api-commands")
 
 ALICE = ("--tenant", TENANT, "--channel", "console", "--user", "console:alice")
-
-
-def kindbot(
-    *args: str | Path, data_dir: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``kindbot ARGS…`` against ``data_dir`` with extra ``env``."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
-    clean |= {"KINDBOT_DATA_DIR": str(data_dir), "PYTHONUTF8": "1", **(env or {})}
-    return subprocess.run(
-        [str(KINDBOT), *map(str, args)],
-        input="",
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=clean,
-        cwd=data_dir.parent,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +34,14 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("api-cli") / "data"
     succeeded(kindbot("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir))
     succeeded(kindbot("tenant", "approve", TENANT, "--reason", "e2e", data_dir=data_dir))
-    chat = subprocess.run(
-        [str(KINDBOT), "chat", "--tenant", TENANT, "--user", "console:alice"],
+    chat = kindbot(
+        "chat",
+        "--tenant",
+        TENANT,
+        "--user",
+        "console:alice",
+        data_dir=data_dir,
         input="运费多少钱\n",
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={**os.environ, "KINDBOT_DATA_DIR": str(data_dir), "PYTHONUTF8": "1"},
-        cwd=data_dir.parent,
-        timeout=120,
-        check=False,
     )
     succeeded(chat)
     return data_dir

@@ -1,6 +1,7 @@
-"""The ``kindbot`` command line, run as a user runs it: one subprocess per command.
+"""The ``kindbot`` command line, run as a user runs it, in this process
+(``tests/support/cli.py``: the console script's app, its exit status and output).
 
-Every command runs the installed console script with ``KINDBOT_DATA_DIR`` in a
+Every command runs with ``KINDBOT_DATA_DIR`` in a
 temporary directory, no ``KINDBOT_SECRET_KEY`` (the key is generated into the
 data dir) and no ``KINDBOT_DATABASE_URL`` (SQLite in the data dir). Results
 are read from the output and, where the output cannot prove "nothing changed",
@@ -21,17 +22,15 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.cli import KINDBOT, CliRun, kindbot
 
-KINDBOT = Path(sys.executable).parent / "kindbot"
 DEMO_SOURCE = Path(str(resources.files("kindbot.demo")))
 TENANT = "teashop"
 DEMO_ENTRIES = 29
@@ -101,32 +100,14 @@ KB_COUNTS = re.compile(r"knowledge: (\d+) created, (\d+) updated, (\d+) unchange
 # ---------------------------------------------------------------- helpers
 
 
-def kindbot(*args: str | Path, data_dir: Path, input: str = "") -> subprocess.CompletedProcess[str]:
-    """Run ``kindbot ARGS…`` against ``data_dir``; stdin is ``input`` (empty by default)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
-    env["KINDBOT_DATA_DIR"] = str(data_dir)
-    env["PYTHONUTF8"] = "1"
-    return subprocess.run(
-        [str(KINDBOT), *map(str, args)],
-        input=input,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=data_dir.parent,
-        timeout=120,
-        check=False,
-    )
-
-
-def succeeded(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+def succeeded(result: CliRun) -> CliRun:
     """``result``, after asserting it exited 0 (showing its output when it did not)."""
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
 
-def failed_cleanly(result: subprocess.CompletedProcess[str]) -> str:
+def failed_cleanly(result: CliRun) -> str:
     """stderr of a run that exited non-zero with a message (not a crash)."""
     assert result.returncode != 0, f"unexpectedly succeeded:\n{result.stdout}"
     assert "Traceback" not in result.stderr, result.stderr
@@ -202,14 +183,14 @@ def bot_messages(stdout: str) -> list[str]:
 @pytest.fixture(scope="module")
 def first_apply(
     tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, subprocess.CompletedProcess[str]]:
+) -> tuple[Path, CliRun]:
     """A data dir with the demo bundle applied once, and the output of that apply."""
     data_dir = tmp_path_factory.mktemp("demo") / "data"
     return data_dir, succeeded(kindbot("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir))
 
 
 @pytest.fixture
-def demo_dir(first_apply: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+def demo_dir(first_apply: tuple[Path, CliRun]) -> Path:
     """The shared demo data dir (tests must only read it)."""
     return first_apply[0]
 
@@ -225,7 +206,7 @@ def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def chat_session(
     tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, subprocess.CompletedProcess[str]]:
+) -> tuple[Path, CliRun]:
     """A demo data dir after one terminal chat (so its audit log has entries)."""
     data_dir = tmp_path_factory.mktemp("chat") / "data"
     succeeded(kindbot("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir))
@@ -237,9 +218,7 @@ def chat_session(
 
 
 @pytest.fixture
-def tampered_dir(
-    chat_session: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
-) -> Path:
+def tampered_dir(chat_session: tuple[Path, CliRun], tmp_path: Path) -> Path:
     """A private copy of the chatted data dir, to tamper with."""
     copy = tmp_path / "data"
     shutil.copytree(chat_session[0], copy)
@@ -250,17 +229,27 @@ def tampered_dir(
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:
-    result = succeeded(kindbot("--help", data_dir=tmp_path / "data"))
+    """The installed console script itself, in a real process (the one subprocess here)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
+    result = subprocess.run(
+        [str(KINDBOT), "--help"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**env, "KINDBOT_DATA_DIR": str(tmp_path / "data"), "PYTHONUTF8": "1"},
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "data").exists(), "--help must not create a data dir"
     for command in COMMANDS:
         assert re.search(rf"^[│|\s]*{command}\s", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:
     commands = [c.split() for c in (*COMMANDS, *SUBCOMMANDS)]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(
-            pool.map(lambda c: kindbot(*c, "--help", data_dir=tmp_path / "data"), commands)
-        )
+    results = [kindbot(*c, "--help", data_dir=tmp_path / "data") for c in commands]
     for command, result in zip(commands, results, strict=True):
         assert result.returncode == 0, (command, result.stderr)
         assert "Usage: kindbot " + " ".join(command) in result.stdout, (command, result.stdout)
@@ -284,7 +273,7 @@ def test_migrate_prints_the_revision(tmp_path: Path) -> None:
 
 
 def test_apply_demo_creates_tenant_channels_and_knowledge(
-    first_apply: tuple[Path, subprocess.CompletedProcess[str]],
+    first_apply: tuple[Path, CliRun],
 ) -> None:
     data_dir, result = first_apply
     assert f"tenant {TENANT}: created" in result.stdout
@@ -702,7 +691,7 @@ def test_kb_unanswered_groups_the_questions_the_bot_fell_back_on(tmp_path: Path)
 
 
 def test_chat_answers_discloses_ai_once_and_confirms_opt_out(
-    chat_session: tuple[Path, subprocess.CompletedProcess[str]],
+    chat_session: tuple[Path, CliRun],
 ) -> None:
     result = succeeded(chat_session[1])
     replies = bot_messages(result.stdout)
@@ -721,7 +710,7 @@ def test_chat_answers_discloses_ai_once_and_confirms_opt_out(
 
 
 def test_audit_verify_after_chat_is_ok(
-    chat_session: tuple[Path, subprocess.CompletedProcess[str]],
+    chat_session: tuple[Path, CliRun],
 ) -> None:
     data_dir = chat_session[0]
     entries = query_db(data_dir, "SELECT count(*) FROM audit_entries")[0][0]

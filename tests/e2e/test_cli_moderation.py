@@ -1,48 +1,32 @@
-"""``kindbot moderate`` and ``kindbot moderation``, run as a user runs them."""
+"""``kindbot moderate`` and ``kindbot moderation``, run as a user runs them (in this process)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-KINDBOT = Path(sys.executable).parent / "kindbot"
+from tests.support.cli import CliRun
+from tests.support.cli import kindbot as run_cli
+
 LABELLED = Path(__file__).parents[1] / "data" / "moderation" / "labelled.tsv"
 DEMO_BUNDLE = Path(__file__).parents[2] / "src" / "kindbot" / "demo" / "bundle.yaml"
 
 
-def kindbot(
-    *args: str | Path, data_dir: Path, stdin: bytes = b""
-) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
-    env["KINDBOT_DATA_DIR"] = str(data_dir)
-    env["PYTHONUTF8"] = "1"
-    return subprocess.run(
-        [str(KINDBOT), *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        env=env,
-        cwd=data_dir.parent,
-        timeout=120,
-        check=False,
-    )
+def kindbot(*args: str | Path, data_dir: Path, stdin: bytes = b"") -> CliRun:
+    return run_cli(*args, data_dir=data_dir, input=stdin)
 
 
-def ok(result: subprocess.CompletedProcess[bytes]) -> str:
-    stdout, stderr = result.stdout.decode(), result.stderr.decode()
-    assert result.returncode == 0, f"exit {result.returncode}\n{stdout}\n{stderr}"
-    assert "Traceback" not in stderr, stderr
-    return stdout
+def ok(result: CliRun) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout
 
 
-def refused(result: subprocess.CompletedProcess[bytes]) -> str:
-    stderr = result.stderr.decode()
-    assert result.returncode != 0, result.stdout.decode()
-    assert "Traceback" not in stderr, stderr
-    assert stderr.startswith("error:"), stderr
-    return stderr
+def refused(result: CliRun) -> str:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error:"), result.stderr
+    return result.stderr
 
 
 def test_moderate_reads_stdin_lines_even_with_bad_bytes(tmp_path: Path) -> None:
@@ -65,7 +49,7 @@ def test_moderate_weighs_direction(tmp_path: Path) -> None:
     assert proactive.startswith("block")
     usage = kindbot("moderate", "--direction", "sideways", text, data_dir=tmp_path / "d")
     assert usage.returncode == 2
-    assert "sideways" in usage.stderr.decode()
+    assert "sideways" in usage.stderr
 
 
 def test_terms_edits_apply_and_tenants_cannot_allow_protected_terms(tmp_path: Path) -> None:

@@ -6,10 +6,7 @@ the chains as JSON lines that verify on their own."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.e2e.test_cli_end_to_end import (
@@ -21,30 +18,10 @@ from tests.e2e.test_cli_end_to_end import (
     row_counts,
     succeeded,
 )
+from tests.support.cli import kindbot
 
 from kindbot.guard.audit import verify_chain
 from kindbot.guard.audit_export import entry_from_export
-
-KINDBOT = Path(sys.executable).parent / "kindbot"
-
-
-def kindbot(
-    *args: str | Path, data_dir: Path, input: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``kindbot ARGS…`` against ``data_dir`` with extra ``env`` variables."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
-    clean.update(KINDBOT_DATA_DIR=str(data_dir), PYTHONUTF8="1", **(env or {}))
-    return subprocess.run(
-        [str(KINDBOT), *map(str, args)],
-        input=input,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=clean,
-        cwd=data_dir.parent,
-        timeout=120,
-        check=False,
-    )
 
 
 def shop_bundle(tmp_path: Path, industry: str, *, extra: str = "") -> Path:

@@ -14,11 +14,11 @@ from pathlib import Path
 from tests.e2e.test_cli_end_to_end import (
     DEMO_SOURCE,
     TENANT,
-    kindbot,
     query_db,
     succeeded,
     write_csv,
 )
+from tests.support.cli import kindbot_in_thread
 from tests.support.encoders import CountingEncoder
 
 from kindbot.bootstrap import open_container
@@ -35,7 +35,9 @@ def stored_rows(data_dir: Path) -> int:
 
 async def test_the_commands_store_the_vectors_a_server_then_reads(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    applied = succeeded(kindbot("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir))
+    applied = succeeded(
+        await kindbot_in_thread("apply", DEMO_SOURCE / "bundle.yaml", data_dir=data_dir)
+    )
     found = ENCODED.search(applied.stdout)
     assert found, applied.stdout
     assert stored_rows(data_dir) == int(found.group(1)) > 0
@@ -48,7 +50,9 @@ async def test_the_commands_store_the_vectors_a_server_then_reads(tmp_path: Path
         ],
     )
     before = stored_rows(data_dir)
-    imported = succeeded(kindbot("kb", "import", extra, "--tenant", TENANT, data_dir=data_dir))
+    imported = succeeded(
+        await kindbot_in_thread("kb", "import", extra, "--tenant", TENANT, data_dir=data_dir)
+    )
     found = ENCODED.search(imported.stdout)
     assert found, imported.stdout
     assert 1 <= int(found.group(1)) <= 3  # the new entry's texts only

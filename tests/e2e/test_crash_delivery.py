@@ -32,6 +32,8 @@ from tests.support.wechat_platform import Customers, platform
 from kindbot.channels.webhook import SIGNATURE_HEADER, sign
 from kindbot.testing.wechat_callbacks import WeChatServerClient
 
+# Both tests read one crash run (the module's fixture): one process runs them.
+pytestmark = pytest.mark.xdist_group("crash-delivery")
 APP_ID = "wx00000000c4a5h001"
 SECRET = "0123456789abcdef0123456789abcdef"
 TOKEN = "crashtoken"

@@ -1,11 +1,9 @@
-"""Flows end to end: the web chat over a real server, and ``kindbot chat`` as a user runs it."""
+"""Flows end to end: the web chat over a real server, and ``kindbot chat`` as a user
+runs it (in this process: tests/support/cli.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -14,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from tests.support.cli import kindbot_in_thread
 from tests.support.clock import FakeClock
 from tests.support.live import live_server
 from tests.support.shop_api import order_bundle, shop_api
@@ -24,7 +23,6 @@ from kindbot.bootstrap import Container
 from kindbot.channels.webchat import VISITOR_COOKIE
 from kindbot.settings import Settings
 
-KINDBOT = Path(sys.executable).parent / "kindbot"
 DEMO_BUNDLE = Path(__file__).parents[2] / "src" / "kindbot" / "demo" / "bundle.yaml"
 
 
@@ -86,29 +84,17 @@ async def test_the_order_flow_over_the_web_chat_post_route(
 async def run_kindbot(
     *args: str, data_dir: Path, stdin: str = "", check: bool = True, **env: str
 ) -> str:
-    """Run the installed ``kindbot`` without blocking the loop (the test server keeps serving).
+    """Run ``kindbot`` without blocking the loop (the test server keeps serving).
 
     ``check=False``: a failure is expected; returns stdout and stderr together.
     """
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
-    environment |= {"KINDBOT_DATA_DIR": str(data_dir), "PYTHONUTF8": "1", **env}
-    process = await asyncio.create_subprocess_exec(
-        str(KINDBOT),
-        *args,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
-        cwd=data_dir.parent,
-    )
-    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=120)
+    result = await kindbot_in_thread(*args, data_dir=data_dir, input=stdin, env=env)
+    assert "Traceback" not in result.stderr, result.stderr
     if not check:
-        assert process.returncode != 0
-        assert b"Traceback" not in err, err.decode()
-        return (out + err).decode("utf-8")
-    assert process.returncode == 0, f"{out.decode()}\n{err.decode()}"
-    assert b"Traceback" not in err, err.decode()
-    return out.decode("utf-8")
+        assert result.returncode != 0
+        return result.stdout + result.stderr
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    return result.stdout
 
 
 def bot_messages(stdout: str) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.clock import FakeClock
 from tests.support.contacts import consent, proactive_request, visitor
-from tests.support.databases import REDIS_ENV, database_url, require_env
+from tests.support.databases import REDIS_ENV, MigratedPostgres, require_env
 
 from kindbot.bootstrap import Container, open_container
 from kindbot.core.events import Decision
@@ -29,10 +29,10 @@ def container_backend() -> str:
 
 
 @pytest.fixture
-async def settings(tmp_path: Path, container_backend: str) -> AsyncIterator[Settings]:
-    """A fresh PostgreSQL database and the test Redis."""
+async def settings(tmp_path: Path, postgres_databases: MigratedPostgres) -> AsyncIterator[Settings]:
+    """A migrated, empty PostgreSQL database and the test Redis."""
     redis_url = require_env(REDIS_ENV)
-    async with database_url(container_backend, tmp_path) as url:
+    async with postgres_databases.database() as url:
         yield Settings(
             data_dir=tmp_path / "data",
             database_url=url,

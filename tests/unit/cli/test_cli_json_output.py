@@ -7,27 +7,19 @@ rewrite them, in ``--json`` output or in the lines printed for people.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.cli import CliRun
+from tests.support.cli import kindbot as run_cli
 
 TEXTS = [":o: ok :thumbs_up:", "[bold]not bold[/bold] [red]x", "正常 :smile: [link]"]
 
 
-def kindbot(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KINDBOT_")}
-    env["KINDBOT_DATA_DIR"] = str(tmp_path / "none")  # no database: the default lexicons
-    env["PYTHONUTF8"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "kindbot", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        check=True,
-        timeout=120,
-    )
+def kindbot(*args: str, tmp_path: Path) -> CliRun:
+    """``kindbot ARGS…`` with no database (the default lexicons); it must succeed."""
+    result = run_cli(*args, data_dir=tmp_path / "none")
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 def test_moderate_json_prints_the_texts_verbatim(tmp_path: Path) -> None:
