@@ -127,8 +127,8 @@ async def version_and_entries(store: Store, tenant_id: str) -> tuple[int, list[K
 
 
 async def settled(cache: KnowledgeCache, tenant_id: str, version: int) -> KnowledgeIndex:
-    """The cache's index once its background build is complete (at most 10 s)."""
-    for _ in range(100):
+    """The cache's index once its background build is complete (at most 30 s)."""
+    for _ in range(300):
         index = await cache.index_at(tenant_id, version)
         if not index.provisional:
             return index

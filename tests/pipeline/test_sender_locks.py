@@ -26,6 +26,7 @@ from kindbot.pipeline.receive.sender_locks import (
 from kindbot.settings import Settings
 
 BLOCKED_S = 0.3
+FREE_S = 10.0
 
 
 @pytest.fixture
@@ -41,15 +42,18 @@ def channel() -> str:
     return f"ch-{uuid.uuid4().hex}"
 
 
-async def acquired_within(locks: RedisSenderLocks | LocalSenderLocks, key: tuple[str, str]) -> bool:
-    """Whether ``locks`` gets ``key`` within :data:`BLOCKED_S` (released at once)."""
+async def acquired_within(
+    locks: RedisSenderLocks | LocalSenderLocks, key: tuple[str, str], seconds: float = BLOCKED_S
+) -> bool:
+    """Whether ``locks`` gets ``key`` within ``seconds`` (released at once). A lock that
+    is free must be got within :data:`FREE_S` even on a busy machine."""
 
     async def take() -> None:
         async with locks.hold(*key):
             pass
 
     try:
-        await asyncio.wait_for(take(), BLOCKED_S)
+        await asyncio.wait_for(take(), seconds)
     except TimeoutError:
         return False
     return True
@@ -62,9 +66,13 @@ async def test_a_sender_held_in_one_process_waits_in_the_other(
     key = (channel(), "openid-1")
     async with first.hold(*key):
         assert not await acquired_within(second, key)
-        assert await acquired_within(second, (key[0], "openid-2")), "other senders never wait"
-        assert await acquired_within(second, (channel(), key[1])), "nor the same id elsewhere"
-    assert await acquired_within(second, key)
+        assert await acquired_within(second, (key[0], "openid-2"), FREE_S), (
+            "other senders never wait"
+        )
+        assert await acquired_within(second, (channel(), key[1]), FREE_S), (
+            "nor the same id elsewhere"
+        )
+    assert await acquired_within(second, key, FREE_S)
 
 
 async def test_the_waiting_process_goes_on_as_soon_as_the_holder_releases(
@@ -74,14 +82,17 @@ async def test_the_waiting_process_goes_on_as_soon_as_the_holder_releases(
     key = (channel(), "openid")
     order: list[str] = []
 
+    inside = asyncio.Event()
+
     async def turn(locks: RedisSenderLocks, name: str, hold_s: float) -> None:
         async with locks.hold(*key):
             order.append(f"{name} in")
+            inside.set()
             await asyncio.sleep(hold_s)
             order.append(f"{name} out")
 
     one = asyncio.create_task(turn(first, "first", 0.2))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(inside.wait(), 5)
     await asyncio.wait_for(asyncio.gather(one, turn(second, "second", 0)), 5)
     assert order == ["first in", "first out", "second in", "second out"]
 
@@ -92,11 +103,13 @@ async def test_a_lock_whose_holder_died_expires() -> None:
     dead = aioredis.Redis.from_url(url)
     try:
         # A process took the lock and died: nobody will release it.
-        assert await dead.set(lock_name(*key), "dead-token", px=500, nx=True)
+        # It expires 3 s later (long enough to see the survivor wait first, even on a
+        # busy machine).
+        assert await dead.set(lock_name(*key), "dead-token", px=3000, nx=True)
         survivor = RedisSenderLocks.from_url(url)
         try:
             assert not await acquired_within(survivor, key)
-            async with asyncio.timeout(3):
+            async with asyncio.timeout(10):
                 async with survivor.hold(*key):
                     pass
         finally:
