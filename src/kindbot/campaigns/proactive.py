@@ -30,12 +30,8 @@ from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 from kindbot.core.windows import WindowPolicy
 from kindbot.guard.counting import proactive_facts, proactive_keys
 from kindbot.guard.facts import BroadcastFacts
-from kindbot.pipeline.admit.admission import (
-    Admission,
-    GuardExtras,
-    ProactiveTicket,
-    tenant_policy_of,
-)
+from kindbot.pipeline.admit.admission import Admission, tenant_policy_of
+from kindbot.pipeline.admit.requests import GuardExtras, ProactiveTicket
 from kindbot.pipeline.directory import ChannelDirectory
 from kindbot.pipeline.receive.turn import AuditBatch, Turn
 

@@ -92,7 +92,7 @@ def _item(row: Any) -> OutboxItem:
 
 
 class SqlOutbox:
-    """:class:`kindbot.core.ports.seams.OutboxRepository` over SQL."""
+    """:class:`kindbot.core.ports.outbox.OutboxRepository` over SQL."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn

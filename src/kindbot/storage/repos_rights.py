@@ -16,7 +16,7 @@ from sqlalchemy import Delete, delete, select
 from kindbot.core.records.audit import AuditEntry
 from kindbot.core.records.operations import ContactData, ErasureCounts
 from kindbot.storage.executor import Executor
-from kindbot.storage.repos_core import _contact, _conversation
+from kindbot.storage.repos_conversations import _contact, _conversation
 from kindbot.storage.repos_flows import _state
 from kindbot.storage.repos_ledger import _audit, _consent
 from kindbot.storage.repos_messages import _message

@@ -19,7 +19,8 @@ from kindbot.storage.engine import (
 from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs
 from kindbot.storage.repos_api import SqlApiKeys
-from kindbot.storage.repos_core import SqlChannels, SqlContacts, SqlConversations, SqlTenants
+from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
+from kindbot.storage.repos_core import SqlChannels, SqlTenants
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
 from kindbot.storage.repos_kb import SqlKnowledgeSettings

@@ -34,7 +34,6 @@ from kindbot.core.ports.messaging import (
     ConversationRepository,
     KnowledgeRepository,
     MessageRepository,
-    OutboxRepository,
     TenantRepository,
 )
 from kindbot.core.ports.operations import (
@@ -43,6 +42,7 @@ from kindbot.core.ports.operations import (
     ContactDataRepository,
     HandoffRepository,
 )
+from kindbot.core.ports.outbox import OutboxRepository
 from kindbot.core.ports.platform import (
     AccessTokenRepository,
     KfCursorRepository,

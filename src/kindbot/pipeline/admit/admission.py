@@ -14,7 +14,7 @@ not counted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from kindbot.core.events import (
@@ -30,7 +30,6 @@ from kindbot.core.events import (
 )
 from kindbot.core.ports.seams import Clock, SendCounters, Transaction
 from kindbot.core.records.conversations import ConversationActivity
-from kindbot.core.records.outbox import HandoverLease
 from kindbot.core.records.tenancy import TenantRecord, TenantStatus
 from kindbot.core.screening import (
     SCREENED_OK,
@@ -51,57 +50,16 @@ from kindbot.guard.attribution import (
     initiator,
     without_spans,
 )
-from kindbot.guard.counting import ProactiveKeys, saturated
+from kindbot.guard.counting import saturated
 from kindbot.guard.facts import (
-    BroadcastFacts,
-    GroupFacts,
     OutboundFacts,
-    ProactiveFacts,
     WindowFacts,
 )
 from kindbot.guard.policy import GuardPolicy, stored_policy
 from kindbot.guard.rules import decide_outbound
 from kindbot.guard.violations import Standing
+from kindbot.pipeline.admit.requests import NO_EXTRAS, GuardedSends, GuardExtras, Taking
 from kindbot.pipeline.receive.turn import AuditBatch, Turn
-
-
-@dataclass(frozen=True, slots=True)
-class ProactiveTicket:
-    """A proactive send's facts and the counters it must reserve when allowed."""
-
-    facts: ProactiveFacts
-    keys: ProactiveKeys
-
-
-@dataclass(frozen=True, slots=True)
-class GuardExtras:
-    """Facts beyond the conversation's own, for proactive, group and broadcast sends."""
-
-    proactive: ProactiveTicket | None = None
-    broadcast: BroadcastFacts | None = None
-    group: GroupFacts | None = None
-
-
-NO_EXTRAS = GuardExtras()
-
-
-@dataclass(frozen=True, slots=True)
-class Taking:
-    """Replies the caller hands over itself: the first ``limit`` admitted are stored
-    ``handed_over`` under ``lease``; the others are due at once (for the outbox worker)."""
-
-    lease: HandoverLease
-    limit: int
-
-
-@dataclass(slots=True)
-class GuardedSends:
-    """What :meth:`Admission.enqueue_guarded` did: sends admitted, decisions that stopped one,
-    and the sends stored as handed over to the caller (:class:`Taking`)."""
-
-    sent: list[SentReply] = field(default_factory=list)
-    stopped: list[OutboundDecision] = field(default_factory=list)
-    taken: list[SentReply] = field(default_factory=list)
 
 
 def tenant_policy_of(tenant: TenantRecord) -> GuardPolicy:

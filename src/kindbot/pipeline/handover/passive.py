@@ -178,7 +178,7 @@ async def take_replies(
     again: bool = False,
 ) -> tuple[SentReply, ...]:
     """Claim up to ``limit`` of ``replies`` for the caller's hand-over under ``token``
-    (:meth:`kindbot.core.ports.seams.OutboxRepository.hand_over`) and release the rest to the
+    (:meth:`kindbot.core.ports.outbox.OutboxRepository.hand_over`) and release the rest to the
     outbox worker."""
     taken: list[SentReply] = []
     lease_until = now + HANDOVER_LEASE

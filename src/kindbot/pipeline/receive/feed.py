@@ -42,7 +42,8 @@ from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
 from kindbot.dialogue.unanswered import is_question
 from kindbot.guard.content_rules import inbound_flag
 from kindbot.guard.rules import decide_inbound
-from kindbot.pipeline.admit.admission import Admission, Taking
+from kindbot.pipeline.admit.admission import Admission
+from kindbot.pipeline.admit.requests import Taking
 from kindbot.pipeline.decide.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.decide.generative import GenerativeAnswers
 from kindbot.pipeline.decide.handlers import HandlerModules
