@@ -53,7 +53,7 @@ from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.settings import Settings
 from kindbot.storage import migrate
 from kindbot.storage.counters import open_counters
-from kindbot.storage.engine import is_sqlite, sqlite_url
+from kindbot.storage.engine import PoolLimits, is_sqlite, sqlite_url
 from kindbot.storage.sealing import SecretBox, load_or_create_key
 from kindbot.storage.sql_store import SqlStore
 
@@ -229,7 +229,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     database_url = settings.database_url or sqlite_url(settings.data_dir)
     if is_sqlite(database_url):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqlStore.for_url(database_url)
+    store = SqlStore.for_url(
+        database_url, PoolLimits(settings.database_pool_size, settings.database_pool_timeout_s)
+    )
     clock = clock or SystemClock()
     box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
     directory = ChannelDirectory(store, box)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from kindbot.core.errors import KindbotError
+from kindbot.core.errors import KindbotError, StorageBusyError
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,11 @@ class TaskSupervisor:
     def _job_done(self, task: asyncio.Task[Any]) -> None:
         self._jobs.discard(task)
         if task.cancelled() or (error := task.exception()) is None:
+            return
+        if isinstance(error, StorageBusyError):
+            # Overload, not a bug: one line, no traceback (a message stored but not
+            # processed is taken up again by the recovery loop).
+            log.warning("job %s: %s (%s)", task.get_name(), error.code, error)
             return
         if isinstance(error, KindbotError) and error.http_status < 500:
             # The input was refused (a replayed nonce …): one line, no traceback — a
