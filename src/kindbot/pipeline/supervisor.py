@@ -79,6 +79,9 @@ class TaskSupervisor:
                 return
             except asyncio.CancelledError:
                 raise
+            except StorageBusyError as error:  # overload, not a bug: one line
+                log.warning("background task %s: %s (%s); restarting", name, error.code, error)
+                await asyncio.sleep(RESTART_DELAY_S)
             except Exception:
                 log.exception("background task %s crashed; restarting", name)
                 await asyncio.sleep(RESTART_DELAY_S)
