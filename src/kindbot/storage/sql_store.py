@@ -129,7 +129,7 @@ class SqlStore:
             async with self._begin_on_connection(readonly) as tx:
                 yield tx
         except PoolTimeoutError as error:
-            raise _busy(error) from error
+            raise _busy() from error
 
     @asynccontextmanager
     async def _begin_on_connection(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
@@ -160,7 +160,7 @@ class SqlStore:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except PoolTimeoutError as error:
-            raise _busy(error) from error
+            raise _busy() from error
 
     async def close(self) -> None:
         if self._inline is not None:
@@ -168,7 +168,7 @@ class SqlStore:
         await self.engine.dispose()
 
 
-def _busy(error: PoolTimeoutError) -> StorageBusyError:
+def _busy() -> StorageBusyError:
     """The overload a pool checkout timeout means, in the words callers map (HTTP 503)."""
     return StorageBusyError(
         "the server is busy (no database connection was free in time); try again shortly"
