@@ -236,7 +236,9 @@ async def serve_simulator(sim: WeChatSimulator, port: int) -> uvicorn.Server:
 
 
 async def settled(url: str, tag: str, at_most: float = 90.0) -> None:
-    """Wait until no reply of the load ``tag`` is still pending or handed over."""
+    """Wait until no reply of the load ``tag`` is still pending, handed over or being
+    sent (a reply a worker claimed is ``sending`` until its send was recorded: counting
+    it then would call it lost)."""
     engine = create_async_engine(url)
     try:
         deadline = time.monotonic() + at_most
@@ -246,7 +248,7 @@ async def settled(url: str, tag: str, at_most: float = 90.0) -> None:
                     text(
                         "SELECT count(*) FROM outbox o JOIN contacts c ON c.id = o.contact_id"
                         " WHERE c.external_id LIKE :users"
-                        " AND o.status IN ('pending', 'handed_over')"
+                        " AND o.status IN ('pending', 'handed_over', 'sending')"
                     ),
                     {"users": f"{tag}-user-%"},
                 )

@@ -40,6 +40,7 @@ from kindbot.pipeline.decide.sentence_batches import SentenceBatcher
 from kindbot.pipeline.deliver.outbox import OutboxWorker
 from kindbot.pipeline.deliver.tokens import AccessTokens
 from kindbot.pipeline.directory import ChannelDirectory
+from kindbot.pipeline.handover.settlements import SettlementWriter
 from kindbot.pipeline.live.bus import InboxBus
 from kindbot.pipeline.live.relay import RedisInboxRelay
 from kindbot.pipeline.live.visitors import VisitorHub
@@ -52,7 +53,7 @@ from kindbot.pipeline.supervisor import TaskSupervisor
 from kindbot.settings import Settings
 from kindbot.storage import migrate
 from kindbot.storage.counters import open_counters
-from kindbot.storage.engine import is_sqlite, sqlite_url
+from kindbot.storage.engine import PoolLimits, is_sqlite, sqlite_url
 from kindbot.storage.sealing import SecretBox, load_or_create_key
 from kindbot.storage.sql_store import SqlStore
 
@@ -106,6 +107,8 @@ class Container:
     """The public endpoints' rate limits (counters in Redis when configured)."""
     senders: SenderLocks
     """One sender's messages one at a time (across processes with Redis)."""
+    settlements: SettlementWriter
+    """Confirms and gives back callbacks' hand-overs in batches (:meth:`start_settlements`)."""
     sentences: SentenceBatcher | None = None
     """Encodes the questions being searched in shared model calls (None: words only)."""
 
@@ -142,9 +145,15 @@ class Container:
             self.supervisor.start("inbox-publish", self.inbox_relay.publish_loop)
             self.supervisor.start("inbox-subscribe", self.inbox_relay.subscribe_loop)
 
+    def start_settlements(self) -> None:
+        """Group-commit the hand-overs' confirmations (an owned task; drained by :meth:`aclose`)."""
+        self.settlements.open()
+        self.supervisor.start("settlements", self.settlements.run)
+
     async def aclose(self) -> None:
         """Drain background tasks, then close the HTTP client and the database."""
         await self.supervisor.aclose()
+        await self.settlements.aclose()  # what the cancelled writer had not committed
         if self.inbox_relay is not None:
             await self.inbox_relay.aclose()
         await self.http.aclose()
@@ -220,7 +229,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     database_url = settings.database_url or sqlite_url(settings.data_dir)
     if is_sqlite(database_url):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqlStore.for_url(database_url)
+    store = SqlStore.for_url(
+        database_url, PoolLimits(settings.database_pool_size, settings.database_pool_timeout_s)
+    )
     clock = clock or SystemClock()
     box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
     directory = ChannelDirectory(store, box)
@@ -312,6 +323,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         admin_token=load_or_create_admin_token(settings.admin_token, settings.data_dir),
         rate_limiter=RateLimiter.from_settings(settings),
         senders=senders,
+        settlements=SettlementWriter(store, clock, outbox_ready),
         sentences=sentences,
     )
 
@@ -327,8 +339,9 @@ async def open_container(
 ) -> AsyncIterator[Container]:
     """Build a container, bring the schema up to date, optionally start workers; close on exit.
 
-    ``live``: start the inbox relay (default: with the workers); a server always
-    does, whether or not it runs the workers.
+    ``live``: start the inbox relay and the hand-overs' settlement writer
+    (default: with the workers); a server always does, whether or not it runs
+    the workers. Without it, a hand-over is settled inline (its own transaction).
     """
     container = build_container(settings, clock=clock)
     try:
@@ -337,6 +350,7 @@ async def open_container(
             container.start_workers()
         if workers if live is None else live:
             container.start_relay()
+            container.start_settlements()
         yield container
     finally:
         await container.aclose()

@@ -44,6 +44,11 @@ class Settings:
     ``recovery_after_s`` (``KINDBOT_RECOVERY_AFTER_S``, default 60) is how long an
     inbound message may stay unprocessed before the recovery loop processes it
     again (``kindbot.pipeline.recovery``; longer than any turn takes).
+    ``database_pool_size`` (``KINDBOT_DATABASE_POOL_SIZE``, default 10; as many
+    again are opened under load) and ``database_pool_timeout_s``
+    (``KINDBOT_DATABASE_POOL_TIMEOUT_S``, default 30) size each process's
+    PostgreSQL connection pool; a request that waits longer for a connection is
+    answered 503 ``storage_busy``.
     """
 
     data_dir: Path
@@ -59,6 +64,8 @@ class Settings:
     recovery_after_s: float = 60.0
     rate_limits_enabled: bool = True
     rate_limits: tuple[tuple[str, str], ...] = ()
+    database_pool_size: int = 10
+    database_pool_timeout_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +90,8 @@ class Settings:
             embedding_model=source.get("KINDBOT_EMBEDDING_MODEL") or None,
             sentence_encoder=_choice(source, "KINDBOT_SENTENCE_ENCODER", SENTENCE_ENCODERS),
             recovery_after_s=_seconds(source, "KINDBOT_RECOVERY_AFTER_S", 60.0),
+            database_pool_size=_count(source, "KINDBOT_DATABASE_POOL_SIZE", 10),
+            database_pool_timeout_s=_seconds(source, "KINDBOT_DATABASE_POOL_TIMEOUT_S", 30.0),
             run_workers_in_process=_switch(source, "KINDBOT_SERVE_WORKERS", default=True),
             rate_limits_enabled=source.get("KINDBOT_RATE_LIMITS", "").lower() != "off",
             rate_limits=tuple(
@@ -106,6 +115,15 @@ def _seconds(source: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0:
         raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
     return value
+
+
+def _count(source: Mapping[str, str], name: str, default: int) -> int:
+    raw = (source.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {raw!r}")
+    return int(raw)
 
 
 def _choice(source: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kindbot.core.ports.seams import Store
-from kindbot.core.records.outbox import HandoverLease, OutboxItem, OutboxStatus
+from kindbot.core.records.outbox import HandoverClaim, HandoverLease, OutboxItem, OutboxStatus
 from tests.contracts.builders import T0, Party, at, enqueue_reply, make_party, store_outbound
 
 LEASE = timedelta(seconds=30)
@@ -252,6 +252,60 @@ async def test_a_confirmed_hand_over_is_delivered_and_final(store: Store) -> Non
         [message] = await tx.messages.history(party.conversation.id, 10)
     assert message.status == "delivered"
     assert await claim(store, 1000) == []
+
+
+async def test_many_hand_overs_are_settled_at_once_each_only_by_its_own_claim(
+    store: Store,
+) -> None:
+    """Group commit's statements: ``(id, token) IN …`` — a stale token settles nothing."""
+    party = await make_party(store)
+    first, second, third, fourth, fifth = [
+        await enqueue(store, party, f"reply {n}", due=60) for n in range(5)
+    ]
+    async with store.transaction() as tx:
+        for queued, token in [(first, "a"), (second, "b"), (third, "c"), (fourth, "d")]:
+            assert await tx.outbox.hand_over(
+                queued.id, token=token, lease_until=at(10), again=False
+            )
+        # A retry took the third over (its first claim "c" is stale now).
+        assert await tx.outbox.hand_over(third.id, token="c2", lease_until=at(20), again=True)
+
+    confirmations = [
+        HandoverClaim(first.id, "a"),
+        HandoverClaim(second.id, "b"),
+        HandoverClaim(third.id, "c"),  # stale
+        HandoverClaim(fifth.id, "e"),  # never claimed: still pending
+        HandoverClaim(fourth.id, "a"),  # another claim's token
+    ]
+    async with store.transaction() as tx:
+        assert await tx.outbox.confirm_handovers(confirmations, at(2)) == 2
+        assert await tx.outbox.confirm_handovers([], at(2)) == 0
+        assert await tx.outbox.give_back_handovers([HandoverClaim(fourth.id, "x")], at(3)) == 0
+        assert await tx.outbox.give_back_handovers([HandoverClaim(fourth.id, "d")], at(3)) == 1
+        assert await tx.outbox.give_back_handovers([HandoverClaim(first.id, "a")], at(3)) == 0
+
+    statuses = {
+        q.text: await item(store, q.message_id) for q in (first, second, third, fourth, fifth)
+    }
+    assert {text: i.status for text, i in statuses.items()} == {
+        "reply 0": OutboxStatus.DELIVERED,
+        "reply 1": OutboxStatus.DELIVERED,
+        "reply 2": OutboxStatus.HANDED_OVER,
+        "reply 3": OutboxStatus.PENDING,
+        "reply 4": OutboxStatus.PENDING,
+    }
+    assert statuses["reply 0"].delivered_at == at(2)
+    assert statuses["reply 2"].handover == "c2"
+    assert statuses["reply 3"].next_attempt_at == at(3)
+    async with store.transaction() as tx:
+        history = await tx.messages.history(party.conversation.id, 10)
+    assert {m.text: m.status for m in history} == {
+        "reply 0": "delivered",
+        "reply 1": "delivered",
+        "reply 2": "pending",
+        "reply 3": "pending",
+        "reply 4": "pending",
+    }
 
 
 async def test_an_expired_hand_over_is_the_workers(store: Store) -> None:

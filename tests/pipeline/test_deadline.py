@@ -43,7 +43,7 @@ async def test_in_time_the_caller_gets_the_replies(container: Container, clock: 
     assert [r.message_id for r in handover.replies] == [r.message_id for r in result.replies]
     message_id = handover.replies[0].message_id
     assert await outbox_status(container, message_id) is OutboxStatus.HANDED_OVER
-    await container.pipeline.confirm(handover)  # the response was sent
+    await container.settlements.confirm(handover)  # the response was sent
     assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED
 
 
@@ -70,10 +70,10 @@ async def test_a_retry_takes_the_held_reply_once(container: Container, clock: Fa
     earlier = await container.pipeline.claim_for_passive(first)
     later = await container.pipeline.claim_for_passive(retry)  # the earlier answer never arrived
     assert len(earlier.replies) == len(later.replies) == 1
-    await container.pipeline.give_back(earlier)  # superseded: changes nothing
-    await container.pipeline.confirm(earlier)
+    await container.settlements.give_back(earlier)  # superseded: changes nothing
+    await container.settlements.confirm(earlier)
     assert await outbox_status(container, later.replies[0].message_id) is OutboxStatus.HANDED_OVER
-    await container.pipeline.confirm(later)
+    await container.settlements.confirm(later)
     assert (await container.pipeline.claim_for_passive(retry)).replies == ()  # delivered
     clock.advance(timedelta(minutes=5))
     assert await container.outbox_worker.run_once() == 0  # already handed over
@@ -102,7 +102,7 @@ async def test_a_taken_reply_is_handed_over_in_the_outcome_transaction(
     message_id = result.taken[0].message_id
     assert await outbox_status(container, message_id) is OutboxStatus.HANDED_OVER
     assert await container.pipeline.claim_for_passive(result) == result.handover  # the same claim
-    await container.pipeline.confirm(result.handover)
+    await container.settlements.confirm(result.handover)
     assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED
     clock.advance(timedelta(minutes=5))
     assert await container.outbox_worker.run_once() == 0
@@ -121,7 +121,7 @@ async def test_an_unconfirmed_hand_over_is_sent_by_the_worker_after_its_lease(
     assert await container.outbox_worker.run_once() == 1
     assert await outbox_status(container, message_id) is OutboxStatus.DELIVERED
     assert result.handover is not None
-    await container.pipeline.confirm(result.handover)  # a late confirmation changes nothing
+    await container.settlements.confirm(result.handover)  # a late confirmation changes nothing
     retry = await container.pipeline.feed(event("k7", clock), sync_grace=timedelta(seconds=60))
     assert (await container.pipeline.claim_for_passive(retry)).replies == ()  # never twice
 
@@ -138,7 +138,7 @@ async def test_a_retry_reclaims_an_unconfirmed_hand_over_and_the_worker_never_se
     assert [r.message_id for r in handover.replies] == [r.message_id for r in result.taken]
     clock.advance(HANDOVER_LEASE - timedelta(seconds=1))  # the first claim's lease is over
     assert await container.outbox_worker.run_once() == 0  # the retry's claim holds it
-    await container.pipeline.confirm(handover)
+    await container.settlements.confirm(handover)
     clock.advance(timedelta(minutes=5))
     assert await container.outbox_worker.run_once() == 0
 
@@ -194,7 +194,7 @@ async def test_a_caller_that_is_gone_gives_its_replies_back(
         event("k11", clock), sync_grace=timedelta(seconds=60), take=1
     )
     assert result.handover is not None
-    response = HandoverResponse(Response(b"reply"), container.pipeline, result.handover)
+    response = HandoverResponse(Response(b"reply"), container.settlements, result.handover)
     sent: list[Message] = []
 
     async def receive() -> Message:

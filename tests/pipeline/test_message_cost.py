@@ -6,10 +6,20 @@ signature, decryption, nonce, pipeline, passive reply, confirmation — and
 every statement the driver runs for it is counted, transaction control and
 pool pings included. Adding a statement to the path fails this test: make
 the case for it and raise the bound, or fold it into one that is there.
+
+The confirmation of the passive reply is group-committed
+(:mod:`kindbot.pipeline.handover.settlements`): the response only queues it.
+What is counted: the writer is open but its task is not running, and the
+count ends after :meth:`~kindbot.pipeline.handover.settlements.SettlementWriter.flush`
+committed what the pushes queued — so a lone message pays its confirmation's
+whole transaction (what a lone message costs a server, whose writer commits it
+at once), and messages that arrive together share one (what a server's writer
+does with every confirmation queued while it was committing the previous batch).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +51,11 @@ NEW_CONTACT_STATEMENTS = {"sqlite": 32, "postgres": 30}
 """Statements for the first message of a contact (the contact and conversation are created)."""
 WRITE_TRANSACTIONS = 3
 """Transactions that write, for either message: storing, the outcome, the confirmation."""
+CONFIRMATION_STATEMENTS = 4
+"""The confirmation's transaction, on either backend: ``BEGIN``, the outbox rows ``UPDATE …
+RETURNING``, their messages' ``UPDATE``, ``COMMIT`` — once per batch, however many messages."""
+TOGETHER = 8
+"""Messages from known contacts that arrive together (one batch of confirmations)."""
 
 
 @dataclass
@@ -57,12 +72,15 @@ class Account:
         assert reply.status == 200
         return reply.content
 
-    async def counted(self, openid: str, text: str, msg_id: str) -> StatementLog:
-        """Push a text message, recording the statements it costs; the log."""
+    async def counted(self, *pushes: tuple[str, str, str]) -> StatementLog:
+        """Push text messages together (openid, text, msg id), recording the statements
+        they cost until their confirmations are committed; the log."""
         self.log.clear()
         self.log.active = True
         try:
-            assert await self.text(openid, text, msg_id) is not None  # a passive reply
+            replies = await asyncio.gather(*(self.text(*push) for push in pushes))
+            assert None not in replies  # every one a passive reply
+            await self.container.settlements.flush()
         finally:
             self.log.active = False
         return self.log
@@ -100,6 +118,7 @@ async def account(container: Container, clock: FakeClock, tmp_path: Path) -> Asy
             mode="safe",
             encoding_aes_key=AES_KEY,
         )
+        container.settlements.open()  # queued; committed by ``counted``'s flush
         opened = Account(container, clock, wechat, log)
         # Warm up: caches, the pool's connections (a fresh one is not pinged), the KB index
         # (its first build may outlast the reply budget: then the answer is ``success``).
@@ -112,13 +131,28 @@ async def account(container: Container, clock: FakeClock, tmp_path: Path) -> Asy
 async def test_a_known_contacts_text_message_costs_a_bounded_number_of_statements(
     account: Account, container_backend: str
 ) -> None:
-    new = await account.counted("openid-1", "运费怎么算", "12")
+    new = await account.counted(("openid-1", "运费怎么算", "12"))
     new_count, new_writes = new.count, len(new.write_transactions())
     print("new contact: " + new.summary() + "\n" + new.render())
-    known = await account.counted("openid-1", "运费怎么算?", "13")
+    known = await account.counted(("openid-1", "运费怎么算?", "13"))
     print("known contact: " + known.summary() + "\n" + known.render())
 
     assert new_count <= NEW_CONTACT_STATEMENTS[container_backend], new.render()
     assert new_writes <= WRITE_TRANSACTIONS, new.render()
     assert known.count <= KNOWN_CONTACT_STATEMENTS[container_backend], known.render()
     assert len(known.write_transactions()) <= WRITE_TRANSACTIONS, known.render()
+
+
+async def test_messages_arriving_together_share_one_confirmation_transaction(
+    account: Account, container_backend: str
+) -> None:
+    openids = [f"openid-{n}" for n in range(TOGETHER)]
+    # Known contacts, and as many pooled connections as the pushes below use.
+    await account.counted(*((o, "运费怎么算", f"2{n}") for n, o in enumerate(openids)))
+    together = await account.counted(*((o, "运费怎么算?", f"3{n}") for n, o in enumerate(openids)))
+    print(f"{TOGETHER} known contacts together: " + together.summary())
+
+    alone = KNOWN_CONTACT_STATEMENTS[container_backend] - CONFIRMATION_STATEMENTS
+    assert together.count <= TOGETHER * alone + CONFIRMATION_STATEMENTS, together.render()
+    # Each message's own two (storing, outcome), and one confirmation for all of them.
+    assert len(together.write_transactions()) == 2 * TOGETHER + 1, together.render()

@@ -58,6 +58,18 @@ class PayloadTooLargeError(KindbotError):
     http_status = 413
 
 
+class StorageBusyError(KindbotError):
+    """The database could not take the work in time (every pooled connection stayed
+    busy past the pool's timeout): the server is overloaded, the request is not
+    wrong. Answered 503 with ``Retry-After`` (a platform callback: 503 without a
+    body, which the platform retries); never a 500 or a traceback."""
+
+    code = "storage_busy"
+    http_status = 503
+    retry_after = 5
+    """Seconds a caller should wait before trying again."""
+
+
 class ConfigError(KindbotError):
     """The process's own configuration (environment, installed extras) is unusable."""
 

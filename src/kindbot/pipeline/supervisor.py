@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from kindbot.core.errors import KindbotError
+from kindbot.core.errors import KindbotError, StorageBusyError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,11 @@ class TaskSupervisor:
         self._jobs.discard(task)
         if task.cancelled() or (error := task.exception()) is None:
             return
+        if isinstance(error, StorageBusyError):
+            # Overload, not a bug: one line, no traceback (a message stored but not
+            # processed is taken up again by the recovery loop).
+            log.warning("job %s: %s (%s)", task.get_name(), error.code, error)
+            return
         if isinstance(error, KindbotError) and error.http_status < 500:
             # The input was refused (a replayed nonce …): one line, no traceback — a
             # stranger's bad request must not flood the log.
@@ -74,6 +79,9 @@ class TaskSupervisor:
                 return
             except asyncio.CancelledError:
                 raise
+            except StorageBusyError as error:  # overload, not a bug: one line
+                log.warning("background task %s: %s (%s); restarting", name, error.code, error)
+                await asyncio.sleep(RESTART_DELAY_S)
             except Exception:
                 log.exception("background task %s crashed; restarting", name)
                 await asyncio.sleep(RESTART_DELAY_S)

@@ -16,6 +16,7 @@ back-off instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,28 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for ``url`` with the backend's settings applied."""
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    """PostgreSQL's connection pool per process: ``size`` kept open, as many again
+    opened under load, and how long a transaction waits for one before it fails
+    with :class:`kindbot.core.errors.StorageBusyError` (HTTP 503)."""
+
+    size: int = 10
+    timeout_s: float = 30.0
+
+
+DEFAULT_POOL = PoolLimits()
+
+
+def create_engine(url: str, pool: PoolLimits = DEFAULT_POOL) -> AsyncEngine:
+    """An async engine for ``url`` with the backend's settings applied (``pool``: PostgreSQL's)."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         _configure_sqlite(engine.sync_engine, SQLITE_BUSY_TIMEOUT_S * 1000)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    engine = create_async_engine(
+        url, pool_size=pool.size, max_overflow=pool.size, pool_timeout=pool.timeout_s
+    )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine
 

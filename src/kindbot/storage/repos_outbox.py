@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.sql.dml import Update
 
-from kindbot.core.records.outbox import RETRYING_CALLER, HandoverLease, OutboxItem, OutboxStatus
+from kindbot.core.records.outbox import (
+    RETRYING_CALLER,
+    HandoverClaim,
+    HandoverLease,
+    OutboxItem,
+    OutboxStatus,
+)
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import messages, outbox
 from kindbot.storage.sqlutil import new_id, supports_row_locks
@@ -62,6 +69,33 @@ _GIVE_BACK = (
         lease_until=None,
         next_attempt_at=bindparam("now"),
     )
+)
+# Many claims at once (group commit): ``(id, handover) IN ((…), …)``, still
+# conditional on each row being held by its own claim's token.
+_HELD_BY_CLAIM = and_(
+    outbox.c.status == OutboxStatus.HANDED_OVER.value,
+    tuple_(outbox.c.id, outbox.c.handover).in_(bindparam("claims", expanding=True)),
+)
+_CONFIRM_MANY = (
+    update(outbox)
+    .where(_HELD_BY_CLAIM)
+    .values(status=OutboxStatus.DELIVERED.value, delivered_at=bindparam("at"), lease_until=None)
+    .returning(outbox.c.message_id)
+)
+_GIVE_BACK_MANY = (
+    update(outbox)
+    .where(_HELD_BY_CLAIM)
+    .values(
+        status=OutboxStatus.PENDING.value,
+        handover=None,
+        lease_until=None,
+        next_attempt_at=bindparam("now"),
+    )
+)
+_MESSAGES_DELIVERED = (
+    update(messages)
+    .where(messages.c.id.in_(bindparam("message_ids", expanding=True)))
+    .values(status=DELIVERED)
 )
 _RELEASE = (
     update(outbox)
@@ -216,6 +250,21 @@ class SqlOutbox:
         await self._conn.execute(_MESSAGE_DELIVERED, {"message_id": confirmed.message_id})
         return True
 
+    async def confirm_handovers(self, claims: Sequence[HandoverClaim], at: datetime) -> int:
+        if not claims:
+            return 0
+        params = {"claims": _pairs(claims), "at": at}
+        confirmed = [r.message_id for r in await self._conn.execute(_CONFIRM_MANY, params)]
+        if confirmed:
+            await self._conn.execute(_MESSAGES_DELIVERED, {"message_ids": confirmed})
+        return len(confirmed)
+
+    async def give_back_handovers(self, claims: Sequence[HandoverClaim], now: datetime) -> int:
+        if not claims:
+            return 0
+        params = {"claims": _pairs(claims), "now": now}
+        return (await self._conn.execute(_GIVE_BACK_MANY, params)).rowcount
+
     async def give_back(self, outbox_id: str, token: str, now: datetime) -> bool:
         params = {"outbox_id": outbox_id, "token": token, "now": now}
         return bool((await self._conn.execute(_GIVE_BACK, params)).rowcount)
@@ -268,3 +317,8 @@ class SqlOutbox:
         await self._conn.execute(
             update(messages).where(messages.c.id == item.message_id).values(status="failed")
         )
+
+
+def _pairs(claims: Sequence[HandoverClaim]) -> list[tuple[str, str]]:
+    """The claims as ``(outbox id, token)`` rows for ``(id, handover) IN …``."""
+    return [(claim.outbox_id, claim.token) for claim in claims]

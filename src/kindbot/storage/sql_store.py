@@ -8,11 +8,15 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import Connection, Engine, RootTransaction, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kindbot.core.errors import StorageBusyError
 from kindbot.storage.engine import (
+    DEFAULT_POOL,
     READONLY_OPTION,
     SQLITE_BUSY_TIMEOUT_S,
+    PoolLimits,
     create_engine,
     create_inline_engine,
 )
@@ -95,9 +99,10 @@ class SqlStore:
         return self._inline if self._inline is not None else self.engine.sync_engine
 
     @classmethod
-    def for_url(cls, url: str) -> SqlStore:
-        """A store on the database at ``url`` (no I/O until first used)."""
-        return cls(create_engine(url), create_inline_engine(url))
+    def for_url(cls, url: str, pool: PoolLimits = DEFAULT_POOL) -> SqlStore:
+        """A store on the database at ``url`` (no I/O until first used); ``pool``
+        sizes PostgreSQL's connection pool."""
+        return cls(create_engine(url, pool), create_inline_engine(url))
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
@@ -118,6 +123,16 @@ class SqlStore:
 
     @asynccontextmanager
     async def _begin(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
+        """A transaction on a pooled connection; :class:`StorageBusyError` when the
+        pool gave none within its timeout (every connection busy: overload)."""
+        try:
+            async with self._begin_on_connection(readonly) as tx:
+                yield tx
+        except PoolTimeoutError as error:
+            raise _busy() from error
+
+    @asynccontextmanager
+    async def _begin_on_connection(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
         if self._inline is not None:
             with self._inline.connect() as sync_conn:
                 if readonly:
@@ -141,13 +156,23 @@ class SqlStore:
                 yield SqlTransaction(AsyncExecutor(conn))
 
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except PoolTimeoutError as error:
+            raise _busy() from error
 
     async def close(self) -> None:
         if self._inline is not None:
             self._inline.dispose()
         await self.engine.dispose()
+
+
+def _busy() -> StorageBusyError:
+    """The overload a pool checkout timeout means, in the words callers map (HTTP 503)."""
+    return StorageBusyError(
+        "the server is busy (no database connection was free in time); try again shortly"
+    )
 
 
 async def _begin_inline(conn: Connection) -> RootTransaction:

@@ -5,10 +5,11 @@ Contract module: imports nothing of ours but records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from kindbot.core.records.outbox import HandoverLease, OutboxItem
+from kindbot.core.records.outbox import HandoverClaim, HandoverLease, OutboxItem
 
 
 class OutboxRepository(Protocol):
@@ -58,6 +59,16 @@ class OutboxRepository(Protocol):
     async def confirm_handover(self, outbox_id: str, token: str, at: datetime) -> bool:
         """``handed_over`` under ``token`` → ``delivered`` (its message too): the response
         carrying it was sent. False (nothing changed) when another claim holds it now."""
+        ...
+
+    async def confirm_handovers(self, claims: Sequence[HandoverClaim], at: datetime) -> int:
+        """:meth:`confirm_handover` for many claims at once (set-based: one statement
+        for the outbox rows, one for their messages); how many were confirmed. A
+        claim whose token no longer holds its row confirms nothing."""
+        ...
+
+    async def give_back_handovers(self, claims: Sequence[HandoverClaim], now: datetime) -> int:
+        """:meth:`give_back` for many claims at once (one statement); how many were given back."""
         ...
 
     async def give_back(self, outbox_id: str, token: str, now: datetime) -> bool:

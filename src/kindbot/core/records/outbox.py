@@ -84,3 +84,11 @@ class HandoverLease:
 
     token: str
     until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverClaim:
+    """One reply a caller's hand-over holds: its outbox row, under the claim's token."""
+
+    outbox_id: str
+    token: str

@@ -5,6 +5,15 @@ It wakes when the pipeline signals new items and otherwise every
 processes). Items are claimed with a lease, so several workers never deliver
 the same item at once, and an item whose worker died is retried when its
 lease runs out. Only items that already passed the guard are ever in the outbox.
+
+A batch is sent one item after another within its claim's lease: an item
+whose turn comes after the lease ran out is not sent (another worker may
+have claimed it meanwhile; it is claimed again like any expired one). One
+item's trouble does not abandon the rest of its batch: a storage error
+before sending makes that item a retry, and a failure to record an outcome
+is retried while the database is only busy, then logged — the item's lease
+brings it back (a reply that was sent but not recorded may then be sent
+again: delivery is at least once).
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from kindbot.core.errors import NotFoundError
+from kindbot.core.errors import NotFoundError, StorageBusyError
 from kindbot.core.events import DeliveryOutcome, DeliveryRequest, DeliveryStatus
 from kindbot.core.ports.seams import ChannelAdapter, Clock, Store
 from kindbot.core.records.outbox import OutboxItem
@@ -27,6 +36,11 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 BATCH = 50
+SEND_MARGIN = timedelta(seconds=5)
+"""An item is sent only while at least this much of its claim's lease is left."""
+RECORD_ATTEMPTS = 3
+"""Tries at recording one outcome while the database is busy (a pool timeout each)."""
+RECORD_BACKOFF_S = 0.2
 RETRY_MARGIN = timedelta(seconds=1)
 """A retry slot counts only if it came at least this long after serving began."""
 
@@ -80,14 +94,22 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Claim and attempt one batch of due items; returns how many were attempted."""
         now = self._clock.now()
+        lease_until = now + LEASE
         async with self._store.transaction() as tx:
             if self._serving_since is not None:
                 # claimed at lease_until - HANDOVER_LEASE; a retry could reach this
                 # process when that + RETRY_WINDOW is at least RETRY_MARGIN after since
                 leased_from = self._serving_since + RETRY_MARGIN + HANDOVER_LEASE - RETRY_WINDOW
                 await tx.outbox.settle_handovers(now, leased_from)
-            items = await tx.outbox.claim_due(now, now + LEASE, BATCH)
-        for item in items:
+            items = await tx.outbox.claim_due(now, lease_until, BATCH)
+        for done, item in enumerate(items):
+            if self._clock.now() >= lease_until - SEND_MARGIN:
+                log.warning(
+                    "outbox claim ran out after %d of %d items; the rest are claimed again",
+                    done,
+                    len(items),
+                )
+                break
             outcome = await self._attempt(item)
             await self._record(item, outcome)
         return len(items)
@@ -95,13 +117,15 @@ class OutboxWorker:
     async def _attempt(self, item: OutboxItem) -> DeliveryOutcome:
         try:
             resolved = await self._directory.by_id(item.channel_id)
+            async with self._store.transaction(readonly=True) as tx:
+                contact = await tx.contacts.get(item.contact_id)
         except NotFoundError:
             return DeliveryOutcome(DeliveryStatus.FAILED, "channel no longer exists")
+        except StorageBusyError as exc:  # nothing was sent: try again later
+            return DeliveryOutcome(DeliveryStatus.RETRY, f"storage busy: {exc.message}")
         adapter = self._adapters.get(resolved.channel.kind)
         if adapter is None:
             return DeliveryOutcome(DeliveryStatus.FAILED, f"no adapter for {resolved.channel.kind}")
-        async with self._store.transaction() as tx:
-            contact = await tx.contacts.get(item.contact_id)
         if contact is None:
             return DeliveryOutcome(DeliveryStatus.FAILED, "contact no longer exists")
         request = DeliveryRequest(
@@ -121,6 +145,26 @@ class OutboxWorker:
             return DeliveryOutcome(DeliveryStatus.RETRY, f"adapter error: {exc!r}")
 
     async def _record(self, item: OutboxItem, outcome: DeliveryOutcome) -> None:
+        """Record ``outcome``; retried while the database is busy, else logged (never
+        raised: the batch goes on, and the item's lease brings it back)."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                await self._record_once(item, outcome)
+                return
+            except StorageBusyError:
+                if attempt + 1 == RECORD_ATTEMPTS:
+                    break
+                await asyncio.sleep(RECORD_BACKOFF_S * 2**attempt)
+            except Exception:
+                log.exception("could not record the outcome of outbox item %s", item.id)
+                return
+        log.warning(
+            "could not record the outcome (%s) of outbox item %s: storage busy",
+            outcome.status.value,
+            item.id,
+        )
+
+    async def _record_once(self, item: OutboxItem, outcome: DeliveryOutcome) -> None:
         now = self._clock.now()
         async with self._store.transaction() as tx:
             if outcome.status is DeliveryStatus.DELIVERED:

@@ -5,10 +5,11 @@ hands replies over itself (a WeChat passive reply, the webhook's response
 body) first *claims* them — outbox status ``handed_over`` under a fresh claim
 token, with a lease of :data:`HANDOVER_LEASE` — in ``Pipeline.feed(take=…)``'s
 outcome transaction or with :meth:`HandoverMixin.claim_for_passive`. After its
-response was sent it *confirms* them (:meth:`HandoverMixin.confirm`:
-``handed_over → delivered``); if it could not send it (deadline passed,
-caller gone) it *gives them back* (:meth:`HandoverMixin.give_back`,
-:meth:`HandoverMixin.release`: due at once for the outbox worker). If the
+response was sent it *confirms* them (``handed_over → delivered``); if the
+caller was gone it *gives them back* (due at once for the outbox worker) —
+both through :class:`kindbot.pipeline.handover.settlements.SettlementWriter`,
+which commits many responses' settlements in one transaction. Too late for
+the deadline, :meth:`HandoverMixin.release` gives the replies back. If the
 process dies in between, the claim stays unconfirmed: a retry of the same
 request claims the reply again for its own answer, and once the lease ran out
 without a confirmation the outbox worker claims it and sends it through the
@@ -121,29 +122,6 @@ class HandoverMixin:
         if len(taken) < len(result.replies):
             self._outbox_ready.set()
         return Handover(token, taken)
-
-    async def confirm(self, handover: Handover) -> None:
-        """The response carrying ``handover`` was sent: its replies are delivered.
-
-        A reply a newer claim took over meanwhile is left to that claim.
-        """
-        if not handover.replies:
-            return
-        now = self._clock.now()
-        async with self._store.transaction() as tx:
-            for reply in handover.replies:
-                await tx.outbox.confirm_handover(reply.outbox_id, handover.token, now)
-
-    async def give_back(self, handover: Handover) -> None:
-        """The response carrying ``handover`` was not sent: the outbox worker delivers
-        its replies now (unless a newer claim took them over)."""
-        if not handover.replies:
-            return
-        now = self._clock.now()
-        async with self._store.transaction() as tx:
-            for reply in handover.replies:
-                await tx.outbox.give_back(reply.outbox_id, handover.token, now)
-        self._outbox_ready.set()
 
     async def release(self, result: FeedResult) -> None:
         """Hand every still-held reply of ``result`` to the outbox worker now,

@@ -22,6 +22,7 @@ from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.web.body import read_limited_body
 from kindbot.web.callbacks import webhook, wechat_oa, wecom
 from kindbot.web.deps import container_of
+from kindbot.web.errors import PLATFORM_CALLBACK
 from kindbot.web.ratelimit import limit_callback
 
 router = APIRouter()
@@ -52,6 +53,7 @@ def _not_a_callback(channel_id: str) -> NotFoundError:
 @router.get("/channels/{channel_id}/callback", tags=["channels"])
 async def channel_verification(channel_id: str, request: Request) -> Response:
     """Platform URL verification (OA: echo ``echostr``; WeCom: its decryption; if signed)."""
+    setattr(request.state, PLATFORM_CALLBACK, True)
     resolved = await container_of(request).directory.by_public_id(check_public_id(channel_id))
     verify = VERIFIERS.get(resolved.channel.kind)
     if verify is None:
@@ -67,8 +69,10 @@ async def channel_callback(channel_id: str, request: Request) -> Response:
     Webhook: JSON in, replies in the JSON response. WeChat OA: XML in, a passive
     reply or ``success``. WeCom: an encrypted envelope in, an empty 200. Errors:
     404 ``unknown_channel``, 403 signature codes, 400 ``invalid_json``/``invalid_xml``/
-    field codes, 413 ``payload_too_large``.
+    field codes, 413 ``payload_too_large``; overloaded: 503 without a body (the
+    platform retries; ``kindbot.web.errors``).
     """
+    setattr(request.state, PLATFORM_CALLBACK, True)
     container = container_of(request)
     body = await read_limited_body(request)
     resolved = await container.directory.by_public_id(check_public_id(channel_id))

@@ -41,4 +41,4 @@ async def receive(
     # delivered only once it was sent; else the outbox posts them to outgoing_url.
     handover = await container.pipeline.claim_for_passive(result, SYNC_REPLIES, echo=True)
     answer = webhook.render_response(replace(result, replies=handover.replies))
-    return HandoverResponse(JSONResponse(answer), container.pipeline, handover)
+    return HandoverResponse(JSONResponse(answer), container.settlements, handover)

@@ -81,4 +81,4 @@ async def _passive_reply(
         )
     # Delivered only once the response was sent (else the outbox sends it).
     passive = Response(xml, media_type="application/xml")
-    return HandoverResponse(passive, container.pipeline, handover)
+    return HandoverResponse(passive, container.settlements, handover)

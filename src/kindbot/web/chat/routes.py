@@ -20,11 +20,12 @@ from fastapi.responses import HTMLResponse
 from kindbot.bootstrap import Container
 from kindbot.channels import webchat
 from kindbot.core.edge import check_public_id, load_json
-from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError
+from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError, StorageBusyError
 from kindbot.core.events import FeedResult
 from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.web.body import read_limited_body
 from kindbot.web.deps import container_of
+from kindbot.web.errors import log_storage_busy
 from kindbot.web.ratelimit import WebchatMessageLimit, admit_socket, limit_socket_frame
 
 router = APIRouter()
@@ -158,6 +159,10 @@ async def chat_socket(websocket: WebSocket, channel_id: str) -> None:
     visitor = _visitor(websocket.cookies)
     try:
         resolved = await _webchat(container, channel_id)
+    except StorageBusyError as exc:
+        log_storage_busy(f"chat socket {channel_id}", exc)
+        await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason=exc.code)
+        return
     except KindbotError:
         await websocket.close(code=4404)
         return
@@ -184,6 +189,7 @@ async def chat_socket(websocket: WebSocket, channel_id: str) -> None:
 MAX_FRAME_BYTES = 64 * 1024
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_INVALID_PAYLOAD = 1007
+CLOSE_TRY_AGAIN_LATER = 1013
 _CLOSING_CODES = {"invalid_text": CLOSE_INVALID_PAYLOAD}
 """Frame errors that end the socket (with this close code) instead of an error frame."""
 
@@ -216,6 +222,8 @@ async def _read_loop(
             # Resolved per frame: tenant status and channel settings are read fresh.
             await _submit(container, await _webchat(container, channel_id), visitor, data)
         except KindbotError as exc:
+            if isinstance(exc, StorageBusyError):
+                log_storage_busy(f"chat socket {channel_id}", exc)
             close_code = _CLOSING_CODES.get(exc.code)
             if close_code is not None:
                 await websocket.close(close_code, exc.code)
