@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import true
 
+from kindbot.storage.schema_accounts import memberships, users, web_sessions
 from kindbot.storage.schema_base import BigId, UTCDateTime, id_column, metadata, tenant_column
 from kindbot.storage.schema_ops import (
     agents,
@@ -70,6 +71,7 @@ __all__ = [
     "kb_vectors",
     "kf_cursors",
     "knowledge_entries",
+    "memberships",
     "messages",
     "metadata",
     "moderation_generations",
@@ -77,7 +79,9 @@ __all__ = [
     "outbox",
     "tenant_flows",
     "tenants",
+    "users",
     "violations",
+    "web_sessions",
 ]
 
 
