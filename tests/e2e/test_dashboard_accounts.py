@@ -253,3 +253,108 @@ async def test_the_language_follows_the_browser_unless_chosen(
         assert "kb_lang=zh" in page.headers["set-cookie"]
         again = await client.get("/login", headers={"accept-language": accept})
         assert f"<h1>{expected}</h1>" in again.text
+
+
+async def _platform_admin(container: Container, client: httpx.AsyncClient) -> None:
+    await add_user(
+        container.store,
+        email="ops@kindbot.dev",
+        name="Ops",
+        password=PASSWORD,
+        platform_admin=True,
+        now=container.clock.now(),
+    )
+    assert (await _sign_in(client, "ops@kindbot.dev")).status_code == 303
+
+
+async def _status(container: Container) -> str:
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+    assert tenant is not None
+    return tenant.status.value
+
+
+async def test_the_platform_admin_suspends_and_reinstates_with_a_reason(
+    container: Container, client: httpx.AsyncClient
+) -> None:
+    await _platform_admin(container, client)
+    page = await client.get("/admin", headers={"accept-language": "en"})
+    assert page.status_code == 200
+    assert "山间茶舍" in page.text
+    assert "/admin/tenants/teashop/suspend" in page.text
+    csrf = _csrf_of(page)
+
+    no_reason = await client.post(
+        "/admin/tenants/teashop/suspend", data={"csrf": csrf, "reason": " "}
+    )
+    assert no_reason.status_code == 400
+    assert "a reason is required" in no_reason.text
+    forged = await client.post("/admin/tenants/teashop/suspend", data={"reason": "spam"})
+    assert forged.status_code == 403
+    wrong = await client.post(
+        "/admin/tenants/teashop/approve", data={"csrf": csrf, "reason": "looks fine"}
+    )
+    assert wrong.status_code == 409
+    assert "already active" in wrong.text
+    assert await _status(container) == "active"
+
+    done = await client.post(
+        "/admin/tenants/teashop/suspend", data={"csrf": csrf, "reason": "gambling ads"}
+    )
+    assert done.status_code == 200
+    assert "active → suspended" in done.text
+    assert await _status(container) == "suspended"
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+        assert tenant is not None
+        entries = await tx.audit.entries(tenant.id, 0, 10_000)
+    assert '"actor": "user:ops@kindbot.dev"' in entries[-1].detail
+    assert '"reason": "gambling ads"' in entries[-1].detail
+
+    back = await client.post(
+        "/admin/tenants/teashop/reinstate", data={"csrf": csrf, "reason": "appeal accepted"}
+    )
+    assert back.status_code == 200
+    assert await _status(container) == "active"
+    unknown = await client.post(
+        "/admin/tenants/nowhere/suspend", data={"csrf": csrf, "reason": "x"}
+    )
+    assert unknown.status_code == 404
+
+
+async def test_only_platform_admins_open_the_platform_page(
+    container: Container, client: httpx.AsyncClient
+) -> None:
+    await _member(container, "owner@teashop.cn", Role.TENANT_ADMIN)
+    assert (await client.get("/admin")).status_code == 303  # sign in first
+    await _sign_in(client, "owner@teashop.cn")
+    assert (await client.get("/admin")).status_code == 403
+    shop = await client.get("/dashboard/teashop")
+    refused = await client.post(
+        "/admin/tenants/teashop/suspend", data={"csrf": _csrf_of(shop), "reason": "mine now"}
+    )
+    assert refused.status_code == 403
+    assert await _status(container) == "active"
+
+
+async def test_every_form_refuses_a_post_without_the_csrf_token(
+    container: Container, client: httpx.AsyncClient
+) -> None:
+    await _platform_admin(container, client)
+    posts = sorted(
+        path
+        for method, path in walk_routes(build_app().routes)
+        if method == "POST"
+        and path != "/login"
+        and not path.startswith("/api")
+        and not path.startswith("/channels")
+        and not path.startswith("/chat")
+    )
+    assert "/logout" in posts
+    assert "/admin/tenants/{slug}/{action}" in posts
+    for path in posts:
+        url = path.replace("{slug}", "teashop").replace("{action}", "suspend")
+        refused = await client.post(url, data={"reason": "r", "current": PASSWORD, "new": "x" * 12})
+        assert refused.status_code == 403, path
+    assert await _status(container) == "active"
+    assert (await client.get("/dashboard")).status_code == 200  # nothing signed out

@@ -94,3 +94,58 @@ async def test_sign_in_by_keyboard_open_the_shop_and_sign_out(
         await page.goto(f"{base_url}/dashboard/teashop")
         await expect(page).to_have_url(f"{base_url}/login?next=%2Fdashboard%2Fteashop")
         await context.close()
+
+
+async def _denied_by_suspension(container: Container) -> int:
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+        assert tenant is not None
+        entries = await tx.audit.entries(tenant.id, 0, 100_000)
+    return sum(e.rule == "tenant_status" and e.decision == "deny" for e in entries)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_platform_admin_suspends_a_shop_and_its_web_chat_stops_answering(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    lang = locale[:2]
+    await add_user(
+        container.store,
+        email="ops@kindbot.dev",
+        name="Ops",
+        password=PASSWORD,
+        platform_admin=True,
+        now=container.clock.now(),
+    )
+    async with live_server(container) as base_url:
+        customer = await browser.new_page(locale="zh-CN")
+        await customer.goto(f"{base_url}/chat/teashop.web")
+        await expect(customer.locator("body")).to_have_attribute("data-connected", "true")
+        await customer.fill("#input", "茶叶怎么保存？")
+        await customer.click("#send")
+        await expect(customer.locator(".msg.outbound")).to_have_count(1)
+
+        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+        admin = await context.new_page()
+        await admin.goto(f"{base_url}/login?next=/admin")
+        await admin.fill("#email", "ops@kindbot.dev")
+        await admin.fill("#password", PASSWORD)
+        await admin.press("#password", "Enter")
+        await expect(admin).to_have_url(f"{base_url}/admin")
+        await _shot(admin, f"admin-{lang}")
+        await admin.fill("#reason-teashop-suspend", "gambling ads in replies")
+        await admin.get_by_role("button", name="暂停" if lang == "zh" else "Suspend").click()
+        await expect(admin.locator(".notice")).to_contain_text("active → suspended")
+
+        denied_before = await _denied_by_suspension(container)
+        await customer.fill("#input", "运费怎么算？")
+        await customer.click("#send")
+        await expect(customer.locator(".msg.inbound")).to_have_count(2)
+        for _ in range(100):  # the reply is decided (and refused) within a moment
+            if await _denied_by_suspension(container) > denied_before:
+                break
+            await customer.wait_for_timeout(100)
+        assert await _denied_by_suspension(container) > denied_before
+        await expect(customer.locator(".msg.outbound")).to_have_count(1)
+        await context.close()
+        await customer.close()

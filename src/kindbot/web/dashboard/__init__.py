@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from kindbot.web.dashboard import admin
 from kindbot.web.dashboard.pages import router
 from kindbot.web.dashboard.rendering import render
 from kindbot.web.dashboard.security import SecurityHeaders
@@ -31,6 +32,7 @@ async def _page_error(request: Request, exc: Exception) -> Response:
 def install_dashboard(app: FastAPI) -> None:
     """Serve the console from ``app``."""
     app.include_router(router)
+    app.include_router(admin.router)
     app.add_exception_handler(SignInRequiredError, _sign_in_first)
     app.add_exception_handler(PageError, _page_error)
     app.add_middleware(SecurityHeaders)

@@ -130,6 +130,14 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "forbidden": ("Your role may not open this page.", "您的角色无权访问此页面。"),
     "back": ("Back to your shops", "返回我的店铺"),
     "skip": ("Skip to content", "跳到正文"),
+    "platform": ("Platform: shops and vetting", "平台：店铺与审核"),
+    "industry": ("Industry", "行业"),
+    "test_contacts": ("Test contacts", "测试联系人"),
+    "content_sample": ("Content sample (knowledge base)", "内容样本（知识库）"),
+    "reason": ("Reason", "理由"),
+    "action.approve": ("Approve", "批准"),
+    "action.suspend": ("Suspend", "暂停"),
+    "action.reinstate": ("Reinstate", "恢复"),
 }
 
 
