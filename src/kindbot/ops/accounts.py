@@ -183,21 +183,24 @@ async def grant_role(
         user = await user_by_email(tx, email)
         agent_id = None
         if role is Role.AGENT:
-            agent_id = await _agent_for(tx, tenant.id, user, now)
+            agent_id = await agent_for(tx, tenant.id, user, now)
         membership = Membership(user.id, tenant.id, role, agent_id, now)
         await tx.accounts.grant(membership)
-        await _audit(tx, tenant.id, "granted", user.email, {"role": role.value, "by": actor}, now)
+        await audit_account(
+            tx, tenant.id, "granted", user.email, {"role": role.value, "by": actor}, now
+        )
     return membership
 
 
-async def _agent_for(tx: Transaction, tenant_id: str, user: UserRecord, now: datetime) -> str:
+async def agent_for(tx: Transaction, tenant_id: str, user: UserRecord, now: datetime) -> str:
+    """The tenant's inbox agent for ``user`` (named by their email), created when missing."""
     for agent in await tx.agents.list(tenant_id):
         if agent.name == user.email:
             return agent.id
     return (await tx.agents.add(tenant_id=tenant_id, name=user.email, now=now)).id
 
 
-async def _audit(
+async def audit_account(
     tx: Transaction,
     tenant_id: str,
     decision: str,
@@ -251,7 +254,7 @@ async def _failed(store: Store, user: UserRecord, now: datetime, source: str) ->
         if state.just_locked:
             detail = {"source": source, "until": now.isoformat()}
             for membership in await tx.accounts.memberships_of(user.id):
-                await _audit(tx, membership.tenant_id, "locked", user.email, detail, now)
+                await audit_account(tx, membership.tenant_id, "locked", user.email, detail, now)
     if state.just_locked:
         log.warning("dashboard account %s locked after %d failed sign-ins", user.id, MAX_FAILURES)
         return Refused(SignInFailure.LOCKED, state.locked_until)
@@ -337,5 +340,5 @@ async def revoke_role(
         user = await user_by_email(tx, email)
         ended = await tx.accounts.revoke(user.id, tenant.id)
         if ended:
-            await _audit(tx, tenant.id, "revoked", user.email, {"by": actor}, now)
+            await audit_account(tx, tenant.id, "revoked", user.email, {"by": actor}, now)
     return ended

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from kindbot.core.records.accounts import Membership, Role, UserRecord, WebSession
+from kindbot.core.records.accounts import Invitation, Membership, Role, UserRecord, WebSession
 from kindbot.storage.executor import Executor
-from kindbot.storage.schema import memberships, users, web_sessions
+from kindbot.storage.schema import invitations, memberships, users, web_sessions
 from kindbot.storage.sqlutil import new_id
 
 
@@ -44,6 +44,19 @@ def _session(row: Any) -> WebSession:
         csrf=row.csrf,
         created_at=row.created_at,
         expires_at=row.expires_at,
+    )
+
+
+def _invitation(row: Any) -> Invitation:
+    return Invitation(
+        token_hash=row.token_hash,
+        tenant_id=row.tenant_id,
+        email=row.email,
+        role=Role(row.role),
+        invited_by=row.invited_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        accepted_at=row.accepted_at,
     )
 
 
@@ -163,3 +176,50 @@ class SqlAccounts:
     async def purge_sessions(self, now: datetime) -> int:
         query = delete(web_sessions).where(web_sessions.c.expires_at <= now)
         return len((await self._conn.execute(query.returning(web_sessions.c.token_hash))).all())
+
+    async def add_invitation(self, invitation: Invitation) -> None:
+        values = {f: getattr(invitation, f) for f in Invitation.__slots__}
+        values["role"] = invitation.role.value
+        await self._conn.execute(insert(invitations).values(values))
+
+    async def invitation(self, token_hash: str) -> Invitation | None:
+        query = select(invitations).where(invitations.c.token_hash == token_hash)
+        row = (await self._conn.execute(query)).first()
+        return _invitation(row) if row else None
+
+    async def open_invitations(self, tenant_id: str, now: datetime) -> list[Invitation]:
+        query = (
+            select(invitations)
+            .where(
+                invitations.c.tenant_id == tenant_id,
+                invitations.c.accepted_at.is_(None),
+                invitations.c.expires_at > now,
+            )
+            .order_by(invitations.c.created_at)
+        )
+        return [_invitation(r) for r in await self._conn.execute(query)]
+
+    async def accept_invitation(self, token_hash: str, now: datetime) -> bool:
+        query = (
+            update(invitations)
+            .where(
+                invitations.c.token_hash == token_hash,
+                invitations.c.accepted_at.is_(None),
+                invitations.c.expires_at > now,
+            )
+            .values(accepted_at=now)
+            .returning(invitations.c.token_hash)
+        )
+        return bool((await self._conn.execute(query)).all())
+
+    async def withdraw_invitation(self, token_hash: str, tenant_id: str) -> bool:
+        query = (
+            delete(invitations)
+            .where(
+                invitations.c.token_hash == token_hash,
+                invitations.c.tenant_id == tenant_id,
+                invitations.c.accepted_at.is_(None),
+            )
+            .returning(invitations.c.token_hash)
+        )
+        return bool((await self._conn.execute(query)).all())

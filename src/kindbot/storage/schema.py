@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import true
 
-from kindbot.storage.schema_accounts import memberships, users, web_sessions
+from kindbot.storage.schema_accounts import invitations, memberships, users, web_sessions
 from kindbot.storage.schema_base import BigId, UTCDateTime, id_column, metadata, tenant_column
 from kindbot.storage.schema_ops import (
     agents,
@@ -65,6 +65,7 @@ __all__ = [
     "flow_states",
     "guard_counters",
     "handoffs",
+    "invitations",
     "kb_models",
     "kb_synonyms",
     "kb_tuning",

@@ -1,4 +1,4 @@
-"""Dashboard accounts (migration 0021): users, memberships and browser sessions.
+"""Dashboard accounts (migration 0021): users, memberships, browser sessions, invitations.
 
 These are platform-wide, not a tenant's data: a person may belong to several
 tenants (``memberships`` names each tenant and the role there), so ``users``
@@ -56,4 +56,18 @@ web_sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_web_sessions_user_id", "user_id"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    tenant_column(),
+    Column("email", String(254), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("invited_by", String(32), ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("accepted_at", UTCDateTime, nullable=True),
+    Index("ix_invitations_tenant_id", "tenant_id"),
 )

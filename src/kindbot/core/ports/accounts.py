@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from kindbot.core.records.accounts import Membership, UserRecord, WebSession
+from kindbot.core.records.accounts import Invitation, Membership, UserRecord, WebSession
 
 
 class AccountRepository(Protocol):
@@ -84,4 +84,24 @@ class AccountRepository(Protocol):
 
     async def purge_sessions(self, now: datetime) -> int:
         """Delete sessions expired at ``now``; how many."""
+        ...
+
+    async def add_invitation(self, invitation: Invitation) -> None:
+        """Store a new invitation."""
+        ...
+
+    async def invitation(self, token_hash: str) -> Invitation | None:
+        """The invitation whose link token hashes to ``token_hash`` (used or expired too)."""
+        ...
+
+    async def open_invitations(self, tenant_id: str, now: datetime) -> list[Invitation]:
+        """The tenant's invitations not yet used nor expired at ``now``, oldest first."""
+        ...
+
+    async def accept_invitation(self, token_hash: str, now: datetime) -> bool:
+        """Mark the invitation used, if it is still open at ``now`` (exactly once)."""
+        ...
+
+    async def withdraw_invitation(self, token_hash: str, tenant_id: str) -> bool:
+        """Delete the tenant's open invitation; False when there is none."""
         ...

@@ -62,3 +62,20 @@ class WebSession:
     csrf: str
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A shop admin's invitation of ``email`` as ``role``; the link's token is stored hashed.
+
+    Used once (``accepted_at``), and only before ``expires_at``.
+    """
+
+    token_hash: str
+    tenant_id: str
+    email: str
+    role: Role
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None

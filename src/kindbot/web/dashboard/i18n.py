@@ -138,6 +138,32 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "action.approve": ("Approve", "批准"),
     "action.suspend": ("Suspend", "暂停"),
     "action.reinstate": ("Reinstate", "恢复"),
+    "manage_members": ("Manage members", "管理成员"),
+    "invite": ("Invite", "邀请"),
+    "invite_someone": ("Invite someone", "邀请成员"),
+    "invitations": ("Open invitations", "待接受的邀请"),
+    "expires": ("Expires", "过期时间"),
+    "withdraw": ("Withdraw", "撤回"),
+    "change_role": ("Change role", "修改角色"),
+    "remove": ("Remove", "移除"),
+    "invite_link": (
+        "Invitation link (shown once; send it to them, it works for 7 days):",
+        "邀请链接（只显示一次，请发给对方，7 天内有效）：",
+    ),
+    "join_title": ("Join {shop}", "加入 {shop}"),
+    "join_as": (
+        "You are invited as {role} with {email}.",
+        "您受邀以 {role} 身份加入，账号 {email}。",
+    ),
+    "join": ("Join", "加入"),
+    "join_sign_in_first": (
+        "This email has an account: sign in first, then open this link again.",
+        "此邮箱已有账号：请先登录，再打开此链接。",
+    ),
+    "invalid_invitation": (
+        "This invitation link is not valid (used, expired or withdrawn).",
+        "此邀请链接无效（已使用、已过期或已撤回）。",
+    ),
 }
 
 

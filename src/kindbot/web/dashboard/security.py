@@ -20,7 +20,7 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
 )
-PAGE_PREFIXES = ("/login", "/logout", "/account", "/dashboard", "/admin")
+PAGE_PREFIXES = ("/login", "/logout", "/account", "/dashboard", "/admin", "/invite")
 """Paths the headers apply to (and ``/`` itself)."""
 
 

@@ -1,4 +1,4 @@
-"""accounts: dashboard users, their memberships (role per tenant) and browser sessions
+"""accounts: dashboard users, memberships (role per tenant), browser sessions, invitations
 
 Revision ID: 0021
 Revises: 0017
@@ -61,9 +61,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_web_sessions")),
     )
     op.create_index("ix_web_sessions_user_id", "web_sessions", ["user_id"])
+    op.create_table(
+        "invitations",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("tenant_id", sa.String(length=32), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("invited_by", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["invited_by"], ["users.id"], name=op.f("fk_invitations_invited_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_invitations_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_invitations")),
+    )
+    op.create_index("ix_invitations_tenant_id", "invitations", ["tenant_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_invitations_tenant_id", table_name="invitations")
+    op.drop_table("invitations")
     op.drop_index("ix_web_sessions_user_id", table_name="web_sessions")
     op.drop_table("web_sessions")
     op.drop_index("ix_memberships_tenant_id", table_name="memberships")
