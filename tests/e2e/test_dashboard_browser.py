@@ -149,3 +149,38 @@ async def test_a_platform_admin_suspends_a_shop_and_its_web_chat_stops_answering
         await expect(customer.locator(".msg.outbound")).to_have_count(1)
         await context.close()
         await customer.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_shop_admin_edits_an_entry_and_the_test_box_answers_with_it(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    async with live_server(container) as base_url:
+        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+        page = await context.new_page()
+        await page.goto(f"{base_url}/login?next=/dashboard/teashop/kb")
+        await page.fill("#email", "owner@teashop.cn")
+        await page.fill("#password", PASSWORD)
+        await page.press("#password", "Enter")
+        await expect(page).to_have_url(f"{base_url}/dashboard/teashop/kb")
+
+        await page.fill("#test", "茶叶怎么保存？")
+        await page.press("#test", "Enter")
+        await page.locator("#test-result tbody tr").first.get_by_role("link").click()
+        row = page.locator("table.entries tbody tr").first
+        await row.get_by_role("link", name="编辑" if lang == "zh" else "Edit").click()
+        await expect(page.locator("#answer")).not_to_be_empty()
+        await page.fill("#answer", "请密封后放冰箱冷藏，避光防潮；开封后一个月内喝完。")
+        await page.get_by_role(
+            "button", name="保存" if lang == "zh" else "Save", exact=True
+        ).click()
+
+        await page.fill("#test", "茶叶怎么保存？")
+        await page.press("#test", "Enter")
+        await expect(page.locator("#test-result .answer")).to_contain_text("一个月内喝完")
+        await _shot(page, f"kb-{lang}")
+        await page.goto(f"{base_url}/dashboard/teashop/kb/unanswered")
+        await _shot(page, f"unanswered-{lang}")
+        await context.close()
