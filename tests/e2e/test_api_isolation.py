@@ -12,13 +12,14 @@ unchanged afterwards.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 from tests.support.api import bearer, new_key, say
+from tests.support.routes import walk_routes
 
 from kindbot.bootstrap import Container
 from kindbot.storage.schema_base import metadata
@@ -90,23 +91,10 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
 UNDOCUMENTED = {"/api/v1/openapi.json", "/api/v1/docs"}
 
 
-def _walk(routes: Any) -> Iterator[tuple[str, str]]:
-    """(method, path) of every route, through included routers (any FastAPI version)."""
-    for route in routes:
-        contexts = getattr(route, "effective_route_contexts", None)
-        if contexts is not None:
-            yield from _walk(contexts() if callable(contexts) else contexts)
-        elif getattr(route, "methods", None) and getattr(route, "path", ""):
-            for method in sorted(set(route.methods) - {"HEAD"}):
-                yield method, route.path
-        elif hasattr(route, "routes"):
-            yield from _walk(route.routes)
-
-
 def api_routes() -> set[tuple[str, str]]:
     return {
         (m, p)
-        for m, p in _walk(build_app().routes)
+        for m, p in walk_routes(build_app().routes)
         if p.startswith("/api/v1") and p not in UNDOCUMENTED
     }
 

@@ -54,8 +54,13 @@ COMMANDS = (
     "moderate",
     "moderation",
     "agent",
+    "user",
 )
 SUBCOMMANDS = (
+    "user add",
+    "user grant",
+    "user revoke",
+    "user list",
     "agent add",
     "agent list",
     "agent online",

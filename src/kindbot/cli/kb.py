@@ -20,11 +20,10 @@ from kindbot.core.records.knowledge import KbTuning, KnowledgeEntry
 from kindbot.core.records.tenancy import TenantRecord
 
 if TYPE_CHECKING:  # retrieval pulls in NumPy and SciPy: imported where a command needs it
-    from kindbot.dialogue.dense import TextEncoder
     from kindbot.dialogue.kb_eval import EvalCase, EvalReport
     from kindbot.dialogue.kb_tune import ThresholdChoice
-    from kindbot.dialogue.retrieval import KnowledgeIndex, Match
-    from kindbot.dialogue.unanswered import Asked, QuestionCluster
+    from kindbot.dialogue.retrieval import KnowledgeIndex
+    from kindbot.ops.knowledge_base import SavedEntries, UnansweredReport
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -54,21 +53,22 @@ def import_(
     """Add or update entries (by id) from FILE, all or nothing."""
     entries = _read_entries(file)
 
-    async def go() -> tuple[str, int, int, int, int]:
-        async with open_app() as c:
-            async with c.store.transaction() as tx:
-                found = await pick_tenant(tx, tenant)
-                created, updated, same = await tx.knowledge.upsert_many(found.id, entries)
-            # Encode the new texts here, once, so no server has to (the vectors are stored).
-            encoded = await c.knowledge.encode_ahead(found.id) if created or updated else 0
-            return found.slug, created, updated, same, encoded
+    async def go() -> tuple[str, SavedEntries]:
+        from kindbot.ops.knowledge_base import save_entries
 
-    slug, created, updated, same, encoded = run(go())
+        async with open_app() as c:
+            async with c.store.transaction(readonly=True) as tx:
+                found = await pick_tenant(tx, tenant)
+            return found.slug, await save_entries(c.store, c.knowledge, found.id, entries)
+
+    slug, saved = run(go())
     out.print(
-        f"{slug}: {created} created, {updated} updated, {same} unchanged ({file})", markup=False
+        f"{slug}: {saved.created} created, {saved.updated} updated, {saved.unchanged} unchanged "
+        f"({file})",
+        markup=False,
     )
-    if encoded:
-        out.print(f"  sentence vectors: {encoded} texts encoded and stored", markup=False)
+    if saved.encoded:
+        out.print(f"  sentence vectors: {saved.encoded} texts encoded and stored", markup=False)
 
 
 async def _tenant_index(slug: str | None) -> tuple[TenantRecord, KnowledgeIndex]:
@@ -98,23 +98,23 @@ def query(
     ] = None,
 ) -> None:
     """Show what the bot would answer from the knowledge base."""
-    from kindbot.dialogue.clarify import decide
+    from kindbot.ops.knowledge_base import answer_for
 
     queries = text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     found, index = run(_tenant_index(tenant))
     limit = _threshold(found, index, threshold)
     for q in queries:
-        ranked = index.search(q, limit=3)
+        result = answer_for(index, q, limit)
+        ranked = result.candidates
         match = ranked[0] if ranked else None
-        decision = decide(ranked, limit)
-        answered = match is not None and decision == "answer"
+        answered = result.answered
         row = {
             "query": q,
-            "id": match.entry_id if answered and match else None,
+            "id": answered.entry_id if answered else None,
             "question": match.question if match else None,
             "score": round(match.score, 4) if match else 0.0,
-            "answer": match.answer if answered and match else None,
-            "decision": decision,
+            "answer": answered.answer if answered else None,
+            "decision": result.decision,
             "candidates": [
                 {"id": m.entry_id, "question": m.question, "score": round(m.score, 4)}
                 for m in ranked
@@ -122,12 +122,12 @@ def query(
         }
         if as_json:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        elif answered and match:
+        elif answered:
             out.print(
-                f"[bold]{escape(q)}[/] → [green]{escape(match.entry_id)}[/] "
-                f"({match.score:.3f}) {escape(match.answer)}"
+                f"[bold]{escape(q)}[/] → [green]{escape(answered.entry_id)}[/] "
+                f"({answered.score:.3f}) {escape(answered.answer)}"
             )
-        elif decision == "clarify":
+        elif result.decision == "clarify":
             choices = "; ".join(f"{m.entry_id} ({m.score:.3f})" for m in ranked)
             out.print(f"[bold]{escape(q)}[/] → [yellow]ask which[/]: {escape(choices)}")
         else:
@@ -257,40 +257,18 @@ def parse_since(value: str, now: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def _questions(
-    slug: str | None, since: datetime | None, limit: int
-) -> tuple[list[Asked], KnowledgeIndex, TextEncoder | None]:
-    """The stored questions the current index still cannot answer, the index, and the
-    platform's sentence encoder (None: words only)."""
-    from kindbot.dialogue.retrieval import effective_threshold
-    from kindbot.dialogue.unanswered import Asked, unanswered
-    from kindbot.guard.keywords import is_opt_in, is_opt_out
+async def _report(
+    slug: str | None, since: datetime | None, limit: int, similarity: float | None
+) -> UnansweredReport:
+    """The grouped questions the tenant's current knowledge base still cannot answer."""
+    from kindbot.ops.knowledge_base import unanswered_report
 
     async with open_app() as c:
         async with c.store.transaction(readonly=True) as tx:
             found = await pick_tenant(tx, slug)
-            stored = await tx.kb.inbound_questions(found.id, since, limit)
-        index = await c.knowledge.index_for(found.id)
-        encoder = _sentence_encoder(c.knowledge)
-    threshold = effective_threshold(index, found.kb_threshold)
-    asked = [Asked(q.text, q.contact_id) for q in stored]
-    missed = unanswered(
-        index, asked, threshold, command=lambda text: is_opt_out(text) or is_opt_in(text)
-    )
-    return missed, index, encoder
-
-
-def _sentence_encoder(knowledge: object) -> TextEncoder | None:
-    """The platform's sentence encoder as the knowledge cache holds it (its ``encoder``),
-    or None when there is none."""
-    encoder: TextEncoder | None = getattr(knowledge, "encoder", None)
-    return encoder
-
-
-def _nearest(index: KnowledgeIndex, cluster: QuestionCluster) -> Match | None:
-    """The entry closest to a group's leader: a phrasing could be added to it."""
-    found = index.search(cluster.leader, limit=1)
-    return found[0] if found else None
+        return await unanswered_report(
+            c.store, c.knowledge, found, since=since, limit=limit, similarity=similarity
+        )
 
 
 @app.command("unanswered")
@@ -316,19 +294,16 @@ def unanswered_(
     """Group the stored customer questions the knowledge base still cannot answer,
     asked by the most customers first: where new entries (or new phrasings of the
     nearest entry) would help most."""
-    from kindbot.dialogue.unanswered import cluster_questions
-
     start = None
     if since is not None:
         try:
             start = parse_since(since, datetime.now(UTC))
         except ValueError:
             fail(f"--since {since!r}: use 7d, 12h or an ISO date such as 2026-11-30")
-    missed, index, encoder = run(_questions(tenant, start, limit))
-    clusters = cluster_questions(missed, similarity, encoder=encoder)
+    report = run(_report(tenant, start, limit, similarity))
     if as_json:
-        for cluster in clusters:
-            near = _nearest(index, cluster)
+        for group in report.groups:
+            cluster, near = group.cluster, group.nearest
             row = {
                 "count": cluster.count,
                 "customers": cluster.customers,
@@ -339,14 +314,11 @@ def unanswered_(
             }
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    customers = len({q.asker for q in missed})
-    _print_clusters(clusters, len(missed), customers, index)
+    _print_groups(report)
 
 
-def _print_clusters(
-    clusters: list[QuestionCluster], missed: int, customers: int, index: KnowledgeIndex
-) -> None:
-    if not clusters:
+def _print_groups(report: UnansweredReport) -> None:
+    if not report.groups:
         out.print("no unanswered questions", markup=False)
         return
     table = Table(
@@ -355,11 +327,11 @@ def _print_clusters(
         "question",
         "similar questions",
         "nearest entry",
-        title=f"{missed} unanswered questions from {customers} customers",
+        title=f"{report.messages} unanswered questions from {report.customers} customers",
     )
-    for cluster in clusters:
+    for group in report.groups:
+        cluster, near = group.cluster, group.nearest
         others = " | ".join(cluster.examples[1:])
-        near = _nearest(index, cluster)
         nearest = f"{near.entry_id} ({near.score:.2f})" if near else ""
         table.add_row(
             str(cluster.customers),

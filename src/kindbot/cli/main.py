@@ -31,6 +31,7 @@ from kindbot.cli import (
     kb,
     moderation,
     tenant,
+    users,
     wechat_sim,
 )
 from kindbot.cli.common import open_app, out, run
@@ -58,6 +59,7 @@ app.add_typer(consent.app, name="consent")
 app.add_typer(contact.app, name="contact")
 app.add_typer(moderation.app, name="moderation")
 app.add_typer(agent.app, name="agent")
+app.add_typer(users.app, name="user")
 app.command()(chat.chat)
 app.command()(moderation.moderate)
 app.command()(campaigns.send)
@@ -231,8 +233,55 @@ def demo(
     out.print(f"[bold]terminal:[/]        {me} chat --tenant {tenant}", highlight=False)
     out.print(f"[bold]WeChat (simulated):[/] {me} wechat-sim chat --server {base}", highlight=False)
     out.print(f"[bold]webhook:[/]         POST {base}/channels/{tenant}.hook/callback")
-    out.print(f"[bold]health:[/]          {base}/healthz\n")
+    out.print(f"[bold]health:[/]          {base}/healthz")
+    out.print(
+        f"[bold]dashboard:[/]       {base}/dashboard  (password for every demo login: "
+        f"{DEMO_PASSWORD})",
+        highlight=False,
+    )
+    for email, role in run(_demo_logins(tenant)):
+        out.print(f"    {role:<15} {email}", highlight=False)
+    out.print("")
     _serve_demo(host, port)
+
+
+DEMO_PASSWORD = "kindbot-demo"
+"""The demo's dashboard logins share this password (a local demo shop only)."""
+
+
+async def _demo_logins(slug: str) -> list[tuple[str, str]]:
+    """A dashboard login per role for the demo shop (created once; reruns keep them)."""
+    from kindbot.core.records.accounts import Role
+    from kindbot.ops.accounts import add_user, grant_role
+
+    logins = [
+        ("admin@kindbot.demo", "platform admin", None),
+        (f"owner@{slug}.demo", "tenant admin", Role.TENANT_ADMIN),
+        (f"agent@{slug}.demo", "agent", Role.AGENT),
+        (f"viewer@{slug}.demo", "viewer", Role.VIEWER),
+    ]
+    async with open_app() as c:
+        now = c.clock.now()
+        async with c.store.transaction(readonly=True) as tx:
+            tenant = await tx.tenants.get_by_slug(slug)
+            known = {u.email for u in await tx.accounts.all_users()}
+        assert tenant is not None
+        for email, _, role in logins:
+            if email in known:
+                continue
+            await add_user(
+                c.store,
+                email=email,
+                name=email.split("@")[0],
+                password=DEMO_PASSWORD,
+                platform_admin=role is None,
+                now=now,
+            )
+            if role is not None:
+                await grant_role(
+                    c.store, email=email, tenant=tenant, role=role, actor="demo", now=now
+                )
+    return [(email, label) for email, label, _ in logins]
 
 
 def _serve_demo(host: str, port: int) -> None:

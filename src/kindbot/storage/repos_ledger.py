@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
 from kindbot.core.records.consent import ConsentRecord, ConsentStatus
@@ -81,12 +81,31 @@ class SqlKnowledge:
                 )
                 updated += 1
         if created or updated:
-            await self._conn.execute(
-                update(tenants)
-                .where(tenants.c.id == tenant_id)
-                .values(kb_version=tenants.c.kb_version + 1)
-            )
+            await self._new_version(tenant_id)
         return created, updated, len(entries) - created - updated
+
+    async def delete_many(self, tenant_id: str, entry_ids: Sequence[str]) -> int:
+        if not entry_ids:
+            return 0
+        query = (
+            delete(knowledge_entries)
+            .where(
+                knowledge_entries.c.tenant_id == tenant_id,
+                knowledge_entries.c.entry_id.in_(list(entry_ids)),
+            )
+            .returning(knowledge_entries.c.entry_id)
+        )
+        deleted = len((await self._conn.execute(query)).all())
+        if deleted:
+            await self._new_version(tenant_id)
+        return deleted
+
+    async def _new_version(self, tenant_id: str) -> None:
+        await self._conn.execute(
+            update(tenants)
+            .where(tenants.c.id == tenant_id)
+            .values(kb_version=tenants.c.kb_version + 1)
+        )
 
 
 def _audit(row: Any) -> AuditEntry:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import true
 
+from kindbot.storage.schema_accounts import invitations, memberships, users, web_sessions
 from kindbot.storage.schema_base import BigId, UTCDateTime, id_column, metadata, tenant_column
 from kindbot.storage.schema_ops import (
     agents,
@@ -64,12 +65,14 @@ __all__ = [
     "flow_states",
     "guard_counters",
     "handoffs",
+    "invitations",
     "kb_models",
     "kb_synonyms",
     "kb_tuning",
     "kb_vectors",
     "kf_cursors",
     "knowledge_entries",
+    "memberships",
     "messages",
     "metadata",
     "moderation_generations",
@@ -77,7 +80,9 @@ __all__ = [
     "outbox",
     "tenant_flows",
     "tenants",
+    "users",
     "violations",
+    "web_sessions",
 ]
 
 

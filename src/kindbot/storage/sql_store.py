@@ -21,6 +21,7 @@ from kindbot.storage.engine import (
     create_inline_engine,
 )
 from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
+from kindbot.storage.repos_accounts import SqlAccounts
 from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs
 from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
@@ -67,6 +68,7 @@ class SqlTransaction:
         self.agents = SqlAgents(conn)
         self.handoffs = SqlHandoffs(conn)
         self.flows = SqlFlows(conn)
+        self.accounts = SqlAccounts(conn)
 
 
 class SqlStore:

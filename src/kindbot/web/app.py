@@ -1,4 +1,4 @@
-"""The ASGI application: channel callbacks, web chat, health and the API document."""
+"""The ASGI application: channel callbacks, web chat, the dashboard, health and the API document."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from kindbot.web import routes_health
 from kindbot.web.api import api_router
 from kindbot.web.callbacks import routes as callback_routes
 from kindbot.web.chat import routes as chat_routes
+from kindbot.web.dashboard import install_dashboard
 from kindbot.web.errors import install_error_handlers
 from kindbot.web.ratelimit import install_rate_limit_handler
 
@@ -84,6 +85,7 @@ def build_app(container: Container | None = None, *, mounts: Sequence[ExtraMount
     app.include_router(chat_routes.router)
     app.include_router(api_router())
     app.add_api_route(DOCS_URL, api_docs, include_in_schema=False)
+    install_dashboard(app)
     for mount in mounts:
         app.mount(mount.path, mount.app, name=mount.name)
     return app

@@ -275,6 +275,10 @@ class KnowledgeRepository(Protocol):
         """Insert or update entries by id; returns (created, updated, unchanged)."""
         ...
 
+    async def delete_many(self, tenant_id: str, entry_ids: Sequence[str]) -> int:
+        """Delete these entries (unknown ids are skipped); how many; the version moves if any."""
+        ...
+
 
 class AuditRepository(Protocol):
     """The append-only, hash-chained audit log, one chain per tenant."""

@@ -1,0 +1,214 @@
+"""The dashboard's two languages: which one a request gets, and the texts in each.
+
+The choice, first match wins: ``?lang=`` (remembered in a cookie), the
+cookie, the user's saved language, the browser's ``Accept-Language``; English
+when none names Chinese or English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class Lang(StrEnum):
+    """A language of the dashboard."""
+
+    ZH = "zh"
+    EN = "en"
+
+
+LANG_COOKIE = "kb_lang"
+
+
+def parse_lang(value: str | None) -> Lang | None:
+    """``zh``/``en`` (also ``zh-CN``, ``en_US`` …) as a :class:`Lang`; None otherwise."""
+    if not value:
+        return None
+    head = value.strip().lower().replace("_", "-").split("-")[0]
+    return Lang(head) if head in Lang._value2member_map_ else None
+
+
+def from_accept_language(header: str | None) -> Lang | None:
+    """The browser's most preferred of zh/en (``q`` weights honoured; ties keep header order)."""
+    best: tuple[float, int, Lang] | None = None
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        lang = parse_lang(tag)
+        if lang is None:
+            continue
+        weight = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                continue
+        if weight > 0 and (best is None or (weight, -position) > (best[0], -best[1])):
+            best = (weight, position, lang)
+    return best[2] if best else None
+
+
+def choose_lang(
+    query: str | None, cookie: str | None, saved: str | None, accept: str | None
+) -> Lang:
+    """The request's language (see the module docstring)."""
+    for choice in (parse_lang(query), parse_lang(cookie), parse_lang(saved)):
+        if choice is not None:
+            return choice
+    return from_accept_language(accept) or Lang.EN
+
+
+TEXTS: Mapping[str, tuple[str, str]] = {
+    # key: (English, Chinese)
+    "app": ("kindbot console", "kindbot 控制台"),
+    "sign_in": ("Sign in", "登录"),
+    "sign_out": ("Sign out", "退出登录"),
+    "sign_out_everywhere": ("Sign out on every device", "在所有设备上退出"),
+    "email": ("Email", "邮箱"),
+    "password": ("Password", "密码"),
+    "wrong_credentials": ("Wrong email or password.", "邮箱或密码不正确。"),
+    "locked": (
+        "Too many failed attempts: this account is locked until {until}.",
+        "失败次数过多：此账号已锁定至 {until}。",
+    ),
+    "throttled": (
+        "Too many failed attempts from this address; try again later.",
+        "此地址失败次数过多，请稍后再试。",
+    ),
+    "form_expired": (
+        "The form expired; please try again.",
+        "表单已过期，请重试。",
+    ),
+    "your_shops": ("Your shops", "我的店铺"),
+    "no_shops": (
+        "You are not a member of any shop yet. Ask a shop's admin to add you.",
+        "您还不是任何店铺的成员，请联系店铺管理员添加。",
+    ),
+    "all_shops": ("All shops (platform admin)", "全部店铺（平台管理员）"),
+    "role": ("Role", "角色"),
+    "role.tenant_admin": ("Shop admin", "店铺管理员"),
+    "role.agent": ("Agent", "客服"),
+    "role.viewer": ("Viewer", "只读成员"),
+    "status": ("Status", "状态"),
+    "status.pending": ("Pending review", "待审核"),
+    "status.active": ("Active", "正常"),
+    "status.suspended": ("Suspended", "已暂停"),
+    "standing": ("Standing", "信用状态"),
+    "standing.ok": ("Good", "良好"),
+    "standing.warning": ("Warning", "警告"),
+    "standing.throttled": ("Throttled", "限流"),
+    "channels": ("Channels", "渠道"),
+    "channel": ("Channel", "渠道"),
+    "kind": ("Type", "类型"),
+    "callback_url": (
+        "Callback URL (paste into the platform's console)",
+        "回调地址（填入平台后台）",
+    ),
+    "chat_page": ("Web chat page", "网页聊天页面"),
+    "token": ("Token", "令牌"),
+    "enabled": ("Enabled", "已启用"),
+    "disabled": ("Disabled", "已停用"),
+    "members": ("Members", "成员"),
+    "name": ("Name", "姓名"),
+    "account": ("Account", "账号"),
+    "change_password": ("Change password", "修改密码"),
+    "current_password": ("Current password", "当前密码"),
+    "new_password": ("New password (at least 10 characters)", "新密码（至少 10 个字符）"),
+    "password_changed": (
+        "Password changed; your other sessions were signed out.",
+        "密码已修改，其他设备上的登录已退出。",
+    ),
+    "signed_out_others": ("Signed out of {count} session(s).", "已退出 {count} 个登录。"),
+    "wrong_password": ("The current password is not correct.", "当前密码不正确。"),
+    "weak_password": (
+        "The new password needs 10 to 256 characters.",
+        "新密码需为 10 到 256 个字符。",
+    ),
+    "language": ("Language", "语言"),
+    "not_found": ("Not found.", "页面不存在。"),
+    "forbidden": ("Your role may not open this page.", "您的角色无权访问此页面。"),
+    "back": ("Back to your shops", "返回我的店铺"),
+    "skip": ("Skip to content", "跳到正文"),
+    "platform": ("Platform: shops and vetting", "平台：店铺与审核"),
+    "industry": ("Industry", "行业"),
+    "test_contacts": ("Test contacts", "测试联系人"),
+    "content_sample": ("Content sample (knowledge base)", "内容样本（知识库）"),
+    "reason": ("Reason", "理由"),
+    "action.approve": ("Approve", "批准"),
+    "action.suspend": ("Suspend", "暂停"),
+    "action.reinstate": ("Reinstate", "恢复"),
+    "manage_members": ("Manage members", "管理成员"),
+    "invite": ("Invite", "邀请"),
+    "invite_someone": ("Invite someone", "邀请成员"),
+    "invitations": ("Open invitations", "待接受的邀请"),
+    "expires": ("Expires", "过期时间"),
+    "withdraw": ("Withdraw", "撤回"),
+    "change_role": ("Change role", "修改角色"),
+    "remove": ("Remove", "移除"),
+    "invite_link": (
+        "Invitation link (shown once; send it to them, it works for 7 days):",
+        "邀请链接（只显示一次，请发给对方，7 天内有效）：",
+    ),
+    "join_title": ("Join {shop}", "加入 {shop}"),
+    "join_as": (
+        "You are invited as {role} with {email}.",
+        "您受邀以 {role} 身份加入，账号 {email}。",
+    ),
+    "join": ("Join", "加入"),
+    "join_sign_in_first": (
+        "This email has an account: sign in first, then open this link again.",
+        "此邮箱已有账号：请先登录，再打开此链接。",
+    ),
+    "kb": ("Knowledge base", "知识库"),
+    "kb_count": ("{count} entries", "共 {count} 条"),
+    "saved": ("Done", "已完成"),
+    "test_box": ("Test a question", "测试提问"),
+    "test_hint": ("Ask as a customer would", "像顾客一样提问"),
+    "ask": ("Ask", "提问"),
+    "decision": ("The bot would", "机器人会"),
+    "decision.answer": ("answer", "直接回答"),
+    "decision.clarify": ("ask which one", "请顾客选择"),
+    "decision.fallback": ("hand over to a person", "转人工"),
+    "threshold": ("threshold", "阈值"),
+    "question": ("Question", "问题"),
+    "answer": ("Answer", "答案"),
+    "score": ("Score", "得分"),
+    "no_candidates": ("No candidate.", "没有候选。"),
+    "new_entry": ("New entry", "新建条目"),
+    "edit_entry": ("Edit entry", "编辑条目"),
+    "similar": ("Similar phrasings (one per line)", "相似问法（每行一个）"),
+    "tags": ("Tags (comma-separated)", "标签（逗号分隔）"),
+    "save": ("Save", "保存"),
+    "import_file": ("Import a file (CSV, XLSX, JSON, YAML)", "导入文件（CSV、XLSX、JSON、YAML）"),
+    "import": ("Import", "导入"),
+    "entries": ("Entries", "条目"),
+    "search": ("Search", "搜索"),
+    "found": ("{count} found", "找到 {count} 条"),
+    "edit": ("Edit", "编辑"),
+    "delete": ("Delete", "删除"),
+    "pages": ("Pages", "分页"),
+    "unanswered": ("Unanswered questions", "未能回答的问题"),
+    "unanswered_summary": (
+        "{messages} unanswered questions from {customers} customers, grouped by meaning.",
+        "{customers} 位顾客的 {messages} 个问题未能回答，已按意思分组。",
+    ),
+    "asked_by": (
+        "{customers} customers asked ({count} messages)",
+        "{customers} 位顾客问过（{count} 条消息）",
+    ),
+    "nearest": ("Nearest entry", "最接近的条目"),
+    "make_entry": ("Turn into an entry", "转为新条目"),
+    "none_unanswered": ("Nothing unanswered.", "没有未回答的问题。"),
+    "invalid_invitation": (
+        "This invitation link is not valid (used, expired or withdrawn).",
+        "此邀请链接无效（已使用、已过期或已撤回）。",
+    ),
+}
+
+
+def text(lang: Lang, key: str, **values: object) -> str:
+    """The text ``key`` in ``lang``, with ``{placeholders}`` filled; KeyError for a missing key."""
+    english, chinese = TEXTS[key]
+    template = chinese if lang is Lang.ZH else english
+    return template.format(**values) if values else template

@@ -1,0 +1,186 @@
+"""A person at the dashboard in Chromium: signs in with the keyboard, opens a shop, signs out.
+
+Writes a screenshot of every page in both languages to ``docs/screenshots/``
+(committed; README links them). Needs Debian's Chromium (see
+``test_webchat_browser``): skips locally without it, fails on CI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+from tests.e2e.test_webchat_browser import CHROMIUM_FLAGS, chromium_path
+from tests.support.live import live_server
+
+from kindbot.bootstrap import Container
+from kindbot.core.records.accounts import Role
+from kindbot.ops.accounts import add_user, grant_role
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        await launched.close()
+
+
+async def _owner(container: Container) -> None:
+    now = container.clock.now()
+    await add_user(
+        container.store, email="owner@teashop.cn", name="林店长", password=PASSWORD, now=now
+    )
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+    assert tenant is not None
+    await grant_role(
+        container.store,
+        email="owner@teashop.cn",
+        tenant=tenant,
+        role=Role.TENANT_ADMIN,
+        actor="t",
+        now=now,
+    )
+
+
+async def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_sign_in_by_keyboard_open_the_shop_and_sign_out(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    async with live_server(container) as base_url:
+        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+        page = await context.new_page()
+        await page.goto(f"{base_url}/dashboard/teashop")
+        await expect(page).to_have_url(f"{base_url}/login?next=%2Fdashboard%2Fteashop")
+        await _shot(page, f"login-{lang}")
+
+        await page.get_by_label("邮箱" if lang == "zh" else "Email").focus()
+        await page.keyboard.type("owner@teashop.cn")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type(PASSWORD)
+        await page.keyboard.press("Enter")
+
+        await expect(page).to_have_url(f"{base_url}/dashboard/teashop")
+        await expect(page.locator("h1")).to_contain_text("山间茶舍")
+        await expect(page.locator("table").first).to_contain_text("/channels/teashop.")
+        await _shot(page, f"shop-{lang}")
+
+        await page.goto(f"{base_url}/dashboard")
+        await expect(page.locator(".shops")).to_contain_text("山间茶舍")
+        await _shot(page, f"shops-{lang}")
+        await page.goto(f"{base_url}/account")
+        await _shot(page, f"account-{lang}")
+
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.goto(f"{base_url}/dashboard/teashop")
+        await _shot(page, f"shop-phone-{lang}")
+
+        await page.get_by_role("button", name="退出登录" if lang == "zh" else "Sign out").click()
+        await expect(page).to_have_url(f"{base_url}/login")
+        await page.goto(f"{base_url}/dashboard/teashop")
+        await expect(page).to_have_url(f"{base_url}/login?next=%2Fdashboard%2Fteashop")
+        await context.close()
+
+
+async def _denied_by_suspension(container: Container) -> int:
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+        assert tenant is not None
+        entries = await tx.audit.entries(tenant.id, 0, 100_000)
+    return sum(e.rule == "tenant_status" and e.decision == "deny" for e in entries)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_platform_admin_suspends_a_shop_and_its_web_chat_stops_answering(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    lang = locale[:2]
+    await add_user(
+        container.store,
+        email="ops@kindbot.dev",
+        name="Ops",
+        password=PASSWORD,
+        platform_admin=True,
+        now=container.clock.now(),
+    )
+    async with live_server(container) as base_url:
+        customer = await browser.new_page(locale="zh-CN")
+        await customer.goto(f"{base_url}/chat/teashop.web")
+        await expect(customer.locator("body")).to_have_attribute("data-connected", "true")
+        await customer.fill("#input", "茶叶怎么保存？")
+        await customer.click("#send")
+        await expect(customer.locator(".msg.outbound")).to_have_count(1)
+
+        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+        admin = await context.new_page()
+        await admin.goto(f"{base_url}/login?next=/admin")
+        await admin.fill("#email", "ops@kindbot.dev")
+        await admin.fill("#password", PASSWORD)
+        await admin.press("#password", "Enter")
+        await expect(admin).to_have_url(f"{base_url}/admin")
+        await _shot(admin, f"admin-{lang}")
+        await admin.fill("#reason-teashop-suspend", "gambling ads in replies")
+        await admin.get_by_role("button", name="暂停" if lang == "zh" else "Suspend").click()
+        await expect(admin.locator(".notice")).to_contain_text("active → suspended")
+
+        denied_before = await _denied_by_suspension(container)
+        await customer.fill("#input", "运费怎么算？")
+        await customer.click("#send")
+        await expect(customer.locator(".msg.inbound")).to_have_count(2)
+        for _ in range(100):  # the reply is decided (and refused) within a moment
+            if await _denied_by_suspension(container) > denied_before:
+                break
+            await customer.wait_for_timeout(100)
+        assert await _denied_by_suspension(container) > denied_before
+        await expect(customer.locator(".msg.outbound")).to_have_count(1)
+        await context.close()
+        await customer.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_shop_admin_edits_an_entry_and_the_test_box_answers_with_it(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    async with live_server(container) as base_url:
+        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+        page = await context.new_page()
+        await page.goto(f"{base_url}/login?next=/dashboard/teashop/kb")
+        await page.fill("#email", "owner@teashop.cn")
+        await page.fill("#password", PASSWORD)
+        await page.press("#password", "Enter")
+        await expect(page).to_have_url(f"{base_url}/dashboard/teashop/kb")
+
+        await page.fill("#test", "茶叶怎么保存？")
+        await page.press("#test", "Enter")
+        await page.locator("#test-result tbody tr").first.get_by_role("link").click()
+        row = page.locator("table.entries tbody tr").first
+        await row.get_by_role("link", name="编辑" if lang == "zh" else "Edit").click()
+        await expect(page.locator("#answer")).not_to_be_empty()
+        await page.fill("#answer", "请密封后放冰箱冷藏，避光防潮；开封后一个月内喝完。")
+        await page.get_by_role(
+            "button", name="保存" if lang == "zh" else "Save", exact=True
+        ).click()
+
+        await page.fill("#test", "茶叶怎么保存？")
+        await page.press("#test", "Enter")
+        await expect(page.locator("#test-result .answer")).to_contain_text("一个月内喝完")
+        await _shot(page, f"kb-{lang}")
+        await page.goto(f"{base_url}/dashboard/teashop/kb/unanswered")
+        await _shot(page, f"unanswered-{lang}")
+        await context.close()
