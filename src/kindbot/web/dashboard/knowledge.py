@@ -167,18 +167,20 @@ async def import_file(
     slug: str,
     request: Request,
     visitor: SignedInVisitor,
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile | None, File()] = None,
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Import a CSV/XLSX/JSON/YAML file: every problem listed and nothing applied, or all of it."""
     tenant, role = await shop_for(request, visitor, slug, EDITORS)
     if not csrf_ok(visitor, csrf):
         raise PageError(403, "form_expired")
-    name = PurePath(file.filename or "upload").name
+    name = PurePath(file.filename or "upload").name if file else ""
     suffix = PurePath(name).suffix.lower()
-    data = await file.read(MAX_UPLOAD + 1)
+    data = await file.read(MAX_UPLOAD + 1) if file else b""
     problem = None
-    if suffix not in IMPORT_SUFFIXES:
+    if file is None:
+        problem = "choose a file to import"
+    elif suffix not in IMPORT_SUFFIXES:
         problem = f"{name}: use a .csv, .xlsx, .json or .yaml file"
     elif len(data) > MAX_UPLOAD:
         problem = f"{name}: larger than {MAX_UPLOAD // (1024 * 1024)} MB"
