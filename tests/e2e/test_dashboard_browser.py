@@ -184,3 +184,55 @@ async def test_a_shop_admin_edits_an_entry_and_the_test_box_answers_with_it(
         await page.goto(f"{base_url}/dashboard/teashop/kb/unanswered")
         await _shot(page, f"unanswered-{lang}")
         await context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_an_agent_sees_a_waiting_customer_live_claims_and_answers(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    lang = locale[:2]
+    now = container.clock.now()
+    await add_user(container.store, email="lin@teashop.cn", name="小林", password=PASSWORD, now=now)
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+    assert tenant is not None
+    await grant_role(
+        container.store, email="lin@teashop.cn", tenant=tenant, role=Role.AGENT, actor="t", now=now
+    )
+    async with live_server(container) as base_url:
+        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+        agent = await context.new_page()
+        await agent.goto(f"{base_url}/login?next=/dashboard/teashop/inbox")
+        await agent.fill("#email", "lin@teashop.cn")
+        await agent.fill("#password", PASSWORD)
+        await agent.press("#password", "Enter")
+        await expect(agent.locator(".inbox")).to_have_attribute("data-live", "true")
+        await expect(agent.locator(".nobody")).to_be_visible()
+
+        customer = await browser.new_page(locale="zh-CN")
+        await customer.goto(f"{base_url}/chat/teashop.web")
+        await expect(customer.locator("body")).to_have_attribute("data-connected", "true")
+        await customer.fill("#input", "人工")
+        await customer.click("#send")
+
+        waiting = agent.locator("#inbox-list li a").first  # arrives without a reload
+        await expect(waiting).to_be_visible()
+        await waiting.click()
+        await agent.get_by_role("button", name="接入" if lang == "zh" else "Claim").click()
+        await agent.fill("#reply-text", "您好，我是客服小林，请问有什么可以帮您？")
+        await agent.get_by_role(
+            "button", name="发送" if lang == "zh" else "Send", exact=True
+        ).click()
+        await expect(agent.locator(".messages")).to_contain_text("我是客服小林")
+
+        # the outbox worker (in-process under `kindbot serve`) delivers the agent's reply
+        assert await container.outbox_worker.run_once() >= 1
+        await expect(customer.locator(".msg.outbound").last).to_contain_text("我是客服小林")
+        await customer.fill("#input", "我的订单还没到")
+        await customer.click("#send")
+        await expect(agent.locator(".messages")).to_contain_text("我的订单还没到")  # live
+        await _shot(agent, f"inbox-{lang}")
+        await agent.set_viewport_size({"width": 390, "height": 844})
+        await _shot(agent, f"inbox-phone-{lang}")
+        await context.close()
+        await customer.close()

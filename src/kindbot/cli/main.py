@@ -176,10 +176,17 @@ def serve(
     _configure_logging()
     if workers > 1:
         uvicorn.run(
-            "kindbot.web.app:app_from_env", factory=True, host=host, port=port, workers=workers
+            "kindbot.web.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
     else:
-        uvicorn.run(build_app(), host=host, port=port)
+        uvicorn.run(
+            build_app(), host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S
+        )
 
 
 @app.command()
@@ -245,6 +252,10 @@ def demo(
     _serve_demo(host, port)
 
 
+GRACEFUL_SHUTDOWN_S = 10
+"""On shutdown, requests in flight get this long; open event streams (the inbox's) are
+then closed, so a stop or a rolling restart never waits for them forever."""
+
 DEMO_PASSWORD = "kindbot-demo"
 """The demo's dashboard logins share this password (a local demo shop only)."""
 
@@ -296,7 +307,12 @@ def _serve_demo(host: str, port: int) -> None:
     simulator.add_oa_app(demo_files.OA_APP_ID, demo_files.OA_APP_SECRET)
     mount = ExtraMount(demo_files.SIM_MOUNT, simulator.app, "wechat-sim", simulator.aclose)
     _configure_logging()
-    uvicorn.run(build_app(mounts=(mount,)), host=host, port=port)
+    uvicorn.run(
+        build_app(mounts=(mount,)),
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
 
 
 def _own_command() -> str:

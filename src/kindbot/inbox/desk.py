@@ -11,6 +11,7 @@ every other send: the guard may refuse them.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 
 from kindbot.channels.registry import window_policy
@@ -18,7 +19,7 @@ from kindbot.core.errors import BadRequestError, KindbotError, NotFoundError
 from kindbot.core.events import Decision, OutboundReply, ReplyOrigin, Verdict
 from kindbot.core.ports.seams import Clock, Store, Transaction
 from kindbot.core.records.conversations import ConversationRecord, ConversationState, MessageRecord
-from kindbot.core.records.handoff import AgentRecord, InboxItem
+from kindbot.core.records.handoff import AgentRecord, ConversationNote, InboxItem
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.dialogue.handoff import HandoffAction, satisfaction_question, transition
 from kindbot.pipeline.admit.admission import Admission
@@ -34,6 +35,7 @@ from kindbot.pipeline.receive.turn import AuditBatch, Turn
 
 MAX_NAME = 100
 MAX_REPLY = 2000
+MAX_NOTE = 2000
 HISTORY = 500
 
 
@@ -203,6 +205,34 @@ class Inbox:
             self._outbox_ready.set()
             return ReplyOutcome(_ALLOWED, guarded.sent[0].message_id)
         return ReplyOutcome(guarded.stopped[0].verdict, None)
+
+    async def add_note(
+        self, tenant: TenantRecord, conversation_id: str, author: str, text: str
+    ) -> ConversationNote:
+        """An internal note on the conversation (never sent); 400 ``invalid_note``, 404."""
+        body = text.strip()
+        if not body or len(body) > MAX_NOTE:
+            raise BadRequestError(f"note: 1 to {MAX_NOTE} characters", code="invalid_note")
+        async with self._store.transaction() as tx:
+            conversation = await conversation_of(tx, tenant.id, conversation_id)
+            note = ConversationNote(
+                id=uuid.uuid4().hex,
+                tenant_id=tenant.id,
+                conversation_id=conversation.id,
+                author=author,
+                text=body,
+                created_at=self._clock.now(),
+            )
+            await tx.notes.add(note)
+        return note
+
+    async def notes(
+        self, tenant: TenantRecord, conversation_id: str
+    ) -> tuple[ConversationNote, ...]:
+        """The conversation's internal notes, oldest first; 404 ``unknown_conversation``."""
+        async with self._store.transaction(readonly=True) as tx:
+            conversation = await conversation_of(tx, tenant.id, conversation_id)
+            return tuple(await tx.notes.for_conversation(conversation.id))
 
     async def resolve(
         self, tenant: TenantRecord, conversation_id: str, acting: Acting

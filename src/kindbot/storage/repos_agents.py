@@ -8,9 +8,16 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from kindbot.core.records.conversations import ConversationState
-from kindbot.core.records.handoff import AgentRecord, HandoffRecord, InboxItem
+from kindbot.core.records.handoff import AgentRecord, ConversationNote, HandoffRecord, InboxItem
 from kindbot.storage.executor import Executor
-from kindbot.storage.schema import agents, channels, contacts, conversations, handoffs
+from kindbot.storage.schema import (
+    agents,
+    channels,
+    contacts,
+    conversation_notes,
+    conversations,
+    handoffs,
+)
 from kindbot.storage.sqlutil import new_id
 
 
@@ -193,3 +200,32 @@ def _item(row: Any) -> InboxItem:
         last_inbound_at=row.last_inbound_at,
         rating=row.rating,
     )
+
+
+class SqlNotes:
+    """:class:`kindbot.core.ports.operations.NoteRepository` over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def add(self, note: ConversationNote) -> None:
+        values = {f: getattr(note, f) for f in ConversationNote.__slots__}
+        await self._conn.execute(conversation_notes.insert().values(values))
+
+    async def for_conversation(self, conversation_id: str) -> list[ConversationNote]:
+        query = (
+            select(conversation_notes)
+            .where(conversation_notes.c.conversation_id == conversation_id)
+            .order_by(conversation_notes.c.created_at)
+        )
+        return [
+            ConversationNote(
+                id=r.id,
+                tenant_id=r.tenant_id,
+                conversation_id=r.conversation_id,
+                author=r.author,
+                text=r.text,
+                created_at=r.created_at,
+            )
+            for r in await self._conn.execute(query)
+        ]

@@ -27,6 +27,7 @@ from kindbot.storage.schema import (
     consents,
     contact_tags,
     contacts,
+    conversation_notes,
     conversations,
     deferred_sends,
     flow_states,
@@ -128,6 +129,14 @@ class SqlContactData:
         # Handoff rows (agent, times, rating) and flow states (collected slots) go too,
         # uncounted.
         await self._delete(delete(handoffs).where(handoffs.c.contact_id == contact_id))
+        their_conversations = select(conversations.c.id).where(
+            conversations.c.contact_id == contact_id
+        )
+        await self._delete(
+            delete(conversation_notes).where(
+                conversation_notes.c.conversation_id.in_(their_conversations)
+            )
+        )
         await self._delete(delete(flow_states).where(flow_states.c.contact_id == contact_id))
         return ErasureCounts(
             outbox=await self._delete(delete(outbox).where(outbox.c.contact_id == contact_id)),

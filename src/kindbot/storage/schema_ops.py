@@ -1,6 +1,6 @@
 """The guard's, operations' and dialogue's tables (counters, tags, broadcasts,
 deferred sends, violations, API keys, moderation terms, KB settings, agents,
-handoffs, flows); part of the schema :mod:`kindbot.storage.schema` assembles."""
+handoffs, conversation notes, flows); part of the schema :mod:`kindbot.storage.schema` assembles."""
 
 from __future__ import annotations
 
@@ -213,6 +213,20 @@ handoffs = Table(
     Column("rating_open", Boolean, nullable=False),
     Index("ix_handoffs_tenant_agent", "tenant_id", "agent_id"),
     Index("ix_handoffs_contact_rating", "contact_id", "rating_open"),
+)
+
+# Internal notes on handed-off conversations (migration 0022): the shop's people
+# see them beside the chat; nothing here is ever sent to the contact.
+conversation_notes = Table(
+    "conversation_notes",
+    metadata,
+    id_column(),
+    tenant_column(),
+    Column("conversation_id", String(32), ForeignKey("conversations.id"), nullable=False),
+    Column("author", String(254), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_conversation_notes_conversation", "conversation_id", "created_at"),
 )
 
 # Multi-turn flows (migration 0010): a tenant's flow definitions (the bundle's

@@ -22,7 +22,7 @@ from kindbot.storage.engine import (
 )
 from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_accounts import SqlAccounts
-from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs
+from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs, SqlNotes
 from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
 from kindbot.storage.repos_core import SqlChannels, SqlTenants
@@ -69,6 +69,7 @@ class SqlTransaction:
         self.handoffs = SqlHandoffs(conn)
         self.flows = SqlFlows(conn)
         self.accounts = SqlAccounts(conn)
+        self.notes = SqlNotes(conn)
 
 
 class SqlStore:

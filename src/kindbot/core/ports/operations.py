@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kindbot.core.records.conversations import ConversationState
-from kindbot.core.records.handoff import AgentRecord, HandoffRecord, InboxItem
+from kindbot.core.records.handoff import AgentRecord, ConversationNote, HandoffRecord, InboxItem
 from kindbot.core.records.operations import ApiKeyRecord, ContactData, ErasureCounts
 
 
@@ -114,4 +114,16 @@ class HandoffRepository(Protocol):
         self, tenant_id: str, *, states: tuple[ConversationState, ...], agent_id: str | None
     ) -> list[InboxItem]:
         """Handed-off conversations in ``states`` (of ``agent_id`` when given), oldest first."""
+        ...
+
+
+class NoteRepository(Protocol):
+    """Internal notes on handed-off conversations (never sent to the contact)."""
+
+    async def add(self, note: ConversationNote) -> None:
+        """Store a note."""
+        ...
+
+    async def for_conversation(self, conversation_id: str) -> list[ConversationNote]:
+        """The conversation's notes, oldest first."""
         ...

@@ -42,6 +42,7 @@ from kindbot.core.ports.operations import (
     ApiKeyRepository,
     ContactDataRepository,
     HandoffRepository,
+    NoteRepository,
 )
 from kindbot.core.ports.outbox import OutboxRepository
 from kindbot.core.ports.platform import (
@@ -159,6 +160,8 @@ class Transaction(Protocol):
     def flows(self) -> FlowRepository: ...
     @property
     def accounts(self) -> AccountRepository: ...
+    @property
+    def notes(self) -> NoteRepository: ...
 
 
 class SendCounters(Protocol):

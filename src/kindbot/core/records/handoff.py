@@ -56,3 +56,16 @@ class InboxItem:
     requested_at: datetime
     last_inbound_at: datetime | None
     rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationNote:
+    """An internal note on a handed-off conversation: seen by the shop's people, never sent."""
+
+    id: str
+    tenant_id: str
+    conversation_id: str
+    author: str
+    """The author's email (dashboard users) or actor label."""
+    text: str
+    created_at: datetime

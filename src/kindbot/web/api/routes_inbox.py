@@ -10,10 +10,6 @@ updates as server-sent events.
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
@@ -23,7 +19,6 @@ from kindbot.core.errors import BadRequestError
 from kindbot.core.records.conversations import ConversationState
 from kindbot.core.records.handoff import AgentRecord
 from kindbot.inbox.desk import Acting
-from kindbot.pipeline.live.bus import InboxBus
 from kindbot.web.api.auth import CurrentPrincipal, TenantAccess
 from kindbot.web.api.models import ERRORS, ErrorBody, ErrorDetail
 from kindbot.web.api.models_guard import VerdictOut
@@ -41,6 +36,7 @@ from kindbot.web.api.models_inbox import (
     TransferIn,
 )
 from kindbot.web.deps import container_of
+from kindbot.web.sse import event_stream
 
 router = APIRouter(tags=["inbox"], responses=ERRORS)
 
@@ -48,7 +44,6 @@ AGENTS = "/tenants/{slug}/agents"
 INBOX = "/tenants/{slug}/inbox"
 ONE = INBOX + "/{conversation_id}"
 AGENT_HEADER = "X-Kindbot-Agent"
-KEEPALIVE_S = 15.0
 
 
 async def acting_agent(
@@ -124,28 +119,7 @@ async def events(tenant: TenantAccess, request: Request) -> StreamingResponse:
     Kinds: ``waiting``, ``assigned``, ``message``, ``resolved``, ``rated``.
     A comment line is sent at once and every 15 s while idle.
     """
-    bus = container_of(request).inbox_bus
-    return StreamingResponse(
-        _stream(bus, tenant.id),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-
-
-async def _stream(bus: InboxBus, tenant_id: str) -> AsyncIterator[str]:
-    queue = bus.subscribe(tenant_id)
-    try:
-        yield ": connected\n\n"
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                yield ": keepalive\n\n"
-                continue
-            data = json.dumps(asdict(event), ensure_ascii=False)
-            yield f"event: {event.kind}\ndata: {data}\n\n"
-    finally:
-        bus.unsubscribe(tenant_id, queue)
+    return event_stream(container_of(request).inbox_bus, tenant.id)
 
 
 @router.get(ONE)
