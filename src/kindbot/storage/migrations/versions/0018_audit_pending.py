@@ -6,7 +6,7 @@ audit sequencer chains a tenant's pending entries in batches, moving them to
 
 Revision ID: 0018
 Revises: 0017
-Create Date: 2026-12-08
+Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
