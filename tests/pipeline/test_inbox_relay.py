@@ -64,7 +64,7 @@ async def servers(settings: Settings, clock: FakeClock) -> AsyncIterator[tuple[C
         for server in (first, second):
             relay = server.inbox_relay
             assert isinstance(relay, RedisInboxRelay)
-            assert server.supervisor.running == 2, "the relay's two loops, no workers"
+            assert server.supervisor.running == 3, "the relay's two loops, the audit sequencer"
             await asyncio.wait_for(relay.subscribed.wait(), WAIT_S)
         yield first, second
 
