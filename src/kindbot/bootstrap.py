@@ -8,6 +8,7 @@ client, background tasks) belongs to a :class:`Container` and is closed by it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from kindbot.inbox.desk import Inbox
 from kindbot.ops.admin_token import load_or_create_admin_token
 from kindbot.pipeline.admit.admission import Admission
 from kindbot.pipeline.admit.screening_source import ModerationScreeners
+from kindbot.pipeline.audit_sequencer import AuditSequencer
 from kindbot.pipeline.decide.embeddings import open_encoder
 from kindbot.pipeline.decide.flows import FlowRunner
 from kindbot.pipeline.decide.generative import GenerativeAnswers
@@ -58,6 +60,8 @@ from kindbot.storage.sealing import SecretBox, load_or_create_key
 from kindbot.storage.sql_store import SqlStore
 
 OUTGOING_TIMEOUT_S = 10.0
+
+log = logging.getLogger(__name__)
 
 
 class SystemClock:
@@ -109,8 +113,12 @@ class Container:
     """One sender's messages one at a time (across processes with Redis)."""
     settlements: SettlementWriter
     """Confirms and gives back callbacks' hand-overs in batches (:meth:`start_settlements`)."""
+    audit_sequencer: AuditSequencer
+    """Chains pending audit entries (loop: :meth:`start_sequencer`; drained by :meth:`aclose`)."""
     sentences: SentenceBatcher | None = None
     """Encodes the questions being searched in shared model calls (None: words only)."""
+    seal_on_close: bool = False
+    """Whether :meth:`aclose` seals what is pending (set once the schema is known current)."""
 
     async def warm_up(self) -> None:
         """Load what every first message needs now (in worker threads): the sentence
@@ -138,6 +146,11 @@ class Container:
             "deferred", lambda: deferred_loop(self.store, self.clock, self.proactive)
         )
 
+    def start_sequencer(self) -> None:
+        """Chain pending audit entries every ``SEAL_INTERVAL_S`` (every process that runs
+        background jobs: servers and workers)."""
+        self.supervisor.start("audit-sequencer", self.audit_sequencer.run)
+
     def start_relay(self) -> None:
         """With Redis, carry inbox events to and from the other processes (every
         process that serves or works, so an agent's live view sees them all)."""
@@ -151,9 +164,15 @@ class Container:
         self.supervisor.start("settlements", self.settlements.run)
 
     async def aclose(self) -> None:
-        """Drain background tasks, then close the HTTP client and the database."""
+        """Drain background tasks, seal the audit entries left pending, then close the
+        HTTP client and the database."""
         await self.supervisor.aclose()
         await self.settlements.aclose()  # what the cancelled writer had not committed
+        if self.seal_on_close:
+            try:
+                await self.audit_sequencer.drain()
+            except Exception:  # the database went away: the next start or reader seals them
+                log.exception("could not seal the pending audit entries at shutdown")
         if self.inbox_relay is not None:
             await self.inbox_relay.aclose()
         await self.http.aclose()
@@ -324,6 +343,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         rate_limiter=RateLimiter.from_settings(settings),
         senders=senders,
         settlements=SettlementWriter(store, clock, outbox_ready),
+        audit_sequencer=AuditSequencer(store),
         sentences=sentences,
     )
 
@@ -346,11 +366,14 @@ async def open_container(
     container = build_container(settings, clock=clock)
     try:
         await ensure_schema(container, auto_migrate=auto_migrate)
+        container.seal_on_close = True
         if workers:
             container.start_workers()
         if workers if live is None else live:
             container.start_relay()
             container.start_settlements()
+        if workers or live:
+            container.start_sequencer()
         yield container
     finally:
         await container.aclose()

@@ -21,7 +21,7 @@ from kindbot.core.records.conversations import (
 )
 from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.core.records.tenancy import TenantStatus
-from kindbot.guard.audit import AuditDraft, seal
+from kindbot.guard.audit import AuditDraft
 from tests.contracts.builders import (
     T0,
     Party,
@@ -596,7 +596,7 @@ async def test_exception_rolls_back_everything_done_in_the_transaction(store: St
             now=T0,
         )
         audit = AuditDraft(party.tenant.id, T0, "test", "subject", "R0", "allow", "detail")
-        await tx.audit.append(seal(audit, await tx.audit.lock_head(party.tenant.id)))
+        await tx.audit.add_pending([audit])
         ids.update(
             tenant=party.tenant.id,
             channel=party.channel.id,

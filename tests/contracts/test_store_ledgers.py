@@ -1,12 +1,10 @@
-"""The storage contract, part 3: knowledge entries, the audit chain and consents."""
+"""The storage contract, part 3: knowledge entries and consents (the audit chain: part 3b)."""
 
 from __future__ import annotations
 
-from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
+from kindbot.core.ports.seams import Store
 from kindbot.core.records.consent import ConsentStatus
 from kindbot.core.records.knowledge import KnowledgeEntry
-from kindbot.guard.audit import AuditDraft, seal, verify_chain
 from tests.contracts.builders import (
     T0,
     Party,
@@ -14,7 +12,6 @@ from tests.contracts.builders import (
     make_contact,
     make_party,
     make_tenant,
-    raises_in_transaction,
 )
 
 # --- knowledge -------------------------------------------------------------
@@ -89,116 +86,6 @@ async def test_knowledge_is_per_tenant(store: Store) -> None:
         assert await tx.knowledge.list(acme.id) == [HOURS]
         assert await tx.knowledge.version(acme.id) == 1
         assert len(await tx.knowledge.list(other.id)) == 2
-
-
-# --- audit -----------------------------------------------------------------
-
-
-def draft(tenant_id: str, n: int) -> AuditDraft:
-    return AuditDraft(
-        tenant_id=tenant_id,
-        at=at(n, seconds=0.001 * n),
-        kind="outbound",
-        subject=f"message-{n}",
-        rule="R1",
-        decision="allow",
-        detail=f"第 {n} 筆 ✓",
-    )
-
-
-async def append_next(tx: Transaction, tenant_id: str, n: int) -> AuditEntry:
-    """Lock the head, seal the next entry after it and append it."""
-    entry = seal(draft(tenant_id, n), await tx.audit.lock_head(tenant_id))
-    await tx.audit.append(entry)
-    return entry
-
-
-async def test_lock_head_of_an_empty_chain_is_genesis(store: Store) -> None:
-    async with store.transaction() as tx:
-        head = await tx.audit.lock_head("acme-id")
-        entries = await tx.audit.entries("acme-id", 0, 10)
-    assert head == AuditHead(tenant_id="acme-id", seq=0, hash=GENESIS_HASH)
-    assert entries == []
-
-
-async def test_append_moves_the_head(store: Store) -> None:
-    async with store.transaction() as tx:
-        first = await append_next(tx, "acme-id", 1)
-    assert first.seq == 1
-    assert first.prev_hash == GENESIS_HASH
-    async with store.transaction() as tx:
-        head = await tx.audit.lock_head("acme-id")
-        second = await append_next(tx, "acme-id", 2)
-    assert head == AuditHead(tenant_id="acme-id", seq=1, hash=first.hash)
-    assert second.prev_hash == first.hash
-    async with store.transaction() as tx:
-        assert await tx.audit.lock_head("acme-id") == AuditHead("acme-id", 2, second.hash)
-        assert await tx.audit.entries("acme-id", 0, 10) == [first, second]
-
-
-async def test_audit_entries_page_in_order(store: Store) -> None:
-    appended = []
-    for n in range(1, 6):
-        async with store.transaction() as tx:
-            appended.append(await append_next(tx, "acme-id", n))
-
-    async with store.transaction() as tx:
-        pages = [
-            await tx.audit.entries("acme-id", 0, 2),
-            await tx.audit.entries("acme-id", 2, 2),
-            await tx.audit.entries("acme-id", 4, 2),
-            await tx.audit.entries("acme-id", 5, 2),
-        ]
-    assert [[e.seq for e in page] for page in pages] == [[1, 2], [3, 4], [5], []]
-    assert [e for page in pages for e in page] == appended, "entries round-trip unchanged"
-    assert verify_chain([e for page in pages for e in page]) is None
-    assert verify_chain(pages[1], start=AuditHead("acme-id", 2, appended[1].hash)) is None
-
-
-async def test_audit_chains_are_per_tenant(store: Store) -> None:
-    async with store.transaction() as tx:
-        acme = await append_next(tx, "acme-id", 1)
-        platform = await append_next(tx, "platform", 1)
-        acme_2 = await append_next(tx, "acme-id", 2)
-    assert platform.seq == 1
-    assert platform.prev_hash == GENESIS_HASH
-    async with store.transaction() as tx:
-        assert await tx.audit.entries("acme-id", 0, 10) == [acme, acme_2]
-        assert await tx.audit.entries("platform", 0, 10) == [platform]
-        assert await tx.audit.entries("nobody", 0, 10) == []
-
-
-async def test_duplicate_audit_seq_raises_and_rolls_back(store: Store) -> None:
-    async with store.transaction() as tx:
-        first = await append_next(tx, "acme-id", 1)
-
-    async def fork_the_chain(tx: Transaction) -> None:
-        await make_tenant(tx, "written-before-the-failure")
-        forged = seal(draft("acme-id", 99), AuditHead("acme-id", 0, GENESIS_HASH))
-        assert forged.seq == first.seq
-        await tx.audit.append(forged)
-
-    await raises_in_transaction(store, fork_the_chain)
-
-    async with store.transaction() as tx:
-        assert await tx.audit.entries("acme-id", 0, 10) == [first]
-        assert await tx.audit.lock_head("acme-id") == AuditHead("acme-id", 1, first.hash)
-        assert await tx.tenants.get_by_slug("written-before-the-failure") is None
-
-
-async def test_duplicate_audit_seq_in_one_transaction_rolls_back_the_whole_append(
-    store: Store,
-) -> None:
-    async def append_twice(tx: Transaction) -> None:
-        head = await tx.audit.lock_head("acme-id")
-        await tx.audit.append(seal(draft("acme-id", 1), head))
-        await tx.audit.append(seal(draft("acme-id", 2), head))
-
-    await raises_in_transaction(store, append_twice)
-
-    async with store.transaction() as tx:
-        assert await tx.audit.entries("acme-id", 0, 10) == []
-        assert await tx.audit.lock_head("acme-id") == AuditHead("acme-id", 0, GENESIS_HASH)
 
 
 # --- consents --------------------------------------------------------------

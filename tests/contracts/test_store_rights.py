@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.audit import AuditHead
 from kindbot.core.records.flows import FlowState
-from kindbot.guard.audit import AuditDraft, seal
+from kindbot.guard.audit import AuditDraft
 from tests.contracts.builders import (
     T0,
     Party,
@@ -109,11 +108,10 @@ async def fill(store: Store, party: Party) -> None:
             contact_id=party.contact.id,
             state=FlowState("order", "ask", (("phone", "13800138000"),), 0, "zh", T0),
         )
-        head = await tx.audit.lock_head(party.tenant.id)
         draft = AuditDraft(
             party.tenant.id, T0, "inbound", f"message:{inbound.id}", "x", "allow", "{}"
         )
-        await tx.audit.append(seal(draft, head))
+        await tx.audit.add_pending([draft])
 
 
 async def test_export_returns_every_row_of_the_contact_and_only_its_own(store: Store) -> None:
@@ -172,12 +170,10 @@ async def test_an_erasure_that_fails_changes_nothing(store: Store) -> None:
 
     async def erase_then_fail(tx: Transaction) -> None:
         await tx.contact_data.erase(alice.contact.id)
-        await tx.audit.append(  # a stale head: the chain's unique (tenant, seq) refuses it
-            seal(
-                AuditDraft(alice.tenant.id, T0, "erasure", "x", "x", "erase", "{}"),
-                AuditHead(alice.tenant.id, 0, "0" * 64),
-            )
+        await tx.audit.add_pending(
+            [AuditDraft(alice.tenant.id, T0, "erasure", "x", "x", "erase", "{}")]
         )
+        raise RuntimeError("the erasure's transaction fails after its audit entry")
 
     await raises_in_transaction(store, erase_then_fail)
     async with store.transaction(readonly=True) as tx:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
 from tests.support.clock import FakeClock
 
 from kindbot.bootstrap import Container
 from kindbot.core.events import InboundEvent, InboundKind
-from kindbot.storage.schema import audit_entries
 
 WEB = "teashop.web"
 
@@ -29,11 +27,12 @@ async def feed(container: Container, clock: FakeClock, text: str, key: str) -> N
 
 
 async def flags(container: Container) -> list[tuple[str, str]]:
-    async with container.store.engine.connect() as conn:
-        query = select(audit_entries.c.rule, audit_entries.c.detail).where(
-            audit_entries.c.kind == "inbound_content"
-        )
-        return [(row.rule, row.detail) for row in await conn.execute(query)]
+    """The inbound-content findings in the audit log (read as a reader does: sealed first)."""
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+        assert tenant is not None
+        entries = await tx.audit.entries(tenant.id, 0, 10_000)
+    return [(e.rule, e.detail) for e in entries if e.kind == "inbound_content"]
 
 
 async def test_an_insult_is_flagged_without_its_words(

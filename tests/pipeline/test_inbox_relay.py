@@ -64,7 +64,9 @@ async def servers(settings: Settings, clock: FakeClock) -> AsyncIterator[tuple[C
         for server in (first, second):
             relay = server.inbox_relay
             assert isinstance(relay, RedisInboxRelay)
-            assert server.supervisor.running == 3, "the relay's two loops and the settlement writer"
+            assert server.supervisor.running == 4, (
+                "the relay's two loops, the settlement writer, the audit sequencer"
+            )
             await asyncio.wait_for(relay.subscribed.wait(), WAIT_S)
         yield first, second
 

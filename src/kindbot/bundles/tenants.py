@@ -25,7 +25,7 @@ from kindbot.core.events import Verdict
 from kindbot.core.ports.seams import Store, Transaction
 from kindbot.core.records.audit import AuditEntry
 from kindbot.core.records.tenancy import TenantRecord, TenantStatus
-from kindbot.guard.audit import AuditDraft, seal
+from kindbot.guard.audit import AuditDraft
 
 PLATFORM_CHAIN = "platform"
 """The audit chain of platform-level decisions (no tenant owns them)."""
@@ -82,11 +82,22 @@ class StatusChange:
 
 
 async def append_audit(tx: Transaction, draft: AuditDraft) -> AuditEntry:
-    """Seal ``draft`` onto its chain inside ``tx`` (holding the chain's head lock)."""
-    head = await tx.audit.lock_head(draft.tenant_id)
-    entry = seal(draft, head)
-    await tx.audit.append(entry)
-    return entry
+    """Write ``draft`` pending and seal the chain's pending entries inside ``tx``; the
+    entry as chained.
+
+    For decisions that report their entry (its ``seq``) to whoever made them — an
+    admin's status change, an erasure, a consent or key change, a refused signup
+    — all off the message path: the sequencer's sealing, run in the deciding
+    transaction, so the head stays locked until it commits.
+    """
+    pending_id = await tx.audit.add_pending_entry(draft)
+    while True:
+        sealed = await tx.audit.seal_pending(draft.tenant_id)
+        if not sealed:  # pragma: no cover - our own pending row is always there to seal
+            raise RuntimeError(f"pending audit entry {pending_id} was not sealed")
+        for item in sealed:
+            if item.pending_id == pending_id:
+                return item.entry
 
 
 def _why_not(tenant: TenantRecord, action: TenantAction) -> str:
@@ -121,7 +132,9 @@ async def change_status(
         found = await tx.tenants.get_by_slug(slug)
         if found is None:
             raise NotFoundError(f"no tenant {slug!r}")
-        head = await tx.audit.lock_head(found.id)  # serialises decisions about this tenant
+        # Holding the chain's head (sealing what is pending) serialises decisions about
+        # this tenant until the transaction ends.
+        await tx.audit.seal_pending(found.id)
         tenant = await tx.tenants.get(found.id)
         assert tenant is not None
         if tenant.status not in transition.allowed_from:
@@ -145,8 +158,7 @@ async def change_status(
             decision=action.value,
             detail=json.dumps(detail, ensure_ascii=False),
         )
-        entry = seal(draft, head)
-        await tx.audit.append(entry)
+        entry = await append_audit(tx, draft)
         changed = await tx.tenants.get(tenant.id)
     assert changed is not None
     return StatusChange(changed, tenant.status, entry)

@@ -11,22 +11,11 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC
 
-from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
+from kindbot.core.records.audit import GENESIS_HASH, AuditDraft, AuditEntry, AuditHead
 
-
-@dataclass(frozen=True, slots=True)
-class AuditDraft:
-    """An audit entry before it is placed in the chain."""
-
-    tenant_id: str
-    at: datetime
-    kind: str
-    subject: str
-    rule: str
-    decision: str
-    detail: str
+__all__ = ["AuditDraft", "ChainBreak", "entry_hash", "seal", "verify_chain"]
 
 
 def entry_hash(entry: AuditEntry) -> str:

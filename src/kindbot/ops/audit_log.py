@@ -26,21 +26,32 @@ class ChainReport:
 
 
 async def verify_tenant_chain(store: Store, tenant_id: str, slug: str) -> ChainReport:
-    """Verify a tenant's whole chain page by page, then check the head points at its end."""
+    """Verify a tenant's whole chain page by page, then check the head points at its end.
+
+    Reading seals what is pending first (``AuditRepository.entries``). Entries
+    sealed while this runs move the head on: the pages after the last verified
+    entry are then read too, so only a head pointing past the stored entries
+    (a truncated log) or before them is reported.
+    """
     verified = AuditHead(tenant_id, 0, GENESIS_HASH)
     count = 0
     while True:
         async with store.transaction(readonly=True) as tx:
             page = await tx.audit.entries(tenant_id, verified.seq, PAGE)
-        if not page:
+        if page:
+            broken = verify_chain(page, start=verified)
+            if broken is not None:
+                return ChainReport(slug, count, broken)
+            count += len(page)
+            verified = AuditHead(tenant_id, page[-1].seq, page[-1].hash)
+            continue
+        async with store.transaction(readonly=True) as tx:
+            head = await tx.audit.head(tenant_id)
+            sealed_since = head.seq > verified.seq and bool(
+                await tx.audit.entries(tenant_id, verified.seq, 1)
+            )
+        if not sealed_since:
             break
-        broken = verify_chain(page, start=verified)
-        if broken is not None:
-            return ChainReport(slug, count, broken)
-        count += len(page)
-        verified = AuditHead(tenant_id, page[-1].seq, page[-1].hash)
-    async with store.transaction() as tx:
-        head = await tx.audit.lock_head(tenant_id)
     if (head.seq, head.hash) != (verified.seq, verified.hash):
         problem = f"the log ends at entry {verified.seq} but its head says {head.seq} (truncated)"
         return ChainReport(slug, count, ChainBreak(verified.seq + 1, problem))

@@ -1,4 +1,4 @@
-"""SQL repositories for the knowledge base, the audit chain and consents."""
+"""SQL repositories for the knowledge base and consents (the audit chain: `repos_audit`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 
-from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
 from kindbot.core.records.consent import ConsentRecord, ConsentStatus
 from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.storage.executor import Executor
-from kindbot.storage.schema import audit_entries, audit_heads, consents, knowledge_entries, tenants
-from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id, supports_row_locks
+from kindbot.storage.schema import (
+    consents,
+    knowledge_entries,
+    tenants,
+)
+from kindbot.storage.sqlutil import new_id
 
 
 def _entry(row: Any) -> KnowledgeEntry:
@@ -106,96 +109,6 @@ class SqlKnowledge:
             .where(tenants.c.id == tenant_id)
             .values(kb_version=tenants.c.kb_version + 1)
         )
-
-
-def _audit(row: Any) -> AuditEntry:
-    return AuditEntry(
-        tenant_id=row.tenant_id,
-        seq=row.seq,
-        at=row.at,
-        kind=row.kind,
-        subject=row.subject,
-        rule=row.rule,
-        decision=row.decision,
-        detail=row.detail,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
-
-
-_HEAD = select(audit_heads).where(audit_heads.c.tenant_id == bindparam("tenant_id"))
-_HEAD_LOCKED = _HEAD.with_for_update()
-_ENTRIES_PER_INSERT = 100
-_MOVE_HEAD = (
-    update(audit_heads)
-    .where(audit_heads.c.tenant_id == bindparam("head_tenant_id"))
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-)
-
-
-class SqlAudit:
-    """:class:`kindbot.core.ports.seams.AuditRepository` over SQL.
-
-    The head row per tenant is the chain's lock: appending reads it locked
-    (``FOR UPDATE``; SQLite serialises writers anyway), so two writers can
-    never fork the chain; the unique (tenant, seq) constraint backs that up.
-    """
-
-    def __init__(self, conn: Executor) -> None:
-        self._conn = conn
-
-    async def lock_head(self, tenant_id: str) -> AuditHead:
-        query = _HEAD_LOCKED if supports_row_locks(self._conn) else _HEAD
-        params = {"tenant_id": tenant_id}
-        row = (await self._conn.execute(query, params)).first()
-        if row is None:  # the chain's first entry: make its head (once, whoever races)
-            await insert_ignoring_conflict(
-                self._conn,
-                audit_heads,
-                {"tenant_id": tenant_id, "seq": 0, "hash": GENESIS_HASH},
-                ["tenant_id"],
-            )
-            row = (await self._conn.execute(query, params)).one()
-        return AuditHead(tenant_id=tenant_id, seq=row.seq, hash=row.hash)
-
-    async def append(self, entry: AuditEntry) -> None:
-        await self.append_many([entry])
-
-    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
-        if not entries:
-            return
-        rows = [
-            {
-                "tenant_id": e.tenant_id,
-                "seq": e.seq,
-                "at": e.at,
-                "kind": e.kind,
-                "subject": e.subject,
-                "rule": e.rule,
-                "decision": e.decision,
-                "detail": e.detail,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-            for e in entries
-        ]
-        # Multi-row INSERTs (one statement for a message's few entries), kept well
-        # below the backends' limits on bound parameters.
-        for start in range(0, len(rows), _ENTRIES_PER_INSERT):
-            chunk = rows[start : start + _ENTRIES_PER_INSERT]
-            await self._conn.execute(insert(audit_entries).values(chunk))
-        last = entries[-1]
-        params = {"head_tenant_id": last.tenant_id, "new_seq": last.seq, "new_hash": last.hash}
-        await self._conn.execute(_MOVE_HEAD, params)
-
-    async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]:
-        query = (
-            select(audit_entries)
-            .where(audit_entries.c.tenant_id == tenant_id, audit_entries.c.seq > after_seq)
-            .order_by(audit_entries.c.seq)
-            .limit(limit)
-        )
-        return [_audit(r) for r in await self._conn.execute(query)]
 
 
 def _consent(row: Any) -> ConsentRecord:

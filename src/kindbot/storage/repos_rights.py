@@ -16,9 +16,10 @@ from sqlalchemy import Delete, delete, select
 from kindbot.core.records.audit import AuditEntry
 from kindbot.core.records.operations import ContactData, ErasureCounts
 from kindbot.storage.executor import Executor
+from kindbot.storage.repos_audit import SqlAudit, _audit
 from kindbot.storage.repos_conversations import _contact, _conversation
 from kindbot.storage.repos_flows import _state
-from kindbot.storage.repos_ledger import _audit, _consent
+from kindbot.storage.repos_ledger import _consent
 from kindbot.storage.repos_messages import _message
 from kindbot.storage.repos_outbox import _item
 from kindbot.storage.repos_sends import _deferred
@@ -48,10 +49,15 @@ def audit_subjects(contact_id: str, message_ids: Sequence[str]) -> list[str]:
 
 
 class SqlContactData:
-    """:class:`kindbot.core.ports.operations.ContactDataRepository` over SQL."""
+    """:class:`kindbot.core.ports.operations.ContactDataRepository` over SQL.
 
-    def __init__(self, conn: Executor) -> None:
+    ``audit``: the transaction's chain, sealed before the entries naming the
+    contact are read (as every reader of the chain does).
+    """
+
+    def __init__(self, conn: Executor, audit: SqlAudit) -> None:
         self._conn = conn
+        self._audit = audit
 
     async def export(self, contact_id: str) -> ContactData | None:
         row = (
@@ -60,6 +66,7 @@ class SqlContactData:
         if row is None:
             return None
         contact = _contact(row)
+        await self._audit.seal_now(contact.tenant_id)
         run = self._conn.execute
         convs = await run(
             select(conversations)

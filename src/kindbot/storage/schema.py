@@ -55,6 +55,7 @@ __all__ = [
     "api_keys",
     "audit_entries",
     "audit_heads",
+    "audit_pending",
     "broadcasts",
     "callback_nonces",
     "channels",
@@ -247,6 +248,23 @@ audit_heads = Table(
     Column("tenant_id", String(32), primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Entries written but not yet chained (``guard/audit_sequencer.py``): content only.
+# ``id`` is the insertion order the sequencer seals them in; a sealed entry's row
+# moves to ``audit_entries`` in the transaction that moves the head.
+audit_pending = Table(
+    "audit_pending",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_pending_tenant", "tenant_id", "id"),
 )
 
 consents = Table(

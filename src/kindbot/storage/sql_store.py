@@ -24,12 +24,13 @@ from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_accounts import SqlAccounts
 from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs, SqlNotes
 from kindbot.storage.repos_api import SqlApiKeys
+from kindbot.storage.repos_audit import SEAL_BATCH, SealApart, SqlAudit
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
 from kindbot.storage.repos_core import SqlChannels, SqlTenants
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
 from kindbot.storage.repos_kb import SqlKnowledgeSettings
-from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
+from kindbot.storage.repos_ledger import SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
 from kindbot.storage.repos_moderation import SqlModerationTerms
 from kindbot.storage.repos_outbox import SqlOutbox
@@ -42,7 +43,7 @@ from kindbot.storage.repos_wecom import SqlKfCursors
 class SqlTransaction:
     """:class:`kindbot.core.ports.seams.Transaction` bound to one open connection."""
 
-    def __init__(self, conn: Executor) -> None:
+    def __init__(self, conn: Executor, *, seal_apart: SealApart | None = None) -> None:
         self.tenants = SqlTenants(conn)
         self.channels = SqlChannels(conn)
         self.contacts = SqlContacts(conn)
@@ -50,7 +51,7 @@ class SqlTransaction:
         self.messages = SqlMessages(conn)
         self.knowledge = SqlKnowledge(conn)
         self.outbox = SqlOutbox(conn)
-        self.audit = SqlAudit(conn)
+        self.audit = SqlAudit(conn, seal_apart=seal_apart)
         self.consents = SqlConsents(conn)
         self.access_tokens = SqlAccessTokens(conn)
         self.nonces = SqlNonces(conn)
@@ -62,7 +63,7 @@ class SqlTransaction:
         self.deferred = SqlDeferred(conn)
         self.violations = SqlViolations(conn)
         self.api_keys = SqlApiKeys(conn)
-        self.contact_data = SqlContactData(conn)
+        self.contact_data = SqlContactData(conn, self.audit)
         self.moderation_terms = SqlModerationTerms(conn)
         self.kb = SqlKnowledgeSettings(conn)
         self.agents = SqlAgents(conn)
@@ -141,8 +142,9 @@ class SqlStore:
                 if readonly:
                     sync_conn = sync_conn.execution_options(**{READONLY_OPTION: True})
                 began = await _begin_inline(sync_conn)
+                seal_apart = self._sealer_for(sync_conn) if readonly else None
                 try:
-                    yield SqlTransaction(InlineExecutor(sync_conn))
+                    yield SqlTransaction(InlineExecutor(sync_conn), seal_apart=seal_apart)
                 except BaseException:
                     began.rollback()
                     raise
@@ -156,7 +158,30 @@ class SqlStore:
                     **{READONLY_OPTION: True}, isolation_level="AUTOCOMMIT"
                 )
             async with conn.begin():
-                yield SqlTransaction(AsyncExecutor(conn))
+                seal_apart = self.seal_audit if readonly else None
+                yield SqlTransaction(AsyncExecutor(conn), seal_apart=seal_apart)
+
+    async def seal_audit(self, tenant_id: str) -> None:
+        """Seal every pending audit entry of the tenant now, one bounded batch per
+        transaction — the sequencer's own path (``tx.audit.seal_pending``), waiting
+        for a sealer that holds the tenant's head."""
+        while True:
+            async with self.transaction() as tx:
+                sealed = await tx.audit.seal_pending(tenant_id)
+            if sealed is None or len(sealed) < SEAL_BATCH:
+                return
+
+    def _sealer_for(self, reading: Connection) -> SealApart:
+        """How a read-only SQLite transaction on ``reading`` seals before it reads:
+        in write transactions of its own, then with a fresh read snapshot (a
+        read-only unit promises no consistency across statements, as on PostgreSQL)."""
+
+        async def seal_then_see(tenant_id: str) -> None:
+            await self.seal_audit(tenant_id)
+            reading.exec_driver_sql("COMMIT")
+            reading.exec_driver_sql("BEGIN")
+
+        return seal_then_see
 
     async def ping(self) -> None:
         try:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kindbot.core.events import InboundEvent
-from kindbot.core.records.audit import AuditEntry, AuditHead
+from kindbot.core.records.audit import AuditDraft, AuditEntry, AuditHead, SealedPending
 from kindbot.core.records.consent import ConsentRecord
 from kindbot.core.records.conversations import (
     ContactRecord,
@@ -281,21 +281,47 @@ class KnowledgeRepository(Protocol):
 
 
 class AuditRepository(Protocol):
-    """The append-only, hash-chained audit log, one chain per tenant."""
+    """The append-only, hash-chained audit log, one chain per tenant.
 
-    async def lock_head(self, tenant_id: str) -> AuditHead:
-        """The chain's end, locked until the transaction ends (seq 0 when empty)."""
+    Writers add entries *pending* (no head, no lock); sealing chains a tenant's
+    pending entries in insertion order under its head's lock
+    (``guard/audit_sequencer.py``). Readers seal first, so they see every
+    committed entry.
+    """
+
+    async def add_pending(self, drafts: Sequence[AuditDraft]) -> None:
+        """Store entries for the sequencer to chain (one multi-row INSERT, no lock)."""
         ...
 
-    async def append(self, entry: AuditEntry) -> None:
-        """Store a sealed entry and move the head to it."""
+    async def add_pending_entry(self, draft: AuditDraft) -> int:
+        """Store one entry for the sequencer to chain; its pending id."""
         ...
 
-    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
-        """Store consecutive sealed entries and move the head to the last one."""
+    async def pending_tenants(self, limit: int) -> list[str]:
+        """Up to ``limit`` chains that have pending entries."""
         ...
 
-    async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]: ...
+    async def seal_pending(
+        self, tenant_id: str, *, limit: int = ..., skip_locked: bool = False
+    ) -> list[SealedPending] | None:
+        """Chain up to ``limit`` of the tenant's pending entries (oldest first) after its
+        head, holding the head locked until the transaction ends; what was sealed, in
+        chain order. ``skip_locked``: None at once when another transaction holds the
+        head (it is sealing them) instead of waiting for it."""
+        ...
+
+    async def seal_now(self, tenant_id: str) -> None:
+        """Seal every pending entry of the tenant before reading it (in this transaction,
+        or — read-only — in transactions of their own, then seen by this one)."""
+        ...
+
+    async def head(self, tenant_id: str) -> AuditHead:
+        """The chain's end as last sealed (seq 0 when empty); not locked."""
+        ...
+
+    async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]:
+        """Sealed entries after ``after_seq`` in chain order (pending ones sealed first)."""
+        ...
 
 
 class ConsentRepository(Protocol):

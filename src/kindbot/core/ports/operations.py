@@ -47,12 +47,14 @@ class ContactDataRepository(Protocol):
     """A contact's data as a whole: export it, or erase it (data rights, PIPL art. 45/47)."""
 
     async def export(self, contact_id: str) -> ContactData | None:
-        """Everything stored about the contact; None when it does not exist."""
+        """Everything stored about the contact; None when it does not exist. The audit
+        entries naming it are read after sealing the tenant's pending ones."""
         ...
 
     async def erase(self, contact_id: str) -> ErasureCounts:
         """Delete the contact and every row that belongs to it (messages, conversations,
-        consents, tags, deferred sends, outbox rows); the audit log is not touched.
+        consents, tags, deferred sends, outbox rows); the audit log (pending entries
+        too) is not touched.
 
         Runs inside the caller's transaction, so the erasure is all or nothing.
         """

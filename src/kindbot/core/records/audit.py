@@ -38,3 +38,32 @@ class AuditEntry:
     detail: str
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDraft:
+    """An audit entry before it is placed in the chain: its content, fixed when written."""
+
+    tenant_id: str
+    at: datetime
+    kind: str
+    subject: str
+    rule: str
+    decision: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAuditEntry:
+    """A committed entry waiting for the sequencer: ``id`` orders a tenant's pending entries."""
+
+    id: int
+    draft: AuditDraft
+
+
+@dataclass(frozen=True, slots=True)
+class SealedPending:
+    """A pending entry as the sequencer placed it in the chain."""
+
+    pending_id: int
+    entry: AuditEntry

@@ -9,11 +9,10 @@ from datetime import datetime
 from kindbot.channels.registry import open_config
 from kindbot.core.events import Verdict
 from kindbot.core.ports.seams import Transaction
-from kindbot.core.records.audit import AuditHead
 from kindbot.core.records.conversations import ContactRecord
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 from kindbot.core.windows import WindowPolicy
-from kindbot.guard.audit import AuditDraft, seal
+from kindbot.guard.audit import AuditDraft
 from kindbot.pipeline.directory import ResolvedChannel
 
 
@@ -55,7 +54,12 @@ def turn_for(
 
 @dataclass(slots=True)
 class AuditBatch:
-    """Verdicts of one transaction, sealed into the tenant's chain with one head lock."""
+    """Verdicts of one transaction, written as the tenant's pending audit entries.
+
+    One multi-row INSERT, no head read and no lock: the audit sequencer
+    (``pipeline/audit_sequencer.py``) chains them after the commit, and every
+    reader of the chain seals them before it reads.
+    """
 
     tenant_id: str
     drafts: list[AuditDraft] = field(default_factory=list)
@@ -96,14 +100,8 @@ class AuditBatch:
         )
 
     async def flush(self, tx: Transaction) -> None:
-        """Append every queued entry to the chain (inside the caller's transaction)."""
+        """Write every queued entry pending (inside the caller's transaction)."""
         if not self.drafts:
             return
-        head = await tx.audit.lock_head(self.tenant_id)
-        sealed = []
-        for draft in self.drafts:
-            entry = seal(draft, head)
-            sealed.append(entry)
-            head = AuditHead(head.tenant_id, entry.seq, entry.hash)
-        await tx.audit.append_many(sealed)
+        await tx.audit.add_pending(self.drafts)
         self.drafts.clear()
