@@ -13,6 +13,7 @@ from kindbot.core.records.audit import GENESIS_HASH, AuditEntry, AuditHead
 from kindbot.core.records.consent import ConsentRecord, ConsentStatus
 from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.storage.executor import Executor
+from kindbot.storage.revisions import KB_CHANGED
 from kindbot.storage.schema import audit_entries, audit_heads, consents, knowledge_entries, tenants
 from kindbot.storage.sqlutil import insert_ignoring_conflict, new_id, supports_row_locks
 
@@ -82,9 +83,7 @@ class SqlKnowledge:
                 updated += 1
         if created or updated:
             await self._conn.execute(
-                update(tenants)
-                .where(tenants.c.id == tenant_id)
-                .values(kb_version=tenants.c.kb_version + 1)
+                update(tenants).where(tenants.c.id == tenant_id).values(**KB_CHANGED)
             )
         return created, updated, len(entries) - created - updated
 

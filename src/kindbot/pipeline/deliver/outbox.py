@@ -94,7 +94,11 @@ class OutboxWorker:
 
     async def _attempt(self, item: OutboxItem) -> DeliveryOutcome:
         try:
-            resolved = await self._directory.by_id(item.channel_id)
+            # Remembered unless the claim read a newer revision of the tenant: a
+            # disabled channel or a rotated secret is seen at its next send.
+            resolved = await self._directory.for_send(
+                item.channel_id, item.tenant_id, item.tenant_revision
+            )
         except NotFoundError:
             return DeliveryOutcome(DeliveryStatus.FAILED, "channel no longer exists")
         adapter = self._adapters.get(resolved.channel.kind)
