@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
-from tests.contracts.builders import T0, make_channel, make_tenant
 
 from kindbot.core.ports.seams import Store, Transaction
 from kindbot.core.records.flows import FlowDefinitions
@@ -26,6 +25,7 @@ from kindbot.storage.repos_core import SqlChannels, SqlTenants
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlKnowledge
+from tests.contracts.builders import T0, make_channel, make_tenant
 
 Write = Callable[[Transaction, TenantRecord, ChannelRecord], Awaitable[object]]
 

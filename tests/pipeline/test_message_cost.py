@@ -31,13 +31,14 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 GH = "gh_0123456789ab"
 CHANNEL = "costshop.oa"
 
-KNOWN_CONTACT_STATEMENTS = {"sqlite": 29, "postgres": 27}
-"""Statements for a text message from a contact the account has seen before: 21 that do
-the work, the BEGIN and COMMIT of the three writing transactions (storing the message, its
-outcome, the passive reply's confirmation) and, on SQLite, of the channel's read-only
-lookup (PostgreSQL runs read-only work without a transaction); no pool pings. Issue 15
-started from 35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work)."""
-NEW_CONTACT_STATEMENTS = {"sqlite": 32, "postgres": 30}
+KNOWN_CONTACT_STATEMENTS = {"sqlite": 23, "postgres": 23}
+"""Statements for a text message from a contact the account has seen before: 17 that do
+the work and the BEGIN and COMMIT of the three writing transactions (storing the message,
+its outcome, the passive reply's confirmation); no pool pings. The channel, tenant, flow
+definitions and KB version come from the process's cache (``pipeline/tenant_cache.py``),
+checked by a column of the conversation's ``UPDATE … RETURNING``. Issue 15 started from
+35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work); 29 and 27 before the cache."""
+NEW_CONTACT_STATEMENTS = {"sqlite": 26, "postgres": 26}
 """Statements for the first message of a contact (the contact and conversation are created)."""
 WRITE_TRANSACTIONS = 3
 """Transactions that write, for either message: storing, the outcome, the confirmation."""
