@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,7 +25,7 @@ from kindbot.storage.repos_core import SqlChannels, SqlTenants
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlKnowledge
-from tests.contracts.builders import T0, make_channel, make_tenant
+from tests.contracts.builders import T0, enqueue_reply, make_channel, make_party, make_tenant
 
 Write = Callable[[Transaction, TenantRecord, ChannelRecord], Awaitable[object]]
 
@@ -148,3 +148,15 @@ async def test_a_new_tenant_starts_at_revision_zero_and_reads_do_not_move_it(
     assert moved is not None
     assert again == moved
     assert moved.revision == 1  # the channel's creation
+
+
+async def test_claimed_outbox_items_carry_their_tenants_current_revision(store: Store) -> None:
+    party = await make_party(store)
+    async with store.transaction() as tx:
+        await enqueue_reply(tx, party, not_before=T0)
+        await tx.tenants.set_status(party.tenant.id, TenantStatus.SUSPENDED)
+        current = await tx.tenants.get(party.tenant.id)
+    assert current is not None
+    async with store.transaction() as tx:
+        claimed = await tx.outbox.claim_due(T0, T0 + timedelta(minutes=1), 10)
+    assert [c.tenant_revision for c in claimed] == [current.revision]
