@@ -160,3 +160,11 @@ async def test_claimed_outbox_items_carry_their_tenants_current_revision(store: 
     async with store.transaction() as tx:
         claimed = await tx.outbox.claim_due(T0, T0 + timedelta(minutes=1), 10)
     assert [c.tenant_revision for c in claimed] == [current.revision]
+
+
+async def test_an_upsert_that_changes_nothing_keeps_the_revision(store: Store) -> None:
+    async with store.transaction() as tx:
+        tenant = await make_tenant(tx)
+    async with store.transaction() as tx:
+        again = await make_tenant(tx)
+    assert again == tenant

@@ -140,10 +140,14 @@ class SqlTenants:
             },
             ["slug"],
         )
-        if not created:
-            await self._conn.execute(
-                update(tenants).where(tenants.c.slug == slug).values(**fields, **BUMPED)
-            )
+        record = await self.get_by_slug(slug)
+        assert record is not None
+        if created or all(getattr(record, k) == v for k, v in fields.items()):
+            return record, created
+        # Changed: the revision moves on with it (an unchanged apply leaves both alone).
+        await self._conn.execute(
+            update(tenants).where(tenants.c.slug == slug).values(**fields, **BUMPED)
+        )
         record = await self.get_by_slug(slug)
         assert record is not None
         return record, created

@@ -47,7 +47,8 @@ class TenantRepository(Protocol):
 
         A new tenant starts ``pending`` (it may message only its test contacts
         until a platform admin approves it); the status of an existing tenant
-        is never changed by an upsert.
+        is never changed by an upsert. Fields equal to the stored ones write
+        nothing (the tenant's revision stays).
         """
         ...
 
