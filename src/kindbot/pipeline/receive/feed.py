@@ -123,7 +123,7 @@ class Pipeline(HandoverMixin):
         checked the request's signature with ``resolved``'s configuration — if
         that changed meanwhile, :class:`ChannelChangedError` (nothing stored),
         so the caller verifies again with the current one (implied by a ``nonce``:
-        only a verified callback has one).
+        only a verified callback has one); so does a channel whose kind changed.
         ``nonce``: refuse (:class:`SignatureError` ``replayed_nonce``, nothing
         stored) a callback whose nonce was already used for another message;
         checked in the same transaction that stores the message.
@@ -160,7 +160,10 @@ class Pipeline(HandoverMixin):
                     at=event.received_at,
                 )
                 resolved = await self._directory.current(tx, given, revision)
-                if (verified or nonce is not None) and resolved.config != given.config:
+                checked = verified or nonce is not None
+                if resolved.channel.kind != given.channel.kind or (
+                    checked and resolved.config != given.config
+                ):
                     raise ChannelChangedError(
                         f"channel {channel.public_id!r} changed: verify the request again"
                     )
