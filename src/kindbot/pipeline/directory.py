@@ -30,8 +30,7 @@ class ChannelDirectory:
     def __init__(self, store: Store, box: SecretBox, cache: TenantCache | None = None) -> None:
         self._store = store
         self._box = box
-        self.cache = cache or TenantCache()
-        """What this process remembers of its tenants (shared with the flow runner)."""
+        self._cache = cache or TenantCache()  # shared with the flow runner
         # Remembered by ciphertext: every push of a channel opens the same sealed
         # configuration, and a changed one is a new key.
         self._open = functools.lru_cache(maxsize=OPENED_CONFIGS_KEPT)(box.open)
@@ -45,19 +44,19 @@ class ChannelDirectory:
         in place of an entry that differs).
         """
         if cached:
-            hit = self.cache.channel_by_public_id(public_id)
+            hit = self._cache.channel_by_public_id(public_id)
             if hit is not None:
                 return hit.value
         async with self._store.transaction(readonly=True) as tx:
             channel = await tx.channels.get_by_public_id(public_id)
             tenant = await tx.tenants.get(channel.tenant_id) if channel else None
-        hit = self.cache.channel_by_public_id(public_id)
+        hit = self._cache.channel_by_public_id(public_id)
         if hit is not None and not _same(hit.value, channel, tenant):
-            self.cache.forget_tenant(hit.value.tenant.id)  # it changed: so may the rest
+            self._cache.forget_tenant(hit.value.tenant.id)  # it changed: so may the rest
             hit = None
         resolved = self._resolved(public_id, channel, tenant)
         if hit is None:
-            self.cache.remember_channel(resolved, None)
+            self._cache.remember_channel(resolved, None)
         return resolved
 
     async def by_id(self, channel_id: str) -> ResolvedChannel:
@@ -77,10 +76,10 @@ class ChannelDirectory:
         ``tx`` (and remembered). :class:`NotFoundError` when the channel is now
         disabled or gone.
         """
-        hit = self.cache.channel_by_id(resolved.channel.id, revision)
+        hit = self._cache.channel_by_id(resolved.channel.id, revision)
         if hit is not None:
             return hit
-        self.cache.forget_tenant(resolved.tenant.id)
+        self._cache.forget_tenant(resolved.tenant.id)
         return await self._read_labelled(tx, resolved.tenant.id, resolved.channel.id)
 
     async def for_send(
@@ -94,10 +93,10 @@ class ChannelDirectory:
         when the channel is disabled or gone.
         """
         if revision is not None:
-            hit = self.cache.channel_by_id(channel_id, revision)
+            hit = self._cache.channel_by_id(channel_id, revision)
             if hit is not None:
                 return hit
-        self.cache.forget_tenant(tenant_id)
+        self._cache.forget_tenant(tenant_id)
         async with self._store.transaction(readonly=True) as tx:
             return await self._read_labelled(tx, tenant_id, channel_id)
 
@@ -112,7 +111,7 @@ class ChannelDirectory:
             channel = None
         resolved = self._resolved(channel_id, channel, tenant)
         assert tenant is not None
-        self.cache.remember_channel(resolved, tenant.revision)
+        self._cache.remember_channel(resolved, tenant.revision)
         return resolved
 
     def _resolved(

@@ -106,11 +106,6 @@ class TenantCache:
                 del entries[key]
         self._flows.pop(tenant_id, None)
 
-    def forget_channel(self, resolved: ResolvedChannel) -> None:
-        """Drop one channel (found disabled or gone)."""
-        self._by_public_id.pop(resolved.channel.public_id, None)
-        self._by_id.pop(resolved.channel.id, None)
-
 
 def _get(entries: OrderedDict[K, V], key: K) -> V | None:
     value = entries.get(key)
