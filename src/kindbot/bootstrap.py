@@ -52,6 +52,7 @@ from kindbot.pipeline.receive.sender_locks import LocalSenderLocks, RedisSenderL
 from kindbot.pipeline.receive.wecom_pulls import WeComService
 from kindbot.pipeline.recovery import recovery_loop
 from kindbot.pipeline.supervisor import TaskSupervisor
+from kindbot.pipeline.tenant_cache import TenantCache
 from kindbot.settings import Settings
 from kindbot.storage import migrate
 from kindbot.storage.counters import open_counters
@@ -253,7 +254,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     clock = clock or SystemClock()
     box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
-    directory = ChannelDirectory(store, box)
+    # What this process remembers of its tenants (channels, flows, KB version),
+    # checked against the tenant's revision on every message (pipeline/tenant_cache.py).
+    tenant_cache = TenantCache()
+    directory = ChannelDirectory(store, box, tenant_cache)
     encoder = sentence_encoder(settings)
     supervisor = TaskSupervisor()
     knowledge = KnowledgeCache(store, encoder=encoder, supervisor=supervisor)
@@ -287,7 +291,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         admission=admission,
         handlers=HandlerModules(),
         inbox=inbox_bus,
-        flows=FlowRunner(box=box, http=http, clock=clock),
+        flows=FlowRunner(box=box, http=http, clock=clock, cache=tenant_cache),
         generative=GenerativeAnswers(http=http, box=box, store=store),
         sentences=sentences,
         senders=senders,

@@ -371,13 +371,17 @@ async def test_open_for_inbound_opens_and_touches_unless_the_message_is_stored(
 
     async def open_for(key: str, minute: int) -> ConversationRecord:
         async with store.transaction() as tx:
-            return await tx.conversations.open_for_inbound(
+            opened, revision = await tx.conversations.open_for_inbound(
                 tenant_id=tenant.id,
                 channel_id=channel.id,
                 contact_id=contact.id,
                 idempotency_key=key,
                 at=at(minute),
             )
+            current = await tx.tenants.get(tenant.id)
+            assert current is not None
+            assert revision == current.revision
+            return opened
 
     opened = await open_for("k-1", 1)  # none open yet: opened and touched
     assert (opened.state, opened.last_inbound_at) == (ConversationState.BOT, at(1))
@@ -629,6 +633,7 @@ async def test_exception_rolls_back_changes_to_existing_rows(store: Store) -> No
     party = await make_party(store)
     async with store.transaction() as tx:
         inbound, _ = await store_inbound(tx, party, "k-1")
+        before = await tx.tenants.get(party.tenant.id)
 
     async def change_then_fail(tx: Transaction) -> None:
         await tx.tenants.set_status(party.tenant.id, TenantStatus.SUSPENDED)
@@ -643,7 +648,7 @@ async def test_exception_rolls_back_changes_to_existing_rows(store: Store) -> No
         tenant = await tx.tenants.get(party.tenant.id)
         conversation = await tx.conversations.get(party.conversation.id)
         message = await tx.messages.lock_inbound(inbound.id)
-    assert tenant == party.tenant
+    assert tenant == before
     assert conversation == party.conversation
     assert message == inbound
 

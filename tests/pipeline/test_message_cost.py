@@ -41,15 +41,16 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 GH = "gh_0123456789ab"
 CHANNEL = "costshop.oa"
 
-KNOWN_CONTACT_STATEMENTS = {"sqlite": 27, "postgres": 25}
-"""Statements for a text message from a contact the account has seen before: 19 that do
-the work, the BEGIN and COMMIT of the three writing transactions (storing the message, its
-outcome, the passive reply's confirmation) and, on SQLite, of the channel's read-only
-lookup (PostgreSQL runs read-only work without a transaction); no pool pings. Issue 15
-started from 35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work); 29 and 27 (21
-doing the work) before the audit sequencer took the chain's head read and move off the
-path (the outcome now writes its audit entries pending, in one INSERT)."""
-NEW_CONTACT_STATEMENTS = {"sqlite": 30, "postgres": 28}
+KNOWN_CONTACT_STATEMENTS = {"sqlite": 21, "postgres": 21}
+"""Statements for a text message from a contact the account has seen before: 15 that do
+the work and the BEGIN and COMMIT of the three writing transactions (storing the message,
+its outcome, the passive reply's confirmation); no pool pings. The channel, tenant, flow
+definitions and KB version come from the process's cache (``pipeline/tenant_cache.py``),
+checked by a column of the conversation's ``UPDATE … RETURNING``; the outcome writes its
+audit entries pending in one INSERT (the audit sequencer chains them). Issue 15 started
+from 35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work); 29 and 27 before the
+cache and the sequencer."""
+NEW_CONTACT_STATEMENTS = {"sqlite": 24, "postgres": 24}
 """Statements for the first message of a contact (the contact and conversation are created)."""
 WRITE_TRANSACTIONS = 3
 """Transactions that write, for either message: storing, the outcome, the confirmation."""

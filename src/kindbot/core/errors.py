@@ -51,6 +51,13 @@ class ConflictError(KindbotError):
     http_status = 409
 
 
+class ChannelChangedError(ConflictError):
+    """The channel's configuration changed after a request was verified with the old one:
+    verify it again with the current one (nothing was stored)."""
+
+    code = "channel_changed"
+
+
 class PayloadTooLargeError(KindbotError):
     """A body exceeds the size limit."""
 

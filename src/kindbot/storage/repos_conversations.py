@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, case, exists, select, update
 
 from kindbot.core.records.conversations import ContactRecord, ConversationRecord, ConversationState
 from kindbot.storage.executor import Executor
+from kindbot.storage.revisions import CURRENT_REVISION
 from kindbot.storage.schema import channels, contacts, conversations, messages, tenants
 from kindbot.storage.sqlutil import (
     insert_ignoring_conflict,
@@ -55,10 +56,11 @@ _OPEN_FOR_INBOUND = (
             else_=bindparam("at", type_=conversations.c.last_inbound_at.type),
         )
     )
-    .returning(*conversations.c)
+    .returning(*conversations.c, CURRENT_REVISION.label("tenant_revision"))
 )
 """The open conversation, its last inbound time moved to ``at`` unless the message
-(its idempotency key) is already stored: found and touched in one statement."""
+(its idempotency key) is already stored: found and touched in one statement, which
+also reads the tenant's revision (what tells the caller its cache is current)."""
 _TOUCH_INBOUND = (
     update(conversations)
     .where(conversations.c.id == bindparam("conversation_id"))
@@ -248,8 +250,9 @@ class SqlConversations:
         contact_id: str,
         idempotency_key: str,
         at: datetime,
-    ) -> ConversationRecord:
+    ) -> tuple[ConversationRecord, int]:
         params = {
+            "revision_tenant_id": tenant_id,
             "b_channel_id": channel_id,
             "b_contact_id": contact_id,
             "key_digest": key_digest(idempotency_key),
@@ -264,7 +267,7 @@ class SqlConversations:
                 ["channel_id", "contact_id", "open_slot"],
             )
             row = (await self._conn.execute(_OPEN_FOR_INBOUND, params)).one()
-        return _conversation(row)
+        return _conversation(row), int(row.tenant_revision)
 
     async def touch_inbound(self, conversation_id: str, at: datetime) -> None:
         await self._conn.execute(_TOUCH_INBOUND, {"conversation_id": conversation_id, "at": at})

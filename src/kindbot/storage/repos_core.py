@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, case, exists, select, update
 
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord, TenantStatus
 from kindbot.storage.executor import Executor
+from kindbot.storage.revisions import BUMPED, bump_revision
 from kindbot.storage.schema import channels, contacts, conversations, messages, tenants
 from kindbot.storage.sqlutil import (
     insert_ignoring_conflict,
@@ -83,11 +84,15 @@ def _tenant(row: Any) -> TenantRecord:
         handlers=tuple(json.loads(row.handlers_json)) if row.handlers_json else (),
         llm_sealed=row.llm_sealed,
         service_hours_json=row.service_hours_json,
+        revision=row.revision,
     )
 
 
 class SqlTenants:
-    """:class:`kindbot.core.ports.seams.TenantRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.TenantRepository` over SQL.
+
+    Every write moves the tenant's revision on in the same statement
+    (:mod:`kindbot.storage.revisions`)."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -135,41 +140,49 @@ class SqlTenants:
             },
             ["slug"],
         )
-        if not created:
-            await self._conn.execute(update(tenants).where(tenants.c.slug == slug).values(**fields))
+        record = await self.get_by_slug(slug)
+        assert record is not None
+        if created or all(getattr(record, k) == v for k, v in fields.items()):
+            return record, created
+        # Changed: the revision moves on with it (an unchanged apply leaves both alone).
+        await self._conn.execute(
+            update(tenants).where(tenants.c.slug == slug).values(**fields, **BUMPED)
+        )
         record = await self.get_by_slug(slug)
         assert record is not None
         return record, created
 
     async def set_status(self, tenant_id: str, status: TenantStatus) -> None:
         await self._conn.execute(
-            update(tenants).where(tenants.c.id == tenant_id).values(status=status.value)
+            update(tenants).where(tenants.c.id == tenant_id).values(status=status.value, **BUMPED)
         )
 
     async def set_guard(self, tenant_id: str, guard_json: str | None) -> None:
         await self._conn.execute(
-            update(tenants).where(tenants.c.id == tenant_id).values(guard_json=guard_json)
+            update(tenants).where(tenants.c.id == tenant_id).values(guard_json=guard_json, **BUMPED)
         )
 
     async def set_handlers(self, tenant_id: str, modules: Sequence[str]) -> None:
         value = json.dumps(list(modules)) if modules else None
         await self._conn.execute(
-            update(tenants).where(tenants.c.id == tenant_id).values(handlers_json=value)
+            update(tenants).where(tenants.c.id == tenant_id).values(handlers_json=value, **BUMPED)
         )
 
     async def set_service_hours(self, tenant_id: str, hours_json: str | None) -> None:
         await self._conn.execute(
-            update(tenants).where(tenants.c.id == tenant_id).values(service_hours_json=hours_json)
+            update(tenants)
+            .where(tenants.c.id == tenant_id)
+            .values(service_hours_json=hours_json, **BUMPED)
         )
 
     async def set_llm(self, tenant_id: str, llm_sealed: str | None) -> None:
         await self._conn.execute(
-            update(tenants).where(tenants.c.id == tenant_id).values(llm_sealed=llm_sealed)
+            update(tenants).where(tenants.c.id == tenant_id).values(llm_sealed=llm_sealed, **BUMPED)
         )
 
     async def set_standing(self, tenant_id: str, standing: str) -> None:
         await self._conn.execute(
-            update(tenants).where(tenants.c.id == tenant_id).values(standing=standing)
+            update(tenants).where(tenants.c.id == tenant_id).values(standing=standing, **BUMPED)
         )
 
 
@@ -186,7 +199,9 @@ def _channel(row: Any) -> ChannelRecord:
 
 
 class SqlChannels:
-    """:class:`kindbot.core.ports.seams.ChannelRepository` over SQL."""
+    """:class:`kindbot.core.ports.seams.ChannelRepository` over SQL.
+
+    Every write moves the channel's tenant's revision on (:mod:`kindbot.storage.revisions`)."""
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -230,6 +245,20 @@ class SqlChannels:
                 .where(channels.c.id == existing.id)
                 .values(kind=kind, config_sealed=config_sealed, enabled=True)
             )
+        await bump_revision(self._conn, tenant_id)
         record = await self.get_by_public_id(public_id)
         assert record is not None
         return record, created
+
+    async def set_enabled(self, channel_id: str, enabled: bool) -> bool:
+        changed = await self._conn.execute(
+            update(channels)
+            .where(channels.c.id == channel_id)
+            .values(enabled=enabled)
+            .returning(channels.c.tenant_id)
+        )
+        row = changed.first()
+        if row is None:
+            return False
+        await bump_revision(self._conn, row.tenant_id)
+        return True

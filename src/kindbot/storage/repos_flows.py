@@ -9,6 +9,7 @@ from sqlalchemy import Row, bindparam, delete, select, update
 
 from kindbot.core.records.flows import FlowDefinitions, FlowState
 from kindbot.storage.executor import Executor
+from kindbot.storage.revisions import bump_revision
 from kindbot.storage.schema import flow_states, tenant_flows
 from kindbot.storage.sqlutil import insert_ignoring_conflict
 
@@ -36,9 +37,14 @@ class SqlFlows:
     async def replace_definitions(
         self, tenant_id: str, definitions: FlowDefinitions | None
     ) -> bool:
+        """Store (or remove) the tenant's flows; the tenant's revision moves on."""
         if definitions is None:
             removed = delete(tenant_flows).where(tenant_flows.c.tenant_id == tenant_id)
-            return bool((await self._conn.execute(removed)).rowcount)
+            if not (await self._conn.execute(removed)).rowcount:
+                return False
+            await bump_revision(self._conn, tenant_id)
+            return True
+        await bump_revision(self._conn, tenant_id)
         values = {
             "flows_json": definitions.flows_json,
             "endpoints_sealed": definitions.endpoints_sealed,

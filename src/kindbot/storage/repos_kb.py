@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 from kindbot.core.records.conversations import Direction
 from kindbot.core.records.knowledge import InboundQuestion, KbTuning, StoredModel, StoredVector
 from kindbot.storage.executor import Executor
+from kindbot.storage.revisions import KB_CHANGED
 from kindbot.storage.schema import (
     kb_models,
     kb_synonyms,
@@ -189,7 +190,5 @@ class SqlKnowledgeSettings:
 
     async def _bump(self, tenant_id: str) -> None:
         await self._conn.execute(
-            update(tenants)
-            .where(tenants.c.id == tenant_id)
-            .values(kb_version=tenants.c.kb_version + 1)
+            update(tenants).where(tenants.c.id == tenant_id).values(**KB_CHANGED)
         )

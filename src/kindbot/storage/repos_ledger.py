@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, delete, select, update
 from kindbot.core.records.consent import ConsentRecord, ConsentStatus
 from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.storage.executor import Executor
+from kindbot.storage.revisions import KB_CHANGED
 from kindbot.storage.schema import (
     consents,
     knowledge_entries,
@@ -105,9 +106,7 @@ class SqlKnowledge:
 
     async def _new_version(self, tenant_id: str) -> None:
         await self._conn.execute(
-            update(tenants)
-            .where(tenants.c.id == tenant_id)
-            .values(kb_version=tenants.c.kb_version + 1)
+            update(tenants).where(tenants.c.id == tenant_id).values(**KB_CHANGED)
         )
 
 

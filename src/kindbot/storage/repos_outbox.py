@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from kindbot.core.records.outbox import (
     OutboxStatus,
 )
 from kindbot.storage.executor import Executor
-from kindbot.storage.schema import messages, outbox
+from kindbot.storage.schema import messages, outbox, tenants
 from kindbot.storage.sqlutil import new_id, supports_row_locks
 
 DELIVERED = "delivered"
@@ -105,6 +106,15 @@ _RELEASE = (
 _MESSAGE_DELIVERED = (
     update(messages).where(messages.c.id == bindparam("message_id")).values(status=DELIVERED)
 )
+
+
+_TENANT_REVISION = (
+    select(tenants.c.revision)
+    .where(tenants.c.id == outbox.c.tenant_id)
+    .scalar_subquery()
+    .label("tenant_revision")
+)
+"""An outbox row's tenant's revision, read with the claimed rows (the worker's cache check)."""
 
 
 def _item(row: Any) -> OutboxItem:
@@ -218,9 +228,11 @@ class SqlOutbox:
         if not claimed_ids:
             return []
         rows = await self._conn.execute(
-            select(outbox).where(outbox.c.id.in_(claimed_ids)).order_by(outbox.c.next_attempt_at)
+            select(outbox, _TENANT_REVISION)
+            .where(outbox.c.id.in_(claimed_ids))
+            .order_by(outbox.c.next_attempt_at)
         )
-        return [_item(r) for r in rows]
+        return [replace(_item(r), tenant_revision=r.tenant_revision) for r in rows]
 
     async def mark_delivered(self, outbox_id: str, at: datetime) -> None:
         item = await self._get(outbox_id)

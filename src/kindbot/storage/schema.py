@@ -113,6 +113,10 @@ tenants = Table(
     Column("llm_sealed", Text, nullable=True),
     # The bundle's ``service_hours:`` as JSON (dialogue.service_hours); NULL = none.
     Column("service_hours_json", Text, nullable=True),
+    # Bumped in the same transaction by every write that changes what a process
+    # caches of the tenant (this row, its channels, flows, knowledge base):
+    # storage/revisions.py; pipeline/tenant_cache.py.
+    Column("revision", Integer, nullable=False, server_default="0"),
 )
 
 channels = Table(

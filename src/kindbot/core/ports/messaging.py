@@ -47,7 +47,8 @@ class TenantRepository(Protocol):
 
         A new tenant starts ``pending`` (it may message only its test contacts
         until a platform admin approves it); the status of an existing tenant
-        is never changed by an upsert.
+        is never changed by an upsert. Fields equal to the stored ones write
+        nothing (the tenant's revision stays).
         """
         ...
 
@@ -88,6 +89,11 @@ class ChannelRepository(Protocol):
 
         Raises ``ValueError`` if ``public_id`` belongs to another tenant.
         """
+        ...
+
+    async def set_enabled(self, channel_id: str, enabled: bool) -> bool:
+        """Enable or disable a channel (a disabled one is unknown to callbacks and the
+        outbox); False when there is no such channel."""
         ...
 
 
@@ -156,13 +162,16 @@ class ConversationRepository(Protocol):
         contact_id: str,
         idempotency_key: str,
         at: datetime,
-    ) -> ConversationRecord:
-        """The contact's open conversation (opened if there is none), for an inbound message.
+    ) -> tuple[ConversationRecord, int]:
+        """The contact's open conversation (opened if there is none), for an inbound
+        message, and the tenant's current revision (read by the same statement).
 
         Its last inbound time moves to ``at`` unless the message with
         ``idempotency_key`` is already stored on the channel (a duplicate):
         :meth:`get_or_open` and :meth:`touch_inbound` in one statement when
-        the conversation is open. The record returned has the new time.
+        the conversation is open. The record returned has the new time. The
+        revision (``tenants.revision``) tells the caller whether what it
+        cached of the tenant is still current (:mod:`kindbot.pipeline.tenant_cache`).
         """
         ...
 

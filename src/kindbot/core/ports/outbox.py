@@ -36,7 +36,8 @@ class OutboxRepository(Protocol):
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
         """Claim for one worker: pending items due at ``now``, and items whose lease
-        expired — a worker's (``sending``) or an unconfirmed hand-over's (``handed_over``)."""
+        expired — a worker's (``sending``) or an unconfirmed hand-over's (``handed_over``).
+        Each item carries its tenant's current revision (``tenant_revision``)."""
         ...
 
     async def mark_delivered(self, outbox_id: str, at: datetime) -> None:

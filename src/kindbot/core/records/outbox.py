@@ -51,6 +51,9 @@ class OutboxItem:
     handover: str | None = None
     """The claim token of the caller's hand-over that holds (or delivered) it;
     None after a worker's claim."""
+    tenant_revision: int | None = None
+    """The tenant's revision when a worker claimed it (``claim_due``): tells the worker
+    whether the channel it remembers is current (None: not read)."""
 
 
 class DeferredStatus(StrEnum):

@@ -41,6 +41,9 @@ class TenantRecord:
     service_hours_json: str | None = None
     """The bundle's ``service_hours:`` (:class:`kindbot.dialogue.service_hours.ServiceHours`
     JSON); None: not configured."""
+    revision: int = 0
+    """Bumped by every change of the tenant, its channels, flows or knowledge base
+    (what processes cache; ``pipeline/tenant_cache.py``)."""
 
 
 @dataclass(frozen=True, slots=True)

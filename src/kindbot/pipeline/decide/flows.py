@@ -39,6 +39,7 @@ from kindbot.dialogue.flows import (
 from kindbot.dialogue.responder import DialogueOutcome
 from kindbot.pipeline.decide.flow_calls import EndpointSpec, call_endpoint, endpoints_from_json
 from kindbot.pipeline.receive.turn import Turn
+from kindbot.pipeline.tenant_cache import TenantCache
 from kindbot.storage.sealing import SealError, SecretBox
 
 log = logging.getLogger(__name__)
@@ -88,23 +89,48 @@ class FlowRunner:
         box: SecretBox,
         http: httpx.AsyncClient,
         clock: Clock,
+        cache: TenantCache | None = None,
     ) -> None:
+        """``cache``: where the tenants' flow definitions are remembered per revision
+        (the container's, shared with the channel directory)."""
         self._box = box
         self._http = http
         self._clock = clock
+        self._cache = cache or TenantCache()
         self._loaded: dict[str, _Loaded] = {}
 
-    @staticmethod
-    async def read(tx: Transaction, message: MessageRecord, *, bot_has_it: bool) -> FlowInputs:
+    async def read(
+        self,
+        tx: Transaction,
+        message: MessageRecord,
+        *,
+        bot_has_it: bool,
+        revision: int | None = None,
+    ) -> FlowInputs:
         """The flows' inputs for ``message`` (no reads for a message flows never see).
 
         ``bot_has_it``: whether the bot has the conversation, as the caller read it.
+        ``revision``: the tenant's revision, read by the caller in ``tx``: definitions
+        remembered at that revision are used without a read (else read and
+        remembered); None: always read.
         """
         if message.kind != InboundKind.TEXT.value or not bot_has_it:
             return FlowInputs(None, None, bot_answers=bot_has_it)
-        definitions = await tx.flows.definitions(message.tenant_id)
+        definitions = await self._definitions(tx, message.tenant_id, revision)
         state = await tx.flows.state(message.conversation_id)
         return FlowInputs(definitions, state, bot_answers=True)
+
+    async def _definitions(
+        self, tx: Transaction, tenant_id: str, revision: int | None
+    ) -> FlowDefinitions | None:
+        if revision is not None:
+            hit = self._cache.flows(tenant_id, revision)
+            if hit is not None:
+                return hit.value
+        definitions = await tx.flows.definitions(tenant_id)
+        if revision is not None:
+            self._cache.remember_flows(tenant_id, definitions, revision)
+        return definitions
 
     async def step(self, message: MessageRecord, turn: Turn, inputs: FlowInputs) -> FlowTurn | None:
         """The flows' move on a text message; None when no flow is involved."""

@@ -116,7 +116,11 @@ class OutboxWorker:
 
     async def _attempt(self, item: OutboxItem) -> DeliveryOutcome:
         try:
-            resolved = await self._directory.by_id(item.channel_id)
+            # Remembered unless the claim read a newer revision of the tenant: a
+            # disabled channel or a rotated secret is seen at its next send.
+            resolved = await self._directory.for_send(
+                item.channel_id, item.tenant_id, item.tenant_revision
+            )
             async with self._store.transaction(readonly=True) as tx:
                 contact = await tx.contacts.get(item.contact_id)
         except NotFoundError:

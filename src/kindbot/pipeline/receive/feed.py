@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kindbot.core.errors import SignatureError
+from kindbot.core.errors import ChannelChangedError, SignatureError
 from kindbot.core.events import (
     CallbackNonce,
     FeedResult,
@@ -33,6 +33,7 @@ from kindbot.core.events import (
 from kindbot.core.ports.seams import Clock, SenderLocks, Store, Transaction
 from kindbot.core.records.conversations import InboundStatus, MessageRecord
 from kindbot.core.records.outbox import HandoverLease
+from kindbot.core.records.tenancy import TenantRecord
 from kindbot.core.screening import ContentContext, Direction
 from kindbot.dialogue.flow_specs import RESPONSE_PREFIX
 from kindbot.dialogue.handlers import HandlerResult
@@ -105,6 +106,7 @@ class Pipeline(HandoverMixin):
         take: int = 0,
         waiting: Callable[[], bool] | None = None,
         retries: bool = True,
+        verified: bool = False,
     ) -> FeedResult:
         """Store ``event`` once and produce its replies.
 
@@ -113,7 +115,15 @@ class Pipeline(HandoverMixin):
         the outbox worker delivers them only if that has not happened within
         the grace period. ``None``: the outbox worker delivers at once.
         A duplicate event returns the first outcome and is not processed again.
-        ``resolved`` saves a lookup when the caller already resolved the channel.
+        ``resolved`` saves a lookup when the caller already resolved the channel;
+        it may be a revision behind (the process's cache): the store transaction
+        reads the tenant's revision and, when it moved on, continues with the
+        channel and tenant as they are now (:class:`NotFoundError` when the
+        channel is now disabled, nothing stored). ``verified``: the caller
+        checked the request's signature with ``resolved``'s configuration — if
+        that changed meanwhile, :class:`ChannelChangedError` (nothing stored),
+        so the caller verifies again with the current one (implied by a ``nonce``:
+        only a verified callback has one); so does a channel whose kind changed.
         ``nonce``: refuse (:class:`SignatureError` ``replayed_nonce``, nothing
         stored) a callback whose nonce was already used for another message;
         checked in the same transaction that stores the message.
@@ -129,12 +139,12 @@ class Pipeline(HandoverMixin):
         retries a request whose answer it did not get (so an unconfirmed
         hand-over nobody retried was received; see :mod:`.handover`).
         """
-        resolved = resolved or await self._directory.by_public_id(event.channel_public_id)
-        channel, tenant = resolved.channel, resolved.tenant
+        given = resolved or await self._directory.by_public_id(event.channel_public_id, cached=True)
+        channel, tenant = given.channel, given.tenant  # their ids never change
         async with self._senders.hold(channel.id, event.sender):
             async with self._store.transaction() as tx:
                 if nonce is not None:
-                    await _remember_nonce(tx, resolved, nonce, event)
+                    await _remember_nonce(tx, given, nonce, event)
                 contact = await tx.contacts.get_or_create(
                     tenant_id=tenant.id,
                     channel_id=channel.id,
@@ -142,13 +152,21 @@ class Pipeline(HandoverMixin):
                     display_name=event.sender_name,
                     now=event.received_at,
                 )
-                conversation = await tx.conversations.open_for_inbound(
+                conversation, revision = await tx.conversations.open_for_inbound(
                     tenant_id=tenant.id,
                     channel_id=channel.id,
                     contact_id=contact.id,
                     idempotency_key=event.idempotency_key,
                     at=event.received_at,
                 )
+                resolved = await self._directory.current(tx, given, revision)
+                checked = verified or nonce is not None
+                if resolved.channel.kind != given.channel.kind or (
+                    checked and resolved.config != given.config
+                ):
+                    raise ChannelChangedError(
+                        f"channel {channel.public_id!r} changed: verify the request again"
+                    )
                 message, created = await tx.messages.insert_inbound(
                     event=event,
                     tenant_id=tenant.id,
@@ -158,7 +176,10 @@ class Pipeline(HandoverMixin):
                 )
                 done = not created and message.status == InboundStatus.PROCESSED
                 if not done:
-                    inputs = await self._turn_inputs(tx, message, bot_answers(conversation.state))
+                    bot_has_it = bot_answers(conversation.state)
+                    inputs = await self._turn_inputs(
+                        tx, message, bot_has_it, resolved.tenant, revision
+                    )
             if done:
                 return await self.outcome(message.id, duplicate=True)
             turn = turn_for(resolved, contact, conversation.id, inputs.recent)
@@ -184,19 +205,27 @@ class Pipeline(HandoverMixin):
             async with self._store.transaction(readonly=True) as tx:
                 conversation = await tx.conversations.get(message.conversation_id)
                 bot_has_it = conversation is not None and bot_answers(conversation.state)
-                inputs = await self._turn_inputs(tx, message, bot_has_it)
+                inputs = await self._turn_inputs(tx, message, bot_has_it, resolved.tenant)
             turn = turn_for(resolved, contact, message.conversation_id, inputs.recent)
             return await self._process(message, turn, inputs, sync_grace, duplicate=False)
 
     async def _turn_inputs(
-        self, tx: Transaction, message: MessageRecord, bot_has_it: bool
+        self,
+        tx: Transaction,
+        message: MessageRecord,
+        bot_has_it: bool,
+        tenant: TenantRecord,
+        revision: int | None = None,
     ) -> _TurnInputs:
+        """What the turn reads with the message. ``tenant`` is current (its
+        ``kb_version`` too); ``revision``: the tenant's, read in ``tx`` (flow
+        definitions remembered at it are not read again; None: read them)."""
         return _TurnInputs(
-            kb_version=await tx.knowledge.version(message.tenant_id),
+            kb_version=tenant.kb_version,
             recent=tuple(
                 await tx.messages.recent_outbound_texts(message.conversation_id, RECENT_BOT_TEXTS)
             ),
-            flows=await self._flows.read(tx, message, bot_has_it=bot_has_it),
+            flows=await self._flows.read(tx, message, bot_has_it=bot_has_it, revision=revision),
         )
 
     async def _process(

@@ -17,7 +17,7 @@ from kindbot.channels import webhook as webhook_channel
 from kindbot.channels.wechat_oa.api import KIND as WECHAT_OA
 from kindbot.channels.wecom.api import KIND as WECOM
 from kindbot.core.edge import check_public_id
-from kindbot.core.errors import NotFoundError
+from kindbot.core.errors import ChannelChangedError, NotFoundError, SignatureError
 from kindbot.pipeline.directory import ResolvedChannel
 from kindbot.web.body import read_limited_body
 from kindbot.web.callbacks import webhook, wechat_oa, wecom
@@ -75,9 +75,23 @@ async def channel_callback(channel_id: str, request: Request) -> Response:
     setattr(request.state, PLATFORM_CALLBACK, True)
     container = container_of(request)
     body = await read_limited_body(request)
-    resolved = await container.directory.by_public_id(check_public_id(channel_id))
+    public_id = check_public_id(channel_id)
+    # What this process remembers of the channel; the message's store transaction
+    # checks it against the tenant's revision (pipeline/tenant_cache.py).
+    resolved = await container.directory.by_public_id(public_id, cached=True)
     receive = RECEIVERS.get(resolved.channel.kind)
     if receive is None:
         raise _not_a_callback(channel_id)
     await limit_callback(request, resolved)
-    return await receive(container, resolved, request, body)
+    try:
+        return await receive(container, resolved, request, body)
+    except (SignatureError, ChannelChangedError) as exc:
+        # Verified with a configuration that is no longer current (a rotated token):
+        # once more with the stored one before refusing.
+        current = await container.directory.by_public_id(public_id)
+        if isinstance(exc, SignatureError) and current.config == resolved.config:
+            raise
+        receive = RECEIVERS.get(current.channel.kind)
+        if receive is None:
+            raise _not_a_callback(channel_id) from None
+        return await receive(container, current, request, body)

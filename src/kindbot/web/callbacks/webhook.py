@@ -34,7 +34,12 @@ async def receive(
     # Without an ``id`` the caller cannot retry: an unconfirmed hand-over is sent.
     retries = webhook.caller_retries(event)
     result = await container.pipeline.feed(
-        event, sync_grace=SYNC_GRACE, resolved=resolved, take=SYNC_REPLIES, retries=retries
+        event,
+        sync_grace=SYNC_GRACE,
+        resolved=resolved,
+        take=SYNC_REPLIES,
+        retries=retries,
+        verified=True,
     )
     # The replies are claimed for this response (a retry: claimed again, and
     # those an earlier response carried are listed again) and recorded as

@@ -123,7 +123,7 @@ async def _feed(
             return
     job = container.supervisor.spawn(
         f"feed:{event.idempotency_key}",
-        container.pipeline.feed(event, sync_grace=None, resolved=resolved),
+        container.pipeline.feed(event, sync_grace=None, resolved=resolved, verified=True),
     )
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(job), timeout=FEED_BUDGET_S)

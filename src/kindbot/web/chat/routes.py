@@ -43,8 +43,12 @@ PAGE_HEADERS = {
 }
 
 
-async def _webchat(container: Container, channel_id: str) -> ResolvedChannel:
-    resolved = await container.directory.by_public_id(check_public_id(channel_id))
+async def _webchat(
+    container: Container, channel_id: str, *, cached: bool = False
+) -> ResolvedChannel:
+    """The web chat channel; ``cached``: as this process remembers it (for a message,
+    whose store transaction checks it against the tenant's revision)."""
+    resolved = await container.directory.by_public_id(check_public_id(channel_id), cached=cached)
     if resolved.channel.kind != webchat.KIND:
         raise NotFoundError(f"channel {channel_id!r} is not a web chat", code="unknown_channel")
     return resolved
@@ -144,7 +148,7 @@ async def chat_post(channel_id: str, request: Request, _: WebchatMessageLimit) -
     """Fallback when the WebSocket is unavailable: returns the echo and the replies."""
     container = container_of(request)
     body = await read_limited_body(request)
-    resolved = await _webchat(container, channel_id)
+    resolved = await _webchat(container, channel_id, cached=True)
     visitor = _visitor(request.cookies)
     if visitor is None:
         raise BadRequestError("no visitor cookie: open the chat page first", code="no_visitor")
@@ -219,8 +223,10 @@ async def _read_loop(
             if len(raw.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
                 raise BadRequestError("frame exceeds 64 KiB", code="payload_too_large")
             data = load_json(raw, what="frame")
-            # Resolved per frame: tenant status and channel settings are read fresh.
-            await _submit(container, await _webchat(container, channel_id), visitor, data)
+            # Resolved per frame from the process's cache; the message's store
+            # transaction checks it (tenant status, channel settings are current).
+            resolved = await _webchat(container, channel_id, cached=True)
+            await _submit(container, resolved, visitor, data)
         except KindbotError as exc:
             if isinstance(exc, StorageBusyError):
                 log_storage_busy(f"chat socket {channel_id}", exc)
