@@ -21,11 +21,13 @@ from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs
 from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
 from kindbot.storage.repos_core import SqlChannels, SqlTenants
+from kindbot.storage.repos_events import SqlBusinessEvents
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
 from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlAudit, SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
+from kindbot.storage.repos_metrics import SqlMetrics
 from kindbot.storage.repos_moderation import SqlModerationTerms
 from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
@@ -63,6 +65,8 @@ class SqlTransaction:
         self.agents = SqlAgents(conn)
         self.handoffs = SqlHandoffs(conn)
         self.flows = SqlFlows(conn)
+        self.events = SqlBusinessEvents(conn)
+        self.metrics = SqlMetrics(conn)
 
 
 class SqlStore:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kindbot.core.events import DeliveryOutcome, DeliveryRequest
+from kindbot.core.ports.analytics import BusinessEventRepository, MetricsRepository
 from kindbot.core.ports.flows import FlowRepository
 from kindbot.core.ports.guard import (
     BroadcastRepository,
@@ -156,6 +157,10 @@ class Transaction(Protocol):
     def handoffs(self) -> HandoffRepository: ...
     @property
     def flows(self) -> FlowRepository: ...
+    @property
+    def events(self) -> BusinessEventRepository: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
 
 
 class SendCounters(Protocol):

@@ -1,0 +1,86 @@
+"""A tenant's business events over SQL (``tx.events``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kindbot.core.records.analytics import BusinessEventRecord, NewBusinessEvent
+from kindbot.storage.executor import Executor
+from kindbot.storage.schema import business_events
+from kindbot.storage.sqlutil import insert_ignoring_conflict_many
+
+IDS_PER_QUERY = 500
+"""Event ids looked up per ``IN (…)`` (well under every backend's parameter limit)."""
+
+
+def _record(row: Any) -> BusinessEventRecord:
+    return BusinessEventRecord(
+        tenant_id=row.tenant_id,
+        event_id=row.event_id,
+        type=row.type,
+        occurred_at=row.occurred_at,
+        contact_id=row.contact_id,
+        channel_id=row.channel_id,
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        order_id=row.order_id,
+        properties_json=row.properties_json,
+        received_at=row.received_at,
+    )
+
+
+class SqlBusinessEvents:
+    """:class:`kindbot.core.ports.analytics.BusinessEventRepository` over SQL."""
+
+    def __init__(self, conn: Executor) -> None:
+        self._conn = conn
+
+    async def existing_ids(self, tenant_id: str, event_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        unique = sorted(set(event_ids))
+        for start in range(0, len(unique), IDS_PER_QUERY):
+            query = select(business_events.c.event_id).where(
+                business_events.c.tenant_id == tenant_id,
+                business_events.c.event_id.in_(unique[start : start + IDS_PER_QUERY]),
+            )
+            found.update(row.event_id for row in await self._conn.execute(query))
+        return found
+
+    async def insert_new(
+        self, tenant_id: str, events: Sequence[NewBusinessEvent], now: datetime
+    ) -> None:
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "event_id": e.event_id,
+                "type": e.type,
+                "occurred_at": e.occurred_at,
+                "contact_id": e.contact_id,
+                "channel_id": e.channel_id,
+                "amount_minor": e.amount_minor,
+                "currency": e.currency,
+                "order_id": e.order_id,
+                "properties_json": e.properties_json,
+                "received_at": now,
+            }
+            for e in events
+        ]
+        await insert_ignoring_conflict_many(
+            self._conn, business_events, rows, ["tenant_id", "event_id"]
+        )
+
+    async def list_for_contact(self, contact_id: str) -> list[BusinessEventRecord]:
+        query = (
+            select(business_events)
+            .where(business_events.c.contact_id == contact_id)
+            .order_by(business_events.c.occurred_at, business_events.c.seq)
+        )
+        return [_record(row) for row in await self._conn.execute(query)]
+
+    async def count(self, tenant_id: str) -> int:
+        query = select(func.count()).where(business_events.c.tenant_id == tenant_id)
+        return int((await self._conn.execute(query)).scalar_one())
