@@ -42,7 +42,13 @@ def import_events(
         async with open_app() as c:
             found = await load_tenant(c.store, tenant)
             columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
-            with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
+            with Progress(
+                *columns,
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,  # a pipe or a log gets the summary only
+            ) as bar:
                 task = bar.add_task("importing", total=total)
                 return await import_event_file(
                     c.store,
