@@ -82,37 +82,38 @@ def _activity(scope: MetricsScope, span: Range) -> Any:
     ).subquery("activity")
 
 
-def _first_seen(scope: MetricsScope) -> Any:
-    """``(contact_id, first_seen)`` of every contact with activity (a subquery)."""
-    earliest = union_all(
-        select(
-            messages.c.contact_id.label("contact_id"), func.min(messages.c.created_at).label("at")
-        )
-        .where(*_inbound(scope, None))
-        .group_by(messages.c.contact_id),
-        select(
-            business_events.c.contact_id.label("contact_id"),
-            func.min(business_events.c.occurred_at).label("at"),
-        )
-        .where(*_events(scope, None))
-        .group_by(business_events.c.contact_id),
-    ).subquery("earliest")
+def _first_seen_in(scope: MetricsScope, start: datetime, end: datetime) -> Any:
+    """``(contact_id, first_seen)`` of the contacts first seen in the range (a subquery).
+
+    Candidates are the contacts active in the range (their earliest activity in
+    it, from the covering index); a candidate is new unless it has an event
+    (a lookup in its own events) or an inbound message before ``start``.
+    """
+    be = business_events.c
+    activity = _activity(scope, (start, end))
+    earlier_event = exists().where(
+        be.tenant_id == scope.tenant_id,
+        be.contact_id == activity.c.contact_id,
+        be.occurred_at < start,
+    )
+    earlier_message = select(messages.c.contact_id).where(
+        *_inbound(scope, None), messages.c.created_at < start
+    )
     return (
-        select(earliest.c.contact_id, func.min(earliest.c.at).label("first_seen"))
-        .group_by(earliest.c.contact_id)
+        select(activity.c.contact_id, func.min(activity.c.at).label("first_seen"))
+        .group_by(activity.c.contact_id)
+        .having(not_(earlier_event), activity.c.contact_id.not_in(earlier_message))
         .subquery("first_seen")
     )
 
 
-def _first_order(scope: MetricsScope) -> Any:
-    """``(contact_id, first_order)`` of every contact with an order (a subquery)."""
-    be = business_events.c
-    return (
-        select(be.contact_id, func.min(be.occurred_at).label("first_order"))
-        .where(*_events(scope, None, ORDER))
-        .group_by(be.contact_id)
-        .subquery("first_order")
-    )
+def _first_order_of(contact_id: Any, scope: MetricsScope, after: Any = None) -> Any:
+    """The contact's earliest order (strictly after ``after`` when given): a scalar subquery."""
+    be = business_events.alias("orders")
+    where = [be.c.tenant_id == scope.tenant_id, be.c.contact_id == contact_id, be.c.type == ORDER]
+    if after is not None:
+        where.append(be.c.occurred_at > after)
+    return select(func.min(be.c.occurred_at)).where(*where).scalar_subquery()
 
 
 def _week(at: Any, bounds: Sequence[datetime]) -> Any:
@@ -154,34 +155,31 @@ class SqlMetrics:
     async def new_contacts(
         self, scope: MetricsScope, start: datetime, end: datetime
     ) -> list[NewContact]:
-        seen, orders = _first_seen(scope), _first_order(scope)
-        query = (
-            select(seen.c.contact_id, seen.c.first_seen, orders.c.first_order)
-            .select_from(seen.outerjoin(orders, orders.c.contact_id == seen.c.contact_id))
-            .where(seen.c.first_seen >= start, seen.c.first_seen < end)
-        )
+        seen = _first_seen_in(scope, start, end)
+        first_order = _first_order_of(seen.c.contact_id, scope).label("first_order")
+        query = select(seen.c.contact_id, seen.c.first_seen, first_order)
         return [NewContact(r[0], r[1], r[2]) for r in await self._conn.execute(query)]
 
     async def first_buyers(
         self, scope: MetricsScope, start: datetime, end: datetime
     ) -> list[FirstBuyer]:
         be = business_events.c
-        orders = _first_order(scope)
+        earlier = business_events.alias("earlier")
+        ordered_before = exists().where(
+            earlier.c.tenant_id == scope.tenant_id,
+            earlier.c.contact_id == be.contact_id,
+            earlier.c.type == ORDER,
+            earlier.c.occurred_at < start,
+        )
         buyers = (
-            select(orders.c.contact_id, orders.c.first_order)
-            .where(orders.c.first_order >= start, orders.c.first_order < end)
+            select(be.contact_id, func.min(be.occurred_at).label("first_order"))
+            .where(*_events(scope, (start, end), ORDER))
+            .group_by(be.contact_id)
+            .having(not_(ordered_before))
             .subquery("buyers")
         )
-        following = (
-            select(be.contact_id, func.min(be.occurred_at).label("next_order"))
-            .select_from(business_events.join(buyers, buyers.c.contact_id == be.contact_id))
-            .where(*_events(scope, None, ORDER), be.occurred_at > buyers.c.first_order)
-            .group_by(be.contact_id)
-            .subquery("following")
-        )
-        query = select(
-            buyers.c.contact_id, buyers.c.first_order, following.c.next_order
-        ).select_from(buyers.outerjoin(following, following.c.contact_id == buyers.c.contact_id))
+        following = _first_order_of(buyers.c.contact_id, scope, after=buyers.c.first_order)
+        query = select(buyers.c.contact_id, buyers.c.first_order, following.label("next_order"))
         return [FirstBuyer(r[0], r[1], r[2]) for r in await self._conn.execute(query)]
 
     async def cohort_activity(
@@ -190,12 +188,10 @@ class SqlMetrics:
         if len(bounds) < 2:
             return []
         span = (bounds[0], bounds[-1])
-        seen = _first_seen(scope)
-        members = (
-            select(seen.c.contact_id, _week(seen.c.first_seen, bounds).label("cohort_week"))
-            .where(seen.c.first_seen >= span[0], seen.c.first_seen < span[1])
-            .subquery("members")
-        )
+        seen = _first_seen_in(scope, *span)
+        members = select(
+            seen.c.contact_id, _week(seen.c.first_seen, bounds).label("cohort_week")
+        ).subquery("members")
         activity = _activity(scope, span)
         active_week = _week(activity.c.at, bounds).label("active_week")
         query = (
@@ -207,10 +203,8 @@ class SqlMetrics:
             .select_from(members.join(activity, activity.c.contact_id == members.c.contact_id))
             .group_by(members.c.cohort_week, active_week)
         )
-        return [
-            CohortWeekCount(int(r[0]), int(r[1]), int(r[2]))
-            for r in await self._conn.execute(query)
-        ]
+        rows = await self._conn.execute(query)
+        return [CohortWeekCount(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
     async def conversation_facts(
         self, scope: MetricsScope, start: datetime, end: datetime

@@ -67,9 +67,15 @@ def upgrade() -> None:
         "business_events",
         ["tenant_id", "contact_id", "occurred_at"],
     )
+    op.create_index(
+        "ix_business_events_tenant_at_contact",
+        "business_events",
+        ["tenant_id", "occurred_at", "contact_id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_business_events_tenant_at_contact", table_name="business_events")
     op.drop_index("ix_business_events_tenant_contact_at", table_name="business_events")
     op.drop_index("ix_business_events_tenant_type_at", table_name="business_events")
     op.drop_table("business_events")
