@@ -8,7 +8,8 @@ CNY, so ``19.99`` → ``1999``), which sums exactly on every database.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from fractions import Fraction
 
 DEFAULT_CURRENCY = "CNY"
@@ -25,6 +26,10 @@ MINOR_DIGITS: dict[str, int] = {
 
 MAX_MINOR = 10**15
 """Largest amount in minor units (10 trillion yuan): far inside a 64-bit integer's range."""
+
+
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+"""A plain decimal number: ASCII digits and one optional point (no exponent, NaN, spaces)."""
 
 
 class AmountError(ValueError):
@@ -48,12 +53,9 @@ def to_minor(amount: str | int | Decimal, currency: str) -> int:
     digits = MINOR_DIGITS[check_currency(currency)]
     if isinstance(amount, str):
         text = amount.strip()
-        if not text or not all(c.isascii() and (c.isdigit() or c in ".-+") for c in text):
+        if not _DECIMAL.fullmatch(text):
             raise AmountError("not a decimal number (write it like 19.99)")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise AmountError("not a decimal number (write it like 19.99)") from None
+        value = Decimal(text)
     else:
         value = Decimal(amount)
     if not value.is_finite():

@@ -35,10 +35,10 @@ def import_events(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from kindbot.ops.events import check_event_file, import_event_file
+    from kindbot.ops.events import estimate_rows, import_event_file
 
     async def go() -> ImportOutcome:
-        total = check_event_file(file)
+        total = estimate_rows(file)
         async with open_app() as c:
             found = await load_tenant(c.store, tenant)
             columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())

@@ -8,12 +8,12 @@ tenant's channels and creates it when kindbot has not seen it (source
 ``event``, no consent implied: consent is only ever recorded from the
 contact's own words). A repeated ``event_id`` is accepted and ignored.
 
-Files (:func:`check_event_file`, :func:`import_event_file`) are CSV (a header
-row naming the fields; ``properties`` as a JSON object in its cell) or JSON
-Lines (one object per line), chosen by extension. A file is read twice: once
-to validate every row (a problem names the file, the row and the field), then
-to apply it in chunks inside one transaction, so memory does not grow with
-the file.
+Files (:func:`import_event_file`) are CSV (a header row naming the fields;
+``properties`` as a JSON object in its cell) or JSON Lines (one object per
+line), chosen by extension. A file is read once: each row is checked (a
+problem names the file, the row and the field) and applied in chunks inside
+ONE transaction, which a bad row anywhere rolls back; memory does not grow
+with the file.
 """
 
 from __future__ import annotations
@@ -245,19 +245,13 @@ def _parsed(path: Path) -> Iterator[tuple[int, str, BusinessEvent | EventFieldEr
         raise _file_problem(path, f"cannot read: {exc}") from None
 
 
-def check_event_file(path: Path) -> int:
-    """How many events the file has; :class:`InputFileError` naming each bad row and field."""
-    problems: list[InputProblem] = []
-    count = 0
-    for number, label, parsed in _parsed(path):
-        count += 1
-        if isinstance(parsed, EventFieldError) and len(problems) < MAX_PROBLEMS:
-            problems.append(InputProblem(str(path), number, parsed.field, parsed.reason, label))
-    if problems:
-        raise InputFileError(problems)
-    if not count:
-        raise _file_problem(path, "no events")
-    return count
+def estimate_rows(path: Path) -> int:
+    """About how many events the file has (its lines; for a progress bar), 0 if unreadable."""
+    try:
+        with path.open("rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except OSError:
+        return 0
 
 
 async def import_event_file(
@@ -267,48 +261,54 @@ async def import_event_file(
     now: datetime,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> ImportOutcome:
-    """Apply a file :func:`check_event_file` accepted, in ONE transaction (all or nothing).
+    """Validate and apply the file's events in ONE transaction: all of them or nothing.
 
-    ``progress`` is called with the number of events applied after each chunk.
-    A row the database refuses (an unknown channel or contact id) raises
-    :class:`InputFileError` naming it, and nothing is applied.
+    Each row is read and checked once and applied in chunks of :data:`CHUNK`;
+    after the first bad row nothing more is applied, the rest is still
+    checked, and :class:`InputFileError` names up to :data:`MAX_PROBLEMS` bad
+    rows (file, row, field) — raising rolls back what was applied.
+    ``progress`` is called with the number of rows read after each chunk.
     """
-    accepted = duplicates = 0
+    problems: list[InputProblem] = []
+    accepted = duplicates = rows = unreported = 0
     async with store.transaction() as tx:
         applier = EventApplier(tx, tenant, now)
         chunk: list[BusinessEvent] = []
-        numbers: list[tuple[int, str]] = []
+        where: list[tuple[int, str]] = []  # the row number and label of each event in chunk
+
+        async def flush() -> None:
+            nonlocal accepted, duplicates, unreported
+            if chunk and not problems:
+                try:
+                    outcome = await applier.apply(chunk)
+                except InvalidEventsError as exc:
+                    for p in exc.problems:
+                        number, label = where[p.index]
+                        problems.append(InputProblem(str(path), number, p.field, p.reason, label))
+                else:
+                    accepted += outcome.accepted
+                    duplicates += outcome.duplicates
+            progress(unreported)
+            unreported = 0
+            chunk.clear()
+            where.clear()
+
         for number, label, parsed in _parsed(path):
-            if isinstance(parsed, EventFieldError):  # the file changed since it was checked
-                raise InputFileError(
-                    [InputProblem(str(path), number, parsed.field, parsed.reason, label)]
-                )
-            chunk.append(parsed)
-            numbers.append((number, label))
-            if len(chunk) >= CHUNK:
-                outcome = await _apply_chunk(applier, chunk, numbers, path)
-                accepted, duplicates = accepted + outcome.accepted, duplicates + outcome.duplicates
-                progress(len(chunk))
-                chunk, numbers = [], []
-        if chunk:
-            outcome = await _apply_chunk(applier, chunk, numbers, path)
-            accepted, duplicates = accepted + outcome.accepted, duplicates + outcome.duplicates
-            progress(len(chunk))
+            rows += 1
+            unreported += 1
+            if isinstance(parsed, EventFieldError):
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append(
+                        InputProblem(str(path), number, parsed.field, parsed.reason, label)
+                    )
+            elif not problems:
+                chunk.append(parsed)
+                where.append((number, label))
+            if unreported >= CHUNK:
+                await flush()
+        await flush()
+        if problems:
+            raise InputFileError(problems[:MAX_PROBLEMS])
+        if not rows:
+            raise _file_problem(path, "no events")
     return ImportOutcome(accepted, duplicates)
-
-
-async def _apply_chunk(
-    applier: EventApplier,
-    chunk: Sequence[BusinessEvent],
-    numbers: Sequence[tuple[int, str]],
-    path: Path,
-) -> ImportOutcome:
-    try:
-        return await applier.apply(chunk)
-    except InvalidEventsError as exc:
-        raise InputFileError(
-            [
-                InputProblem(str(path), numbers[p.index][0], p.field, p.reason, numbers[p.index][1])
-                for p in exc.problems
-            ]
-        ) from None

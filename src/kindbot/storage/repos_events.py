@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kindbot.core.records.analytics import BusinessEventRecord, NewBusinessEvent
 from kindbot.storage.executor import Executor
@@ -15,6 +15,48 @@ from kindbot.storage.sqlutil import insert_ignoring_conflict_many
 
 IDS_PER_QUERY = 500
 """Event ids looked up per ``IN (…)`` (well under every backend's parameter limit)."""
+
+
+_COLUMNS = (
+    "tenant_id",
+    "event_id",
+    "type",
+    "occurred_at",
+    "contact_id",
+    "channel_id",
+    "amount_minor",
+    "currency",
+    "order_id",
+    "properties_json",
+    "received_at",
+)
+_SQLITE_INSERT = text(
+    f"INSERT INTO business_events ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+    "ON CONFLICT (tenant_id, event_id) DO NOTHING"
+)
+
+
+def sqlite_time(at: datetime) -> str:
+    """``at`` as SQLAlchemy stores a UTC datetime in SQLite (``UTCDateTime``: naive UTC,
+    microseconds always written, so stored times compare correctly as text)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _row(tenant_id: str, e: NewBusinessEvent, occurred: object, received: object) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "event_id": e.event_id,
+        "type": e.type,
+        "occurred_at": occurred,
+        "contact_id": e.contact_id,
+        "channel_id": e.channel_id,
+        "amount_minor": e.amount_minor,
+        "currency": e.currency,
+        "order_id": e.order_id,
+        "properties_json": e.properties_json,
+        "received_at": received,
+    }
 
 
 def _record(row: Any) -> BusinessEventRecord:
@@ -53,24 +95,22 @@ class SqlBusinessEvents:
     async def insert_new(
         self, tenant_id: str, events: Sequence[NewBusinessEvent], now: datetime
     ) -> None:
-        rows = [
-            {
-                "tenant_id": tenant_id,
-                "event_id": e.event_id,
-                "type": e.type,
-                "occurred_at": e.occurred_at,
-                "contact_id": e.contact_id,
-                "channel_id": e.channel_id,
-                "amount_minor": e.amount_minor,
-                "currency": e.currency,
-                "order_id": e.order_id,
-                "properties_json": e.properties_json,
-                "received_at": now,
-            }
-            for e in events
-        ]
+        if not events:
+            return
+        if self._conn.dialect_name == "sqlite":
+            # Bulk imports are the hot path: one plain statement with the times already
+            # in the column's stored form skips SQLAlchemy's per-row type processing.
+            received = sqlite_time(now)
+            rows: list[dict[str, Any]] = [
+                _row(tenant_id, e, sqlite_time(e.occurred_at), received) for e in events
+            ]
+            await self._conn.execute(_SQLITE_INSERT, rows)
+            return
         await insert_ignoring_conflict_many(
-            self._conn, business_events, rows, ["tenant_id", "event_id"]
+            self._conn,
+            business_events,
+            [_row(tenant_id, e, e.occurred_at, now) for e in events],
+            ["tenant_id", "event_id"],
         )
 
     async def list_for_contact(self, contact_id: str) -> list[BusinessEventRecord]:
