@@ -329,3 +329,16 @@ async def test_a_repeated_event_id_is_ignored_and_contacts_are_created_once(stor
     assert u3 is not None
     assert u3.source is ContactSource.EVENT
     assert active == 1
+
+
+async def test_erasing_a_contact_erases_its_events(store: Store) -> None:
+    shop = await build_shop(store)
+    amy = shop.contacts["A"]
+
+    async with store.transaction() as tx:
+        await tx.contact_data.erase(amy.id)
+
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.events.list_for_contact(amy.id) == []
+        assert await tx.contacts.get(amy.id) is None
+        assert await tx.events.count(shop.tenant.id) == 10  # 13 less A's 3
