@@ -209,6 +209,14 @@ def _amount(raw: Mapping[str, object], kind: str) -> tuple[int | None, str | Non
         raise EventFieldError("amount", str(exc)) from None
 
 
+def _number(value: object) -> float:
+    """A JSON number read as a :class:`~decimal.Decimal` (callers parse amounts exactly)
+    written back as a number."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def _properties(raw: Mapping[str, object]) -> str | None:
     value = raw.get("properties")
     if value is None or value == "":
@@ -216,7 +224,9 @@ def _properties(raw: Mapping[str, object]) -> str | None:
     if not isinstance(value, dict):
         raise EventFieldError("properties", "must be a JSON object")
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        text = json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_number
+        )
     except (TypeError, ValueError):
         raise EventFieldError("properties", "must be plain JSON") from None
     if not value:

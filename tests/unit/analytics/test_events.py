@@ -133,6 +133,15 @@ def test_signups_and_custom_types_need_no_amount() -> None:
     assert custom.type == "tea_tasting_2"
 
 
+def test_properties_keep_their_numbers_and_refuse_non_json() -> None:
+    parsed = parse_event(with_(properties={"price": Decimal("1.5"), "n": 2, "ok": True}))
+
+    assert parsed.properties_json == '{"price":1.5,"n":2,"ok":true}'
+    with pytest.raises(EventFieldError) as caught:
+        parse_event(with_(properties={"x": float("nan")}))
+    assert caught.value.field == "properties"
+
+
 def test_a_contact_id_alone_names_the_contact() -> None:
     event = parse_event(with_(channel=..., external_id=..., contact_id="c" * 32))
 
