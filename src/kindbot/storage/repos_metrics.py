@@ -19,7 +19,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     case,
-    distinct,
     exists,
     func,
     literal,
@@ -191,18 +190,27 @@ class SqlMetrics:
         seen = _first_seen_in(scope, *span)
         members = select(
             seen.c.contact_id, _week(seen.c.first_seen, bounds).label("cohort_week")
-        ).subquery("members")
-        activity = _activity(scope, span)
-        active_week = _week(activity.c.at, bounds).label("active_week")
-        query = (
-            select(
-                members.c.cohort_week,
-                active_week,
-                func.count(distinct(members.c.contact_id)),
-            )
-            .select_from(members.join(activity, activity.c.contact_id == members.c.contact_id))
-            .group_by(members.c.cohort_week, active_week)
+        ).cte("members")
+        be = business_events.c
+        # Each member's events are found through its own index entries (not by scanning
+        # every activity of the range); the pairs are distinct across both sources.
+        from_events = (
+            select(members.c.contact_id, members.c.cohort_week, _week(be.occurred_at, bounds))
+            .select_from(members.join(business_events, be.contact_id == members.c.contact_id))
+            .where(*_events(scope, span))
         )
+        from_messages = (
+            select(
+                members.c.contact_id,
+                members.c.cohort_week,
+                _week(messages.c.created_at, bounds),
+            )
+            .select_from(members.join(messages, messages.c.contact_id == members.c.contact_id))
+            .where(*_inbound(scope, span))
+        )
+        pairs = union(from_events, from_messages).subquery("pairs")
+        cohort_week, active_week = pairs.c[1], pairs.c[2]
+        query = select(cohort_week, active_week, func.count()).group_by(cohort_week, active_week)
         rows = await self._conn.execute(query)
         return [CohortWeekCount(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 

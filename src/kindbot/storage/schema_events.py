@@ -35,8 +35,14 @@ business_events = Table(
     UniqueConstraint("tenant_id", "event_id"),
     # Orders and refunds in a range (revenue; first orders).
     Index("ix_business_events_tenant_type_at", "tenant_id", "type", "occurred_at"),
-    # One contact's events in time order (first seen, next order).
-    Index("ix_business_events_tenant_contact_at", "tenant_id", "contact_id", "occurred_at"),
+    # One contact's events: any before a time (first seen), its first or next order (by type).
+    Index(
+        "ix_business_events_tenant_contact_type_at",
+        "tenant_id",
+        "contact_id",
+        "type",
+        "occurred_at",
+    ),
     # Who was active in a range, answered from the index alone (activity of any type).
     Index("ix_business_events_tenant_at_contact", "tenant_id", "occurred_at", "contact_id"),
 )

@@ -63,9 +63,9 @@ def upgrade() -> None:
         ["tenant_id", "type", "occurred_at"],
     )
     op.create_index(
-        "ix_business_events_tenant_contact_at",
+        "ix_business_events_tenant_contact_at_type",
         "business_events",
-        ["tenant_id", "contact_id", "occurred_at"],
+        ["tenant_id", "contact_id", "occurred_at", "type"],
     )
     op.create_index(
         "ix_business_events_tenant_at_contact",
@@ -76,7 +76,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_business_events_tenant_at_contact", table_name="business_events")
-    op.drop_index("ix_business_events_tenant_contact_at", table_name="business_events")
+    op.drop_index("ix_business_events_tenant_contact_at_type", table_name="business_events")
     op.drop_index("ix_business_events_tenant_type_at", table_name="business_events")
     op.drop_table("business_events")
     with op.batch_alter_table("contacts") as batch:
