@@ -35,13 +35,14 @@ business_events = Table(
     UniqueConstraint("tenant_id", "event_id"),
     # Orders and refunds in a range (revenue; first orders).
     Index("ix_business_events_tenant_type_at", "tenant_id", "type", "occurred_at"),
-    # One contact's events: any before a time (first seen), its first or next order (by type).
+    # One contact's events in time order, with their type: any before a time (first
+    # seen), its first or next order, answered from the index alone.
     Index(
-        "ix_business_events_tenant_contact_type_at",
+        "ix_business_events_tenant_contact_at_type",
         "tenant_id",
         "contact_id",
-        "type",
         "occurred_at",
+        "type",
     ),
     # Who was active in a range, answered from the index alone (activity of any type).
     Index("ix_business_events_tenant_at_contact", "tenant_id", "occurred_at", "contact_id"),
