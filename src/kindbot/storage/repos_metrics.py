@@ -5,8 +5,13 @@
 contact's *first seen* is its earliest activity. Every query is one statement
 over the tenant's rows (optionally one channel's), grouped in the database;
 only per-range counts, or per-contact facts for the contacts a metric is
-about, come back. Week buckets are given as UTC boundaries computed by the
-caller in the tenant's time zone, so no statement needs time-zone support.
+about, come back. Each starts from the range's activity (the events' index
+``tenant_id, occurred_at, contact_id`` answers it alone) and looks up only
+those contacts' earlier or later events (``tenant_id, contact_id, occurred_at,
+type``), so its cost follows the range, not the tenant's history. Inbound
+messages have no contact index: their part scans the tenant's inbound
+messages. Week buckets are given as UTC boundaries computed by the caller in
+the tenant's time zone, so no statement needs time-zone support.
 """
 
 from __future__ import annotations
