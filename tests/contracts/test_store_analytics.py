@@ -342,3 +342,23 @@ async def test_erasing_a_contact_erases_its_events(store: Store) -> None:
         assert await tx.events.list_for_contact(amy.id) == []
         assert await tx.contacts.get(amy.id) is None
         assert await tx.events.count(shop.tenant.id) == 10  # 13 less A's 3
+
+
+async def test_iso_weeks_split_at_local_monday_midnight_across_the_year(store: Store) -> None:
+    """Sunday 2027-01-03 23:30 and Monday 01-04 00:30 in Taipei are both Sunday in UTC
+    (15:30Z, 16:30Z), yet fall in ISO weeks 2026-W53 and 2027-W01."""
+    async with store.transaction() as tx:
+        tenant = await make_tenant(tx, "acme")
+        shop = Shop(
+            tenant, await make_channel(tx, tenant, "web"), await make_channel(tx, tenant, "oa")
+        )
+        await shop.event(tx, "sun", "signup", "2027-01-03 23:30")
+        await shop.message(tx, "mon", "2027-01-04 00:30")
+        await shop.event(tx, "sun", "visit", "2027-01-04 09:00")
+
+    document = await tenant_metrics(store, tenant, Period(date(2026, 12, 28), date(2027, 1, 11)))
+
+    assert document["retention"] == [
+        {"cohort_week": "2026-W53", "size": 1, "retained": [1, 1], "rates": [1.0, 1.0]},
+        {"cohort_week": "2027-W01", "size": 1, "retained": [1], "rates": [1.0]},
+    ]
