@@ -306,7 +306,9 @@ async def test_a_repeated_event_id_is_ignored_and_contacts_are_created_once(stor
         event = NewBusinessEvent(
             "x", "order", local("2027-01-02 10:00"), first["u1"], channel.id, 100, "CNY", "1", None
         )
+        await tx.events.begin_bulk()
         await tx.events.insert_new(tenant.id, [event], local("2027-01-02 10:00"))
+        await tx.events.end_bulk()
         changed = NewBusinessEvent(
             "x", "refund", local("2027-01-03 10:00"), first["u2"], channel.id, 5, "CNY", "1", None
         )

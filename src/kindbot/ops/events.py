@@ -269,46 +269,59 @@ async def import_event_file(
     rows (file, row, field) — raising rolls back what was applied.
     ``progress`` is called with the number of rows read after each chunk.
     """
+    async with store.transaction() as tx:
+        await tx.events.begin_bulk()
+        try:
+            return await _import_rows(tx, tenant, path, now, progress)
+        finally:
+            await tx.events.end_bulk()
+
+
+async def _import_rows(
+    tx: Transaction,
+    tenant: TenantRecord,
+    path: Path,
+    now: datetime,
+    progress: Callable[[int], None],
+) -> ImportOutcome:
+    """The body of :func:`import_event_file`, inside its transaction."""
     problems: list[InputProblem] = []
     accepted = duplicates = rows = unreported = 0
-    async with store.transaction() as tx:
-        applier = EventApplier(tx, tenant, now)
-        chunk: list[BusinessEvent] = []
-        where: list[tuple[int, str]] = []  # the row number and label of each event in chunk
+    applier = EventApplier(tx, tenant, now)
+    chunk: list[BusinessEvent] = []
+    where: list[tuple[int, str]] = []  # the row number and label of each event in chunk
 
-        async def flush() -> None:
-            nonlocal accepted, duplicates, unreported
-            if chunk and not problems:
-                try:
-                    outcome = await applier.apply(chunk)
-                except InvalidEventsError as exc:
-                    for p in exc.problems:
-                        number, label = where[p.index]
-                        problems.append(InputProblem(str(path), number, p.field, p.reason, label))
-                else:
-                    accepted += outcome.accepted
-                    duplicates += outcome.duplicates
-            progress(unreported)
-            unreported = 0
-            chunk.clear()
-            where.clear()
+    async def flush() -> None:
+        nonlocal accepted, duplicates, unreported
+        if chunk and not problems:
+            try:
+                outcome = await applier.apply(chunk)
+            except InvalidEventsError as exc:
+                for p in exc.problems:
+                    number, label = where[p.index]
+                    problems.append(InputProblem(str(path), number, p.field, p.reason, label))
+            else:
+                accepted += outcome.accepted
+                duplicates += outcome.duplicates
+        progress(unreported)
+        unreported = 0
+        chunk.clear()
+        where.clear()
 
-        for number, label, parsed in _parsed(path):
-            rows += 1
-            unreported += 1
-            if isinstance(parsed, EventFieldError):
-                if len(problems) < MAX_PROBLEMS:
-                    problems.append(
-                        InputProblem(str(path), number, parsed.field, parsed.reason, label)
-                    )
-            elif not problems:
-                chunk.append(parsed)
-                where.append((number, label))
-            if unreported >= CHUNK:
-                await flush()
-        await flush()
-        if problems:
-            raise InputFileError(problems[:MAX_PROBLEMS])
-        if not rows:
-            raise _file_problem(path, "no events")
+    for number, label, parsed in _parsed(path):
+        rows += 1
+        unreported += 1
+        if isinstance(parsed, EventFieldError):
+            if len(problems) < MAX_PROBLEMS:
+                problems.append(InputProblem(str(path), number, parsed.field, parsed.reason, label))
+        elif not problems:
+            chunk.append(parsed)
+            where.append((number, label))
+        if unreported >= CHUNK:
+            await flush()
+    await flush()
+    if problems:
+        raise InputFileError(problems[:MAX_PROBLEMS])
+    if not rows:
+        raise _file_problem(path, "no events")
     return ImportOutcome(accepted, duplicates)

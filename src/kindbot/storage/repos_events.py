@@ -13,6 +13,9 @@ from kindbot.storage.executor import Executor
 from kindbot.storage.schema import business_events
 from kindbot.storage.sqlutil import insert_ignoring_conflict_many
 
+BULK_CACHE_KIB = 256 * 1024
+"""SQLite page cache (KiB) of a connection during a bulk import (measured: 300,000
+events import 26 % faster than with the default 2 MB)."""
 IDS_PER_QUERY = 500
 """Event ids looked up per ``IN (…)`` (well under every backend's parameter limit)."""
 
@@ -80,6 +83,7 @@ class SqlBusinessEvents:
 
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
+        self._cache_pages: int | None = None  # the connection's own, during a bulk import
 
     async def existing_ids(self, tenant_id: str, event_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -112,6 +116,19 @@ class SqlBusinessEvents:
             [_row(tenant_id, e, e.occurred_at, now) for e in events],
             ["tenant_id", "event_id"],
         )
+
+    async def begin_bulk(self) -> None:
+        if self._conn.dialect_name == "sqlite" and self._cache_pages is None:
+            # Four B-trees grow with random insertion points; with SQLite's default 2 MB
+            # page cache one transaction's dirty pages spill to disk over and over.
+            found = (await self._conn.execute(text("PRAGMA cache_size"))).scalar()
+            self._cache_pages = int(found) if found is not None else -2000
+            await self._conn.execute(text(f"PRAGMA cache_size=-{BULK_CACHE_KIB}"))
+
+    async def end_bulk(self) -> None:
+        if self._cache_pages is not None:
+            await self._conn.execute(text(f"PRAGMA cache_size={self._cache_pages}"))
+            self._cache_pages = None
 
     async def list_for_contact(self, contact_id: str) -> list[BusinessEventRecord]:
         query = (

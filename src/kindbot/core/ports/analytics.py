@@ -38,6 +38,15 @@ class BusinessEventRepository(Protocol):
         (``ON CONFLICT DO NOTHING``: concurrent imports never raise)."""
         ...
 
+    async def begin_bulk(self) -> None:
+        """Many events follow in this transaction (a file import): a backend may trade
+        memory for speed until :meth:`end_bulk` (SQLite: a larger page cache)."""
+        ...
+
+    async def end_bulk(self) -> None:
+        """Undo :meth:`begin_bulk`."""
+        ...
+
     async def list_for_contact(self, contact_id: str) -> list[BusinessEventRecord]:
         """The contact's events, oldest first."""
         ...
