@@ -74,6 +74,19 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     },
     ("POST", "/api/v1/tenants/{slug}/guard/plan"): {"tag": "vip", "topic": "t", "text": "hi"},
     ("GET", "/api/v1/tenants/{slug}/guard/standing"): None,
+    ("POST", "/api/v1/tenants/{slug}/events"): {
+        "events": [
+            {
+                "event_id": "iso-1",
+                "type": "order",
+                "occurred_at": "2027-01-05T10:00:00+08:00",
+                "channel": "hook",
+                "external_id": "zoe",
+                "amount": "1.00",
+            }
+        ]
+    },
+    ("GET", "/api/v1/tenants/{slug}/metrics"): None,
     ("GET", "/api/v1/tenants/{slug}/inbox"): None,
     ("GET", "/api/v1/tenants/{slug}/inbox/events"): None,
     ("GET", "/api/v1/tenants/{slug}/inbox/{conversation_id}"): None,

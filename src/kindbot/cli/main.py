@@ -22,6 +22,7 @@ from kindbot.bundles.tenants import approve_tenant, default_actor
 from kindbot.cli import (
     admin,
     agent,
+    analytics,
     audit,
     campaigns,
     chat,
@@ -60,6 +61,8 @@ app.add_typer(contact.app, name="contact")
 app.add_typer(moderation.app, name="moderation")
 app.add_typer(agent.app, name="agent")
 app.add_typer(users.app, name="user")
+app.add_typer(analytics.events_app, name="events")
+app.command()(analytics.metrics)
 app.command()(chat.chat)
 app.command()(moderation.moderate)
 app.command()(campaigns.send)

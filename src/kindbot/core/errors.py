@@ -22,6 +22,10 @@ class KindbotError(Exception):
         if code is not None:
             self.code = code
 
+    def details(self) -> dict[str, object]:
+        """Machine-readable specifics added beside ``code`` and ``message`` (JSON values)."""
+        return {}
+
 
 class NotFoundError(KindbotError):
     """A named thing (tenant, channel, contact) does not exist."""

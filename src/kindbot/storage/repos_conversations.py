@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, case, exists, select, update
 
-from kindbot.core.records.conversations import ContactRecord, ConversationRecord, ConversationState
+from kindbot.core.records.conversations import (
+    ContactRecord,
+    ContactSource,
+    ConversationRecord,
+    ConversationState,
+)
 from kindbot.storage.executor import Executor
 from kindbot.storage.revisions import CURRENT_REVISION
 from kindbot.storage.schema import channels, contacts, conversations, messages, tenants
 from kindbot.storage.sqlutil import (
     insert_ignoring_conflict,
+    insert_ignoring_conflict_many,
     insert_returning_unless_conflict,
     key_digest,
     new_id,
 )
 
 OPEN = "open"
+_IDS_PER_QUERY = 500
+"""External ids looked up per ``IN (…)`` (well under every backend's parameter limit)."""
 
 # Statements on the per-message path are built once (values bound at execution).
 _TENANT_BY_ID = select(tenants).where(tenants.c.id == bindparam("tenant_id"))
@@ -79,6 +88,7 @@ def _contact(row: Any) -> ContactRecord:
         created_at=row.created_at,
         followed=row.followed,
         opted_out_at=row.opted_out_at,
+        source=ContactSource(row.source),
     )
 
 
@@ -128,6 +138,48 @@ class SqlContacts:
         record = await self.find(channel_id, external_id)  # another transaction made it first
         assert record is not None
         return record
+
+    async def ensure_many(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        external_ids: Sequence[str],
+        source: ContactSource,
+        now: datetime,
+    ) -> dict[str, str]:
+        found = await self._ids_at(channel_id, external_ids)
+        missing = sorted(set(external_ids) - found.keys())
+        if not missing:
+            return found
+        rows = [
+            {
+                "id": new_id(),
+                "tenant_id": tenant_id,
+                "channel_id": channel_id,
+                "external_id": external_id,
+                "display_name": None,
+                "is_test": False,
+                "created_at": now,
+                "source": source.value,
+            }
+            for external_id in missing
+        ]
+        await insert_ignoring_conflict_many(
+            self._conn, contacts, rows, ["channel_id", "external_id"]
+        )
+        return found | await self._ids_at(channel_id, missing)
+
+    async def _ids_at(self, channel_id: str, external_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        unique = sorted(set(external_ids))
+        for start in range(0, len(unique), _IDS_PER_QUERY):
+            query = select(contacts.c.external_id, contacts.c.id).where(
+                contacts.c.channel_id == channel_id,
+                contacts.c.external_id.in_(unique[start : start + _IDS_PER_QUERY]),
+            )
+            found.update((row.external_id, row.id) for row in await self._conn.execute(query))
+        return found
 
     async def set_followed(self, contact_id: str, followed: bool, at: datetime) -> None:
         await self._conn.execute(

@@ -2,9 +2,10 @@
 
 Every table with a ``contact_id`` (``storage/schema.py``) is covered:
 conversations, messages, outbox, consents, contact_tags, deferred_sends,
-flow_states — and the contact row itself. The audit log is read (entries naming the contact or
-its messages) but never changed: its entries carry ids, not text, and the
-hash chain must keep verifying.
+flow_states, business_events (erased, not yet exported) — and the contact row
+itself. The audit log is read (entries naming the contact or its messages) but
+never changed: its entries carry ids, not text, and the hash chain must keep
+verifying.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from kindbot.storage.repos_outbox import _item
 from kindbot.storage.repos_sends import _deferred
 from kindbot.storage.schema import (
     audit_entries,
+    business_events,
     consents,
     contact_tags,
     contacts,
@@ -134,7 +136,8 @@ class SqlContactData:
     async def erase(self, contact_id: str) -> ErasureCounts:
         # Children first: the foreign keys point at conversations and contacts.
         # Handoff rows (agent, times, rating) and flow states (collected slots) go too,
-        # uncounted.
+        # uncounted; so do the contact's business events (counted once export covers
+        # them, issue 16 §2).
         await self._delete(delete(handoffs).where(handoffs.c.contact_id == contact_id))
         their_conversations = select(conversations.c.id).where(
             conversations.c.contact_id == contact_id
@@ -143,6 +146,9 @@ class SqlContactData:
             delete(conversation_notes).where(
                 conversation_notes.c.conversation_id.in_(their_conversations)
             )
+        )
+        await self._delete(
+            delete(business_events).where(business_events.c.contact_id == contact_id)
         )
         await self._delete(delete(flow_states).where(flow_states.c.contact_id == contact_id))
         return ErasureCounts(

@@ -28,6 +28,7 @@ from sqlalchemy.sql.expression import true
 
 from kindbot.storage.schema_accounts import invitations, memberships, users, web_sessions
 from kindbot.storage.schema_base import BigId, UTCDateTime, id_column, metadata, tenant_column
+from kindbot.storage.schema_events import business_events
 from kindbot.storage.schema_ops import (
     agents,
     api_keys,
@@ -57,6 +58,7 @@ __all__ = [
     "audit_heads",
     "audit_pending",
     "broadcasts",
+    "business_events",
     "callback_nonces",
     "channels",
     "consents",
@@ -146,6 +148,9 @@ contacts = Table(
     Column("follow_changed_at", UTCDateTime, nullable=True),
     # When the contact last opted out by message (STOP, 退订); cleared by its opt-in keyword.
     Column("opted_out_at", UTCDateTime, nullable=True),
+    # How kindbot first learned of the contact: ``message`` (its own message, the
+    # default) or ``event`` (named by an imported business event; no consent implied).
+    Column("source", String(16), nullable=False, server_default="message"),
     UniqueConstraint("channel_id", "external_id"),
 )
 

@@ -27,11 +27,13 @@ from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_audit import SEAL_BATCH, SealApart, SqlAudit
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
 from kindbot.storage.repos_core import SqlChannels, SqlTenants
+from kindbot.storage.repos_events import SqlBusinessEvents
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
 from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
+from kindbot.storage.repos_metrics import SqlMetrics
 from kindbot.storage.repos_moderation import SqlModerationTerms
 from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
@@ -71,6 +73,8 @@ class SqlTransaction:
         self.flows = SqlFlows(conn)
         self.accounts = SqlAccounts(conn)
         self.notes = SqlNotes(conn)
+        self.events = SqlBusinessEvents(conn)
+        self.metrics = SqlMetrics(conn)
 
 
 class SqlStore:

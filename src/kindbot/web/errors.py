@@ -50,7 +50,9 @@ def install_error_handlers(app: FastAPI, registry: CollectorRegistry) -> Counter
     async def kindbot_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, KindbotError)
         rejected.labels(exc.code).inc()
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.http_status)
+        detail: dict[str, object] = {"code": exc.code, "message": exc.message}
+        detail.update(exc.details())
+        return JSONResponse({"error": detail}, status_code=exc.http_status)
 
     async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -16,6 +16,7 @@ from kindbot.core.records.audit import AuditDraft, AuditEntry, AuditHead, Sealed
 from kindbot.core.records.consent import ConsentRecord
 from kindbot.core.records.conversations import (
     ContactRecord,
+    ContactSource,
     ConversationActivity,
     ConversationRecord,
     ConversationState,
@@ -113,6 +114,22 @@ class ContactRepository(Protocol):
     ) -> ContactRecord: ...
 
     async def find(self, channel_id: str, external_id: str) -> ContactRecord | None: ...
+
+    async def ensure_many(
+        self,
+        *,
+        tenant_id: str,
+        channel_id: str,
+        external_ids: Sequence[str],
+        source: ContactSource,
+        now: datetime,
+    ) -> dict[str, str]:
+        """The contact id of each external id on the channel, creating the missing contacts.
+
+        Created contacts carry ``source`` and nothing else: no name, no consent,
+        not test contacts. Safe against concurrent creation (conflicts are ignored).
+        """
+        ...
 
     async def set_followed(self, contact_id: str, followed: bool, at: datetime) -> None:
         """Record that the contact (un)followed the account; unfollowed contacts get nothing."""

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from kindbot.core.events import DeliveryOutcome, DeliveryRequest
 from kindbot.core.ports.accounts import AccountRepository
+from kindbot.core.ports.analytics import BusinessEventRepository, MetricsRepository
 from kindbot.core.ports.flows import FlowRepository
 from kindbot.core.ports.guard import (
     BroadcastRepository,
@@ -162,6 +163,10 @@ class Transaction(Protocol):
     def accounts(self) -> AccountRepository: ...
     @property
     def notes(self) -> NoteRepository: ...
+    @property
+    def events(self) -> BusinessEventRepository: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
 
 
 class SendCounters(Protocol):

@@ -34,6 +34,15 @@ class ConversationState(StrEnum):
     RESOLVED = "resolved"
 
 
+class ContactSource(StrEnum):
+    """How kindbot first learned of a contact."""
+
+    MESSAGE = "message"
+    """Its own message (or a test-contact mark): every contact before issue 16."""
+    EVENT = "event"
+    """Named by an imported business event; no consent is implied."""
+
+
 @dataclass(frozen=True, slots=True)
 class ContactRecord:
     """An end user as seen through one channel."""
@@ -48,6 +57,8 @@ class ContactRecord:
     followed: bool = True
     opted_out_at: datetime | None = None
     """When the contact last opted out by message; only its own opt-in clears it."""
+    source: ContactSource = ContactSource.MESSAGE
+    """How kindbot first learned of the contact."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from kindbot.web.api import (
+    routes_analytics,
     routes_audit,
     routes_contacts,
     routes_guard,
@@ -39,6 +40,7 @@ def api_router() -> APIRouter:
         routes_guard,
         routes_moderation,
         routes_inbox,
+        routes_analytics,
     ):
         router.include_router(module.router)
     return router
