@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.e2e.test_webchat_browser import CHROMIUM_FLAGS, chromium_path
@@ -236,3 +237,42 @@ async def test_an_agent_sees_a_waiting_customer_live_claims_and_answers(
         await _shot(agent, f"inbox-phone-{lang}")
         await context.close()
         await customer.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_the_overview_shows_users_times_value_per_user(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    orders = [
+        {
+            "event_id": f"o{n}",
+            "type": "order",
+            "occurred_at": f"2026-11-{10 + n % 14:02d}T10:00:00+08:00",
+            "channel": "hook",
+            "external_id": f"buyer{n % 9}",
+            "amount": f"{48 + n * 3}.00",
+        }
+        for n in range(40)
+    ]
+    async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
+        stored = await api.post(
+            "/api/v1/tenants/teashop/events",
+            json={"events": orders},
+            headers={"Authorization": f"Bearer {container.admin_token}"},
+        )
+        assert stored.status_code == 200, stored.text
+        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+        page = await context.new_page()
+        await page.goto(f"{base_url}/login?next=/dashboard/teashop/overview")
+        await page.fill("#email", "owner@teashop.cn")
+        await page.fill("#password", PASSWORD)
+        await page.press("#password", "Enter")
+        await page.fill("#from", "2026-11-09")
+        await page.fill("#to", "2026-11-23")
+        await page.get_by_role("button", name="查看" if lang == "zh" else "Show").click()
+        await expect(page.locator("#m-active")).to_have_text("9")
+        await expect(page.locator("#m-revenue")).not_to_have_text("¥0.00")
+        await _shot(page, f"overview-{lang}")
+        await context.close()
