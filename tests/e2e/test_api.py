@@ -383,6 +383,36 @@ async def test_export_holds_everything_stored_about_the_contact(
     assert "someone else" not in json.dumps(doc, ensure_ascii=False)
 
 
+async def test_export_holds_the_contacts_business_events_and_agents_notes(
+    client: httpx.AsyncClient, admin: dict[str, str], container: Container
+) -> None:
+    await say(client, "u1", "人工", "m-1")  # handed to a person
+    order = {
+        "event_id": "o-1",
+        "type": "order",
+        "occurred_at": "2026-11-25T10:00:00+08:00",
+        "channel": "hook",
+        "external_id": "u1",
+        "amount": "88.00",
+    }
+    stored = await client.post(
+        f"/api/v1/tenants/{TENANT}/events", headers=admin, json={"events": [order]}
+    )
+    assert stored.status_code == 200, stored.text
+    async with container.store.transaction(readonly=True) as tx:
+        tenant = await tx.tenants.get_by_slug(TENANT)
+    assert tenant is not None
+    waiting = await container.inbox.list(tenant, state=None, agent_id=None)
+    await container.inbox.add_note(tenant, waiting[0].conversation_id, "ann@shop.cn", "老客户")
+
+    doc = (await client.get(f"{CONTACT}/u1/export", headers=admin)).json()
+
+    assert [(e["event_id"], e["amount_minor"]) for e in doc["business_events"]] == [("o-1", 8800)]
+    assert [(n["author"], n["text"]) for n in doc["conversation_notes"]] == [
+        ("ann@shop.cn", "老客户")
+    ]
+
+
 async def test_erasure_removes_the_contact_in_one_go_and_keeps_the_audit_verifiable(
     client: httpx.AsyncClient, admin: dict[str, str], container: Container
 ) -> None:

@@ -16,6 +16,7 @@ would break the chain.)
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -23,7 +24,9 @@ from typing import Any
 
 from kindbot.bundles.tenants import append_audit
 from kindbot.core.ports.seams import Store
+from kindbot.core.records.analytics import BusinessEventRecord
 from kindbot.core.records.audit import AuditEntry
+from kindbot.core.records.handoff import ConversationNote
 from kindbot.core.records.operations import ContactData, ErasureCounts
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.guard.audit import AuditDraft
@@ -50,9 +53,19 @@ def plain(value: Any) -> Any:
 
 
 def export_document(
-    data: ContactData, tenant: TenantRecord, channel: str, exported_at: datetime
+    data: ContactData,
+    tenant: TenantRecord,
+    channel: str,
+    exported_at: datetime,
+    *,
+    events: Sequence[BusinessEventRecord] = (),
+    notes: Sequence[ConversationNote] = (),
 ) -> dict[str, Any]:
-    """The export of one contact: every stored row of it, plus the audit entries naming it."""
+    """The export of one contact: every stored row of it, plus the audit entries naming it.
+
+    ``events``: the shop's business events about the contact (orders, refunds …);
+    ``notes``: the agents' internal notes on the contact's conversations.
+    """
     return {
         "format": EXPORT_FORMAT,
         "exported_at": exported_at.astimezone(UTC).isoformat(),
@@ -66,6 +79,8 @@ def export_document(
         "deferred_sends": plain(data.deferred),
         "outbox": plain(data.outbox),
         "flow_states": plain(data.flows),
+        "business_events": plain(tuple(events)),
+        "conversation_notes": plain(tuple(notes)),
         "audit_entries": [export_record(e, tenant.slug) for e in data.audit],
     }
 
@@ -77,8 +92,10 @@ async def export_contact(
     async with store.transaction(readonly=True) as tx:
         _channel, contact = await find_contact(tx, tenant, ref)
         data = await tx.contact_data.export(contact.id)
-    assert data is not None, "found in the same transaction"
-    return export_document(data, tenant, ref.channel, now)
+        assert data is not None, "found in the same transaction"
+        events = await tx.events.list_for_contact(contact.id)
+        notes = [n for c in data.conversations for n in await tx.notes.for_conversation(c.id)]
+    return export_document(data, tenant, ref.channel, now, events=events, notes=notes)
 
 
 @dataclass(frozen=True, slots=True)
