@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from tests.e2e.test_api_isolation import _walk
+from tests.support.routes import walk_routes
 
 from kindbot.bootstrap import Container
 from kindbot.web.app import build_app
@@ -32,7 +32,7 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 def _routes(container: Container) -> list[tuple[str, str]]:
     """(method, path) of every ``/api/v1`` route, from the app itself."""
     return sorted(
-        {(m, p) for m, p in _walk(build_app(container).routes) if p.startswith("/api/v1/")}
+        {(m, p) for m, p in walk_routes(build_app(container).routes) if p.startswith("/api/v1/")}
     )
 
 
