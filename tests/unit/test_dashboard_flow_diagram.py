@@ -159,7 +159,11 @@ def test_a_linear_flow_is_one_centred_column() -> None:
         ('{"reason_en": "quiet hours", "reason_zh": "免打扰时段"}', Lang.ZH, "免打扰时段"),
         ('{"reason_en": "only English"}', Lang.ZH, "only English"),
         ('{"reason": "gambling ads", "from": "active"}', Lang.EN, "gambling ads"),
-        ('{"email": "a@b.cn"}', Lang.EN, '{"email": "a@b.cn"}'),
+        (
+            '{"role": "agent", "checks": [["R1", "allow"]]}',
+            Lang.EN,
+            'role: agent · checks: [["R1", "allow"]]',
+        ),
         ("{}", Lang.EN, ""),
         ("not json", Lang.EN, "not json"),
         ("[1, 2]", Lang.EN, "[1, 2]"),

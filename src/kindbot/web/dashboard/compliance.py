@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
@@ -58,7 +59,8 @@ def reason_of(detail: str, lang: Lang) -> str:
     """The reason an entry's detail gives, in ``lang`` when it has both.
 
     ``reason_zh``/``reason_en`` (either when only one is there), else a plain
-    ``reason``, else the detail itself, shortened; empty for an empty object.
+    ``reason``, else the detail's fields as ``name: value`` (a detail that is
+    not a JSON object: as it is), shortened; empty for an empty object.
     """
     try:
         fields = json.loads(detail)
@@ -71,7 +73,12 @@ def reason_of(detail: str, lang: Lang) -> str:
         value = fields.get(key)
         if isinstance(value, str) and value:
             return value
-    return "" if not fields else detail[:DETAIL_SHOWN]
+    shown = " · ".join(f"{name}: {_plain(value)}" for name, value in fields.items())
+    return shown[:DETAIL_SHOWN]
+
+
+def _plain(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _row(entry: AuditEntry, lang: Lang) -> AuditRow:
@@ -126,6 +133,7 @@ async def _page(
         facets=facets,
         before=before,
         older=shown[-1].seq if len(found) > PAGE_SIZE else None,
+        query=urlencode([(k, v) for k, v in params.items() if k != "lang"]),
         verified=verified,
         score=score,
         window_days=SCORE_WINDOW.days,

@@ -302,7 +302,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "本店没有自己的审核词，使用平台词库。",
     ),
     "flows": ("Flows", "多轮流程"),
-    "flow_count": ("{count} flows", "共 {count} 个"),
+    "flow_count": ("{count} in all", "共 {count} 个"),
     "edge.next": ("answered", "回答后"),
     "edge.call_ok": ("call succeeded", "调用成功"),
     "edge.call_error": ("call failed", "调用失败"),
