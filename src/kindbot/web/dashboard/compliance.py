@@ -94,7 +94,9 @@ def _row(entry: AuditEntry, lang: Lang) -> AuditRow:
 
 
 def _positive(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 0 < len(value) < 19 else None
+    if value is None or not (value.isascii() and value.isdigit() and len(value) < 19):
+        return None
+    return int(value) or None
 
 
 async def _page(
