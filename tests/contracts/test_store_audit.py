@@ -15,7 +15,13 @@ import pytest
 from sqlalchemy import insert, select
 
 from kindbot.core.ports.seams import Store, Transaction
-from kindbot.core.records.audit import GENESIS_HASH, AuditDraft, AuditHead
+from kindbot.core.records.audit import (
+    GENESIS_HASH,
+    AuditDraft,
+    AuditFacets,
+    AuditFilter,
+    AuditHead,
+)
 from kindbot.guard.audit import seal, verify_chain
 from kindbot.storage.schema import audit_entries, audit_pending
 from kindbot.storage.sql_store import SqlStore
@@ -251,3 +257,34 @@ async def test_skip_locked_leaves_a_head_another_sealer_holds(
         sealed = await tx.audit.seal_pending(TENANT, skip_locked=True)
     assert sealed is not None
     assert [s.entry.seq for s in sealed] == [2]
+
+
+async def test_newest_entries_filter_and_page_backwards(store: Store) -> None:
+    kinds = ["outbound", "consent", "outbound", "tenant_status", "outbound"]
+    decisions = ["allow", "allow", "deny", "allow", "deny"]
+    subjects = ["message-Alpha", "contact:1", "message-beta_%", "teashop", "message-ALPHA-2"]
+    async with store.transaction() as tx:
+        await tx.audit.add_pending(
+            [
+                AuditDraft(TENANT, at(n), kinds[n], subjects[n], "R1", decisions[n], "{}")
+                for n in range(5)
+            ]
+        )
+    async with store.transaction(readonly=True) as tx:  # reading seals the pending ones
+        newest = await tx.audit.newest(TENANT, AuditFilter(), before_seq=None, limit=2)
+        older = await tx.audit.newest(TENANT, AuditFilter(), before_seq=newest[-1].seq, limit=10)
+        denied = await tx.audit.newest(
+            TENANT, AuditFilter(kind="outbound", decision="deny"), before_seq=None, limit=10
+        )
+        alpha = await tx.audit.newest(TENANT, AuditFilter(text="alpha"), before_seq=None, limit=9)
+        literal = await tx.audit.newest(TENANT, AuditFilter(text="_%"), before_seq=None, limit=9)
+        facets = await tx.audit.facets(TENANT)
+        assert await tx.audit.newest("other", AuditFilter(), before_seq=None, limit=9) == []
+    assert [e.seq for e in newest] == [5, 4]
+    assert [e.seq for e in older] == [3, 2, 1]
+    assert [e.seq for e in denied] == [5, 3]
+    assert [e.seq for e in alpha] == [5, 1], "the text is found in the subject, any case"
+    assert [e.seq for e in literal] == [3], "% and _ are matched literally"
+    assert facets == AuditFacets(
+        kinds=("consent", "outbound", "tenant_status"), decisions=("allow", "deny")
+    )

@@ -62,3 +62,16 @@ async def test_erasing_a_contact_erases_its_flow_state(store: Store) -> None:
         await tx.contact_data.erase(party.contact.id)
     async with store.transaction(readonly=True) as tx:
         assert await tx.flows.state(cid) is None
+
+
+async def test_the_flow_states_of_a_tenant_are_listed_last_moved_first(store: Store) -> None:
+    party = await make_party(store)
+    ids = {"tenant_id": party.tenant.id, "contact_id": party.contact.id}
+    async with store.transaction() as tx:
+        await tx.flows.save_state(**ids, conversation_id=party.conversation.id, state=state("ask"))
+    async with store.transaction(readonly=True) as tx:
+        listed = await tx.flows.states_of_tenant(party.tenant.id, 10)
+        assert await tx.flows.states_of_tenant("other-tenant", 10) == []
+    assert [(f.conversation_id, f.contact_id, f.state) for f in listed] == [
+        (party.conversation.id, party.contact.id, state("ask"))
+    ]

@@ -114,3 +114,33 @@ async def test_plan_contacts_reads_follow_state_and_last_message(store: Store) -
     assert by_id[quiet.id].followed is False
     assert by_id[quiet.id].last_inbound_at is None
     assert by_id[party.contact.id].external_id == "U1"
+
+
+async def test_recent_violations_are_listed_newest_first_with_forgiven_ones(
+    store: Store,
+) -> None:
+    party = await make_party(store)
+    tenant_id = party.tenant.id
+    async with store.transaction() as tx:
+        for minutes, rule in ((0, "consent"), (10, "quiet_hours"), (20, "content")):
+            await tx.violations.record(
+                tenant_id=tenant_id,
+                at=at(minutes),
+                rule=rule,
+                severity="low",
+                weight=1,
+                subject=f"contact:{rule}",
+            )
+        await tx.violations.forgive(tenant_id)
+        await tx.violations.record(
+            tenant_id=tenant_id, at=at(30), rule="content", severity="high", weight=5, subject="s"
+        )
+    async with store.transaction(readonly=True) as tx:
+        recent = await tx.violations.recent(tenant_id, 3)
+        assert await tx.violations.recent("other-tenant", 3) == []
+    assert [(v.rule, v.weight, v.forgiven) for v in recent] == [
+        ("content", 5, False),
+        ("content", 1, True),
+        ("quiet_hours", 1, True),
+    ]
+    assert recent[0].at == at(30)

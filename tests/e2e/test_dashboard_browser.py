@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.e2e.test_webchat_browser import CHROMIUM_FLAGS, chromium_path
+from tests.support.api import say
 from tests.support.live import live_server
 
 from kindbot.bootstrap import Container
@@ -276,3 +277,78 @@ async def test_the_overview_shows_users_times_value_per_user(
         await expect(page.locator("#m-revenue")).not_to_have_text("¥0.00")
         await _shot(page, f"overview-{lang}")
         await context.close()
+
+
+async def _signed_in_owner(browser: Browser, base_url: str, locale: str, target: str) -> Page:
+    context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{base_url}/login?next={target}")
+    await page.fill("#email", "owner@teashop.cn")
+    await page.fill("#password", PASSWORD)
+    await page.press("#password", "Enter")
+    await expect(page).to_have_url(f"{base_url}{target}")
+    return page
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_shop_admin_filters_the_audit_log_and_verifies_the_chain(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    async with container.store.transaction() as tx:
+        tenant = await tx.tenants.get_by_slug("teashop")
+        assert tenant is not None
+        await tx.violations.record(
+            tenant_id=tenant.id,
+            at=container.clock.now(),
+            rule="quiet_hours",
+            severity="low",
+            weight=1,
+            subject="contact:demo",
+        )
+    async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
+        await say(api, "zoe", "茶叶怎么保存？", "m1")
+        await say(api, "amy", "你们几点发货", "m2")
+        page = await _signed_in_owner(browser, base_url, locale, "/dashboard/teashop")
+        await page.get_by_role("link", name="合规" if lang == "zh" else "Compliance").click()
+        await expect(page).to_have_url(f"{base_url}/dashboard/teashop/compliance")
+
+        await page.get_by_label("类型" if lang == "zh" else "Type").select_option("outbound")
+        await page.get_by_role("button", name="筛选" if lang == "zh" else "Filter").click()
+        kinds = page.locator("table.audit tbody td:nth-child(3)")
+        await expect(kinds).to_have_count(2)
+        await expect(kinds.first).to_have_text("outbound")
+        await page.get_by_role(
+            "button", name="校验哈希链" if lang == "zh" else "Verify the chain"
+        ).click()
+        await expect(page.locator("#verified")).to_contain_text(
+            "哈希链完整" if lang == "zh" else "chain intact"
+        )
+        await expect(kinds).to_have_count(2)  # the filter stays
+        await _shot(page, f"compliance-{lang}")
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await _shot(page, f"compliance-phone-{lang}")
+        await page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_shop_admin_opens_the_flows_and_sees_a_conversation_in_one(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
+        await say(api, "zoe", "请给我回电", "m1")
+        page = await _signed_in_owner(browser, base_url, locale, "/dashboard/teashop")
+        await page.get_by_role("link", name="多轮流程" if lang == "zh" else "Flows").click()
+        await expect(page).to_have_url(f"{base_url}/dashboard/teashop/flows")
+        diagram = page.get_by_role("img", name="callback")
+        await expect(diagram).to_be_visible()
+        await expect(diagram.locator("g.state")).to_have_count(4)
+        await expect(page.locator("ol.transitions li")).to_have_count(3)
+        await expect(page.locator("table.runs tbody")).to_contain_text("ask_phone")
+        await _shot(page, f"flows-{lang}")
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await _shot(page, f"flows-phone-{lang}")
+        await page.context.close()

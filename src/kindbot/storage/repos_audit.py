@@ -11,6 +11,8 @@ from kindbot.core.records.audit import (
     GENESIS_HASH,
     AuditDraft,
     AuditEntry,
+    AuditFacets,
+    AuditFilter,
     AuditHead,
     PendingAuditEntry,
     SealedPending,
@@ -223,3 +225,29 @@ class SqlAudit:
             .limit(limit)
         )
         return [_audit(r) for r in await self._conn.execute(query)]
+
+    async def newest(
+        self, tenant_id: str, where: AuditFilter, *, before_seq: int | None, limit: int
+    ) -> list[AuditEntry]:
+        await self.seal_now(tenant_id)
+        query = select(audit_entries).where(audit_entries.c.tenant_id == tenant_id)
+        if before_seq is not None:
+            query = query.where(audit_entries.c.seq < before_seq)
+        if where.kind:
+            query = query.where(audit_entries.c.kind == where.kind)
+        if where.decision:
+            query = query.where(audit_entries.c.decision == where.decision)
+        if where.text:
+            query = query.where(audit_entries.c.subject.icontains(where.text, autoescape=True))
+        query = query.order_by(audit_entries.c.seq.desc()).limit(limit)
+        return [_audit(r) for r in await self._conn.execute(query)]
+
+    async def facets(self, tenant_id: str) -> AuditFacets:
+        await self.seal_now(tenant_id)
+        mine = audit_entries.c.tenant_id == tenant_id
+        kinds = select(audit_entries.c.kind).where(mine).distinct()
+        decisions = select(audit_entries.c.decision).where(mine).distinct()
+        return AuditFacets(
+            kinds=tuple(sorted(r.kind for r in await self._conn.execute(kinds))),
+            decisions=tuple(sorted(r.decision for r in await self._conn.execute(decisions))),
+        )

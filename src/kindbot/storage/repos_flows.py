@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
 
-from kindbot.core.records.flows import FlowDefinitions, FlowState
+from kindbot.core.records.flows import ConversationFlow, FlowDefinitions, FlowState
 from kindbot.storage.executor import Executor
 from kindbot.storage.revisions import bump_revision
 from kindbot.storage.schema import flow_states, tenant_flows
@@ -93,6 +93,18 @@ class SqlFlows:
     async def clear_state(self, conversation_id: str) -> bool:
         removed = delete(flow_states).where(flow_states.c.conversation_id == conversation_id)
         return bool((await self._conn.execute(removed)).rowcount)
+
+    async def states_of_tenant(self, tenant_id: str, limit: int) -> list[ConversationFlow]:
+        query = (
+            select(flow_states)
+            .where(flow_states.c.tenant_id == tenant_id)
+            .order_by(flow_states.c.updated_at.desc(), flow_states.c.conversation_id)
+            .limit(limit)
+        )
+        return [
+            ConversationFlow(row.conversation_id, row.contact_id, _state(row))
+            for row in await self._conn.execute(query)
+        ]
 
 
 def _state(row: Row[Any]) -> FlowState:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, select, update
 
 from kindbot.core.records.campaigns import BroadcastRecord, BroadcastStatus
 from kindbot.core.records.outbox import DeferredSend, DeferredStatus
+from kindbot.core.records.violations import ViolationRecord
 from kindbot.storage.executor import Executor
 from kindbot.storage.schema import (
     broadcasts,
@@ -229,3 +230,22 @@ class SqlViolations:
             .values(forgiven=True)
         )
         return int(result.rowcount)
+
+    async def recent(self, tenant_id: str, limit: int) -> list[ViolationRecord]:
+        query = (
+            select(violations)
+            .where(violations.c.tenant_id == tenant_id)
+            .order_by(violations.c.at.desc(), violations.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            ViolationRecord(
+                at=row.at,
+                rule=row.rule,
+                severity=row.severity,
+                weight=int(row.weight),
+                subject=row.subject,
+                forgiven=bool(row.forgiven),
+            )
+            for row in await self._conn.execute(query)
+        ]

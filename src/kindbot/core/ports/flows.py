@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from kindbot.core.records.flows import FlowDefinitions, FlowState
+from kindbot.core.records.flows import ConversationFlow, FlowDefinitions, FlowState
 
 __all__ = ["FlowRepository"]
 
@@ -42,4 +42,8 @@ class FlowRepository(Protocol):
 
     async def clear_state(self, conversation_id: str) -> bool:
         """Forget the conversation's flow state; True when there was one."""
+        ...
+
+    async def states_of_tenant(self, tenant_id: str, limit: int) -> list[ConversationFlow]:
+        """The tenant's conversations that are in a flow now, last moved first."""
         ...

@@ -15,6 +15,7 @@ from kindbot.core.records.campaigns import BroadcastRecord, BroadcastStatus, Pla
 from kindbot.core.records.counters import CounterLimit
 from kindbot.core.records.moderation import ModerationTerm, TermAction
 from kindbot.core.records.outbox import DeferredSend, DeferredStatus
+from kindbot.core.records.violations import ViolationRecord
 
 
 class CounterRepository(Protocol):
@@ -132,6 +133,10 @@ class ViolationRepository(Protocol):
 
         The rows stay (the record of what happened); returns how many.
         """
+        ...
+
+    async def recent(self, tenant_id: str, limit: int) -> list[ViolationRecord]:
+        """The tenant's last ``limit`` violations, newest first (forgiven ones included)."""
         ...
 
 

@@ -12,7 +12,14 @@ from datetime import datetime
 from typing import Protocol
 
 from kindbot.core.events import InboundEvent
-from kindbot.core.records.audit import AuditDraft, AuditEntry, AuditHead, SealedPending
+from kindbot.core.records.audit import (
+    AuditDraft,
+    AuditEntry,
+    AuditFacets,
+    AuditFilter,
+    AuditHead,
+    SealedPending,
+)
 from kindbot.core.records.consent import ConsentRecord
 from kindbot.core.records.conversations import (
     ContactRecord,
@@ -347,6 +354,17 @@ class AuditRepository(Protocol):
 
     async def entries(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditEntry]:
         """Sealed entries after ``after_seq`` in chain order (pending ones sealed first)."""
+        ...
+
+    async def newest(
+        self, tenant_id: str, where: AuditFilter, *, before_seq: int | None, limit: int
+    ) -> list[AuditEntry]:
+        """Up to ``limit`` sealed entries matching ``where``, newest first, all before
+        ``before_seq`` when given (keyset paging); pending ones sealed first."""
+        ...
+
+    async def facets(self, tenant_id: str) -> AuditFacets:
+        """The distinct kinds and decisions of the tenant's sealed entries."""
         ...
 
 

@@ -67,3 +67,21 @@ class SealedPending:
 
     pending_id: int
     entry: AuditEntry
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which entries of a chain to list: ``kind`` and ``decision`` exactly, ``text``
+    contained in the subject (case-insensitive); None or empty: any."""
+
+    kind: str | None = None
+    decision: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFacets:
+    """The kinds and decisions a tenant's chain holds, sorted (for filter choices)."""
+
+    kinds: tuple[str, ...]
+    decisions: tuple[str, ...]

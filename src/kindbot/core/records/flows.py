@@ -39,3 +39,12 @@ class FlowDefinitions:
     flows_json: str
     endpoints_sealed: str | None
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFlow:
+    """A conversation that is in a flow now, and where (one row per conversation)."""
+
+    conversation_id: str
+    contact_id: str
+    state: FlowState
