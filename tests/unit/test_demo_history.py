@@ -81,12 +81,12 @@ def test_counts_are_a_small_shops(history: History) -> None:
     kinds = defaultdict(int)
     for event in history.events:
         kinds[event.type] += 1
-    assert 250 <= len(history.contacts) <= 320
+    assert 250 <= len(history.contacts) <= 300
     assert 60 <= kinds["order"] <= 200
     assert 1 <= kinds["refund"] <= kinds["order"] // 5
     assert kinds["signup"] >= 50
     assert set(kinds) == {"order", "refund", "signup"}
-    assert 500 <= sum(1 for s in history.steps if s.kind is StepKind.SAY) <= 1500
+    assert 400 <= sum(1 for s in history.steps if s.kind is StepKind.SAY) <= 1500
     assert 5 <= history.ratings <= 60
     assert len({e.event_id for e in history.events}) == len(history.events)
     assert {c.channel for c in history.contacts} == {"web", "hook"}

@@ -222,6 +222,8 @@ def demo(
     Besides web chat, a webhook and the terminal, the shop gets a simulated
     WeChat Official Account: kindbot serves a local stand-in for WeChat's
     servers at /wechat-sim, and `kindbot wechat-sim chat` plays a follower.
+    A fresh DATA_DIR also gets the shop's last 12 weeks of (generated) history:
+    contacts, conversations, hand-offs, orders, so the dashboard shows real figures.
     """
     from kindbot import demo as demo_files
 

@@ -9,7 +9,7 @@ pipeline for what contacts say, the inbox for what the agent does,
 What the history looks like (tuned so the dashboard's overview shows the
 shapes a tea shop would see; ``tests/unit/test_demo_history.py`` holds it to them):
 
-* ~320 contacts arrive over the weeks (a little more often lately), two in
+* ~280 contacts arrive over the weeks (a little more often lately), two in
   three on the web chat (``web``), the rest through the shop's member system
   on the webhook (``hook``). Most start by asking the bot something (questions
   of the demo knowledge base, a few it cannot answer); some only sign up.
@@ -42,7 +42,7 @@ SEED = 16
 """The demo's seed (the issue that asked for the history)."""
 
 WEEKS = 12
-CONTACTS = 320
+CONTACTS = 280
 WEB_SHARE = 0.65
 SIGNUP_ONLY_SHARE = 0.15
 """Contacts whose first activity is a sign-up, not a question."""
@@ -307,7 +307,7 @@ class _Builder:
         """The contact's questions, a minute or two apart, and maybe a hand-off."""
         rng = self._rng
         lines: list[str] = []
-        for _ in range(rng.choice((1, 1, 2, 2, 3)) if first else rng.choice((1, 1, 2))):
+        for _ in range(rng.choice((1, 1, 2, 2, 3)) if first else rng.choice((1, 1, 1, 2))):
             if rng.random() < UNANSWERED_SHARE:
                 lines.append(rng.choice(UNANSWERABLE))
             elif not first and rng.random() < 0.5:
