@@ -222,6 +222,8 @@ def demo(
     Besides web chat, a webhook and the terminal, the shop gets a simulated
     WeChat Official Account: kindbot serves a local stand-in for WeChat's
     servers at /wechat-sim, and `kindbot wechat-sim chat` plays a follower.
+    A fresh DATA_DIR also gets the shop's last 12 weeks of (generated) history:
+    contacts, conversations, hand-offs, orders, so the dashboard shows real figures.
     """
     from kindbot import demo as demo_files
 
@@ -230,6 +232,7 @@ def demo(
     os.environ.pop("KINDBOT_DATABASE_URL", None)
     base = f"http://{host}:{port}"
     bundle = resources.files("kindbot.demo").joinpath("bundle.yaml")
+    fresh = not data_dir.exists() or not any(data_dir.iterdir())
     with resources.as_file(bundle) as path:
         _print_report(run(_apply(path)))
     run(_approve_demo(demo_files.DEMO_TENANT))
@@ -239,6 +242,9 @@ def demo(
     _print_report(run(_apply(oa_bundle)))
     me = f"KINDBOT_DATA_DIR={data_dir} {_own_command()}"
     tenant = demo_files.DEMO_TENANT
+    logins = run(_demo_logins(tenant))
+    if fresh:
+        out.print(_seed_demo_history(tenant), highlight=False)
     out.print(f"\n[bold]web chat:[/]        {base}/chat/{tenant}.web", highlight=False)
     out.print(f"[bold]terminal:[/]        {me} chat --tenant {tenant}", highlight=False)
     out.print(f"[bold]WeChat (simulated):[/] {me} wechat-sim chat --server {base}", highlight=False)
@@ -249,7 +255,7 @@ def demo(
         f"{DEMO_PASSWORD})",
         highlight=False,
     )
-    for email, role in run(_demo_logins(tenant)):
+    for email, role in logins:
         out.print(f"    {role:<15} {email}", highlight=False)
     out.print("")
     _serve_demo(host, port)
@@ -296,6 +302,34 @@ async def _demo_logins(slug: str) -> list[tuple[str, str]]:
                     c.store, email=email, tenant=tenant, role=role, actor="demo", now=now
                 )
     return [(email, label) for email, label, _ in logins]
+
+
+def _seed_demo_history(slug: str) -> str:
+    """Store the demo shop's ~12 weeks of history ending now, once; one line saying what.
+
+    Shown as a progress bar on a terminal (stderr). A shop with business events
+    already is left as it is (:func:`kindbot.demo.seeding.seed_history`).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from kindbot.bootstrap import SystemClock
+    from kindbot.cli.common import err
+    from kindbot.demo.seeding import history_for, history_size, seed_history
+
+    history = history_for(SystemClock().now())
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+    with Progress(
+        *columns, TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal
+    ) as bar:
+        task = bar.add_task("demo history", total=history_size(history))
+        report = run(
+            seed_history(
+                Settings.from_env(), slug, history, progress=lambda n: bar.advance(task, n)
+            )
+        )
+    if report is None:
+        return f"{slug}: has business events already; its history is kept as it is"
+    return report.summary()
 
 
 def _serve_demo(host: str, port: int) -> None:
