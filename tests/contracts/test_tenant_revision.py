@@ -97,7 +97,7 @@ BUMPS: dict[str, Write] = {
 READS = {
     "SqlTenants": {"get", "get_by_slug", "list"},
     "SqlChannels": {"get", "get_by_public_id", "list_for_tenant"},
-    "SqlFlows": {"definitions", "state"},
+    "SqlFlows": {"definitions", "state", "states_of_tenant"},
     "SqlKnowledge": {"list", "version"},
     "SqlKnowledgeSettings": {"synonyms", "tuning", "inbound_questions", "vectors", "model"},
 }
