@@ -168,6 +168,7 @@ class Container:
         """Drain background tasks, seal the audit entries left pending, then close the
         HTTP client and the database."""
         await self.supervisor.aclose()
+        await self.screeners.aclose()
         await self.settlements.aclose()  # what the cancelled writer had not committed
         if self.seal_on_close:
             try:

@@ -5,11 +5,22 @@ once per ``check_interval`` it reads the generation of every lexicon scope
 (one small query); when any changed it reloads the stored terms and compiles
 a new screener off the event loop, recompiling only the scopes that changed
 (the shipped lexicon is compiled once per process).
+
+Callers hold a database connection when they ask (the guard screens inside
+the message's transaction), so :meth:`ModerationScreeners.current` never
+waits for the database once a screener exists: a due check runs as an owned
+background task and the caller gets the screener it has. (Waiting there once
+held every pooled connection waiting for one more: the pool deadlocked until
+its timeout — bench/README.md, "Issue 15: after caches …".) Only the very
+first screener is awaited; ``Container.warm_up`` builds it before a server
+accepts requests, and an edit in this process awaits :meth:`refresh`
+outside any transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 
@@ -23,6 +34,8 @@ from kindbot.moderation.screener import (
     compile_terms,
     compiled_platform,
 )
+
+log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_S = 1.0
 """How often, at most, the generations are read."""
@@ -50,20 +63,46 @@ class ModerationScreeners:
         self._generations: dict[str, int] | None = None
         self._compiled: dict[str, tuple[int, CompiledLexicon]] = {}
         self._checked_at = 0.0
-
-    def invalidate(self) -> None:
-        """Read the generations on the next call (this process just edited the lexicon)."""
-        self._checked_at = float("-inf")
+        self._checking: asyncio.Task[None] | None = None
 
     async def current(self) -> Screener:
-        """The screener for the lexicon as stored at most ``check_interval`` ago."""
-        if self._screener is not None and self._monotonic() - self._checked_at < self._interval:
-            return self._screener
-        async with self._lock:
-            if self._screener is None or self._monotonic() - self._checked_at >= self._interval:
-                await self._refresh()
+        """The screener, checked against the stored lexicon about every ``check_interval``.
+
+        Never waits for the database once a screener exists (see the module
+        docstring): a due check starts in the background.
+        """
+        if self._screener is None:
+            await self.refresh()
+        elif self._monotonic() - self._checked_at >= self._interval and self._checking is None:
+            self._checking = asyncio.create_task(self._check_in_background())
         assert self._screener is not None
         return self._screener
+
+    async def refresh(self) -> None:
+        """Read the lexicon's generations now and rebuild what changed (an edit, start-up).
+
+        Call it outside a transaction: it takes a connection of its own.
+        """
+        async with self._lock:
+            await self._refresh()
+
+    async def settled(self) -> None:
+        """Return once a check running in the background has finished."""
+        if self._checking is not None:
+            await asyncio.shield(self._checking)
+
+    async def aclose(self) -> None:
+        """Drain: let a background check finish (the container closes the store after)."""
+        await self.settled()
+
+    async def _check_in_background(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:  # the last screener stays; the next call tries again
+            log.exception("could not check the moderation lexicon for edits")
+            self._checked_at = self._monotonic()
+        finally:
+            self._checking = None
 
     async def _refresh(self) -> None:
         async with self._store.transaction(readonly=True) as tx:

@@ -128,7 +128,7 @@ async def add_platform_term(
 async def remove_platform_term(term: str, _: AdminAccess, request: Request) -> None:
     """Remove a platform term (404 ``unknown_term``)."""
     await terms_ops.remove_term(container_of(request).store, None, term)
-    container_of(request).screeners.invalidate()
+    await container_of(request).screeners.refresh()
 
 
 @router.get("/tenants/{slug}/moderation/terms")
@@ -153,7 +153,7 @@ async def add_tenant_term(
 async def remove_tenant_term(term: str, tenant: TenantAccess, request: Request) -> None:
     """Remove a tenant term (404 ``unknown_term``)."""
     await terms_ops.remove_term(container_of(request).store, tenant, term)
-    container_of(request).screeners.invalidate()
+    await container_of(request).screeners.refresh()
 
 
 @router.post("/tenants/{slug}/moderation/screen")
@@ -184,7 +184,7 @@ async def _add(
         created_by=actor,
         now=container.clock.now(),
     )
-    container.screeners.invalidate()
+    await container.screeners.refresh()
     if not added.created or added.term is None:
         response.status_code = status.HTTP_200_OK
         return None
