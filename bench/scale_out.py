@@ -10,9 +10,11 @@ round-robin over the servers — against, in turn:
 * ``pg-2+1``: two ``kindbot serve`` (different ports) + one ``kindbot worker``
   on the same PostgreSQL + Redis.
 
-``kindbot serve`` always runs the outbox, recovery and deferred-send workers
-in its own process (there is no setting to turn that off), so in ``pg-2+1``
-each server runs them too, beside the ``kindbot worker``.
+``kindbot serve`` runs the outbox, recovery and deferred-send workers in its
+own process by default (``KINDBOT_SERVE_WORKERS``; this script leaves it on),
+so in ``pg-2+1`` each server runs them too, beside the ``kindbot worker``.
+``--keep-logs DIR`` copies each setup's server and worker stderr to
+``DIR/SETUP.log``.
 
 Every server is started through the CLI with the environment only
 (``KINDBOT_DATABASE_URL``, ``KINDBOT_REDIS_URL``, ``KINDBOT_DATA_DIR``), on a
@@ -354,6 +356,10 @@ async def run_setup(setup: Setup, args: argparse.Namespace, kindbot_exe: str) ->
             except Exception:
                 print(log.read_text()[-3000:], file=sys.stderr)
                 raise
+            finally:
+                if args.keep_logs is not None:
+                    args.keep_logs.mkdir(parents=True, exist_ok=True)
+                    (args.keep_logs / f"{setup.name}.log").write_bytes(log.read_bytes())
     finally:
         for process in processes:
             process.terminate()
@@ -458,6 +464,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--sample-ms", type=float, default=50.0)
+    parser.add_argument(
+        "--keep-logs",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="copy each setup's server and worker log (stderr) to DIR/SETUP.log",
+    )
     parser.add_argument(
         "--setups", nargs="+", choices=tuple(SETUPS), default=list(SETUPS), metavar="SETUP"
     )
