@@ -86,6 +86,9 @@ class Account:
             await self.container.settlements.flush()
         finally:
             self.log.active = False
+        # The moderation lexicon's once-a-second check (a background task of the
+        # process, pipeline/admit/screening_source.py) is not a message's cost.
+        self.log.drop_transactions_on("moderation_generations")
         return self.log
 
 

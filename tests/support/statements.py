@@ -88,6 +88,18 @@ class StatementLog:
                 del open_on[statement.connection]
         return groups
 
+    def drop_transactions_on(self, table: str) -> None:
+        """Forget the transactions whose every statement besides transaction control
+        reads or writes ``table`` (a process's periodic checks, not a message's work)."""
+        dropped = {
+            id(s)
+            for group in self.transactions()
+            if all(table in s.sql or s.verb in _CONTROL for s in group)
+            and any(s.verb not in _CONTROL for s in group)
+            for s in group
+        }
+        self.statements = [s for s in self.statements if id(s) not in dropped]
+
     def write_transactions(self) -> list[list[Statement]]:
         """The transactions that wrote (an ``INSERT``, ``UPDATE`` or ``DELETE``)."""
         return [t for t in self.transactions() if any(s.verb in WRITES for s in t)]
