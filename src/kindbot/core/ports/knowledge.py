@@ -1,4 +1,4 @@
-"""Contract: what storage offers the knowledge base beyond its entries.
+"""Contract: what storage offers the knowledge base: its entries, and what goes with them.
 
 Contract module: imports nothing of ours but ``records``. The tenant's
 synonym groups (bundle ``knowledge: - synonyms: [[快递, 物流, 包裹]]``), the
@@ -15,9 +15,32 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from kindbot.core.records.knowledge import InboundQuestion, KbTuning, StoredModel, StoredVector
+from kindbot.core.records.knowledge import (
+    InboundQuestion,
+    KbTuning,
+    KnowledgeEntry,
+    StoredModel,
+    StoredVector,
+)
 
-__all__ = ["KnowledgeSettingsRepository"]
+__all__ = ["KnowledgeRepository", "KnowledgeSettingsRepository"]
+
+
+class KnowledgeRepository(Protocol):
+    """A tenant's FAQ entries and a version number bumped on every change."""
+
+    async def list(self, tenant_id: str) -> list[KnowledgeEntry]: ...
+    async def version(self, tenant_id: str) -> int: ...
+
+    async def upsert_many(
+        self, tenant_id: str, entries: Sequence[KnowledgeEntry]
+    ) -> tuple[int, int, int]:
+        """Insert or update entries by id; returns (created, updated, unchanged)."""
+        ...
+
+    async def delete_many(self, tenant_id: str, entry_ids: Sequence[str]) -> int:
+        """Delete these entries (unknown ids are skipped); how many; the version moves if any."""
+        ...
 
 
 class KnowledgeSettingsRepository(Protocol):

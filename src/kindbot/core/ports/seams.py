@@ -27,14 +27,12 @@ from kindbot.core.ports.guard import (
     TagRepository,
     ViolationRepository,
 )
-from kindbot.core.ports.knowledge import KnowledgeSettingsRepository
+from kindbot.core.ports.knowledge import KnowledgeRepository, KnowledgeSettingsRepository
+from kindbot.core.ports.ledgers import AuditRepository, ConsentRepository
 from kindbot.core.ports.messaging import (
-    AuditRepository,
     ChannelRepository,
-    ConsentRepository,
     ContactRepository,
     ConversationRepository,
-    KnowledgeRepository,
     MessageRepository,
     TenantRepository,
 )

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kindbot.core.errors import ChannelChangedError, SignatureError
+from kindbot.core.errors import ChannelChangedError
 from kindbot.core.events import (
     CallbackNonce,
     FeedResult,
@@ -35,7 +35,6 @@ from kindbot.core.records.conversations import InboundStatus, MessageRecord
 from kindbot.core.records.outbox import HandoverLease
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.core.screening import ContentContext, Direction
-from kindbot.dialogue.flow_specs import RESPONSE_PREFIX
 from kindbot.dialogue.handlers import HandlerResult
 from kindbot.dialogue.handoff import bot_answers
 from kindbot.dialogue.responder import DialogueOutcome, respond
@@ -53,7 +52,9 @@ from kindbot.pipeline.decide.sentence_batches import SentenceBatcher
 from kindbot.pipeline.directory import ChannelDirectory, ResolvedChannel
 from kindbot.pipeline.handover.passive import HANDOVER_LEASE, HandoverMixin, new_token
 from kindbot.pipeline.live.bus import InboxBus, InboxNotes
+from kindbot.pipeline.receive.echoes import customer_text
 from kindbot.pipeline.receive.inbound_actions import act_on_inbound
+from kindbot.pipeline.receive.nonces import remember_nonce
 from kindbot.pipeline.receive.sender_locks import LocalSenderLocks
 from kindbot.pipeline.receive.turn import AuditBatch, Turn, turn_for
 
@@ -144,7 +145,7 @@ class Pipeline(HandoverMixin):
         async with self._senders.hold(channel.id, event.sender):
             async with self._store.transaction() as tx:
                 if nonce is not None:
-                    await _remember_nonce(tx, given, nonce, event)
+                    await remember_nonce(tx, given, nonce, event)
                 contact = await tx.contacts.get_or_create(
                     tenant_id=tenant.id,
                     channel_id=channel.id,
@@ -309,7 +310,7 @@ class Pipeline(HandoverMixin):
                 replies,
                 reply_to_id=message.id,
                 sync_grace=sync_grace,
-                customer_text=_customer_text(message, flowed),
+                customer_text=customer_text(message, flowed),
                 taking=taking,
             )
             sent, taken = guarded.sent, tuple(guarded.taken)
@@ -394,31 +395,3 @@ class _TurnInputs:
     kb_version: int
     recent: tuple[str, ...]
     flows: FlowInputs
-
-
-def _customer_text(message: MessageRecord, flowed: FlowTurn | None) -> tuple[str, ...]:
-    """What the customer typed that a reply to ``message`` may echo: the message and slot values.
-
-    Endpoint responses (``response.*``) are not the customer's: they stay the tenant's.
-    """
-    texts = [message.text]
-    if flowed is not None:
-        for state in (flowed.before, flowed.after):
-            if state is not None:
-                texts += [v for k, v in state.slots if not k.startswith(RESPONSE_PREFIX)]
-    return tuple(texts)
-
-
-async def _remember_nonce(
-    tx: Transaction, resolved: ResolvedChannel, nonce: CallbackNonce, event: InboundEvent
-) -> None:
-    first = await tx.nonces.remember(
-        tenant_id=resolved.tenant.id,
-        channel_id=resolved.channel.id,
-        nonce=nonce.nonce,
-        timestamp=nonce.timestamp,
-        fingerprint=event.idempotency_key,
-        now=event.received_at,
-    )
-    if first != event.idempotency_key:
-        raise SignatureError("nonce was already used for another message", code="replayed_nonce")
