@@ -127,13 +127,8 @@ async def test_a_platform_admin_suspends_a_shop_and_its_web_chat_stops_answering
         await customer.click("#send")
         await expect(customer.locator(".msg.outbound")).to_have_count(1)
 
-        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
-        admin = await context.new_page()
-        await admin.goto(f"{base_url}/login?next=/admin")
-        await admin.fill("#email", "ops@kindbot.dev")
-        await admin.fill("#password", PASSWORD)
-        await admin.press("#password", "Enter")
-        await expect(admin).to_have_url(f"{base_url}/admin")
+        admin = await _signed_in(browser, base_url, locale, "/admin", "ops@kindbot.dev")
+        context = admin.context
         await _shot(admin, f"admin-{lang}")
         await admin.fill("#reason-teashop-suspend", "gambling ads in replies")
         await admin.get_by_role("button", name="暂停" if lang == "zh" else "Suspend").click()
@@ -160,13 +155,10 @@ async def test_a_shop_admin_edits_an_entry_and_the_test_box_answers_with_it(
     await _owner(container)
     lang = locale[:2]
     async with live_server(container) as base_url:
-        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
-        page = await context.new_page()
-        await page.goto(f"{base_url}/login?next=/dashboard/teashop/kb")
-        await page.fill("#email", "owner@teashop.cn")
-        await page.fill("#password", PASSWORD)
-        await page.press("#password", "Enter")
-        await expect(page).to_have_url(f"{base_url}/dashboard/teashop/kb")
+        page = await _signed_in(
+            browser, base_url, locale, "/dashboard/teashop/kb", "owner@teashop.cn"
+        )
+        context = page.context
 
         await page.fill("#test", "茶叶怎么保存？")
         await page.press("#test", "Enter")
@@ -202,12 +194,10 @@ async def test_an_agent_sees_a_waiting_customer_live_claims_and_answers(
         container.store, email="lin@teashop.cn", tenant=tenant, role=Role.AGENT, actor="t", now=now
     )
     async with live_server(container) as base_url:
-        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
-        agent = await context.new_page()
-        await agent.goto(f"{base_url}/login?next=/dashboard/teashop/inbox")
-        await agent.fill("#email", "lin@teashop.cn")
-        await agent.fill("#password", PASSWORD)
-        await agent.press("#password", "Enter")
+        agent = await _signed_in(
+            browser, base_url, locale, "/dashboard/teashop/inbox", "lin@teashop.cn"
+        )
+        context = agent.context
         await expect(agent.locator(".inbox")).to_have_attribute("data-live", "true")
         await expect(agent.locator(".nobody")).to_be_visible()
 
@@ -264,12 +254,10 @@ async def test_the_overview_shows_users_times_value_per_user(
             headers={"Authorization": f"Bearer {container.admin_token}"},
         )
         assert stored.status_code == 200, stored.text
-        context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
-        page = await context.new_page()
-        await page.goto(f"{base_url}/login?next=/dashboard/teashop/overview")
-        await page.fill("#email", "owner@teashop.cn")
-        await page.fill("#password", PASSWORD)
-        await page.press("#password", "Enter")
+        page = await _signed_in(
+            browser, base_url, locale, "/dashboard/teashop/overview", "owner@teashop.cn"
+        )
+        context = page.context
         await page.fill("#from", "2026-11-09")
         await page.fill("#to", "2026-11-23")
         await page.get_by_role("button", name="查看" if lang == "zh" else "Show").click()
@@ -280,10 +268,15 @@ async def test_the_overview_shows_users_times_value_per_user(
 
 
 async def _signed_in_owner(browser: Browser, base_url: str, locale: str, target: str) -> Page:
+    return await _signed_in(browser, base_url, locale, target, "owner@teashop.cn")
+
+
+async def _signed_in(browser: Browser, base_url: str, locale: str, target: str, email: str) -> Page:
+    """A new 1440 px browser context, signed in as ``email`` by the form, at ``target``."""
     context = await browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
     page = await context.new_page()
     await page.goto(f"{base_url}/login?next={target}")
-    await page.fill("#email", "owner@teashop.cn")
+    await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
     await page.press("#password", "Enter")
     await expect(page).to_have_url(f"{base_url}{target}")

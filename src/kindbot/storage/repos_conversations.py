@@ -16,7 +16,7 @@ from kindbot.core.records.conversations import (
 )
 from kindbot.storage.executor import Executor
 from kindbot.storage.revisions import CURRENT_REVISION
-from kindbot.storage.schema import channels, contacts, conversations, messages, tenants
+from kindbot.storage.schema import contacts, conversations, messages
 from kindbot.storage.sqlutil import (
     insert_ignoring_conflict,
     insert_ignoring_conflict_many,
@@ -30,9 +30,6 @@ _IDS_PER_QUERY = 500
 """External ids looked up per ``IN (…)`` (well under every backend's parameter limit)."""
 
 # Statements on the per-message path are built once (values bound at execution).
-_TENANT_BY_ID = select(tenants).where(tenants.c.id == bindparam("tenant_id"))
-_CHANNEL_BY_ID = select(channels).where(channels.c.id == bindparam("channel_id"))
-_CHANNEL_BY_PUBLIC_ID = select(channels).where(channels.c.public_id == bindparam("public_id"))
 _CONTACT_BY_ID = select(contacts).where(contacts.c.id == bindparam("contact_id"))
 _CONTACT_BY_ADDRESS = select(contacts).where(
     contacts.c.channel_id == bindparam("channel_id"),

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, select, update
+from sqlalchemy import bindparam, select, update
 
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord, TenantStatus
 from kindbot.storage.executor import Executor
 from kindbot.storage.revisions import BUMPED, bump_revision
-from kindbot.storage.schema import channels, contacts, conversations, messages, tenants
+from kindbot.storage.schema import channels, tenants
 from kindbot.storage.sqlutil import (
     insert_ignoring_conflict,
     new_id,
@@ -24,47 +24,6 @@ OPEN = "open"
 _TENANT_BY_ID = select(tenants).where(tenants.c.id == bindparam("tenant_id"))
 _CHANNEL_BY_ID = select(channels).where(channels.c.id == bindparam("channel_id"))
 _CHANNEL_BY_PUBLIC_ID = select(channels).where(channels.c.public_id == bindparam("public_id"))
-_CONTACT_BY_ID = select(contacts).where(contacts.c.id == bindparam("contact_id"))
-_CONTACT_BY_ADDRESS = select(contacts).where(
-    contacts.c.channel_id == bindparam("channel_id"),
-    contacts.c.external_id == bindparam("external_id"),
-)
-_CONVERSATION_BY_ID = select(conversations).where(
-    conversations.c.id == bindparam("conversation_id")
-)
-_OPEN_CONVERSATION = select(conversations).where(
-    conversations.c.channel_id == bindparam("channel_id"),
-    conversations.c.contact_id == bindparam("contact_id"),
-    conversations.c.open_slot == OPEN,
-)
-_OPEN_FOR_INBOUND = (
-    update(conversations)
-    .where(
-        conversations.c.channel_id == bindparam("b_channel_id"),
-        conversations.c.contact_id == bindparam("b_contact_id"),
-        conversations.c.open_slot == OPEN,
-    )
-    .values(
-        last_inbound_at=case(
-            (
-                exists().where(
-                    messages.c.channel_id == bindparam("b_channel_id"),
-                    messages.c.idempotency_key == bindparam("key_digest"),
-                ),
-                conversations.c.last_inbound_at,
-            ),
-            else_=bindparam("at", type_=conversations.c.last_inbound_at.type),
-        )
-    )
-    .returning(*conversations.c)
-)
-"""The open conversation, its last inbound time moved to ``at`` unless the message
-(its idempotency key) is already stored: found and touched in one statement."""
-_TOUCH_INBOUND = (
-    update(conversations)
-    .where(conversations.c.id == bindparam("conversation_id"))
-    .values(last_inbound_at=bindparam("at"))
-)
 
 
 def _tenant(row: Any) -> TenantRecord:

@@ -28,9 +28,9 @@ from kindbot.ops.accounts import Visitor
 from kindbot.ops.audit_log import ChainReport, verify_tenant_chain
 from kindbot.ops.moderation_terms import list_terms
 from kindbot.web.dashboard.i18n import Lang
-from kindbot.web.dashboard.pages import SignedInVisitor, shop_for
+from kindbot.web.dashboard.pages import SignedInVisitor, shop_for, shop_form
 from kindbot.web.dashboard.rendering import render
-from kindbot.web.dashboard.session import PageError, csrf_ok, request_lang
+from kindbot.web.dashboard.session import request_lang
 from kindbot.web.deps import container_of
 
 router = APIRouter(include_in_schema=False)
@@ -159,8 +159,6 @@ async def verify(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
     """Verify the whole hash chain (as ``kindbot audit verify``) and show the outcome."""
-    tenant, role = await shop_for(request, visitor, slug, READERS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, role = await shop_form(request, visitor, slug, csrf, READERS)
     report = await verify_tenant_chain(container_of(request).store, tenant.id, tenant.slug)
     return await _page(request, visitor, tenant, role, verified=report)

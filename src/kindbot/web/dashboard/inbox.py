@@ -25,9 +25,9 @@ from kindbot.core.records.handoff import AgentRecord, ConversationNote, InboxIte
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.inbox.desk import Acting, Conversation
 from kindbot.ops.accounts import Visitor, agent_for
-from kindbot.web.dashboard.pages import SignedInVisitor, redirect, shop_for
+from kindbot.web.dashboard.pages import SignedInVisitor, redirect, shop_for, shop_form
 from kindbot.web.dashboard.rendering import render
-from kindbot.web.dashboard.session import PageError, csrf_ok
+from kindbot.web.dashboard.session import PageError
 from kindbot.web.deps import container_of
 from kindbot.web.sse import event_stream
 
@@ -188,9 +188,7 @@ async def resolve(
 async def _move(
     request: Request, visitor: Visitor, slug: str, conversation_id: str, csrf: str, *, resolve: bool
 ) -> Response:
-    tenant, role = await shop_for(request, visitor, slug, ACTORS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, role = await shop_form(request, visitor, slug, csrf, ACTORS)
     inbox = container_of(request).inbox
     acting = await _acting(request, tenant, visitor)
     try:
@@ -214,9 +212,7 @@ async def transfer(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Hand the visitor's conversation to another agent of the shop."""
-    tenant, role = await shop_for(request, visitor, slug, ACTORS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, role = await shop_form(request, visitor, slug, csrf, ACTORS)
     inbox = container_of(request).inbox
     try:
         target = await inbox.agent(tenant, to)
@@ -238,9 +234,7 @@ async def reply(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Send the visitor's reply through the guard; a refusal is shown with its reason."""
-    tenant, role = await shop_for(request, visitor, slug, ACTORS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, role = await shop_form(request, visitor, slug, csrf, ACTORS)
     inbox = container_of(request).inbox
     try:
         outcome = await inbox.reply(
@@ -272,9 +266,7 @@ async def note(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Add an internal note (never sent to the customer)."""
-    tenant, role = await shop_for(request, visitor, slug, ACTORS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, role = await shop_form(request, visitor, slug, csrf, ACTORS)
     try:
         await container_of(request).inbox.add_note(
             tenant, conversation_id, visitor.user.email, text
@@ -293,9 +285,7 @@ async def presence(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Go online (take round-robin hand-offs) or offline."""
-    tenant, _ = await shop_for(request, visitor, slug, ACTORS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, _ = await shop_form(request, visitor, slug, csrf, ACTORS)
     acting = await _acting(request, tenant, visitor)
     await container_of(request).inbox.set_online(tenant, acting.agent.id, online)
     return redirect(f"/dashboard/{slug}/inbox")

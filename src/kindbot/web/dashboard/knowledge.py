@@ -30,9 +30,9 @@ from kindbot.ops.knowledge_base import (
     tenant_threshold,
     unanswered_report,
 )
-from kindbot.web.dashboard.pages import SignedInVisitor, redirect, shop_for
+from kindbot.web.dashboard.pages import SignedInVisitor, redirect, shop_for, shop_form
 from kindbot.web.dashboard.rendering import render
-from kindbot.web.dashboard.session import PageError, csrf_ok
+from kindbot.web.dashboard.session import PageError
 from kindbot.web.deps import container_of
 
 router = APIRouter(include_in_schema=False)
@@ -128,9 +128,7 @@ async def save_entry(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Add or update one entry (by id; a new entry's id comes from its question)."""
-    tenant, role = await shop_for(request, visitor, slug, EDITORS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, role = await shop_form(request, visitor, slug, csrf, EDITORS)
     draft = KnowledgeEntry(entry_id, question, answer, tuple(similar.splitlines()), (tags,))
     try:
         entry = entry_from_form(
@@ -154,9 +152,7 @@ async def remove_entry(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Delete one entry (404 when there is none with this id)."""
-    tenant, _ = await shop_for(request, visitor, slug, EDITORS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, _ = await shop_form(request, visitor, slug, csrf, EDITORS)
     if not await delete_entry(container_of(request).store, tenant.id, entry_id):
         raise PageError(404, "not_found")
     return redirect(f"/dashboard/{slug}/kb?notice={quote('✕ ' + entry_id)}")
@@ -171,9 +167,7 @@ async def import_file(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Import a CSV/XLSX/JSON/YAML file: every problem listed and nothing applied, or all of it."""
-    tenant, role = await shop_for(request, visitor, slug, EDITORS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, role = await shop_form(request, visitor, slug, csrf, EDITORS)
     name = PurePath(file.filename or "upload").name if file else ""
     suffix = PurePath(name).suffix.lower()
     data = await file.read(MAX_UPLOAD + 1) if file else b""

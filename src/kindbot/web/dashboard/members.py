@@ -23,12 +23,11 @@ from kindbot.ops.invitations import (
     open_invitation,
     withdraw,
 )
-from kindbot.web.dashboard.pages import SignedInVisitor, redirect, shop_for
+from kindbot.web.dashboard.pages import SignedInVisitor, redirect, shop_for, shop_form
 from kindbot.web.dashboard.rendering import render
 from kindbot.web.dashboard.session import (
     LOGIN_CSRF_COOKIE,
     PageError,
-    csrf_ok,
     new_login_csrf,
     optional_visitor,
     same,
@@ -87,9 +86,7 @@ async def post_invite(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
     """Invite ``email`` as ``role``: the link is shown once, to pass on."""
-    tenant, _ = await shop_for(request, visitor, slug, ADMINS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, _ = await shop_form(request, visitor, slug, csrf, ADMINS)
     container = container_of(request)
     try:
         issued = await invite(
@@ -133,9 +130,7 @@ async def post_role(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
     """Change a member's role (never leaving the shop without an admin)."""
-    tenant, _ = await shop_for(request, visitor, slug, ADMINS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, _ = await shop_form(request, visitor, slug, csrf, ADMINS)
     email, current = await _member_email(request, tenant, user_id)
     container = container_of(request)
     try:
@@ -164,9 +159,7 @@ async def post_remove(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
     """Remove a member from the shop (never the last admin)."""
-    tenant, _ = await shop_for(request, visitor, slug, ADMINS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, _ = await shop_form(request, visitor, slug, csrf, ADMINS)
     email, current = await _member_email(request, tenant, user_id)
     container = container_of(request)
     try:
@@ -194,9 +187,7 @@ async def post_withdraw(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
     """Withdraw an open invitation (its link stops working)."""
-    tenant, _ = await shop_for(request, visitor, slug, ADMINS)
-    if not csrf_ok(visitor, csrf):
-        raise PageError(403, "form_expired")
+    tenant, _ = await shop_form(request, visitor, slug, csrf, ADMINS)
     container = container_of(request)
     try:
         await withdraw(

@@ -250,6 +250,21 @@ async def shop_for(
     return tenant, role
 
 
+async def shop_form(
+    request: Request,
+    visitor: Visitor,
+    slug: str,
+    csrf: str,
+    roles: Collection[Role] = EVERY_ROLE,
+) -> tuple[TenantRecord, Role]:
+    """:func:`shop_for` for a posted form, which must echo the session's CSRF token
+    (403 ``form_expired`` otherwise, after the shop and role checks)."""
+    found = await shop_for(request, visitor, slug, roles)
+    if not csrf_ok(visitor, csrf):
+        raise PageError(403, "form_expired")
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelView:
     """A channel as its shop's page shows it; ``token`` only for shop admins."""
