@@ -32,11 +32,12 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from kindbot.analytics.periods import Period
+from kindbot.analytics.series import SeriesPoint
 from kindbot.core.ports.seams import Store, Transaction
 from kindbot.core.records.analytics import MetricsScope, NewBusinessEvent
 from kindbot.core.records.conversations import ContactRecord, ContactSource
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
-from kindbot.ops.metrics import tenant_metrics
+from kindbot.ops.metrics import tenant_metrics, tenant_series
 from tests.contracts.builders import Party, make_channel, make_tenant, store_inbound, store_outbound
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -364,3 +365,59 @@ async def test_iso_weeks_split_at_local_monday_midnight_across_the_year(store: S
         {"cohort_week": "2026-W53", "size": 1, "retained": [1, 1], "rates": [1.0, 1.0]},
         {"cohort_week": "2027-W01", "size": 1, "retained": [1], "rates": [1.0]},
     ]
+
+
+def _point(start: str, end: str, active: int, orders: int, revenue: str, vpu: str) -> SeriesPoint:
+    return SeriesPoint(
+        date.fromisoformat(start), date.fromisoformat(end), active, orders, revenue, vpu
+    )
+
+
+async def test_a_short_period_is_a_daily_series_by_local_date(store: Store) -> None:
+    shop = await build_shop(store)
+
+    series = await tenant_series(store, shop.tenant, PERIOD)
+
+    # Only days with activity differ from zero; B's 00:30 local is 12-28 (UTC 12-27), D's
+    # order at 07:30 local on 01-11 is past the period; F (order) and E (message) share 01-05.
+    busy = {p.start.isoformat(): p for p in series.points if p.active or p.orders}
+    assert series.granularity == "day"
+    assert len(series.points) == 14
+    assert busy == {
+        "2026-12-28": _point("2026-12-28", "2026-12-29", 1, 0, "0.00", "0.00"),
+        "2026-12-29": _point("2026-12-29", "2026-12-30", 1, 0, "-30.00", "-30.00"),
+        "2026-12-30": _point("2026-12-30", "2026-12-31", 1, 1, "50.00", "50.00"),
+        "2026-12-31": _point("2026-12-31", "2027-01-01", 1, 0, "0.00", "0.00"),
+        "2027-01-02": _point("2027-01-02", "2027-01-03", 1, 1, "200.00", "200.00"),
+        "2027-01-05": _point("2027-01-05", "2027-01-06", 2, 1, "19.99", "10.00"),
+        "2027-01-06": _point("2027-01-06", "2027-01-07", 1, 1, "10.00", "10.00"),
+        "2027-01-10": _point("2027-01-10", "2027-01-11", 1, 0, "0.00", "0.00"),
+    }
+
+
+async def test_a_long_period_is_a_weekly_series_from_monday_to_monday(store: Store) -> None:
+    shop = await build_shop(store)
+
+    # Wednesday 12-23 to Wednesday 02-10: a partial first week, Mondays after, a partial last.
+    series = await tenant_series(store, shop.tenant, Period(date(2026, 12, 23), date(2027, 2, 10)))
+
+    assert series.granularity == "week"
+    assert series.points == (
+        _point("2026-12-23", "2026-12-28", 0, 0, "0.00", "0.00"),
+        _point("2026-12-28", "2027-01-04", 3, 2, "220.00", "73.33"),
+        _point("2027-01-04", "2027-01-11", 4, 2, "29.99", "7.50"),
+        _point("2027-01-11", "2027-01-18", 2, 2, "20.00", "10.00"),
+        _point("2027-01-18", "2027-01-25", 1, 1, "10.00", "10.00"),
+        _point("2027-01-25", "2027-02-01", 0, 0, "0.00", "0.00"),
+        _point("2027-02-01", "2027-02-08", 1, 1, "10.00", "10.00"),
+        _point("2027-02-08", "2027-02-10", 0, 0, "0.00", "0.00"),
+    )
+
+
+async def test_a_channel_limits_the_series_to_its_contacts(store: Store) -> None:
+    shop = await build_shop(store)
+
+    series = await tenant_series(store, shop.tenant, PERIOD, channel="oa")
+
+    busy = [p for p in series.points if p.active or p.orders]
+    assert busy == [_point("2027-01-06", "2027-01-07", 1, 1, "10.00", "10.00")]

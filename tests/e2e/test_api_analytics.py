@@ -183,3 +183,44 @@ async def test_metrics_parameters_are_checked(
     assert filtered.status_code == 200, filtered.text
     assert filtered.json()["conversion"]["days"] == 7
     assert filtered.json()["repurchase"]["days"] == 14
+
+
+async def test_the_series_endpoint_cuts_the_period_into_local_days(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    key = bearer(await new_key(client, admin))
+    batch = {
+        "events": [
+            order("s1", "zoe", "10.00", at="2027-01-05T23:30:00+08:00"),
+            order("s2", "amy", "5.50", at="2027-01-06T00:30:00+08:00"),
+        ]
+    }
+    assert (await client.post(EVENTS, headers=key, json=batch)).status_code == 200
+
+    period = {"from": "2027-01-04", "to": "2027-01-11"}
+    found = await client.get(f"{METRICS}/series", headers=key, params=period)
+
+    assert found.status_code == 200
+    body = found.json()
+    assert body["granularity"] == "day"
+    busy = [p for p in body["points"] if p["orders"]]
+    assert busy == [
+        {
+            "start": "2027-01-05",
+            "end": "2027-01-06",
+            "active": 1,
+            "orders": 1,
+            "revenue": "10.00",
+            "value_per_user": "10.00",
+        },
+        {
+            "start": "2027-01-06",
+            "end": "2027-01-07",
+            "active": 1,
+            "orders": 1,
+            "revenue": "5.50",
+            "value_per_user": "5.50",
+        },
+    ]
+    bad = await client.get(f"{METRICS}/series", headers=key, params={"from": "x", "to": "y"})
+    assert "from" in error_of(bad, 400, "invalid_period")

@@ -7,6 +7,7 @@ Writes a screenshot of every page in both languages to ``docs/screenshots/``
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -265,6 +266,48 @@ async def test_the_overview_shows_users_times_value_per_user(
         await expect(page.locator("#m-revenue")).not_to_have_text("¥0.00")
         await _shot(page, f"overview-{lang}")
         await context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_the_analytics_page_draws_its_charts_under_the_csp(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    orders = [
+        {
+            "event_id": f"o{n}",
+            "type": "order",
+            "occurred_at": f"2026-{10 + n % 2}-{1 + n % 27:02d}T10:00:00+08:00",
+            "channel": "hook",
+            "external_id": f"buyer{n % 23}",
+            "amount": f"{38 + n % 7 * 11}.00",
+        }
+        for n in range(120)
+    ]
+    async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
+        stored = await api.post(
+            "/api/v1/tenants/teashop/events",
+            json={"events": orders},
+            headers={"Authorization": f"Bearer {container.admin_token}"},
+        )
+        assert stored.status_code == 200, stored.text
+        target = "/dashboard/teashop/analytics"
+        page = await _signed_in(browser, base_url, locale, target, "owner@teashop.cn")
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
+        await page.goto(f"{base_url}{target}?from=2026-10-01&to=2026-12-01")
+        for chart in ("series", "funnel", "repurchase", "retention"):
+            await expect(page.locator(f"#chart-{chart} canvas")).to_have_count(1)
+        await expect(page.locator("#m-active")).to_have_text("23")
+        await _shot(page, f"analytics-{lang}")
+        await page.select_option("#channel", "hook")
+        await page.get_by_role("button", name="查看" if lang == "zh" else "Show").click()
+        await expect(page).to_have_url(re.compile(r"channel=hook"))
+        await expect(page.locator("#chart-series canvas")).to_have_count(1)
+        await page.go_back()
+        assert refused == []
+        await page.context.close()
 
 
 async def _signed_in_owner(browser: Browser, base_url: str, locale: str, target: str) -> Page:

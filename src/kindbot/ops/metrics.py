@@ -20,6 +20,7 @@ from kindbot.analytics.metrics import (
 )
 from kindbot.analytics.money import DEFAULT_CURRENCY, MINOR_DIGITS
 from kindbot.analytics.periods import Period, cohort_mondays, local_midnight, tenant_zone
+from kindbot.analytics.series import ValueSeries, bucket_starts, value_series
 from kindbot.core.errors import BadRequestError
 from kindbot.core.ports.seams import Store
 from kindbot.core.records.analytics import MetricsScope
@@ -81,3 +82,20 @@ async def tenant_metrics(
             repurchase_days=repurchase_days,
         )
     return metrics_document(facts)
+
+
+async def tenant_series(
+    store: Store, tenant: TenantRecord, period: Period, *, channel: str | None = None
+) -> ValueSeries:
+    """Active users, orders, revenue and value per user per day (periods up to 31 days)
+    or per week (:mod:`kindbot.analytics.series`); ``channel`` as for :func:`tenant_metrics`."""
+    zone = tenant_zone(tenant.timezone)
+    starts = bucket_starts(period)
+    bounds = [local_midnight(day, zone) for day in starts]
+    currency = DEFAULT_CURRENCY
+    async with store.transaction(readonly=True) as tx:
+        scope = MetricsScope(tenant.id)
+        if channel is not None:
+            scope = MetricsScope(tenant.id, (await find_channel(tx, tenant, channel)).id)
+        facts = await tx.metrics.series(scope, bounds, currency)
+    return value_series(period, starts, facts, MINOR_DIGITS[currency])

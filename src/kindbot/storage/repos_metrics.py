@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 
 from kindbot.core.records.analytics import (
+    BucketFacts,
     CohortWeekCount,
     ConversationFacts,
     FirstBuyer,
@@ -218,6 +219,41 @@ class SqlMetrics:
         query = select(cohort_week, active_week, func.count()).group_by(cohort_week, active_week)
         rows = await self._conn.execute(query)
         return [CohortWeekCount(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+    async def series(
+        self, scope: MetricsScope, bounds: Sequence[datetime], currency: str
+    ) -> list[BucketFacts]:
+        if len(bounds) < 2:
+            return []
+        span = (bounds[0], bounds[-1])
+        activity = _activity(scope, span)
+        pairs = (
+            select(activity.c.contact_id, _week(activity.c.at, bounds).label("bucket"))
+            .distinct()
+            .subquery("pairs")
+        )
+        active_rows = await self._conn.execute(
+            select(pairs.c.bucket, func.count()).group_by(pairs.c.bucket)
+        )
+        active = {int(r[0]): int(r[1]) for r in active_rows}
+        be = business_events.c
+        in_currency = be.currency == currency
+        bucket = _week(be.occurred_at, bounds).label("bucket")
+        money_rows = await self._conn.execute(
+            select(
+                bucket,
+                func.count().filter(be.type == ORDER),
+                func.coalesce(func.sum(be.amount_minor).filter(be.type == ORDER, in_currency), 0),
+                func.coalesce(func.sum(be.amount_minor).filter(be.type == REFUND, in_currency), 0),
+            )
+            .where(*_events(scope, span, ORDER, REFUND))
+            .group_by(bucket)
+        )
+        money = {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in money_rows}
+        return [
+            BucketFacts(i, active.get(i, 0), *money.get(i, (0, 0, 0)))
+            for i in sorted(active.keys() | money.keys())
+        ]
 
     async def conversation_facts(
         self, scope: MetricsScope, start: datetime, end: datetime

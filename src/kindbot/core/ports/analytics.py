@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kindbot.core.records.analytics import (
+    BucketFacts,
     BusinessEventRecord,
     CohortWeekCount,
     ConversationFacts,
@@ -88,6 +89,13 @@ class MetricsRepository(Protocol):
         """Contacts first seen in ``[bounds[0], bounds[-1])``, counted by the week of first
         seen and each week with activity in that range (week ``i`` is
         ``[bounds[i], bounds[i+1])``); only pairs with at least one contact."""
+        ...
+
+    async def series(
+        self, scope: MetricsScope, bounds: Sequence[datetime], currency: str
+    ) -> list[BucketFacts]:
+        """Per bucket ``i`` (``[bounds[i], bounds[i+1])``): active contacts, orders and the
+        order and refund amounts in ``currency``; only buckets with activity."""
         ...
 
     async def conversation_facts(

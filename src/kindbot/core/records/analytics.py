@@ -125,6 +125,18 @@ class CohortWeekCount:
 
 
 @dataclass(frozen=True, slots=True)
+class BucketFacts:
+    """One time bucket of a series (``index`` into the boundaries the query was given):
+    distinct active contacts, ``order`` events, and order and refund amounts in one currency."""
+
+    index: int
+    active: int
+    orders: int
+    order_minor: int
+    refund_minor: int
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationFacts:
     """Counts for conversation health in a range (definitions: ``analytics.metrics``)."""
 

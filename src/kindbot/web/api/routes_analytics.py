@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from kindbot.analytics.events import MAX_BATCH
 from kindbot.analytics.metrics import DEFAULT_CONVERSION_DAYS, DEFAULT_REPURCHASE_DAYS
 from kindbot.analytics.periods import check_period, parse_day
+from kindbot.analytics.series import ValueSeries
 from kindbot.core.errors import BadRequestError
 from kindbot.ops.events import record_events
-from kindbot.ops.metrics import tenant_metrics
+from kindbot.ops.metrics import tenant_metrics, tenant_series
 from kindbot.web.api.auth import TenantAccess
 from kindbot.web.api.models import ERRORS, ErrorBody
 from kindbot.web.body import read_limited_body
@@ -135,3 +136,59 @@ async def get_metrics(
         repurchase_days=repurchase_days,
         channel=channel,
     )
+
+
+class SeriesPointOut(BaseModel):
+    """One bucket ``[start, end)`` of local dates (money as decimal strings)."""
+
+    start: str
+    end: str
+    active: int
+    orders: int
+    revenue: str
+    value_per_user: str
+
+
+class SeriesOut(BaseModel):
+    """The period cut into days (up to 31 days) or ISO weeks, oldest first."""
+
+    granularity: str
+    points: list[SeriesPointOut]
+
+    @classmethod
+    def of(cls, series: ValueSeries) -> SeriesOut:
+        """The body of a computed series."""
+        return cls(
+            granularity=series.granularity,
+            points=[
+                SeriesPointOut(
+                    start=p.start.isoformat(),
+                    end=p.end.isoformat(),
+                    active=p.active,
+                    orders=p.orders,
+                    revenue=p.revenue,
+                    value_per_user=p.value_per_user,
+                )
+                for p in series.points
+            ],
+        )
+
+
+@router.get("/tenants/{slug}/metrics/series")
+async def get_series(
+    tenant: TenantAccess,
+    request: Request,
+    start: Annotated[str, Query(alias="from", description="First local date, YYYY-MM-DD.")],
+    end: Annotated[str, Query(alias="to", description="Local date after the last, YYYY-MM-DD.")],
+    channel: Annotated[
+        str | None, Query(description="Only this channel's contacts (its id in the tenant).")
+    ] = None,
+) -> SeriesOut:
+    """Revenue = active users × value per user, per day or per week of ``[from, to)``.
+
+    Each bucket follows the metrics' definitions; a contact active in two
+    buckets counts in both.
+    """
+    period = check_period(parse_day(start, "from"), parse_day(end, "to"))
+    series = await tenant_series(container_of(request).store, tenant, period, channel=channel)
+    return SeriesOut.of(series)

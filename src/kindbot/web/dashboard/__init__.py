@@ -11,7 +11,16 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kindbot.web.dashboard import admin, compliance, flows, inbox, knowledge, members, overview
+from kindbot.web.dashboard import (
+    admin,
+    analytics,
+    compliance,
+    flows,
+    inbox,
+    knowledge,
+    members,
+    overview,
+)
 from kindbot.web.dashboard.pages import router
 from kindbot.web.dashboard.rendering import render
 from kindbot.web.dashboard.security import SecurityHeaders
@@ -37,6 +46,7 @@ def install_dashboard(app: FastAPI) -> None:
     app.include_router(knowledge.router)
     app.include_router(inbox.router)
     app.include_router(overview.router)
+    app.include_router(analytics.router)
     app.include_router(compliance.router)
     app.include_router(flows.router)
     app.add_exception_handler(SignInRequiredError, _sign_in_first)

@@ -51,7 +51,8 @@ def _today(request: Request, tenant: TenantRecord) -> date:
     return now.astimezone(tenant_zone(tenant.timezone)).date()
 
 
-def _period(request: Request, tenant: TenantRecord) -> Period:
+def requested_period(request: Request, tenant: TenantRecord) -> Period:
+    """The period a page asks for: ``?from=&to=`` local dates, or the last ``?days=``."""
     params = request.query_params
     if "from" in params or "to" in params:
         return check_period(
@@ -71,7 +72,7 @@ async def overview(slug: str, request: Request, visitor: SignedInVisitor) -> HTM
     """The value metrics of the period (``?from=&to=`` local dates, or ``?days=``)."""
     tenant, role = await shop_for(request, visitor, slug)
     try:
-        period = _period(request, tenant)
+        period = requested_period(request, tenant)
         document = await _document(request, tenant, period)
     except KindbotError as refused:
         return render(
@@ -109,7 +110,7 @@ async def overview(slug: str, request: Request, visitor: SignedInVisitor) -> HTM
 async def retention_csv(slug: str, request: Request, visitor: SignedInVisitor) -> Response:
     """The weekly retention cohorts of the period as CSV (counts and rates per week k)."""
     tenant, _ = await shop_for(request, visitor, slug)
-    period = _period(request, tenant)
+    period = requested_period(request, tenant)
     document = await _document(request, tenant, period)
     rows = document["retention"]
     weeks = max((len(r["retained"]) for r in rows), default=0)
