@@ -310,6 +310,26 @@ async def test_the_analytics_page_draws_its_charts_under_the_csp(
         await page.context.close()
 
 
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_shop_admin_tightens_a_guard_limit_on_the_settings_page(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    async with live_server(container) as base_url:
+        target = "/dashboard/teashop/settings"
+        page = await _signed_in(browser, base_url, locale, target, "owner@teashop.cn")
+        await expect(page.locator("code", has_text="demo-webhook-secret")).to_have_count(1)
+        await page.get_by_label(
+            "每位联系人每月主动消息数" if lang == "zh" else "per contact per month"
+        ).fill("2")
+        await page.get_by_role("button", name="保存" if lang == "zh" else "Save").click()
+        await expect(page.locator("#guard-result")).to_be_visible()
+        await expect(page.locator("#per_contact_month")).to_have_value("2")
+        await _shot(page, f"settings-{lang}")
+        await page.context.close()
+
+
 async def _signed_in_owner(browser: Browser, base_url: str, locale: str, target: str) -> Page:
     return await _signed_in(browser, base_url, locale, target, "owner@teashop.cn")
 

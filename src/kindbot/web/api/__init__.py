@@ -19,6 +19,7 @@ from kindbot.web.api import (
     routes_inbox,
     routes_keys,
     routes_moderation,
+    routes_settings,
     routes_tenants,
 )
 from kindbot.web.api.inputs import checked_inputs
@@ -38,6 +39,7 @@ def api_router() -> APIRouter:
         routes_audit,
         routes_contacts,
         routes_guard,
+        routes_settings,
         routes_moderation,
         routes_inbox,
         routes_analytics,

@@ -20,6 +20,7 @@ from kindbot.web.dashboard import (
     knowledge,
     members,
     overview,
+    settings,
 )
 from kindbot.web.dashboard.pages import router
 from kindbot.web.dashboard.rendering import render
@@ -47,6 +48,7 @@ def install_dashboard(app: FastAPI) -> None:
     app.include_router(inbox.router)
     app.include_router(overview.router)
     app.include_router(analytics.router)
+    app.include_router(settings.router)
     app.include_router(compliance.router)
     app.include_router(flows.router)
     app.add_exception_handler(SignInRequiredError, _sign_in_first)

@@ -106,7 +106,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "回调地址（填入平台后台）",
     ),
     "chat_page": ("Web chat page", "网页聊天页面"),
-    "token": ("Token", "令牌"),
+    "token": ("Token and keys to paste", "需填写的令牌与密钥"),
     "enabled": ("Enabled", "已启用"),
     "disabled": ("Disabled", "已停用"),
     "members": ("Members", "成员"),
@@ -257,6 +257,64 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "opt_out_rate": ("Opt-out rate", "退订率"),
     "retention": ("Weekly retention cohorts", "按周留存"),
     "download_csv": ("Download CSV", "下载 CSV"),
+    "settings": ("Channels and settings", "渠道与设置"),
+    "channels_hint": (
+        "Paste each callback URL and token into the WeChat or WeCom console.",
+        "将回调地址和令牌填入微信公众平台或企业微信后台。",
+    ),
+    "test_message": ("Send a test message", "发送测试消息"),
+    "test_message_hint": (
+        "To one of the shop's test contacts, through the guard like every message: "
+        "it needs the contact's consent to the topic and respects quiet hours and caps.",
+        "只能发给本店的测试联系人，并与所有消息一样经过守卫：需要对方同意该主题，"
+        "并遵守免打扰时段和频次上限。",
+    ),
+    "no_test_contacts": (
+        "The shop has no test contacts (the bundle's test_contacts, or the API's test-contacts).",
+        "本店没有测试联系人（在配置包的 test_contacts 中声明，或通过 API 添加）。",
+    ),
+    "test_contact": ("Test contact", "测试联系人"),
+    "consent_topic": ("Consent topic", "同意主题"),
+    "message_text": ("Message", "消息内容"),
+    "send_test": ("Send through the guard", "经守卫发送"),
+    "test_sent": (
+        "The guard allowed it: the message is in the outbox.",
+        "守卫已放行：消息已进入发送队列。",
+    ),
+    "test_deferred": (
+        "The guard deferred it: it will be decided again when it may be sent.",
+        "守卫已推迟：到可发送时间会重新判定。",
+    ),
+    "test_refused": ("The guard refused it.", "守卫拒绝发送。"),
+    "guard_limits": ("Guard limits", "守卫限制"),
+    "guard_limits_hint": (
+        "The shop may only make the platform's limits stricter. Empty: the platform's. "
+        "Applying the shop's bundle again replaces these with its guard settings.",
+        "店铺只能收紧平台的限制；留空即使用平台限制。重新应用配置包会以其中的设置替换这里的值。",
+    ),
+    "quiet_hours": ("Quiet hours (HH:MM-HH:MM)", "免打扰时段（HH:MM-HH:MM）"),
+    "limit.per_contact_day": (
+        "Proactive messages per contact per day",
+        "每位联系人每天主动消息数",
+    ),
+    "limit.per_contact_month": (
+        "Proactive messages per contact per month",
+        "每位联系人每月主动消息数",
+    ),
+    "limit.human_confirm_over": (
+        "Broadcasts to more recipients need a second person's approval",
+        "群发人数超过此值需第二人批准",
+    ),
+    "platform_value": ("Platform: {value}", "平台：{value}"),
+    "in_effect": ("in effect: {value}", "当前生效：{value}"),
+    "daily_recipients": (
+        "Daily proactive recipients (set by the platform operator): {count}",
+        "每日主动消息接收人数上限（由平台运营方设定）：{count}",
+    ),
+    "guard_saved": (
+        "Saved: the new limits apply from the next message.",
+        "已保存：新限制从下一条消息起生效。",
+    ),
     "analytics": ("Analytics", "数据分析"),
     "all_channels": ("All channels", "全部渠道"),
     "value_over_time": (

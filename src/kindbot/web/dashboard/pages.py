@@ -266,32 +266,63 @@ async def shop_form(
 
 
 @dataclass(frozen=True, slots=True)
+class ConsoleField:
+    """A value a shop admin pastes into the platform's console (or the sending system)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelView:
-    """A channel as its shop's page shows it; ``token`` only for shop admins."""
+    """A channel as its shop's pages show it; ``fields`` (its token, AES key or webhook
+    secret) only for shop admins."""
 
     local_id: str
     kind: str
     enabled: bool
     callback_url: str | None
     chat_url: str | None
-    token: str | None
+    fields: tuple[ConsoleField, ...]
 
 
 CALLBACK_KINDS = frozenset({"wechat_oa", "wecom", "webhook"})
+CONSOLE_FIELDS = (
+    ("token", "Token"),
+    ("encoding_aes_key", "EncodingAESKey"),
+    ("mode", "mode"),
+    ("secret", "secret"),
+)
+"""Config attributes to paste elsewhere, as the WeChat / WeCom consoles name them. A
+WeCom app's ``secret`` comes *from* its console and is never shown."""
 
 
-async def _channel_views(request: Request, tenant: TenantRecord, role: Role) -> list[ChannelView]:
+def console_fields(kind: str, config: object) -> tuple[ConsoleField, ...]:
+    """What a shop admin needs to paste for a channel of ``kind`` (none for web chat)."""
+    if kind not in CALLBACK_KINDS:
+        return ()
+    found = []
+    for name, label in CONSOLE_FIELDS:
+        value = getattr(config, name, None)
+        if isinstance(value, str) and value and not (kind == "wecom" and name == "secret"):
+            found.append(ConsoleField(label, value))
+    return tuple(found)
+
+
+async def channel_views(request: Request, tenant: TenantRecord, role: Role) -> list[ChannelView]:
+    """The shop's channels with their callback or chat URLs (and, for shop admins, what
+    to paste into the platform's console)."""
     container = container_of(request)
     async with container.store.transaction(readonly=True) as tx:
         found = await tx.channels.list_for_tenant(tenant.id)
     base = str(request.base_url).rstrip("/")
     views = []
     for channel in found:
-        token = None
-        if role is Role.TENANT_ADMIN and channel.kind in CALLBACK_KINDS:
-            resolved = await container.directory.by_id(channel.id) if channel.enabled else None
-            config = open_config(channel.kind, resolved.config) if resolved else None
-            token = getattr(config, "token", None)
+        fields: tuple[ConsoleField, ...] = ()
+        if role is Role.TENANT_ADMIN and channel.kind in CALLBACK_KINDS and channel.enabled:
+            resolved = await container.directory.by_id(channel.id)
+            if resolved is not None:
+                fields = console_fields(channel.kind, open_config(channel.kind, resolved.config))
         views.append(
             ChannelView(
                 local_id=channel.local_id,
@@ -303,7 +334,7 @@ async def _channel_views(request: Request, tenant: TenantRecord, role: Role) -> 
                     else None
                 ),
                 chat_url=f"{base}/chat/{channel.public_id}" if channel.kind == "webchat" else None,
-                token=token if isinstance(token, str) else None,
+                fields=fields,
             )
         )
     return views
@@ -313,7 +344,7 @@ async def _channel_views(request: Request, tenant: TenantRecord, role: Role) -> 
 async def shop_home(slug: str, request: Request, visitor: SignedInVisitor) -> HTMLResponse:
     """One shop: its status and standing, its channels (callback URLs), its members."""
     tenant, role = await shop_for(request, visitor, slug)
-    channels = await _channel_views(request, tenant, role)
+    channels = await channel_views(request, tenant, role)
     members = []
     if role is Role.TENANT_ADMIN:
         async with container_of(request).store.transaction(readonly=True) as tx:
