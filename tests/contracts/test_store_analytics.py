@@ -197,9 +197,29 @@ async def test_the_metrics_document_matches_the_hand_computed_figures(store: Sto
             "csat_ratings": 1,
             "opt_out_rate": 1.0,
             "first_response_median_seconds": None,
-            "complaint_rate": None,
+            "complaint_rate": 0.0,
         },
     }
+
+
+async def test_complaints_are_contacts_with_a_complaint_event_over_active_users(
+    store: Store,
+) -> None:
+    shop = await build_shop(store)
+    async with store.transaction() as tx:
+        # E twice and G once (both already active): 2 of the 6 active users; C's
+        # complaint on 01-11 08:00 local is after the period.
+        await shop.event(tx, "E", "complaint", "2027-01-07 10:00")
+        await shop.event(tx, "E", "complaint", "2027-01-08 10:00")
+        await shop.event(tx, "G", "complaint", "2027-01-07 10:00", channel=shop.oa)
+        await shop.event(tx, "C", "complaint", "2027-01-11 08:00")
+
+    document = await tenant_metrics(store, shop.tenant, PERIOD)
+    on_oa = await tenant_metrics(store, shop.tenant, PERIOD, channel="oa")
+
+    assert document["users"]["active"] == 6
+    assert document["conversations"]["complaint_rate"] == 0.3333
+    assert on_oa["conversations"]["complaint_rate"] == 1.0
 
 
 async def test_windows_are_parameters(store: Store) -> None:

@@ -162,7 +162,7 @@ def retention(mondays: Sequence[date], counts: Sequence[CohortWeekCount]) -> lis
     return rows
 
 
-def conversation_health(facts: ConversationFacts) -> dict[str, Any]:
+def conversation_health(facts: ConversationFacts, active: int) -> dict[str, Any]:
     """Conversation health of the period (the ``conversations`` object).
 
     * ``conversations`` — conversations with an inbound message in the period;
@@ -177,8 +177,12 @@ def conversation_health(facts: ConversationFacts) -> dict[str, Any]:
     * ``opt_out_rate`` — contacts holding a consent at the period's start (and
       not opted out by message before it) who, in the period, opted out by
       message or came to hold no active consent, over those contacts;
-    * ``first_response_median_seconds``, ``complaint_rate`` — null: agents'
-      first responses and complaints are not recorded yet.
+    * ``complaint_rate`` — contacts with a ``complaint`` business event in the
+      period (the shop records complaints it receives — through WeChat's
+      complaint notices, its own service desk — as events of that type) over
+      ``active``, the period's active users; null without active users;
+    * ``first_response_median_seconds`` — null: agents' first responses are not
+      recorded yet.
     """
     csat = format_fraction(Fraction(facts.rating_sum, facts.ratings), 4) if facts.ratings else None
     return {
@@ -190,7 +194,7 @@ def conversation_health(facts: ConversationFacts) -> dict[str, Any]:
         "csat_ratings": facts.ratings,
         "opt_out_rate": rate(facts.opted_out, facts.consenting_at_start),
         "first_response_median_seconds": None,
-        "complaint_rate": None,
+        "complaint_rate": rate(facts.complained, active),
     }
 
 
@@ -260,7 +264,7 @@ def metrics_document(facts: MetricsFacts) -> dict[str, Any]:
             }
             for row in retention(facts.mondays, facts.cohorts)
         ],
-        "conversations": conversation_health(facts.conversations),
+        "conversations": conversation_health(facts.conversations, facts.active),
     }
     assert tuple(document) == KEYS
     return document

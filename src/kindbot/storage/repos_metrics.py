@@ -49,6 +49,7 @@ from kindbot.storage.schema import business_events, consents, contacts, handoffs
 
 ORDER = "order"
 REFUND = "refund"
+COMPLAINT = "complaint"
 
 Range = tuple[datetime, datetime] | None
 
@@ -305,6 +306,11 @@ class SqlMetrics:
             )
         ).one()
         consenting, opted_out = await self._opt_outs(scope, start, end)
+        complained = await self._scalar(
+            select(func.count(business_events.c.contact_id.distinct())).where(
+                *_events(scope, span, COMPLAINT)
+            )
+        )
         return ConversationFacts(
             conversations=int(counts[0]),
             bot_answered=int(counts[1]),
@@ -313,6 +319,7 @@ class SqlMetrics:
             rating_sum=int(ratings[1]),
             consenting_at_start=consenting,
             opted_out=opted_out,
+            complained=complained,
         )
 
     async def _opt_outs(

@@ -199,9 +199,10 @@ def test_conversation_health_shares_and_csat() -> None:
         rating_sum=13,
         consenting_at_start=40,
         opted_out=3,
+        complained=2,
     )
 
-    health = metrics_document(facts(conversations=talk))["conversations"]
+    health = metrics_document(facts(conversations=talk, active=16))["conversations"]
 
     assert health == {
         "conversations": 8,
@@ -212,5 +213,11 @@ def test_conversation_health_shares_and_csat() -> None:
         "csat_ratings": 3,
         "opt_out_rate": 0.075,
         "first_response_median_seconds": None,
-        "complaint_rate": None,
+        "complaint_rate": 0.125,
     }
+
+
+def test_no_active_users_gives_a_null_complaint_rate() -> None:
+    quiet = ConversationFacts(0, 0, 0, 0, 0, 0, 0, complained=0)
+    health = metrics_document(facts(conversations=quiet, active=0))["conversations"]
+    assert health["complaint_rate"] is None

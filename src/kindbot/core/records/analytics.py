@@ -147,3 +147,5 @@ class ConversationFacts:
     rating_sum: int
     consenting_at_start: int
     opted_out: int
+    complained: int = 0
+    """Distinct contacts with a ``complaint`` business event in the range."""

@@ -316,6 +316,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "已保存：新限制从下一条消息起生效。",
     ),
     "analytics": ("Analytics", "数据分析"),
+    "complaint_rate": ("Complaint rate", "投诉率"),
     "all_channels": ("All channels", "全部渠道"),
     "value_over_time": (
         "Revenue = users × value per user, over time",
