@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from kindbot.campaigns.broadcasts import Broadcasts
+from kindbot.campaigns.journeys import Journeys
 from kindbot.campaigns.planner import Planner
 from kindbot.campaigns.proactive import ProactiveSender, deferred_loop
 from kindbot.channels.registry import AdapterDeps, build_adapters
@@ -96,6 +97,7 @@ class Container:
     proactive: ProactiveSender
     planner: Planner
     broadcasts: Broadcasts
+    journeys: Journeys
     outbox_worker: OutboxWorker
     supervisor: TaskSupervisor
     hub: VisitorHub
@@ -132,7 +134,8 @@ class Container:
         await self.screeners.current()
 
     def start_workers(self) -> None:
-        """Run the outbox worker, the recovery loop and deferred sends as owned background tasks."""
+        """Run the outbox worker, the recovery loop, deferred sends and journeys as owned
+        background tasks."""
         self.supervisor.start("outbox", self.outbox_worker.run)
         self.supervisor.start(
             "recovery",
@@ -146,6 +149,7 @@ class Container:
         self.supervisor.start(
             "deferred", lambda: deferred_loop(self.store, self.clock, self.proactive)
         )
+        self.supervisor.start("journeys", self.journeys.run)
 
     def start_sequencer(self) -> None:
         """Chain pending audit entries every ``SEAL_INTERVAL_S`` (every process that runs
@@ -327,6 +331,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         proactive=proactive,
         planner=planner,
         broadcasts=broadcasts,
+        journeys=Journeys(store=store, clock=clock, sender=proactive),
         outbox_worker=worker,
         supervisor=supervisor,
         hub=hub,

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from kindbot.bundles.addresses import check_addresses
 from kindbot.bundles.flows_apply import apply_flows, check_flows
+from kindbot.bundles.journeys_spec import apply_journeys
 from kindbot.bundles.llm import apply_llm
 from kindbot.bundles.loader import _line_of, bundle_node, load_bundle, located_problem
 from kindbot.bundles.schema import Bundle, ChannelSpec, channel_settings
@@ -277,6 +278,8 @@ async def _apply(
             await tx.tenants.set_service_hours(tenant.id, hours_json)
             tenant = replace(tenant, service_hours_json=hours_json)
         flows_changed = await apply_flows(tx, box, bundle, tenant.id, now)
+        if "journeys" in bundle.model_fields_set:
+            await apply_journeys(tx, bundle.journeys, tenant.id, now)
         tenant = await apply_llm(tx, box, tenant, bundle.llm)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [
             (console.LOCAL_ID, console.KIND, console.ConsoleConfig().model_dump_json())

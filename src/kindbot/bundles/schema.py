@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from kindbot.bundles.flow_schema import EndpointModel, FlowModel, Name
+from kindbot.bundles.journeys_spec import JourneySpec
 from kindbot.channels.config import ChannelConfig
 from kindbot.channels.registry import channel_kind
 from kindbot.channels.webchat import WebchatConfig
@@ -251,10 +252,21 @@ class Bundle(_Strict):
     """Generative answers (None: off)."""
     service_hours: ServiceHoursSpec | None = None
     """When people answer (None: not said; a request for a person then names no time)."""
+    journeys: list[JourneySpec] = Field(default_factory=list, max_length=50)
+    """Follow-ups (:mod:`kindbot.bundles.journeys_spec`); names unique."""
 
     def synonym_groups(self) -> list[tuple[str, ...]]:
         """Every synonym group of the ``knowledge`` section, in order."""
         return [tuple(g) for s in self.knowledge for g in s.synonyms or ()]
+
+    @field_validator("journeys")
+    @classmethod
+    def _unique_journeys(cls, value: list[JourneySpec]) -> list[JourneySpec]:
+        names = [spec.name for spec in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"journey names must be unique: {', '.join(repeated)}")
+        return value
 
     @field_validator("channels")
     @classmethod

@@ -29,6 +29,7 @@ from kindbot.cli import (
     consent,
     contact,
     guard,
+    journeys,
     kb,
     moderation,
     tenant,
@@ -62,6 +63,7 @@ app.add_typer(moderation.app, name="moderation")
 app.add_typer(agent.app, name="agent")
 app.add_typer(users.app, name="user")
 app.add_typer(analytics.events_app, name="events")
+app.add_typer(journeys.app, name="journey")
 app.command()(analytics.metrics)
 app.command()(chat.chat)
 app.command()(moderation.moderate)

@@ -35,6 +35,7 @@ from kindbot.storage.schema import (
     deferred_sends,
     flow_states,
     handoffs,
+    journey_runs,
     messages,
     outbox,
 )
@@ -135,9 +136,9 @@ class SqlContactData:
 
     async def erase(self, contact_id: str) -> ErasureCounts:
         # Children first: the foreign keys point at conversations and contacts.
-        # Handoff rows (agent, times, rating) and flow states (collected slots) go too,
-        # uncounted; so do the contact's business events (counted once export covers
-        # them, issue 16 §2).
+        # Handoff rows (agent, times, rating), flow states (collected slots) and journey
+        # runs go too, uncounted; so do the contact's business events (counted once
+        # export covers them, issue 16 §2).
         await self._delete(delete(handoffs).where(handoffs.c.contact_id == contact_id))
         their_conversations = select(conversations.c.id).where(
             conversations.c.contact_id == contact_id
@@ -151,6 +152,7 @@ class SqlContactData:
             delete(business_events).where(business_events.c.contact_id == contact_id)
         )
         await self._delete(delete(flow_states).where(flow_states.c.contact_id == contact_id))
+        await self._delete(delete(journey_runs).where(journey_runs.c.contact_id == contact_id))
         return ErasureCounts(
             outbox=await self._delete(delete(outbox).where(outbox.c.contact_id == contact_id)),
             deferred=await self._delete(

@@ -29,6 +29,7 @@ from sqlalchemy.sql.expression import true
 from kindbot.storage.schema_accounts import invitations, memberships, users, web_sessions
 from kindbot.storage.schema_base import BigId, UTCDateTime, id_column, metadata, tenant_column
 from kindbot.storage.schema_events import business_events
+from kindbot.storage.schema_journeys import journey_runs, journeys
 from kindbot.storage.schema_ops import (
     agents,
     api_keys,
@@ -71,6 +72,8 @@ __all__ = [
     "guard_counters",
     "handoffs",
     "invitations",
+    "journey_runs",
+    "journeys",
     "kb_models",
     "kb_synonyms",
     "kb_tuning",
@@ -152,6 +155,8 @@ contacts = Table(
     # default) or ``event`` (named by an imported business event; no consent implied).
     Column("source", String(16), nullable=False, server_default="message"),
     UniqueConstraint("channel_id", "external_id"),
+    # Journeys started by a contact's first message look for recent contacts.
+    Index("ix_contacts_tenant_created", "tenant_id", "created_at"),
 )
 
 conversations = Table(

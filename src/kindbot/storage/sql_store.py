@@ -30,6 +30,7 @@ from kindbot.storage.repos_core import SqlChannels, SqlTenants
 from kindbot.storage.repos_events import SqlBusinessEvents
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
+from kindbot.storage.repos_journeys import SqlJourneys
 from kindbot.storage.repos_kb import SqlKnowledgeSettings
 from kindbot.storage.repos_ledger import SqlConsents, SqlKnowledge
 from kindbot.storage.repos_messages import SqlMessages
@@ -75,6 +76,7 @@ class SqlTransaction:
         self.notes = SqlNotes(conn)
         self.events = SqlBusinessEvents(conn)
         self.metrics = SqlMetrics(conn)
+        self.journeys = SqlJourneys(conn)
 
 
 class SqlStore:

@@ -27,6 +27,7 @@ from kindbot.core.ports.guard import (
     TagRepository,
     ViolationRepository,
 )
+from kindbot.core.ports.journeys import JourneyRepository
 from kindbot.core.ports.knowledge import KnowledgeRepository, KnowledgeSettingsRepository
 from kindbot.core.ports.ledgers import AuditRepository, ConsentRepository
 from kindbot.core.ports.messaging import (
@@ -165,6 +166,8 @@ class Transaction(Protocol):
     def events(self) -> BusinessEventRepository: ...
     @property
     def metrics(self) -> MetricsRepository: ...
+    @property
+    def journeys(self) -> JourneyRepository: ...
 
 
 class SendCounters(Protocol):

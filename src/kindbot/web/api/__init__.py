@@ -17,6 +17,7 @@ from kindbot.web.api import (
     routes_contacts,
     routes_guard,
     routes_inbox,
+    routes_journeys,
     routes_keys,
     routes_moderation,
     routes_settings,
@@ -43,6 +44,7 @@ def api_router() -> APIRouter:
         routes_moderation,
         routes_inbox,
         routes_analytics,
+        routes_journeys,
     ):
         router.include_router(module.router)
     return router
