@@ -276,6 +276,10 @@ async def _apply(
         if hours_json != tenant.service_hours_json:
             await tx.tenants.set_service_hours(tenant.id, hours_json)
             tenant = replace(tenant, service_hours_json=hours_json)
+        if "attributes" in spec.model_fields_set:
+            await tx.attributes.replace_definitions(
+                tenant.id, [a.definition() for a in spec.attributes]
+            )
         flows_changed = await apply_flows(tx, box, bundle, tenant.id, now)
         tenant = await apply_llm(tx, box, tenant, bundle.llm)
         wanted = [(c.id, c.type, channel_config(c, spec.name)) for c in bundle.channels] + [

@@ -24,9 +24,11 @@ from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_accounts import SqlAccounts
 from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs, SqlNotes
 from kindbot.storage.repos_api import SqlApiKeys
+from kindbot.storage.repos_attributes import SqlAttributes
 from kindbot.storage.repos_audit import SEAL_BATCH, SealApart, SqlAudit
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
 from kindbot.storage.repos_core import SqlChannels, SqlTenants
+from kindbot.storage.repos_directory import SqlDirectory
 from kindbot.storage.repos_events import SqlBusinessEvents
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
@@ -39,6 +41,7 @@ from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 from kindbot.storage.repos_rights import SqlContactData
 from kindbot.storage.repos_sends import SqlBroadcasts, SqlDeferred, SqlViolations
+from kindbot.storage.repos_timeline import SqlTimeline
 from kindbot.storage.repos_wecom import SqlKfCursors
 
 
@@ -75,6 +78,9 @@ class SqlTransaction:
         self.notes = SqlNotes(conn)
         self.events = SqlBusinessEvents(conn)
         self.metrics = SqlMetrics(conn)
+        self.attributes = SqlAttributes(conn)
+        self.directory = SqlDirectory(conn)
+        self.timeline = SqlTimeline(conn)
 
 
 class SqlStore:
