@@ -52,6 +52,10 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/tenants/{slug}/broadcasts"): {"tag": "vip", "topic": "t", "text": "hi"},
     ("GET", "/api/v1/tenants/{slug}/broadcasts/{broadcast_id}"): None,
     ("POST", "/api/v1/tenants/{slug}/broadcasts/{broadcast_id}/approve"): None,
+    ("GET", "/api/v1/tenants/{slug}/contacts"): None,
+    ("GET", "/api/v1/tenants/{slug}/contacts/{contact_id}/attributes"): None,
+    ("PUT", "/api/v1/tenants/{slug}/contacts/{contact_id}/attributes"): {"vip_level": 1},
+    ("GET", "/api/v1/tenants/{slug}/contacts/{contact_id}/timeline"): None,
     ("DELETE", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}"): None,
     ("GET", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}/consents"): None,
     ("POST", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}/consents"): {
@@ -160,7 +164,10 @@ async def teashop_ids(
     )
     assert created.status_code == 201, created.text
     keys = (await client.get(f"/api/v1/tenants/{A}/api-keys", headers=admin)).json()
+    listed = await client.get(f"/api/v1/tenants/{A}/contacts", headers=key, params={"q": "zoe"})
+    assert listed.status_code == 200, listed.text
     return {
+        "contact_id": listed.json()["contacts"][0]["id"],
         "channel": "hook",
         "external_id": "zoe",
         "topic": "new-tea",

@@ -224,7 +224,7 @@ def timeline(
             for name, value in item.items()
             if name not in ("at", "kind", "id") and value not in (None, "")
         )
-        out.print(f"{item['at']}  {item['kind']:<18} {details}", highlight=False)
+        out.print(f"{item['at']}  {item['kind']:<18} {item['id']}  {details}", highlight=False)
     if not items:
         out.print("nothing recorded", highlight=False)
     if page.next_cursor is not None:
