@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union_all,
 )
 
 from kindbot.core.records.directory import (
@@ -62,24 +63,22 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _latest(*times: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The later of two nullable times (NULL when both are): GREATEST ignoring NULLs,
-    written as CASE because SQLite's ``max(a, b)`` is NULL when either is."""
-    a, b = times
-    return type_coerce(case((a.is_(None), b), (b.is_(None), a), (a > b, a), else_=b), UTCDateTime)
-
-
 def _stats(search: ContactSearch) -> Select[Any]:
     """One row per contact that passes the contact-level filters, with its figures."""
     tenant_id = search.tenant_id
     events = business_events.c
     mine = and_(events.tenant_id == tenant_id, events.contact_id == contacts.c.id)
-    last_inbound = (
-        select(func.max(messages.c.created_at))
+    # One scalar subquery: the later of the latest inbound message and the latest event
+    # (MAX ignores the NULL of a side without rows); each side is one index lookup.
+    latest = union_all(
+        select(func.max(messages.c.created_at).label("at"))
         .where(messages.c.contact_id == contacts.c.id, messages.c.direction == "inbound")
-        .scalar_subquery()
+        .correlate(contacts),
+        select(func.max(events.occurred_at).label("at")).where(mine).correlate(contacts),
+    ).subquery("latest")
+    last_active = type_coerce(select(func.max(latest.c.at)).scalar_subquery(), UTCDateTime).label(
+        "last_active"
     )
-    last_event = select(func.max(events.occurred_at)).where(mine).scalar_subquery()
     orders = select(func.count()).where(mine, events.type == ORDER).scalar_subquery()
     signed = case((events.type == REFUND, -events.amount_minor), else_=events.amount_minor)
     revenue = (
@@ -100,7 +99,7 @@ def _stats(search: ContactSearch) -> Select[Any]:
             contacts.c.display_name,
             contacts.c.created_at,
             contacts.c.source,
-            _latest(last_inbound, last_event).label("last_active"),
+            last_active,
             orders.label("orders"),
             revenue.label("revenue"),
         )

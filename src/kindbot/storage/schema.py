@@ -155,6 +155,8 @@ contacts = Table(
     # default) or ``event`` (named by an imported business event; no consent implied).
     Column("source", String(16), nullable=False, server_default="message"),
     UniqueConstraint("channel_id", "external_id"),
+    # A tenant's contacts, newest first (the contact list; migration 0023).
+    Index("ix_contacts_tenant_created", "tenant_id", "created_at"),
 )
 
 conversations = Table(

@@ -4,7 +4,8 @@
 bundle's ``tenant.attributes``); ``contact_attributes`` one typed value per
 contact and attribute (``value_number`` is NUMERIC(18, 6) on PostgreSQL and
 integer millionths on SQLite: exact on both). Messages and deferred sends gain
-a contact index (a contact's timeline and "last active"; export and erasure).
+a contact index (a contact's timeline and "last active"; export and erasure),
+contacts a tenant index (the contact list).
 
 Revision ID: 0023
 Revises: 0022
@@ -64,9 +65,11 @@ def upgrade() -> None:
         "ix_messages_contact_direction_at", "messages", ["contact_id", "direction", "created_at"]
     )
     op.create_index("ix_deferred_sends_contact", "deferred_sends", ["contact_id", "created_at"])
+    op.create_index("ix_contacts_tenant_created", "contacts", ["tenant_id", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contacts_tenant_created", table_name="contacts")
     op.drop_index("ix_deferred_sends_contact", table_name="deferred_sends")
     op.drop_index("ix_messages_contact_direction_at", table_name="messages")
     op.drop_index("ix_contact_attributes_tenant_name", table_name="contact_attributes")
