@@ -45,6 +45,7 @@ from kindbot.core.records.directory import (
 )
 from kindbot.core.records.handoff import ConversationNote
 from kindbot.core.records.tenancy import TenantRecord
+from kindbot.storage.sql_store import SqlStore
 from tests.contracts.builders import (
     Party,
     at,
@@ -52,6 +53,7 @@ from tests.contracts.builders import (
     store_inbound,
     store_outbound,
 )
+from tests.support.statements import traced
 
 DEFINITIONS = (
     AttributeDefinition("level", AttributeType.NUMBER, "VIP level"),
@@ -525,3 +527,28 @@ async def test_erasure_counts_events_attributes_and_tags(store: Store, shop: Sho
         assert await tx.tags.of_contact(shop.id("bob")) == []
         left = await shop.names(store)
     assert left == ["cai", "amy", "dan"]
+
+
+async def test_a_page_is_one_statement_plus_one_for_its_tags(store: SqlStore, shop: Shop) -> None:
+    everything = ListParameters(
+        q="user", attrs=("level:gte:1",), min_orders=0, min_revenue="0", active_within_days=9
+    )
+    parsed = parse_search(
+        everything,
+        tenant_id=shop.tenant.id,
+        definitions=DEFINITIONS,
+        currency="CNY",
+        currency_digits=2,
+        now=at(60),
+    )
+    async with traced(store) as log:
+        for wanted in (parsed, replace(parsed, filter=replace(parsed.filter, text="nobody"))):
+            async with store.transaction(readonly=True) as tx:  # warm the fresh connection
+                await tx.directory.search(wanted)
+            log.clear()
+            log.active = True
+            async with store.transaction(readonly=True) as tx:
+                rows = await tx.directory.search(wanted)
+            log.active = False
+            selects = [s for s in log.statements if s.verb == "SELECT"]
+            assert len(selects) == (2 if rows else 1), log.render()

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.test_cli_end_to_end import DEMO_SOURCE, TENANT, failed_cleanly, query_db, succeeded
+from tests.e2e.test_cli_end_to_end import (
+    DEMO_SOURCE,
+    TENANT,
+    copy_demo,
+    failed_cleanly,
+    query_db,
+    succeeded,
+)
 from tests.support.cli import kindbot
 
 EVENTS = """event_id,type,occurred_at,channel,external_id,amount,currency,order_id,properties
@@ -171,3 +178,24 @@ def test_erasure_counts_events_and_attributes(shop: Path) -> None:
     assert "1 attributes" in out
     assert "1 tags" in out
     assert names(shop, "--sort", "name") == ["bob", "cai"]
+
+
+def test_apply_reports_declarations_and_the_values_a_retype_deletes(
+    shop: Path, tmp_path: Path
+) -> None:
+    amy = contact_id(shop, "amy")
+    succeeded(kindbot("contact", "attr", "set", "-t", TENANT, amy, "vip_level=3", data_dir=shop))
+    bundle = copy_demo(tmp_path / "bundle")
+    text = bundle.read_text(encoding="utf-8")
+    assert "{name: vip_level, type: number" in text
+    bundle.write_text(
+        text.replace("{name: vip_level, type: number", "{name: vip_level, type: text"),
+        encoding="utf-8",
+    )
+    out = succeeded(kindbot("apply", bundle, data_dir=shop)).stdout
+    assert "attributes: changed vip_level" in out
+    assert "attribute values deleted: 1" in out
+    shown = kindbot("contact", "attr", "show", "-t", TENANT, amy, data_dir=shop)
+    assert json.loads(succeeded(shown).stdout)["attributes"] == {}
+    again = succeeded(kindbot("apply", bundle, data_dir=shop)).stdout
+    assert "attributes" not in again
