@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.directory import AttributeChange, AttributeDefinition, AttributeType
 from kindbot.core.records.flows import FlowState
 from kindbot.guard.audit import AuditDraft
 from tests.contracts.builders import (
@@ -108,6 +109,15 @@ async def fill(store: Store, party: Party) -> None:
             contact_id=party.contact.id,
             state=FlowState("order", "ask", (("phone", "13800138000"),), 0, "zh", T0),
         )
+        await tx.attributes.replace_definitions(
+            party.tenant.id, [AttributeDefinition("city", AttributeType.TEXT, "City")]
+        )
+        await tx.attributes.apply(
+            party.tenant.id,
+            party.contact.id,
+            [AttributeChange("city", AttributeType.TEXT, "Suzhou")],
+            T0,
+        )
         draft = AuditDraft(
             party.tenant.id, T0, "inbound", f"message:{inbound.id}", "x", "allow", "{}"
         )
@@ -153,6 +163,8 @@ async def test_erase_deletes_every_row_of_the_contact_and_nothing_else(store: St
         "deferred": 1,
         "outbox": 1,
         "contacts": 1,
+        "events": 0,
+        "attributes": 1,
     }
     async with store.transaction(readonly=True) as tx:
         assert await tx.contact_data.export(alice.contact.id) is None
@@ -162,6 +174,8 @@ async def test_erase_deletes_every_row_of_the_contact_and_nothing_else(store: St
     assert kept is not None
     assert len(kept.messages) == 2
     assert len(kept.consents) == 1
+    async with store.transaction(readonly=True) as tx:
+        assert [a.value for a in await tx.attributes.of_contact(bob.contact.id)] == ["Suzhou"]
 
 
 async def test_an_erasure_that_fails_changes_nothing(store: Store) -> None:

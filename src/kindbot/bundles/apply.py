@@ -31,6 +31,7 @@ from kindbot.core.egress import STRICT, AddressPolicy, Resolver, system_resolve
 from kindbot.core.errors import InputFileError, InputProblem
 from kindbot.core.events import Verdict
 from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.records.directory import DefinitionSync
 from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.core.records.tenancy import TenantStatus
 from kindbot.dialogue.kb_files import read_knowledge_file
@@ -57,6 +58,8 @@ class ApplyReport:
     test_contacts_marked: int = 0
     test_contacts_unmarked: int = 0
     flows_changed: bool = False
+    attributes: DefinitionSync | None = None
+    """What the bundle's ``tenant.attributes`` changed (None: the bundle has no such key)."""
 
 
 def public_channel_id(tenant_slug: str, local_id: str) -> str:
@@ -277,6 +280,11 @@ async def _apply(
         if hours_json != tenant.service_hours_json:
             await tx.tenants.set_service_hours(tenant.id, hours_json)
             tenant = replace(tenant, service_hours_json=hours_json)
+        attributes = None
+        if "attributes" in spec.model_fields_set:
+            attributes = await tx.attributes.replace_definitions(
+                tenant.id, [a.definition() for a in spec.attributes]
+            )
         flows_changed = await apply_flows(tx, box, bundle, tenant.id, now)
         if "journeys" in bundle.model_fields_set:
             await apply_journeys(tx, bundle.journeys, tenant.id, now)
@@ -305,6 +313,7 @@ async def _apply(
         test_contacts_marked=marked,
         test_contacts_unmarked=unmarked,
         flows_changed=flows_changed,
+        attributes=attributes,
     )
 
 

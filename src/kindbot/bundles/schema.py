@@ -22,7 +22,11 @@ from kindbot.channels.webchat import WebchatConfig
 from kindbot.channels.webhook import WebhookConfig
 from kindbot.channels.wechat_oa.config import MIN_BUNDLE_REPLY_BUDGET, OAChannelConfig
 from kindbot.channels.wecom.config import WeComChannelConfig
+from kindbot.contacts.attributes import MAX_ATTRIBUTES, MAX_LABEL
+from kindbot.contacts.attributes import MAX_NAME as MAX_ATTRIBUTE_NAME
+from kindbot.contacts.attributes import NAME_PATTERN as ATTRIBUTE_NAME
 from kindbot.core.errors import BadRequestError
+from kindbot.core.records.directory import AttributeDefinition, AttributeType
 from kindbot.dialogue.service_hours import ServiceHours, parse_days
 from kindbot.guard.policy import DEFAULT_TIMEZONE, TenantGuardSettings, tenant_policy
 
@@ -34,14 +38,40 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class AttributeSpec(_Strict):
+    """``tenant.attributes[]`` — a custom contact attribute: its name, type and label."""
+
+    name: Annotated[str, Field(pattern=ATTRIBUTE_NAME, max_length=MAX_ATTRIBUTE_NAME)]
+    type: AttributeType
+    label: Annotated[str, Field(min_length=1, max_length=MAX_LABEL)] | None = None
+
+    def definition(self) -> AttributeDefinition:
+        """The stored declaration (the label defaults to the name)."""
+        return AttributeDefinition(self.name, self.type, self.label or self.name)
+
+
 class TenantSpec(_Strict):
-    """``tenant:`` — who the business is."""
+    """``tenant:`` — who the business is, and the custom attributes its contacts have."""
 
     slug: Annotated[str, Field(pattern=SLUG)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     industry: Annotated[str, Field(min_length=1, max_length=64)]
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
+    attributes: Annotated[list[AttributeSpec], Field(max_length=MAX_ATTRIBUTES)] = Field(
+        default_factory=list
+    )
+    """Omitted: the tenant's declarations stay as they are; ``[]`` removes them all."""
+
+    @field_validator("attributes")
+    @classmethod
+    def _unique_attributes(cls, value: list[AttributeSpec]) -> list[AttributeSpec]:
+        seen: set[str] = set()
+        for i, spec in enumerate(value):
+            if spec.name in seen:
+                raise ValueError(f"[{i}].name {spec.name!r} appears twice")
+            seen.add(spec.name)
+        return value
 
     @field_validator("slug")
     @classmethod

@@ -114,6 +114,23 @@ def _print_report(applied: tuple[ApplyReport, int]) -> None:
         )
     if report.flows_changed:
         out.print("  flows: updated")
+    synced = report.attributes
+    if synced is not None and (synced.added or synced.changed or synced.removed):
+        parts = [
+            f"{label} {', '.join(names)}"
+            for label, names in (
+                ("added", synced.added),
+                ("changed", synced.changed),
+                ("removed", synced.removed),
+            )
+            if names
+        ]
+        out.print(f"  attributes: {'; '.join(parts)}", highlight=False)
+    if synced is not None and synced.values_removed:
+        out.print(
+            f"  attribute values deleted: {synced.values_removed} (attribute removed or retyped)",
+            highlight=False,
+        )
     if encoded:
         out.print(f"  sentence vectors: {encoded} texts encoded and stored")
 

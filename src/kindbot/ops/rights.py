@@ -23,9 +23,11 @@ from enum import Enum
 from typing import Any
 
 from kindbot.bundles.tenants import append_audit
+from kindbot.contacts.attributes import plain_value
 from kindbot.core.ports.seams import Store
 from kindbot.core.records.analytics import BusinessEventRecord
 from kindbot.core.records.audit import AuditEntry
+from kindbot.core.records.directory import ContactAttribute
 from kindbot.core.records.handoff import ConversationNote
 from kindbot.core.records.operations import ContactData, ErasureCounts
 from kindbot.core.records.tenancy import TenantRecord
@@ -60,11 +62,14 @@ def export_document(
     *,
     events: Sequence[BusinessEventRecord] = (),
     notes: Sequence[ConversationNote] = (),
+    attributes: Sequence[ContactAttribute] = (),
 ) -> dict[str, Any]:
     """The export of one contact: every stored row of it, plus the audit entries naming it.
 
     ``events``: the shop's business events about the contact (orders, refunds …);
-    ``notes``: the agents' internal notes on the contact's conversations.
+    ``notes``: the agents' internal notes on the contact's conversations;
+    ``attributes``: its custom attribute values (``[{name, type, value, updated_at}]``,
+    numbers as exact decimal strings).
     """
     return {
         "format": EXPORT_FORMAT,
@@ -81,6 +86,15 @@ def export_document(
         "flow_states": plain(data.flows),
         "business_events": plain(tuple(events)),
         "conversation_notes": plain(tuple(notes)),
+        "attributes": [
+            {
+                "name": a.name,
+                "type": a.type.value,
+                "value": plain_value(a.value),
+                "updated_at": plain(a.updated_at),
+            }
+            for a in attributes
+        ],
         "audit_entries": [export_record(e, tenant.slug) for e in data.audit],
     }
 
@@ -95,7 +109,10 @@ async def export_contact(
         assert data is not None, "found in the same transaction"
         events = await tx.events.list_for_contact(contact.id)
         notes = [n for c in data.conversations for n in await tx.notes.for_conversation(c.id)]
-    return export_document(data, tenant, ref.channel, now, events=events, notes=notes)
+        attributes = await tx.attributes.of_contact(contact.id)
+    return export_document(
+        data, tenant, ref.channel, now, events=events, notes=notes, attributes=attributes
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,11 @@
 
 Every table with a ``contact_id`` (``storage/schema.py``) is covered:
 conversations, messages, outbox, consents, contact_tags, deferred_sends,
-flow_states, business_events (erased, not yet exported) — and the contact row
-itself. The audit log is read (entries naming the contact or its messages) but
-never changed: its entries carry ids, not text, and the hash chain must keep
-verifying.
+flow_states, business_events, contact_attributes — and the contact row itself
+(business events, notes and attributes are exported by ``ops/rights.py`` through
+their own repositories). The audit log is read (entries naming the contact or
+its messages) but never changed: its entries carry ids, not text, and the hash
+chain must keep verifying.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from kindbot.storage.schema import (
     audit_entries,
     business_events,
     consents,
+    contact_attributes,
     contact_tags,
     contacts,
     conversation_notes,
@@ -136,9 +138,8 @@ class SqlContactData:
 
     async def erase(self, contact_id: str) -> ErasureCounts:
         # Children first: the foreign keys point at conversations and contacts.
-        # Handoff rows (agent, times, rating), flow states (collected slots) and journey
-        # runs go too, uncounted; so do the contact's business events (counted once
-        # export covers them, issue 16 §2).
+        # Handoff rows (agent, times, rating), notes, flow states (collected slots) and
+        # journey runs go too, uncounted; business events and attribute values are counted.
         await self._delete(delete(handoffs).where(handoffs.c.contact_id == contact_id))
         their_conversations = select(conversations.c.id).where(
             conversations.c.contact_id == contact_id
@@ -148,8 +149,11 @@ class SqlContactData:
                 conversation_notes.c.conversation_id.in_(their_conversations)
             )
         )
-        await self._delete(
+        events = await self._delete(
             delete(business_events).where(business_events.c.contact_id == contact_id)
+        )
+        attributes = await self._delete(
+            delete(contact_attributes).where(contact_attributes.c.contact_id == contact_id)
         )
         await self._delete(delete(flow_states).where(flow_states.c.contact_id == contact_id))
         await self._delete(delete(journey_runs).where(journey_runs.c.contact_id == contact_id))
@@ -171,6 +175,8 @@ class SqlContactData:
                 delete(conversations).where(conversations.c.contact_id == contact_id)
             ),
             contacts=await self._delete(delete(contacts).where(contacts.c.id == contact_id)),
+            events=events,
+            attributes=attributes,
         )
 
     async def _delete(self, statement: Delete) -> int:

@@ -28,6 +28,7 @@ from sqlalchemy.sql.expression import true
 
 from kindbot.storage.schema_accounts import invitations, memberships, users, web_sessions
 from kindbot.storage.schema_base import BigId, UTCDateTime, id_column, metadata, tenant_column
+from kindbot.storage.schema_directory import attribute_definitions, contact_attributes
 from kindbot.storage.schema_events import business_events
 from kindbot.storage.schema_journeys import journey_runs, journeys
 from kindbot.storage.schema_ops import (
@@ -55,6 +56,7 @@ __all__ = [
     "access_tokens",
     "agents",
     "api_keys",
+    "attribute_definitions",
     "audit_entries",
     "audit_heads",
     "audit_pending",
@@ -63,6 +65,7 @@ __all__ = [
     "callback_nonces",
     "channels",
     "consents",
+    "contact_attributes",
     "contact_tags",
     "contacts",
     "conversation_notes",
@@ -155,7 +158,8 @@ contacts = Table(
     # default) or ``event`` (named by an imported business event; no consent implied).
     Column("source", String(16), nullable=False, server_default="message"),
     UniqueConstraint("channel_id", "external_id"),
-    # Journeys started by a contact's first message look for recent contacts.
+    # A tenant's contacts, newest first (the contact list, and journeys started by a
+    # contact's first message; migration 0023).
     Index("ix_contacts_tenant_created", "tenant_id", "created_at"),
 )
 
@@ -201,6 +205,9 @@ messages = Table(
     UniqueConstraint("channel_id", "idempotency_key"),
     Index("ix_messages_conversation", "conversation_id", "seq"),
     Index("ix_messages_status_created", "status", "created_at"),
+    # One contact's messages in time order (its timeline; export and erasure), and its
+    # latest inbound one (the contact list's "last active"), migration 0023.
+    Index("ix_messages_contact_direction_at", "contact_id", "direction", "created_at"),
 )
 
 knowledge_entries = Table(

@@ -77,6 +77,8 @@ deferred_sends = Table(
     Column("lease_until", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_deferred_sends_due", "status", "due_at"),
+    # One contact's held sends (its timeline; export and erasure), migration 0023.
+    Index("ix_deferred_sends_contact", "contact_id", "created_at"),
 )
 
 # Denials with a severity: the rolling violation score sums their weights.

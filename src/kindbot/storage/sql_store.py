@@ -24,9 +24,11 @@ from kindbot.storage.executor import AsyncExecutor, Executor, InlineExecutor
 from kindbot.storage.repos_accounts import SqlAccounts
 from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs, SqlNotes
 from kindbot.storage.repos_api import SqlApiKeys
+from kindbot.storage.repos_attributes import SqlAttributes
 from kindbot.storage.repos_audit import SEAL_BATCH, SealApart, SqlAudit
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
 from kindbot.storage.repos_core import SqlChannels, SqlTenants
+from kindbot.storage.repos_directory import SqlDirectory
 from kindbot.storage.repos_events import SqlBusinessEvents
 from kindbot.storage.repos_flows import SqlFlows
 from kindbot.storage.repos_guard import SqlCounters, SqlPlanning, SqlTags
@@ -40,6 +42,7 @@ from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 from kindbot.storage.repos_rights import SqlContactData
 from kindbot.storage.repos_sends import SqlBroadcasts, SqlDeferred, SqlViolations
+from kindbot.storage.repos_timeline import SqlTimeline
 from kindbot.storage.repos_wecom import SqlKfCursors
 
 
@@ -77,6 +80,9 @@ class SqlTransaction:
         self.events = SqlBusinessEvents(conn)
         self.metrics = SqlMetrics(conn)
         self.journeys = SqlJourneys(conn)
+        self.attributes = SqlAttributes(conn)
+        self.directory = SqlDirectory(conn)
+        self.timeline = SqlTimeline(conn)
 
 
 class SqlStore:

@@ -17,6 +17,11 @@ from typing import Protocol
 from kindbot.core.events import DeliveryOutcome, DeliveryRequest
 from kindbot.core.ports.accounts import AccountRepository
 from kindbot.core.ports.analytics import BusinessEventRepository, MetricsRepository
+from kindbot.core.ports.directory import (
+    AttributeRepository,
+    DirectoryRepository,
+    TimelineRepository,
+)
 from kindbot.core.ports.flows import FlowRepository
 from kindbot.core.ports.guard import (
     BroadcastRepository,
@@ -168,6 +173,12 @@ class Transaction(Protocol):
     def metrics(self) -> MetricsRepository: ...
     @property
     def journeys(self) -> JourneyRepository: ...
+    @property
+    def attributes(self) -> AttributeRepository: ...
+    @property
+    def directory(self) -> DirectoryRepository: ...
+    @property
+    def timeline(self) -> TimelineRepository: ...
 
 
 class SendCounters(Protocol):

@@ -71,6 +71,10 @@ class ErasureCounts:
     deferred: int
     outbox: int
     contacts: int
+    events: int = 0
+    """The contact's business events (orders, refunds …)."""
+    attributes: int = 0
+    """The contact's custom attribute values."""
 
     def as_dict(self) -> dict[str, int]:
         """The counts by name, for audit details and responses."""
@@ -82,4 +86,6 @@ class ErasureCounts:
             "deferred": self.deferred,
             "outbox": self.outbox,
             "contacts": self.contacts,
+            "events": self.events,
+            "attributes": self.attributes,
         }

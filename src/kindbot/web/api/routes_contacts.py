@@ -132,7 +132,8 @@ async def export(
 
     Keys: ``format``, ``exported_at``, ``tenant``, ``channel``, ``contact``,
     ``conversations``, ``messages``, ``consents``, ``tags``, ``deferred_sends``,
-    ``outbox``, ``audit_entries`` (the entries naming the contact or its messages).
+    ``outbox``, ``flow_states``, ``business_events``, ``conversation_notes``,
+    ``attributes``, ``audit_entries`` (the entries naming the contact or its messages).
     """
     container = container_of(request)
     return await export_contact(
@@ -151,7 +152,8 @@ async def erase(
     """Erase the contact's personal data in one transaction; audited without personal data.
 
     Deletes the contact, its conversations, messages, consents, tags,
-    deferred sends and outbox rows. The audit chain is kept (it holds ids,
+    deferred sends, outbox rows, business events and attribute values (each
+    counted), and its handoffs, notes and flow states. The audit chain is kept (it holds ids,
     not text) and gains an ``erasure`` entry with the counts.
     """
     container = container_of(request)

@@ -1,7 +1,7 @@
 """journeys and journey_runs: follow-ups a shop declares, one run per contact
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-08
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
@@ -66,11 +66,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_journey_runs_due", "journey_runs", ["status", "due_at"])
     op.create_index("ix_journey_runs_contact", "journey_runs", ["contact_id"])
-    op.create_index("ix_contacts_tenant_created", "contacts", ["tenant_id", "created_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_contacts_tenant_created", table_name="contacts")
     op.drop_index("ix_journey_runs_contact", table_name="journey_runs")
     op.drop_index("ix_journey_runs_due", table_name="journey_runs")
     op.drop_table("journey_runs")
