@@ -48,6 +48,7 @@ from kindbot.storage.schema_ops import (
     tenant_flows,
     violations,
 )
+from kindbot.storage.schema_segments import segments
 
 __all__ = [
     "UTCDateTime",
@@ -83,6 +84,7 @@ __all__ = [
     "moderation_generations",
     "moderation_terms",
     "outbox",
+    "segments",
     "tenant_flows",
     "tenants",
     "users",
@@ -196,6 +198,9 @@ messages = Table(
     UniqueConstraint("channel_id", "idempotency_key"),
     Index("ix_messages_conversation", "conversation_id", "seq"),
     Index("ix_messages_status_created", "status", "created_at"),
+    # One contact's inbound messages in time order (segments: last inbound, first
+    # seen), answered from the index alone.
+    Index("ix_messages_contact_direction_created", "contact_id", "direction", "created_at"),
 )
 
 knowledge_entries = Table(

@@ -38,6 +38,7 @@ from kindbot.storage.repos_moderation import SqlModerationTerms
 from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 from kindbot.storage.repos_rights import SqlContactData
+from kindbot.storage.repos_segments import SqlSegments
 from kindbot.storage.repos_sends import SqlBroadcasts, SqlDeferred, SqlViolations
 from kindbot.storage.repos_wecom import SqlKfCursors
 
@@ -75,6 +76,7 @@ class SqlTransaction:
         self.notes = SqlNotes(conn)
         self.events = SqlBusinessEvents(conn)
         self.metrics = SqlMetrics(conn)
+        self.segments = SqlSegments(conn)
 
 
 class SqlStore:

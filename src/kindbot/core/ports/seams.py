@@ -49,6 +49,7 @@ from kindbot.core.ports.platform import (
     KfCursorRepository,
     NonceRepository,
 )
+from kindbot.core.ports.segments import SegmentRepository
 from kindbot.core.records.counters import CounterLimit
 from kindbot.core.records.platform import IssuedToken
 
@@ -165,6 +166,8 @@ class Transaction(Protocol):
     def events(self) -> BusinessEventRepository: ...
     @property
     def metrics(self) -> MetricsRepository: ...
+    @property
+    def segments(self) -> SegmentRepository: ...
 
 
 class SendCounters(Protocol):
