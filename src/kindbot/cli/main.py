@@ -31,6 +31,7 @@ from kindbot.cli import (
     guard,
     kb,
     moderation,
+    segments,
     tenant,
     users,
     wechat_sim,
@@ -63,6 +64,7 @@ app.add_typer(agent.app, name="agent")
 app.add_typer(users.app, name="user")
 app.add_typer(analytics.events_app, name="events")
 app.command()(analytics.metrics)
+app.add_typer(segments.app, name="segment")
 app.command()(chat.chat)
 app.command()(moderation.moderate)
 app.command()(campaigns.send)

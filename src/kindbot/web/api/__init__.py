@@ -19,6 +19,7 @@ from kindbot.web.api import (
     routes_inbox,
     routes_keys,
     routes_moderation,
+    routes_segments,
     routes_tenants,
 )
 from kindbot.web.api.inputs import checked_inputs
@@ -41,6 +42,7 @@ def api_router() -> APIRouter:
         routes_moderation,
         routes_inbox,
         routes_analytics,
+        routes_segments,
     ):
         router.include_router(module.router)
     return router
