@@ -179,8 +179,8 @@ async def load(contacts: int, seed: int) -> None:
         for table, records in data.items():
             for part in chunks(records):
                 await conn.copy_records_to_table(table, records=part, columns=COLUMNS[table])
-        await conn.execute("ANALYZE")
-        print(f"loaded with COPY and analysed in {time.perf_counter() - started:.1f} s")
+        await conn.execute("VACUUM ANALYZE")  # what autovacuum does to a loaded table
+        print(f"loaded with COPY and vacuumed in {time.perf_counter() - started:.1f} s")
     finally:
         await conn.close()
 

@@ -169,12 +169,14 @@ async def build(store: Store) -> Shop:
         await shop.event(tx, "F", "signup", local("2026-12-31 23:30"))
         await shop.event(tx, "F", "order", local("2027-01-05 10:00"), 8000)
         await shop.event(tx, "F", "refund", local("2027-01-06 10:00"), 8000)
+        for name in "ABCDEF":
+            await shop.tag(tx, name, "shop")
 
         other = await make_tenant(tx, "other")
         other_web = await make_channel(tx, other, "web")
         outsider = Shop(other, other_web, other_web)
         await outsider.person(tx, "X", other_web)
-        await outsider.tag(tx, "X", "vip", "tea")
+        await outsider.tag(tx, "X", "vip", "tea", "shop")
         await outsider.consent(tx, "X", "care")
         await outsider.inbound(tx, "X", ago(1))
         for day in (2, 3):
@@ -182,12 +184,13 @@ async def build(store: Store) -> Shop:
     return shop
 
 
-CASES: list[tuple[object, str]] = [
+CASES: list[tuple[list[object], str]] = [
     ([], "ABCDEF"),
     ([{"tags": {"all": ["vip"]}}], "AB"),
     ([{"tags": {"all": ["vip", "tea"]}}], "A"),
     ([{"tags": {"any": ["tea", "blocked"]}}], "ACE"),
     ([{"tags": {"none": ["vip"]}}], "CDEF"),
+    ([{"tags": {"none": ["shop"]}}], ""),
     ([{"tags": {"any": ["tea"], "none": ["vip"]}}], "C"),
     ([{"channel": ["oa"]}], "CE"),
     ([{"channel": ["web", "oa"]}], "ABCDEF"),
@@ -249,12 +252,20 @@ CASES: list[tuple[object, str]] = [
 ]
 
 
-async def test_each_condition_selects_the_hand_computed_members(store: Store) -> None:
+EVERYONE = {"tags": {"all": ["shop"]}}
+"""A tag all six have: a condition that picks the candidates first (repos_segments.members),
+so every case runs both ways."""
+
+
+@pytest.mark.parametrize("driver", [[], [EVERYONE]], ids=["alone", "with-candidates"])
+async def test_each_condition_selects_the_hand_computed_members(
+    store: Store, driver: list[object]
+) -> None:
     shop = await build(store)
     names = {contact.id: name for name, contact in shop.people.items()}
     wrong: dict[str, tuple[str, str]] = {}
     for conditions, expected in CASES:
-        definition = parse_definition({"all_of": conditions})
+        definition = parse_definition({"all_of": [*driver, *conditions]})
         preview = await preview_definition(store, shop.tenant, definition, now=NOW, sample=10)
         got = "".join(sorted(names.get(m.contact_id, "?") for m in preview.sample))
         if got != expected or preview.count != len(expected):

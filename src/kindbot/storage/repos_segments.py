@@ -24,13 +24,16 @@ business event of any type. Attribute filters are refused with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Select,
     and_,
+    case,
     delete,
     exists,
     func,
@@ -38,6 +41,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
     update,
 )
 
@@ -77,11 +81,15 @@ REFUND = "refund"
 c = contacts.c
 
 
-def _tags(tenant_id: str, f: TagFilter) -> list[ColumnElement[bool]]:
+Who = ColumnElement[str]
+"""The contact id column a predicate is about (``contacts.id`` or a candidate's id)."""
+
+
+def _tags(tenant_id: str, f: TagFilter, who: Who) -> list[ColumnElement[bool]]:
     def tagged(*tags: str) -> ColumnElement[bool]:
         tag = contact_tags.c.tag
         return exists().where(
-            contact_tags.c.contact_id == c.id,
+            contact_tags.c.contact_id == who,
             contact_tags.c.tenant_id == tenant_id,
             tag == tags[0] if len(tags) == 1 else tag.in_(tags),
         )
@@ -94,44 +102,49 @@ def _tags(tenant_id: str, f: TagFilter) -> list[ColumnElement[bool]]:
     return parts
 
 
-def _inbound(*when: ColumnElement[bool]) -> ColumnElement[bool]:
+def _inbound(who: Who, *when: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(
-        messages.c.contact_id == c.id, messages.c.direction == Direction.INBOUND, *when
+        messages.c.contact_id == who, messages.c.direction == Direction.INBOUND, *when
     )
 
 
-def _event(tenant_id: str, *when: ColumnElement[bool]) -> ColumnElement[bool]:
-    be = business_events.c
-    return exists().where(be.tenant_id == tenant_id, be.contact_id == c.id, *when)
-
-
-def _active(tenant_id: str, start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
-    """Has activity (an inbound message or a business event) in ``[start, end)``."""
+def _spans(start: datetime | None, end: datetime | None) -> tuple[list[Any], list[Any]]:
+    """``[start, end)`` on inbound messages' and on events' times."""
     at, occurred = messages.c.created_at, business_events.c.occurred_at
-    span_m = [at >= start] if start is not None else []
-    span_e = [occurred >= start] if start is not None else []
+    on_messages = [at >= start] if start is not None else []
+    on_events = [occurred >= start] if start is not None else []
     if end is not None:
-        span_m.append(at < end)
-        span_e.append(occurred < end)
-    return or_(_inbound(*span_m), _event(tenant_id, *span_e))
+        on_messages.append(at < end)
+        on_events.append(occurred < end)
+    return on_messages, on_events
 
 
-def _first_seen(tenant_id: str, f: FirstSeenFilter) -> list[ColumnElement[bool]]:
-    parts = [_active(tenant_id, f.start, f.end)]
-    if f.start is not None:
-        parts.append(not_(_active(tenant_id, None, f.start)))
-    return parts
-
-
-def _orders(tenant_id: str, f: OrderFilter) -> ColumnElement[bool]:
+def _active(
+    tenant_id: str, who: Who, start: datetime | None, end: datetime | None
+) -> ColumnElement[bool]:
+    """Has activity (an inbound message or a business event) in ``[start, end)``: two
+    lookups in the contact's own index entries."""
+    on_messages, on_events = _spans(start, end)
     be = business_events.c
-    is_order = be.type == ORDER
-    in_currency = be.currency == f.currency
-    count = func.count().filter(is_order)
-    revenue = func.coalesce(
-        func.sum(be.amount_minor).filter(is_order, in_currency), 0
-    ) - func.coalesce(func.sum(be.amount_minor).filter(be.type == REFUND, in_currency), 0)
-    last = func.max(be.occurred_at).filter(is_order)
+    event = exists().where(be.tenant_id == tenant_id, be.contact_id == who, *on_events)
+    return or_(_inbound(who, *on_messages), event)
+
+
+def _active_in(tenant_id: str, who: Who, start: datetime, end: datetime | None) -> Any:
+    """``who`` is among the contacts with activity in ``[start, end)``: one set of the
+    range's activity (a semi-join), for when the range picks the candidates."""
+    on_messages, on_events = _spans(start, end)
+    m, be = messages.c, business_events.c
+    inbound = [m.tenant_id == tenant_id, m.direction == Direction.INBOUND]
+    return who.in_(
+        union_all(
+            select(m.contact_id).where(*inbound, *on_messages),
+            select(be.contact_id).where(be.tenant_id == tenant_id, *on_events),
+        )
+    )
+
+
+def _order_bounds(f: OrderFilter, count: Any, revenue: Any, last: Any) -> list[ColumnElement[bool]]:
     bounds: list[ColumnElement[bool]] = []
     if f.min_orders is not None:
         bounds.append(count >= f.min_orders)
@@ -145,21 +158,57 @@ def _orders(tenant_id: str, f: OrderFilter) -> ColumnElement[bool]:
         bounds.append(last >= f.last_order_from)
     if f.last_order_before is not None:
         bounds.append(last < f.last_order_before)
+    return bounds
+
+
+def _uses_revenue(f: OrderFilter) -> bool:
+    return f.min_revenue is not None or f.max_revenue is not None
+
+
+def _orders_grouped(tenant_id: str, f: OrderFilter, who: Who) -> ColumnElement[bool]:
+    """The order bounds over one aggregate of the tenant's orders (and refunds) grouped by
+    contact: for when no other condition narrows the contacts first."""
+    be = business_events.c
+    is_order = be.type == ORDER
+    in_currency = be.currency == f.currency
+    count = func.count().filter(is_order)
+    revenue = func.coalesce(
+        func.sum(be.amount_minor).filter(is_order, in_currency), 0
+    ) - func.coalesce(func.sum(be.amount_minor).filter(be.type == REFUND, in_currency), 0)
+    last = func.max(be.occurred_at).filter(is_order)
+    bounds = _order_bounds(f, count, revenue, last)
     if not bounds:
         return true()
-    uses_revenue = f.min_revenue is not None or f.max_revenue is not None
-    types = be.type.in_((ORDER, REFUND)) if uses_revenue else is_order
+    types = be.type.in_((ORDER, REFUND)) if _uses_revenue(f) else is_order
     grouped = select(be.contact_id).where(be.tenant_id == tenant_id, types).group_by(be.contact_id)
     if f.holds_without_orders():
         # Count and revenue only (never NULL): keep all but those the bounds exclude.
-        return c.id.not_in(grouped.having(not_(and_(*bounds))))
-    return c.id.in_(grouped.having(and_(*bounds)))
+        return who.not_in(grouped.having(not_(and_(*bounds))))
+    return who.in_(grouped.having(and_(*bounds)))
 
 
-def _filter(tenant_id: str, f: Filter) -> list[ColumnElement[bool]]:
+def _orders_of(tenant_id: str, f: OrderFilter, who: Who) -> ColumnElement[bool]:
+    """The order bounds on the contact's own orders (lookups in its index entries): for
+    candidates other conditions already picked."""
+    be = business_events.c
+    own = [be.tenant_id == tenant_id, be.contact_id == who]
+    count = select(func.count()).where(*own, be.type == ORDER).scalar_subquery()
+    signed = case((be.type == REFUND, -be.amount_minor), else_=be.amount_minor)
+    revenue = (
+        select(func.coalesce(func.sum(signed), 0))
+        .where(*own, be.type.in_((ORDER, REFUND)), be.currency == f.currency)
+        .scalar_subquery()
+    )
+    last = select(func.max(be.occurred_at)).where(*own, be.type == ORDER).scalar_subquery()
+    bounds = _order_bounds(f, count, revenue, last)
+    return and_(*bounds) if bounds else true()
+
+
+def _row(tenant_id: str, f: Filter, who: Who) -> list[ColumnElement[bool]]:
+    """A filter on the contact's own row and its tags, consents and messages."""
     match f:
         case TagFilter():
-            return _tags(tenant_id, f)
+            return _tags(tenant_id, f, who)
         case ChannelFilter(local_ids=local_ids):
             ids = select(channels.c.id).where(
                 channels.c.tenant_id == tenant_id, channels.c.local_id.in_(local_ids)
@@ -167,7 +216,7 @@ def _filter(tenant_id: str, f: Filter) -> list[ColumnElement[bool]]:
             return [c.channel_id.in_(ids)]
         case ConsentFilter(topic=topic):
             consented = exists().where(
-                consents.c.contact_id == c.id,
+                consents.c.contact_id == who,
                 consents.c.status == ConsentStatus.ACTIVE.value,
                 consents.c.topic == topic,
             )
@@ -175,27 +224,103 @@ def _filter(tenant_id: str, f: Filter) -> list[ColumnElement[bool]]:
         case SourceFilter(sources=sources):
             return [c.source.in_(sources)]
         case InboundFilter(since=since, present=present):
-            wrote = _inbound(messages.c.created_at >= since)
+            wrote = _inbound(who, messages.c.created_at >= since)
             return [wrote if present else not_(wrote)]
-        case FirstSeenFilter():
-            return _first_seen(tenant_id, f)
-        case OrderFilter():
-            return [_orders(tenant_id, f)]
         case AttributeFilter():
             raise BadRequestError(
                 "attribute conditions are not available yet", code="unsupported_condition"
             )
+    raise AssertionError(f)  # pragma: no cover (only row filters come here)
+
+
+def _per_contact(tenant_id: str, f: Filter, who: Who) -> list[ColumnElement[bool]]:
+    """Any filter as lookups of the one contact ``who`` (a candidate, or inside ``any_of``)."""
+    match f:
+        case FirstSeenFilter(start=start, end=end):
+            parts = [_active(tenant_id, who, start, end)]
+            if start is not None:
+                parts.append(not_(_active(tenant_id, who, None, start)))
+            return parts
+        case OrderFilter():
+            return [_orders_of(tenant_id, f, who)]
         case AnyFilter(filters=filters):
-            return [or_(*(and_(*_filter(tenant_id, g)) for g in filters))]
-    raise AssertionError(f)  # pragma: no cover (the match is exhaustive)
+            return [or_(*(and_(*_per_contact(tenant_id, g, who)) for g in filters))]
+    return _row(tenant_id, f, who)
 
 
-def members_where(query: SegmentQuery) -> list[ColumnElement[bool]]:
-    """The WHERE clause (on ``contacts``) selecting the query's members."""
-    where: list[ColumnElement[bool]] = [c.tenant_id == query.tenant_id]
-    for f in query.filters:
-        where += _filter(query.tenant_id, f)
-    return where
+def _is_row(f: Filter) -> bool:
+    """Whether ``f`` reads only the contact's row, tags, consents and messages."""
+    if isinstance(f, AnyFilter):
+        return all(_is_row(g) for g in f.filters)
+    return not isinstance(f, OrderFilter | FirstSeenFilter)
+
+
+def _picks(f: Filter) -> bool:
+    """Whether ``f`` is a small set of contacts found through an index of its own (a tag,
+    a consent topic, recent inbound messages, a first-seen range): one worth starting from."""
+    match f:
+        case TagFilter(all=every, any=some):
+            return bool(every or some)
+        case ConsentFilter() | FirstSeenFilter(start=datetime()):
+            return True
+        case InboundFilter(present=present):
+            return present
+    return False
+
+
+def _first_seen_range(tenant_id: str, f: Filter, who: Who) -> list[ColumnElement[bool]]:
+    if isinstance(f, FirstSeenFilter) and f.start is not None:
+        return [_active_in(tenant_id, who, f.start, f.end)]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """The members as a FROM clause (``source``) with their id column and conditions."""
+
+    source: FromClause
+    who: Who
+    where: list[ColumnElement[bool]]
+
+
+def members(query: SegmentQuery) -> _Members:
+    """How to select the query's members, in one statement.
+
+    When a condition picks a small set of contacts through an index of its own
+    (:func:`_picks`), the contacts passing every row condition are the
+    candidates (a MATERIALIZED CTE), and order facts and first seen are then
+    looked up for the candidates only. Otherwise the conditions apply to every
+    contact of the tenant, order facts through one aggregate grouped by contact.
+    Both forms select the same contacts (the contract tests run each case both ways).
+    """
+    tenant_id = query.tenant_id
+    rows = [f for f in query.filters if _is_row(f)]
+    later = [f for f in query.filters if not _is_row(f)]
+    where: list[ColumnElement[bool]] = [c.tenant_id == tenant_id]
+    for f in rows:
+        where += (
+            _row(tenant_id, f, c.id)
+            if not isinstance(f, AnyFilter)
+            else _per_contact(tenant_id, f, c.id)
+        )
+    for f in later:
+        where += _first_seen_range(tenant_id, f, c.id)
+    if not later:
+        return _Members(contacts, c.id, where)
+    if any(_picks(f) for f in query.filters):
+        candidates = select(c.id.label("id")).where(*where).cte("candidates")
+        candidates = candidates.prefix_with("MATERIALIZED")
+        who: Who = candidates.c.id
+        then: list[ColumnElement[bool]] = []
+        for f in later:
+            then += _per_contact(tenant_id, f, who)
+        return _Members(candidates, who, then)
+    for f in later:
+        if isinstance(f, OrderFilter):
+            where.append(_orders_grouped(tenant_id, f, c.id))
+        else:
+            where += _per_contact(tenant_id, f, c.id)
+    return _Members(contacts, c.id, where)
 
 
 def _record(row: Any) -> SegmentRecord:
@@ -258,28 +383,39 @@ class SqlSegments:
         return bool(result.rowcount)
 
     def check(self, query: SegmentQuery) -> None:
-        members_where(query)
+        members(query)
 
     async def count(self, query: SegmentQuery) -> int:
-        statement: Select[Any] = (
-            select(func.count()).select_from(contacts).where(*members_where(query))
-        )
+        found = members(query)
+        statement: Select[Any] = select(func.count()).select_from(found.source).where(*found.where)
         return int((await self._conn.execute(statement)).scalar_one())
 
     async def sample(self, query: SegmentQuery, limit: int) -> list[SegmentMember]:
+        found = members(query)
+        ids = select(found.who.label("id")).select_from(found.source).where(*found.where)
+        chosen = ids.order_by(found.who).limit(limit).subquery("chosen")
         statement = (
             select(c.id, c.display_name, channels.c.local_id)
-            .select_from(contacts.join(channels, channels.c.id == c.channel_id))
-            .where(*members_where(query))
+            .select_from(
+                chosen.join(contacts, c.id == chosen.c.id).join(
+                    channels, channels.c.id == c.channel_id
+                )
+            )
             .order_by(c.id)
-            .limit(limit)
         )
         rows = await self._conn.execute(statement)
         return [SegmentMember(r[0], r[1], r[2]) for r in rows]
 
     async def member_ids(self, query: SegmentQuery, after: str | None, limit: int) -> list[str]:
-        where = members_where(query)
+        found = members(query)
+        where = list(found.where)
         if after is not None:
-            where.append(c.id > after)
-        statement = select(c.id).where(*where).order_by(c.id).limit(limit)
+            where.append(found.who > after)
+        statement = (
+            select(found.who)
+            .select_from(found.source)
+            .where(*where)
+            .order_by(found.who)
+            .limit(limit)
+        )
         return [r[0] for r in await self._conn.execute(statement)]

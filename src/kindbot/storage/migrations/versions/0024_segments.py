@@ -1,9 +1,11 @@
 """segments: saved, named contact filters (issue 16 §3); indexes they are evaluated with
 
 ``segments`` holds each tenant's saved definitions (unique by name; canonical
-JSON). Membership is evaluated in SQL when asked, helped by one new index on
-``messages (contact_id, direction, created_at)``: a contact's inbound messages
-in time order (last inbound, first seen) without reading the table.
+JSON). Membership is evaluated in SQL when asked, helped by two indexes:
+``messages (contact_id, direction, created_at)`` (a contact's inbound messages
+in time order: last inbound, first seen) and ``contact_tags (tenant_id, tag,
+contact_id)``, which replaces ``(tenant_id, tag)`` so a tag's contacts come
+from the index alone.
 
 Revision ID: 0024
 Revises: 0022
@@ -40,8 +42,14 @@ def upgrade() -> None:
         "messages",
         ["contact_id", "direction", "created_at"],
     )
+    op.create_index(
+        "ix_contact_tags_tenant_tag_contact", "contact_tags", ["tenant_id", "tag", "contact_id"]
+    )
+    op.drop_index("ix_contact_tags_tenant_tag", table_name="contact_tags")
 
 
 def downgrade() -> None:
+    op.create_index("ix_contact_tags_tenant_tag", "contact_tags", ["tenant_id", "tag"])
+    op.drop_index("ix_contact_tags_tenant_tag_contact", table_name="contact_tags")
     op.drop_index("ix_messages_contact_direction_created", table_name="messages")
     op.drop_table("segments")
