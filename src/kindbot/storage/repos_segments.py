@@ -1,25 +1,23 @@
 """Segments over SQL (``tx.segments``): saved definitions, and membership as one SELECT.
 
-A :class:`~kindbot.core.records.segments.SegmentQuery` compiles to a WHERE
-clause on ``contacts`` (the tenant's rows), one predicate per filter, the same
-statement on SQLite and PostgreSQL:
+A :class:`~kindbot.core.records.segments.SegmentQuery` compiles to one
+statement, the same on SQLite and PostgreSQL (:func:`members`):
 
-* tags, consent, inbound messages, first seen — ``EXISTS`` / ``NOT EXISTS``
-  subqueries correlated on the contact (answered from the indexes
-  ``contact_tags (contact_id, tag)``, ``consents (contact_id, status)``,
-  ``messages (contact_id, direction, created_at)``, ``business_events
-  (tenant_id, contact_id, occurred_at, type)``);
-* channel, source — columns of ``contacts``;
-* order count, revenue, last order (and RFM, already turned into those
-  bounds) — the contact's id ``IN`` the ids of one aggregate of the tenant's
-  orders and refunds grouped by contact with the bounds as ``HAVING``; when a
-  contact without any order passes the bounds (``orders ≤ 1``), ``NOT IN``
-  the contacts the bounds exclude instead, so non-buyers need no rows.
+* tags, consent, inbound messages — ``EXISTS`` / ``NOT EXISTS`` subqueries on
+  the contact (indexes ``contact_tags (tenant_id, tag, contact_id)``,
+  ``consents (contact_id, status)``, ``messages (contact_id, direction,
+  created_at)``); channel and source — columns of ``contacts``;
+* *first seen* as :mod:`kindbot.storage.repos_metrics` defines it (the
+  earliest inbound message or business event): activity in the range, and
+  none before it;
+* order count, revenue, last order (RFM arrives as those bounds) — either
+  looked up per candidate in the contact's own events (``business_events
+  (tenant_id, contact_id, occurred_at, type)``), when another condition picked
+  a small set of candidates first (a MATERIALIZED CTE), or through one
+  aggregate of the tenant's orders and refunds grouped by contact.
 
-*First seen* follows :mod:`kindbot.storage.repos_metrics`: the earliest
-activity, an inbound message (``messages.direction = 'inbound'``) or a
-business event of any type. Attribute filters are refused with
-:class:`~kindbot.core.errors.BadRequestError` until the attributes' table exists.
+Attribute filters are refused with :class:`~kindbot.core.errors.BadRequestError`
+(``unsupported_condition``) until the contacts' attributes table exists.
 """
 
 from __future__ import annotations
