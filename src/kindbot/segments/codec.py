@@ -50,6 +50,11 @@ MAX_DAYS = 3660
 MAX_ORDERS = 10**9
 MAX_TEXT = 500
 """Longest text value of an attribute condition."""
+FIRST_YEAR, LAST_YEAR = 1900, 9000
+"""Dates outside these years are refused (their instants may not exist in every zone)."""
+MAX_NUMBER = Decimal(10) ** 15
+NUMBER_PLACES = 6
+"""An attribute number is below 10^15 in size, with at most 6 decimal places."""
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
 """A segment's name: URL-safe, 1–64 characters."""
@@ -245,9 +250,13 @@ def _last_order(raw: object, path: str) -> Condition:
 def _day(raw: object, path: str) -> date:
     if isinstance(raw, str) and len(raw) == 10:
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
             pass
+        else:
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
+                return day
+            raise _ProblemError(path, f"a year from {FIRST_YEAR} to {LAST_YEAR}")
     raise _ProblemError(path, "a date YYYY-MM-DD")
 
 
@@ -337,8 +346,11 @@ def _attribute_value(raw: object, path: str, op: AttributeOp) -> AttributeValue:
         return raw
     if isinstance(raw, int | Decimal):
         number = Decimal(raw)
-        if not number.is_finite():
-            raise _ProblemError(path, "a finite number")
+        if not number.is_finite() or abs(number) >= MAX_NUMBER:
+            raise _ProblemError(path, "a finite number below 10^15 in size")
+        exponent = number.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > NUMBER_PLACES:
+            raise _ProblemError(path, f"at most {NUMBER_PLACES} decimal places")
         return number
     if isinstance(raw, str):
         if op in ORDERED_OPS:

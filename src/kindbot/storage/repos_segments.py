@@ -231,11 +231,17 @@ def _row(tenant_id: str, f: Filter, who: Who) -> list[ColumnElement[bool]]:
     raise AssertionError(f)  # pragma: no cover (only row filters come here)
 
 
-def _per_contact(tenant_id: str, f: Filter, who: Who) -> list[ColumnElement[bool]]:
-    """Any filter as lookups of the one contact ``who`` (a candidate, or inside ``any_of``)."""
+def _per_contact(
+    tenant_id: str, f: Filter, who: Who, *, ranged: bool = False
+) -> list[ColumnElement[bool]]:
+    """Any filter as lookups of the one contact ``who`` (a candidate, or inside ``any_of``).
+
+    ``ranged``: a first-seen range with a start was already required of ``who``
+    (:func:`_first_seen_range`); only "no activity before it" is left to check.
+    """
     match f:
         case FirstSeenFilter(start=start, end=end):
-            parts = [_active(tenant_id, who, start, end)]
+            parts = [] if ranged and start is not None else [_active(tenant_id, who, start, end)]
             if start is not None:
                 parts.append(not_(_active(tenant_id, who, None, start)))
             return parts
@@ -311,13 +317,13 @@ def members(query: SegmentQuery) -> _Members:
         who: Who = candidates.c.id
         then: list[ColumnElement[bool]] = []
         for f in later:
-            then += _per_contact(tenant_id, f, who)
+            then += _per_contact(tenant_id, f, who, ranged=True)
         return _Members(candidates, who, then)
     for f in later:
         if isinstance(f, OrderFilter):
             where.append(_orders_grouped(tenant_id, f, c.id))
         else:
-            where += _per_contact(tenant_id, f, c.id)
+            where += _per_contact(tenant_id, f, c.id, ranged=True)
     return _Members(contacts, c.id, where)
 
 

@@ -190,6 +190,21 @@ INVALID = [
     ),
     ({"any_of": [{"consent": "a"}]}, "all_of[0].any_of", "at least 2 conditions"),
     (
+        {"first_seen": {"from": "0001-01-01"}},
+        "all_of[0].first_seen.from",
+        "a year from 1900 to 9000",
+    ),
+    (
+        {"attribute": {"name": "n", "op": "eq", "value": Decimal("1e100000")}},
+        "all_of[0].attribute.value",
+        "a finite number below 10^15 in size",
+    ),
+    (
+        {"attribute": {"name": "n", "op": "eq", "value": Decimal("1e-100000")}},
+        "all_of[0].attribute.value",
+        "at most 6 decimal places",
+    ),
+    (
         {"consent": "a", "channel": ["web"]},
         "all_of[0]",
         "an object with one key, one of: tags, channel, consent, last_inbound, "
