@@ -37,11 +37,13 @@ from kindbot.core.records.conversations import ContactRecord, ContactSource
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 from kindbot.ops.segments import (
     create_segment,
+    is_member,
     member_id_chunks,
     preview_definition,
     segment_audience,
 )
 from kindbot.segments.codec import InvalidSegmentError, parse_definition
+from kindbot.segments.resolve import resolve
 from tests.contracts.builders import Party, make_channel, make_tenant, store_inbound
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -268,8 +270,16 @@ async def test_each_condition_selects_the_hand_computed_members(
         definition = parse_definition({"all_of": [*driver, *conditions]})
         preview = await preview_definition(store, shop.tenant, definition, now=NOW, sample=10)
         got = "".join(sorted(names.get(m.contact_id, "?") for m in preview.sample))
-        if got != expected or preview.count != len(expected):
-            wrong[json.dumps(conditions)] = (expected, f"{got} (count {preview.count})")
+        async with store.transaction(readonly=True) as tx:
+            query = resolve(
+                definition, tenant_id=shop.tenant.id, now=NOW, zone=TAIPEI, currency="CNY"
+            )
+            one_by_one = ""
+            for name, contact in sorted(shop.people.items()):
+                if await tx.segments.has_member(query, contact.id):
+                    one_by_one += name
+        if got != expected or preview.count != len(expected) or one_by_one != expected:
+            wrong[json.dumps(conditions)] = (expected, f"{got} / {one_by_one} ({preview.count})")
     assert wrong == {}
 
 
@@ -300,6 +310,8 @@ async def test_member_ids_come_in_chunks_in_id_order_and_make_an_audience(store:
     await create_segment(store, shop.tenant, "few-orders", definition, actor="test", now=NOW)
     audience = await segment_audience(store, shop.tenant, "few-orders", now=NOW)
     assert audience.contact_ids == tuple(expected)
+    assert await is_member(store, shop.tenant, "few-orders", shop.people["B"].id, now=NOW)
+    assert not await is_member(store, shop.tenant, "few-orders", shop.people["A"].id, now=NOW)
 
 
 async def test_an_unknown_channel_is_refused_with_its_path(store: Store) -> None:

@@ -42,7 +42,7 @@ from kindbot.segments.resolve import resolve
 
 SAMPLE_SIZE = 20
 """Members a preview shows."""
-MEMBER_CHUNK = 10_000
+MEMBER_CHUNK = 50_000
 """Member ids read per statement when listing every member."""
 
 
@@ -218,6 +218,17 @@ async def member_id_chunks(
         if len(ids) < chunk:
             return
         after = ids[-1]
+
+
+async def is_member(
+    store: Store, tenant: TenantRecord, name: str, contact_id: str, *, now: datetime
+) -> bool:
+    """Whether the contact is in the saved segment ``name`` at ``now`` (a journey's
+    condition when it fires); 404 ``unknown_segment``."""
+    saved = await get_segment(store, tenant, name)
+    async with store.transaction(readonly=True) as tx:
+        query = await _query(tx, tenant, saved.definition, now)
+        return await tx.segments.has_member(query, contact_id)
 
 
 async def segment_audience(

@@ -287,7 +287,7 @@ class _Members:
     where: list[ColumnElement[bool]]
 
 
-def members(query: SegmentQuery) -> _Members:
+def members(query: SegmentQuery, *, only: str | None = None) -> _Members:
     """How to select the query's members, in one statement.
 
     When a condition picks a small set of contacts through an index of its own
@@ -296,11 +296,14 @@ def members(query: SegmentQuery) -> _Members:
     looked up for the candidates only. Otherwise the conditions apply to every
     contact of the tenant, order facts through one aggregate grouped by contact.
     Both forms select the same contacts (the contract tests run each case both ways).
+    ``only``: the one contact to consider (membership of one contact).
     """
     tenant_id = query.tenant_id
     rows = [f for f in query.filters if _is_row(f)]
     later = [f for f in query.filters if not _is_row(f)]
     where: list[ColumnElement[bool]] = [c.tenant_id == tenant_id]
+    if only is not None:
+        where.append(c.id == only)
     for f in rows:
         where += (
             _row(tenant_id, f, c.id)
@@ -311,7 +314,7 @@ def members(query: SegmentQuery) -> _Members:
         where += _first_seen_range(tenant_id, f, c.id)
     if not later:
         return _Members(contacts, c.id, where)
-    if any(_picks(f) for f in query.filters):
+    if only is not None or any(_picks(f) for f in query.filters):
         candidates = select(c.id.label("id")).where(*where).cte("candidates")
         candidates = candidates.prefix_with("MATERIALIZED")
         who: Who = candidates.c.id
@@ -409,6 +412,11 @@ class SqlSegments:
         )
         rows = await self._conn.execute(statement)
         return [SegmentMember(r[0], r[1], r[2]) for r in rows]
+
+    async def has_member(self, query: SegmentQuery, contact_id: str) -> bool:
+        found = members(query, only=contact_id)
+        statement = select(found.who).select_from(found.source).where(*found.where).limit(1)
+        return (await self._conn.execute(statement)).first() is not None
 
     async def member_ids(self, query: SegmentQuery, after: str | None, limit: int) -> list[str]:
         found = members(query)

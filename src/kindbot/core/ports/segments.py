@@ -54,6 +54,10 @@ class SegmentRepository(Protocol):
         """The first ``limit`` members by contact id."""
         ...
 
+    async def has_member(self, query: SegmentQuery, contact_id: str) -> bool:
+        """Whether the contact is a member (a journey's condition at fire time)."""
+        ...
+
     async def member_ids(self, query: SegmentQuery, after: str | None, limit: int) -> list[str]:
         """Up to ``limit`` member ids greater than ``after`` (None: from the first), in
         id order: a caller pages through every member with the last id it got."""
