@@ -41,10 +41,12 @@ from kindbot.ops.segments import (
     member_id_chunks,
     preview_definition,
     segment_audience,
+    segment_checker,
 )
 from kindbot.segments.codec import InvalidSegmentError, parse_definition
 from kindbot.segments.resolve import resolve
 from tests.contracts.builders import Party, make_channel, make_tenant, store_inbound
+from tests.support.clock import FakeClock
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 NOW = datetime(2027, 2, 15, 12, 0, tzinfo=TAIPEI).astimezone(UTC)
@@ -312,6 +314,11 @@ async def test_member_ids_come_in_chunks_in_id_order_and_make_an_audience(store:
     assert audience.contact_ids == tuple(expected)
     assert await is_member(store, shop.tenant, "few-orders", shop.people["B"].id, now=NOW)
     assert not await is_member(store, shop.tenant, "few-orders", shop.people["A"].id, now=NOW)
+    check = segment_checker(store, FakeClock(NOW))
+    assert await check(shop.tenant.id, "few-orders", shop.people["D"].id)
+    assert not await check(shop.tenant.id, "few-orders", shop.people["C"].id)
+    assert not await check(shop.tenant.id, "no-such-segment", shop.people["D"].id)
+    assert not await check("no-such-tenant", "few-orders", shop.people["D"].id)
 
 
 async def test_an_unknown_channel_is_refused_with_its_path(store: Store) -> None:

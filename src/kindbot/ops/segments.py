@@ -14,7 +14,7 @@ an unknown name → 404 ``unknown_segment``, an attribute condition → 400
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +22,7 @@ from kindbot.analytics.money import DEFAULT_CURRENCY
 from kindbot.analytics.periods import tenant_zone
 from kindbot.campaigns.planner import Audience
 from kindbot.core.errors import ConflictError, NotFoundError
-from kindbot.core.ports.seams import Store, Transaction
+from kindbot.core.ports.seams import Clock, Store, Transaction
 from kindbot.core.records.segments import SegmentMember, SegmentQuery, SegmentRecord
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.segments.codec import (
@@ -229,6 +229,27 @@ async def is_member(
     async with store.transaction(readonly=True) as tx:
         query = await _query(tx, tenant, saved.definition, now)
         return await tx.segments.has_member(query, contact_id)
+
+
+SegmentCheck = Callable[[str, str, str], Awaitable[bool]]
+"""``(tenant id, segment name, contact id) -> member now?``"""
+
+
+def segment_checker(store: Store, clock: Clock) -> SegmentCheck:
+    """A journey's condition check: whether the contact is in the tenant's saved segment
+    at the clock's now. A tenant or segment that no longer exists holds nobody (False)."""
+
+    async def check(tenant_id: str, name: str, contact_id: str) -> bool:
+        async with store.transaction(readonly=True) as tx:
+            tenant = await tx.tenants.get(tenant_id)
+            record = await tx.segments.get(tenant_id, name) if tenant is not None else None
+            if tenant is None or record is None:
+                return False
+            definition = parse_definition_text(record.definition_json)
+            query = await _query(tx, tenant, definition, clock.now())
+            return await tx.segments.has_member(query, contact_id)
+
+    return check
 
 
 async def segment_audience(

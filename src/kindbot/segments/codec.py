@@ -56,8 +56,8 @@ MAX_NUMBER = Decimal(10) ** 15
 NUMBER_PLACES = 6
 """An attribute number is below 10^15 in size, with at most 6 decimal places."""
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
-"""A segment's name: URL-safe, 1–64 characters."""
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.ASCII)
+"""A segment's name: 1–64 lowercase letters, digits, ``_`` and ``-`` (as journeys name one)."""
 ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}", re.ASCII)
 TAG_LIMIT = 64
 TOPIC_LIMIT = 64
@@ -103,9 +103,8 @@ class _ProblemError(Exception):
 def check_name(name: str) -> str:
     """``name`` when it is a valid segment name, else :class:`InvalidSegmentError`."""
     if not NAME.fullmatch(name):
-        raise InvalidSegmentError(
-            [SegmentProblem("name", "1-64 characters: letters, digits, '_', '.', '-'")]
-        )
+        rule = "1-64 characters: a-z, 0-9, '_', '-' (first a letter or digit)"
+        raise InvalidSegmentError([SegmentProblem("name", rule)])
     return name
 
 

@@ -265,12 +265,12 @@ def test_canonical_text_is_compact_and_exact() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["vip", "A.b-c_1", "x" * 64])
+@pytest.mark.parametrize("name", ["vip", "b-c_1", "2026", "x" * 64])
 def test_good_names(name: str) -> None:
     assert check_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "a b", "-x", "x" * 65, "名字", "a/b"])
+@pytest.mark.parametrize("name", ["", "a b", "-x", "x" * 65, "名字", "a/b", "VIP", "a.b"])
 def test_bad_names(name: str) -> None:
     with pytest.raises(InvalidSegmentError, match="name"):
         check_name(name)
