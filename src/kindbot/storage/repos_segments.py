@@ -305,11 +305,7 @@ def members(query: SegmentQuery, *, only: str | None = None) -> _Members:
     if only is not None:
         where.append(c.id == only)
     for f in rows:
-        where += (
-            _row(tenant_id, f, c.id)
-            if not isinstance(f, AnyFilter)
-            else _per_contact(tenant_id, f, c.id)
-        )
+        where += _per_contact(tenant_id, f, c.id)
     for f in later:
         where += _first_seen_range(tenant_id, f, c.id)
     if not later:
