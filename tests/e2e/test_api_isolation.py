@@ -115,6 +115,13 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/tenants/{slug}/moderation/terms"): None,
     ("POST", "/api/v1/tenants/{slug}/moderation/terms"): {"term": "x-term", "action": "deny"},
     ("DELETE", "/api/v1/tenants/{slug}/moderation/terms/{term}"): None,
+    ("GET", "/api/v1/tenants/{slug}/segments"): None,
+    ("POST", "/api/v1/tenants/{slug}/segments"): {"name": "iso", "definition": {"all_of": []}},
+    ("POST", "/api/v1/tenants/{slug}/segments/preview"): {"definition": {"all_of": []}},
+    ("GET", "/api/v1/tenants/{slug}/segments/{name}"): None,
+    ("PUT", "/api/v1/tenants/{slug}/segments/{name}"): {"definition": {"all_of": []}},
+    ("DELETE", "/api/v1/tenants/{slug}/segments/{name}"): None,
+    ("GET", "/api/v1/tenants/{slug}/segments/{name}/preview"): None,
     ("GET", "/api/v1/tenants/{slug}/test-contacts"): None,
     ("POST", "/api/v1/tenants/{slug}/test-contacts"): {"channel": "hook", "external_id": "zoe"},
 }
@@ -181,14 +188,17 @@ async def teashop_ids(
     )
     assert created.status_code == 201, created.text
     tips = {"trigger": {"event": "order"}, "delay": "3d", "topic": "new-tea", "text": "小贴士"}
-    journey = await client.put(f"/api/v1/tenants/{A}/journeys/tips", headers=key, json=tips)
+    journey = await client.put(f"/api/v1/tenants/{A}/journeys/vips", headers=key, json=tips)
     assert journey.status_code == 200, journey.text
+    segment = {"name": "vips", "definition": {"all_of": [{"tags": {"all": ["vip"]}}]}}
+    made = await client.post(f"/api/v1/tenants/{A}/segments", headers=key, json=segment)
+    assert made.status_code == 201, made.text
     keys = (await client.get(f"/api/v1/tenants/{A}/api-keys", headers=admin)).json()
     listed = await client.get(f"/api/v1/tenants/{A}/contacts", headers=key, params={"q": "zoe"})
     assert listed.status_code == 200, listed.text
     return {
         "contact_id": listed.json()["contacts"][0]["id"],
-        "name": "tips",
+        "name": "vips",
         "channel": "hook",
         "external_id": "zoe",
         "topic": "new-tea",

@@ -32,6 +32,7 @@ from kindbot.cli import (
     journeys,
     kb,
     moderation,
+    segments,
     tenant,
     users,
     wechat_sim,
@@ -65,6 +66,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(analytics.events_app, name="events")
 app.add_typer(journeys.app, name="journey")
 app.command()(analytics.metrics)
+app.add_typer(segments.app, name="segment")
 app.command()(chat.chat)
 app.command()(moderation.moderate)
 app.command()(campaigns.send)

@@ -50,6 +50,7 @@ from kindbot.storage.schema_ops import (
     tenant_flows,
     violations,
 )
+from kindbot.storage.schema_segments import segments
 
 __all__ = [
     "UTCDateTime",
@@ -89,6 +90,7 @@ __all__ = [
     "moderation_generations",
     "moderation_terms",
     "outbox",
+    "segments",
     "tenant_flows",
     "tenants",
     "users",
@@ -205,8 +207,9 @@ messages = Table(
     UniqueConstraint("channel_id", "idempotency_key"),
     Index("ix_messages_conversation", "conversation_id", "seq"),
     Index("ix_messages_status_created", "status", "created_at"),
-    # One contact's messages in time order (its timeline; export and erasure), and its
-    # latest inbound one (the contact list's "last active"), migration 0023.
+    # One contact's messages in time order (its timeline; export and erasure), its
+    # latest inbound one (the contact list's "last active") and its inbound ones for
+    # segments (last inbound, first seen), answered from the index; migration 0023.
     Index("ix_messages_contact_direction_at", "contact_id", "direction", "created_at"),
 )
 

@@ -41,7 +41,8 @@ contact_tags = Table(
     Column("contact_id", String(32), ForeignKey("contacts.id"), nullable=False),
     Column("tag", String(64), nullable=False),
     UniqueConstraint("contact_id", "tag"),
-    Index("ix_contact_tags_tenant_tag", "tenant_id", "tag"),
+    # A tag's contacts, answered from the index alone (broadcasts, segments).
+    Index("ix_contact_tags_tenant_tag_contact", "tenant_id", "tag", "contact_id"),
 )
 
 # A broadcast: one message for a topic to a tag of contacts, decided per recipient.

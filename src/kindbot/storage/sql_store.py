@@ -41,6 +41,7 @@ from kindbot.storage.repos_moderation import SqlModerationTerms
 from kindbot.storage.repos_outbox import SqlOutbox
 from kindbot.storage.repos_platform import SqlAccessTokens, SqlNonces
 from kindbot.storage.repos_rights import SqlContactData
+from kindbot.storage.repos_segments import SqlSegments
 from kindbot.storage.repos_sends import SqlBroadcasts, SqlDeferred, SqlViolations
 from kindbot.storage.repos_timeline import SqlTimeline
 from kindbot.storage.repos_wecom import SqlKfCursors
@@ -83,6 +84,7 @@ class SqlTransaction:
         self.attributes = SqlAttributes(conn)
         self.directory = SqlDirectory(conn)
         self.timeline = SqlTimeline(conn)
+        self.segments = SqlSegments(conn)
 
 
 class SqlStore:

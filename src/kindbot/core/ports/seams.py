@@ -55,6 +55,7 @@ from kindbot.core.ports.platform import (
     KfCursorRepository,
     NonceRepository,
 )
+from kindbot.core.ports.segments import SegmentRepository
 from kindbot.core.records.counters import CounterLimit
 from kindbot.core.records.platform import IssuedToken
 
@@ -179,6 +180,8 @@ class Transaction(Protocol):
     def directory(self) -> DirectoryRepository: ...
     @property
     def timeline(self) -> TimelineRepository: ...
+    @property
+    def segments(self) -> SegmentRepository: ...
 
 
 class SendCounters(Protocol):

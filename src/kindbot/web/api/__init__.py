@@ -21,6 +21,7 @@ from kindbot.web.api import (
     routes_journeys,
     routes_keys,
     routes_moderation,
+    routes_segments,
     routes_settings,
     routes_tenants,
 )
@@ -47,6 +48,7 @@ def api_router() -> APIRouter:
         routes_inbox,
         routes_analytics,
         routes_journeys,
+        routes_segments,
     ):
         router.include_router(module.router)
     return router
