@@ -30,6 +30,7 @@ from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.learned import MODEL_WARNINGS
 from kindbot.inbox.desk import Inbox
 from kindbot.ops.admin_token import load_or_create_admin_token
+from kindbot.ops.segments import segment_checker
 from kindbot.pipeline.admit.admission import Admission
 from kindbot.pipeline.admit.screening_source import ModerationScreeners
 from kindbot.pipeline.audit_sequencer import AuditSequencer
@@ -331,7 +332,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         proactive=proactive,
         planner=planner,
         broadcasts=broadcasts,
-        journeys=Journeys(store=store, clock=clock, sender=proactive),
+        journeys=Journeys(
+            store=store,
+            clock=clock,
+            sender=proactive,
+            segment_check=segment_checker(store, clock),
+        ),
         outbox_worker=worker,
         supervisor=supervisor,
         hub=hub,

@@ -24,16 +24,16 @@ Another tenant's contact X matches almost everything and must never appear.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from kindbot.core.errors import BadRequestError
 from kindbot.core.ports.seams import Store, Transaction
 from kindbot.core.records.analytics import NewBusinessEvent
 from kindbot.core.records.conversations import ContactRecord, ContactSource
+from kindbot.core.records.directory import AttributeChange, AttributeDefinition, AttributeType
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
 from kindbot.ops.segments import (
     create_segment,
@@ -335,15 +335,53 @@ async def test_an_unknown_channel_is_refused_with_its_path(store: Store) -> None
     }
 
 
-async def test_attribute_conditions_are_refused_until_attributes_exist(store: Store) -> None:
+async def test_attribute_conditions_compare_in_the_column_of_the_declared_type(
+    store: Store,
+) -> None:
     shop = await build(store)
-    definition = parse_definition(
-        {"all_of": [{"attribute": {"name": "city", "op": "eq", "value": "杭州"}}]}
-    )
-    with pytest.raises(BadRequestError, match="attribute conditions are not available yet"):
-        await preview_definition(store, shop.tenant, definition, now=NOW)
-    with pytest.raises(BadRequestError):
-        await create_segment(store, shop.tenant, "city", definition, actor="test", now=NOW)
+    declared = [
+        AttributeDefinition("city", AttributeType.TEXT, "City"),
+        AttributeDefinition("vip_level", AttributeType.NUMBER, "VIP level"),
+        AttributeDefinition("birthday", AttributeType.DATE, "Birthday"),
+        AttributeDefinition("wholesale", AttributeType.BOOL, "Wholesale"),
+    ]
+    values = {
+        "A": [("city", "杭州"), ("vip_level", Decimal("2.5")), ("wholesale", True)],
+        "B": [("city", "上海"), ("vip_level", Decimal("10")), ("birthday", date(1990, 3, 1))],
+        "C": [("vip_level", Decimal("2.4999")), ("wholesale", False)],
+    }
+    types = {d.name: d.type for d in declared}
+    async with store.transaction() as tx:
+        await tx.attributes.replace_definitions(shop.tenant.id, declared)
+        for name, pairs in values.items():
+            changes = [AttributeChange(a, types[a], v) for a, v in pairs]
+            await tx.attributes.apply(shop.tenant.id, shop.people[name].id, changes, NOW)
+
+    async def who(condition: dict[str, object]) -> set[str]:
+        definition = parse_definition({"all_of": [{"attribute": condition}]})
+        preview = await preview_definition(store, shop.tenant, definition, now=NOW)
+        ids = {contact.id: name for name, contact in shop.people.items()}
+        return {ids[m.contact_id] for m in preview.sample}
+
+    assert await who({"name": "city", "op": "eq", "value": "杭州"}) == {"A"}
+    assert await who({"name": "city", "op": "ne", "value": "杭州"}) == {"B"}  # has one, differs
+    assert await who({"name": "vip_level", "op": "gte", "value": Decimal("2.5")}) == {"A", "B"}
+    assert await who({"name": "vip_level", "op": "lt", "value": Decimal("2.5")}) == {"C"}
+    assert await who({"name": "birthday", "op": "lt", "value": "1991-01-01"}) == {"B"}
+    assert await who({"name": "wholesale", "op": "eq", "value": False}) == {"C"}
+    assert await who({"name": "birthday", "op": "set"}) == {"B"}
+    assert len(await who({"name": "city", "op": "unset"})) == len(shop.people) - 2
+
+    for bad, reason in [
+        ({"name": "shoe_size", "op": "eq", "value": Decimal(42)}, "not a declared attribute"),
+        ({"name": "city", "op": "gt", "value": "2020-01-01"}, "does not apply to a text"),
+        ({"name": "vip_level", "op": "eq", "value": "gold"}, "attribute vip_level"),
+    ]:
+        definition = parse_definition({"all_of": [{"attribute": bad}]})
+        with pytest.raises(InvalidSegmentError, match=reason):
+            await preview_definition(store, shop.tenant, definition, now=NOW)
+        with pytest.raises(InvalidSegmentError):
+            await create_segment(store, shop.tenant, "x", definition, actor="test", now=NOW)
     async with store.transaction(readonly=True) as tx:
         assert await tx.segments.of_tenant(shop.tenant.id) == []
 

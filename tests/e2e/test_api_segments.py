@@ -165,11 +165,15 @@ async def test_invalid_definitions_are_422_with_each_path_and_nothing_is_saved(
         await client.post(SEGMENTS, headers=key, json={"definition": {}}), 400, "invalid_request"
     )
     attribute = {"all_of": [{"attribute": {"name": "city", "op": "eq", "value": "杭州"}}]}
-    unsupported = await client.post(
+    undeclared = await client.post(
         SEGMENTS, headers=key, json={"name": "city", "definition": attribute}
     )
-    assert "not available yet" in error_of(unsupported, 400, "unsupported_condition")
+    assert "not a declared attribute" in error_of(undeclared, 422, "invalid_segment")
     assert (await client.get(SEGMENTS, headers=key)).json() == {"segments": []}
+    # The demo shop declares vip_level (a number).
+    vip = {"all_of": [{"attribute": {"name": "vip_level", "op": "gte", "value": 3}}]}
+    made = await client.post(SEGMENTS, headers=key, json={"name": "vip3", "definition": vip})
+    assert made.status_code == 201, made.text
 
 
 async def test_names_are_unique_per_tenant_and_keys_stay_in_their_tenant(

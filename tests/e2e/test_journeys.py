@@ -240,3 +240,37 @@ async def test_erasing_a_contact_erases_its_runs(
 
     assert erased.status_code == 200, erased.text
     assert await _runs(client, key, "tips") == {}
+
+
+async def test_a_segment_condition_is_checked_when_the_run_fires(
+    container: Container, client: httpx.AsyncClient, admin: dict[str, str], clock: FakeClock
+) -> None:
+    key = bearer(await new_key(client, admin))
+    segment = {"name": "vips", "definition": {"all_of": [{"tags": {"all": ["vip"]}}]}}
+    made = await client.post(f"/api/v1/tenants/{TENANT}/segments", headers=key, json=segment)
+    assert made.status_code == 201, made.text
+    vip_only = TIPS | {"segment": "vips", "delay": "1h"}
+    assert (await client.put(f"{JOURNEYS}/tips", headers=key, json=vip_only)).status_code == 200
+    await _consent(client, key, "alice")
+    await _consent(client, key, "bob")
+    clock.current += timedelta(minutes=1)
+    batch = {
+        "events": [
+            _order("o1", "alice", "2026-11-25T18:00:30+08:00"),
+            _order("o2", "bob", "2026-11-25T18:00:40+08:00"),
+        ]
+    }
+    assert (await client.post(EVENTS, headers=key, json=batch)).status_code == 200
+    assert await container.journeys.scan() == 2
+    # Alice becomes a VIP after her order, before the run fires: membership is checked then.
+    tag = f"/api/v1/tenants/{TENANT}/contacts/hook/alice/tags/vip"
+    assert (await client.put(tag, headers=key)).status_code == 200
+
+    clock.current += timedelta(hours=1)
+    await container.journeys.fire_due()
+
+    runs = (await client.get(f"{JOURNEYS}/tips/runs", headers=key)).json()
+    assert {r["trigger"]: (r["status"], r["reason"]) for r in runs} == {
+        "event:o1": ("sent", None),
+        "event:o2": ("skipped", "not in segment vips"),
+    }

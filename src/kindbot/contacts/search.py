@@ -50,6 +50,13 @@ _OPS_BY_TYPE = {
 }  # fmt: skip
 """Which comparisons make sense for each type."""
 _NO_VALUE = frozenset({AttributeOp.SET, AttributeOp.UNSET})
+
+
+def ops_for(kind: AttributeType) -> frozenset[AttributeOp]:
+    """The comparisons an attribute of ``kind`` can be filtered by."""
+    return _OPS_BY_TYPE[kind]
+
+
 _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 

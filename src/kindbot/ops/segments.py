@@ -5,8 +5,9 @@ checked against the tenant's, and it is resolved at ``now`` in the tenant's
 time zone (:mod:`kindbot.segments.resolve`) before storage evaluates it in
 SQL. Saving checks the definition can be evaluated (nothing half-saved):
 invalid → 422 ``invalid_segment``, a name taken → 409 ``segment_exists``,
-an unknown name → 404 ``unknown_segment``, an attribute condition → 400
-``unsupported_condition`` (until contact attributes exist).
+an unknown name → 404 ``unknown_segment``; an attribute condition is typed by
+the tenant's declared attributes (422 for an undeclared one or a value of
+another type).
 
 :func:`segment_audience` resolves a segment to the contact ids a campaign's
 :class:`~kindbot.campaigns.planner.Audience` takes.
@@ -102,12 +103,14 @@ async def _query(
         ]
         if unknown:
             raise InvalidSegmentError(unknown)
+    declared = {d.name: d.type for d in await tx.attributes.definitions(tenant.id)}
     query = resolve(
         definition,
         tenant_id=tenant.id,
         now=now,
         zone=tenant_zone(tenant.timezone),
         currency=DEFAULT_CURRENCY,
+        attributes=declared,
     )
     tx.segments.check(query)
     return query

@@ -9,12 +9,17 @@ revenue and last order (:mod:`kindbot.segments.rfm`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from kindbot.analytics.money import MINOR_DIGITS
 from kindbot.analytics.periods import local_midnight
+from kindbot.contacts.attributes import json_value
+from kindbot.contacts.search import ops_for
+from kindbot.core.records.directory import AttributeCondition, AttributeType
+from kindbot.core.records.directory import AttributeOp as DirectoryOp
 from kindbot.core.records.segments import (
     AnyFilter,
     AttributeFilter,
@@ -28,6 +33,7 @@ from kindbot.core.records.segments import (
     SourceFilter,
     TagFilter,
 )
+from kindbot.segments.codec import InvalidSegmentError, SegmentProblem
 from kindbot.segments.definition import (
     AnyOfCondition,
     ChannelCondition,
@@ -46,6 +52,32 @@ from kindbot.segments.definition import (
 from kindbot.segments.rfm import frequency_bounds, monetary_bounds, recency_bounds
 
 
+def typed_attribute(
+    condition: AttributeFilter, declared: Mapping[str, AttributeType]
+) -> AttributeCondition:
+    """The condition typed by the attribute's declaration; 422 ``invalid_segment`` saying
+    what does not fit."""
+    where = f"attribute {condition.name}"
+    kind = declared.get(condition.name)
+    if kind is None:
+        known = ", ".join(sorted(declared)) or "none"
+        raise InvalidSegmentError(
+            [SegmentProblem(where, f"not a declared attribute (declared: {known})")]
+        )
+    op = DirectoryOp(condition.op.value)
+    if op not in ops_for(kind):
+        raise InvalidSegmentError(
+            [SegmentProblem(where, f"{op.value} does not apply to a {kind.value} attribute")]
+        )
+    if condition.value is None:
+        return AttributeCondition(condition.name, kind, op, None)
+    try:
+        value = json_value(kind, condition.value)
+    except ValueError as exc:
+        raise InvalidSegmentError([SegmentProblem(where, str(exc))]) from None
+    return AttributeCondition(condition.name, kind, op, value)
+
+
 def resolve(
     definition: SegmentDefinition,
     *,
@@ -53,15 +85,29 @@ def resolve(
     now: datetime,
     zone: ZoneInfo,
     currency: str,
+    attributes: Mapping[str, AttributeType] | None = None,
 ) -> SegmentQuery:
-    """The query for ``definition`` evaluated at ``now`` for the tenant."""
-    context = _Context(now, zone, currency)
+    """The query for ``definition`` evaluated at ``now`` for the tenant.
+
+    ``attributes`` are the tenant's declared attributes and their types: an
+    attribute condition is typed by its declaration (422 ``invalid_segment`` for
+    an undeclared attribute, a comparison its type has not, or a value of
+    another type).
+    """
+    context = _Context(now, zone, currency, attributes or {})
     return SegmentQuery(tenant_id, tuple(context.filter(c) for c in definition.conditions))
 
 
 class _Context:
-    def __init__(self, now: datetime, zone: ZoneInfo, currency: str) -> None:
+    def __init__(
+        self,
+        now: datetime,
+        zone: ZoneInfo,
+        currency: str,
+        attributes: Mapping[str, AttributeType],
+    ) -> None:
         self.now, self.zone, self.currency = now, zone, currency
+        self.attributes = attributes
 
     def minor(self, amount: Decimal) -> int:
         """``amount`` in minor units, rounded up (a lower bound on whole minor units)."""
@@ -103,7 +149,7 @@ class _Context:
             case AnyOfCondition(conditions=conditions):
                 return AnyFilter(tuple(self.filter(c) for c in conditions))
             case AttributeFilter():
-                return condition
+                return typed_attribute(condition, self.attributes)
         raise AssertionError(condition)  # pragma: no cover (the match is exhaustive)
 
     def rfm(self, condition: RfmCondition) -> OrderFilter:

@@ -16,12 +16,13 @@ statement, the same on SQLite and PostgreSQL (:func:`members`):
   a small set of candidates first (a MATERIALIZED CTE), or through one
   aggregate of the tenant's orders and refunds grouped by contact.
 
-Attribute filters are refused with :class:`~kindbot.core.errors.BadRequestError`
-(``unsupported_condition``) until the contacts' attributes table exists.
+Attribute conditions arrive typed by the tenant's declaration and compare in
+that type's column of ``contact_attributes`` (``ne``: has a value and it differs).
 """
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -43,9 +45,9 @@ from sqlalchemy import (
     update,
 )
 
-from kindbot.core.errors import BadRequestError
 from kindbot.core.records.consent import ConsentStatus
 from kindbot.core.records.conversations import Direction
+from kindbot.core.records.directory import AttributeCondition, AttributeOp
 from kindbot.core.records.segments import (
     AnyFilter,
     AttributeFilter,
@@ -62,10 +64,13 @@ from kindbot.core.records.segments import (
     TagFilter,
 )
 from kindbot.storage.executor import Executor
+from kindbot.storage.repos_attributes import VALUE_COLUMNS
+from kindbot.storage.repos_directory import like_pattern
 from kindbot.storage.schema import (
     business_events,
     channels,
     consents,
+    contact_attributes,
     contact_tags,
     contacts,
     messages,
@@ -202,6 +207,32 @@ def _orders_of(tenant_id: str, f: OrderFilter, who: Who) -> ColumnElement[bool]:
     return and_(*bounds) if bounds else true()
 
 
+_COMPARE = {
+    AttributeOp.EQ: operator.eq,
+    AttributeOp.NE: operator.ne,
+    AttributeOp.GT: operator.gt,
+    AttributeOp.GTE: operator.ge,
+    AttributeOp.LT: operator.lt,
+    AttributeOp.LTE: operator.le,
+}
+
+
+def _attribute(f: AttributeCondition, who: Who) -> ColumnElement[bool]:
+    """The contact has the attribute (``set``), has not (``unset``), or its value compares
+    (``ne``: has a value and it differs), in the column of the attribute's type."""
+    has = exists().where(
+        contact_attributes.c.contact_id == who, contact_attributes.c.name == f.name
+    )
+    if f.op is AttributeOp.SET:
+        return has
+    if f.op is AttributeOp.UNSET:
+        return not_(has)
+    column = contact_attributes.c[VALUE_COLUMNS[f.type]]
+    if f.op is AttributeOp.CONTAINS:
+        return has.where(func.lower(column).like(like_pattern(str(f.value).lower()), escape="\\"))
+    return has.where(_COMPARE[f.op](column, literal(f.value, column.type)))
+
+
 def _row(tenant_id: str, f: Filter, who: Who) -> list[ColumnElement[bool]]:
     """A filter on the contact's own row and its tags, consents and messages."""
     match f:
@@ -224,10 +255,10 @@ def _row(tenant_id: str, f: Filter, who: Who) -> list[ColumnElement[bool]]:
         case InboundFilter(since=since, present=present):
             wrote = _inbound(who, messages.c.created_at >= since)
             return [wrote if present else not_(wrote)]
-        case AttributeFilter():
-            raise BadRequestError(
-                "attribute conditions are not available yet", code="unsupported_condition"
-            )
+        case AttributeCondition():
+            return [_attribute(f, who)]
+        case AttributeFilter():  # pragma: no cover - resolve types every attribute condition
+            raise AssertionError("an attribute condition reached storage untyped")
     raise AssertionError(f)  # pragma: no cover (only row filters come here)
 
 

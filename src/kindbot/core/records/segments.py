@@ -16,6 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from kindbot.core.records.directory import AttributeCondition
+
 
 @dataclass(frozen=True, slots=True)
 class TagFilter:
@@ -138,8 +140,11 @@ Filter = (
     | FirstSeenFilter
     | OrderFilter
     | AttributeFilter
+    | AttributeCondition
     | AnyFilter
 )
+"""``AttributeFilter`` is the definition's untyped condition; :func:`resolve` turns it into
+an ``AttributeCondition`` typed by the tenant's declaration, which storage evaluates."""
 
 
 @dataclass(frozen=True, slots=True)

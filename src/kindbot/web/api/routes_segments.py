@@ -176,7 +176,7 @@ def _name(body: Mapping[str, Any]) -> str:
 )
 async def create(tenant: TenantAccess, principal: CurrentPrincipal, request: Request) -> SegmentOut:
     """Save a segment: body ``{"name", "definition"}``. 409 ``segment_exists``;
-    400 ``unsupported_condition`` for attribute conditions (not available yet)."""
+    422 ``invalid_segment`` for an attribute condition the tenant's declarations do not fit."""
     body = await _read(request, ("name", "definition"))
     container = container_of(request)
     saved = await create_segment(
