@@ -330,6 +330,49 @@ async def test_a_shop_admin_tightens_a_guard_limit_on_the_settings_page(
         await page.context.close()
 
 
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_shop_admin_finds_a_contact_and_reads_its_timeline(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
+        admin = {"Authorization": f"Bearer {container.admin_token}"}
+        for n, (user, text) in enumerate(
+            [("zoe", "你好，龙井还有货吗？"), ("amy", "发货要几天"), ("bob", "hello")]
+        ):
+            await say(api, user, text, f"m{n}")
+        orders = [
+            {
+                "event_id": f"o{n}",
+                "type": "order",
+                "occurred_at": f"2026-11-2{n}T10:00:00+08:00",
+                "channel": "hook",
+                "external_id": "zoe",
+                "amount": f"{88 + n * 40}.00",
+            }
+            for n in range(3)
+        ]
+        stored = await api.post(
+            "/api/v1/tenants/teashop/events", json={"events": orders}, headers=admin
+        )
+        assert stored.status_code == 200, stored.text
+        page = await _signed_in(
+            browser, base_url, locale, "/dashboard/teashop/contacts", "owner@teashop.cn"
+        )
+        await page.fill("#min_orders", "1")
+        await page.press("#min_orders", "Enter")
+        await expect(page.locator("#contact-list tbody tr")).to_have_count(1)
+        await _shot(page, f"contacts-{lang}")
+        await page.get_by_role("link", name="zoe").click()
+        await expect(page.locator(".timeline li")).not_to_have_count(0)
+        await page.fill("#new-tag", "vip")
+        await page.press("#new-tag", "Enter")
+        await expect(page.locator(".inline-list .badge", has_text="vip")).to_have_count(1)
+        await _shot(page, f"contact-{lang}")
+        await page.context.close()
+
+
 async def _signed_in_owner(browser: Browser, base_url: str, locale: str, target: str) -> Page:
     return await _signed_in(browser, base_url, locale, target, "owner@teashop.cn")
 

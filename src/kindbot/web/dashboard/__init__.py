@@ -15,6 +15,7 @@ from kindbot.web.dashboard import (
     admin,
     analytics,
     compliance,
+    contacts,
     flows,
     inbox,
     knowledge,
@@ -49,6 +50,7 @@ def install_dashboard(app: FastAPI) -> None:
     app.include_router(overview.router)
     app.include_router(analytics.router)
     app.include_router(settings.router)
+    app.include_router(contacts.router)
     app.include_router(compliance.router)
     app.include_router(flows.router)
     app.add_exception_handler(SignInRequiredError, _sign_in_first)
