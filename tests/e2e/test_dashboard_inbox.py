@@ -130,3 +130,31 @@ async def test_another_shops_conversation_is_not_found(
     assert (
         await client.post(f"{INBOX}/{'0' * 32}/note", data={"text": "x", "csrf": csrf})
     ).status_code == 404
+
+
+async def test_the_customers_orders_and_consents_are_beside_the_chat(
+    container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    await say(client, "zoe", "人工", "m1")
+    order = {
+        "event_id": "o1",
+        "type": "order",
+        "occurred_at": "2026-11-24T10:00:00+08:00",
+        "channel": "hook",
+        "external_id": "zoe",
+        "amount": "66.00",
+    }
+    events = await client.post(
+        "/api/v1/tenants/teashop/events", headers=admin, json={"events": [order]}
+    )
+    assert events.status_code == 200, events.text
+    await _member(container, "viewer@teashop.cn", Role.VIEWER)
+    await _sign_in(client, "viewer@teashop.cn")
+    conversation = await _waiting(client)
+
+    page = await client.get(INBOX, params={"c": conversation}, headers={"accept-language": "en"})
+
+    assert "The customer so far" in page.text
+    assert "Business event" in page.text
+    assert "<code>order</code>" in page.text
+    assert re.search(r'href="/dashboard/teashop/contacts/[0-9a-f]{32}"', page.text)

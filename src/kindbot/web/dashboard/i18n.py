@@ -316,6 +316,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "已保存：新限制从下一条消息起生效。",
     ),
     "contacts": ("Contacts", "联系人"),
+    "customer_history": ("The customer so far", "客户记录"),
     "tag_list": ("Tags", "标签"),
     "tag": ("Tag", "标签"),
     "last_active": ("Last active", "最近活跃"),

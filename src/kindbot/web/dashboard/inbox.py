@@ -21,10 +21,12 @@ from kindbot.core.errors import KindbotError
 from kindbot.core.events import Verdict
 from kindbot.core.records.accounts import Role
 from kindbot.core.records.conversations import ConversationState
+from kindbot.core.records.directory import TimelineItem, TimelineKind
 from kindbot.core.records.handoff import AgentRecord, ConversationNote, InboxItem
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.inbox.desk import Acting, Conversation
 from kindbot.ops.accounts import Visitor, agent_for
+from kindbot.ops.directory import contact_timeline
 from kindbot.web.dashboard.pages import SignedInVisitor, redirect, shop_for, shop_form
 from kindbot.web.dashboard.rendering import render
 from kindbot.web.dashboard.session import PageError
@@ -48,6 +50,9 @@ class InboxScreen:
     online: int
     open: Conversation | None
     notes: tuple[ConversationNote, ...]
+    contact_id: str | None = None
+    history: tuple[TimelineItem, ...] = ()
+    """The customer's recent consents, orders, opt-outs and handoffs (not messages)."""
 
 
 def pick_view(value: str | None) -> View:
@@ -93,6 +98,7 @@ async def _screen(
         except KindbotError:
             raise PageError(404, "not_found") from None
         notes = await container.inbox.notes(tenant, open_id)
+        contact_id, history = await _history(request, tenant, open_id)
     return InboxScreen(
         view=view,
         items=shown(items, view, me),
@@ -101,7 +107,28 @@ async def _screen(
         online=sum(a.online for a in agents),
         open=conversation,
         notes=notes,
+        contact_id=contact_id if conversation else None,
+        history=history if conversation else (),
     )
+
+
+HISTORY_ITEMS = 12
+CHAT_KINDS = frozenset({TimelineKind.MESSAGE_IN, TimelineKind.MESSAGE_OUT, TimelineKind.NOTE})
+
+
+async def _history(
+    request: Request, tenant: TenantRecord, conversation_id: str
+) -> tuple[str | None, tuple[TimelineItem, ...]]:
+    """The conversation's contact and what its timeline adds to the chat beside it."""
+    store = container_of(request).store
+    async with store.transaction(readonly=True) as tx:
+        found = await tx.conversations.get(conversation_id)
+    if found is None:
+        return None, ()
+    page = await contact_timeline(store, tenant, found.contact_id, None, 50)
+    return found.contact_id, tuple(i for i in page.items if i.kind not in CHAT_KINDS)[
+        :HISTORY_ITEMS
+    ]
 
 
 async def _page(
