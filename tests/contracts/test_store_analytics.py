@@ -37,7 +37,7 @@ from kindbot.core.ports.seams import Store, Transaction
 from kindbot.core.records.analytics import MetricsScope, NewBusinessEvent
 from kindbot.core.records.conversations import ContactRecord, ContactSource
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord
-from kindbot.ops.metrics import tenant_metrics, tenant_series
+from kindbot.ops.metrics import channel_breakdown, tenant_metrics, tenant_series
 from tests.contracts.builders import Party, make_channel, make_tenant, store_inbound, store_outbound
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -441,3 +441,18 @@ async def test_a_channel_limits_the_series_to_its_contacts(store: Store) -> None
 
     busy = [p for p in series.points if p.active or p.orders]
     assert busy == [_point("2027-01-06", "2027-01-07", 1, 1, "10.00", "10.00")]
+
+
+async def test_the_channel_breakdown_splits_active_users_and_money_by_channel(
+    store: Store,
+) -> None:
+    shop = await build_shop(store)
+
+    shares = await channel_breakdown(store, shop.tenant, PERIOD)
+
+    # web: A (refund, order), B, C (sign-up), E, F; oa: G. 239.99 + 10.00 = the period's 249.99.
+    figures = {s.channel: (s.active, s.orders, s.revenue, s.value_per_user) for s in shares}
+    assert figures == {
+        "web": (5, 3, "239.99", "48.00"),
+        "oa": (1, 1, "10.00", "10.00"),
+    }

@@ -90,7 +90,8 @@ async def test_every_table_downloads_as_csv_with_the_pages_figures(
 
     channels = _csv(await client.get(f"{PAGE}/channels.csv", params=PERIOD))
     hook = next(row for row in channels if row[0] == "hook")
-    assert hook[4:6] == ["3", "177.99"]
+    assert channels[0] == ["channel", "kind", "active_users", "orders", "revenue", "value_per_user"]
+    assert hook[3:5] == ["3", "177.99"]
 
     retention = _csv(await client.get(f"{PAGE}/retention.csv", params=PERIOD))
     assert [r[0] for r in retention[1:]] == [r["cohort_week"] for r in document["retention"]]

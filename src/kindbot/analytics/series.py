@@ -20,7 +20,7 @@ from fractions import Fraction
 from kindbot.analytics.metrics import value_per_user
 from kindbot.analytics.money import format_fraction
 from kindbot.analytics.periods import Period
-from kindbot.core.records.analytics import BucketFacts
+from kindbot.core.records.analytics import BucketFacts, ChannelFacts
 
 DAILY_UP_TO = 31
 """Longest period shown day by day; longer ones go week by week."""
@@ -98,3 +98,39 @@ def value_series(
             )
         )
     return ValueSeries(period, granularity_of(period), tuple(points))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelShare:
+    """One channel's part of a period (the metrics' definitions, limited to its contacts)."""
+
+    channel: str
+    kind: str
+    active: int
+    orders: int
+    revenue: str
+    value_per_user: str
+
+
+def channel_shares(
+    channels: Sequence[tuple[str, str, str]], facts: Sequence[ChannelFacts], digits: int
+) -> list[ChannelShare]:
+    """Every channel ``(id, local id, kind)`` with its figures (zero without facts)."""
+    by_id = {f.channel_id: f for f in facts}
+    shares = []
+    for channel_id, local_id, kind in channels:
+        found = by_id.get(channel_id, ChannelFacts(channel_id, 0, 0, 0, 0))
+        revenue_minor = found.order_minor - found.refund_minor
+        shares.append(
+            ChannelShare(
+                channel=local_id,
+                kind=kind,
+                active=found.active,
+                orders=found.orders,
+                revenue=format_fraction(Fraction(revenue_minor, 10**digits), digits),
+                value_per_user=format_fraction(
+                    value_per_user(revenue_minor, found.active, digits), 2
+                ),
+            )
+        )
+    return shares

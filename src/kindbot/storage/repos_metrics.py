@@ -36,6 +36,7 @@ from sqlalchemy import (
 
 from kindbot.core.records.analytics import (
     BucketFacts,
+    ChannelFacts,
     CohortWeekCount,
     ConversationFacts,
     FirstBuyer,
@@ -254,6 +255,40 @@ class SqlMetrics:
         return [
             BucketFacts(i, active.get(i, 0), *money.get(i, (0, 0, 0)))
             for i in sorted(active.keys() | money.keys())
+        ]
+
+    async def by_channel(
+        self, tenant_id: str, start: datetime, end: datetime, currency: str
+    ) -> list[ChannelFacts]:
+        scope, span = MetricsScope(tenant_id), (start, end)
+        pairs = union(
+            select(messages.c.channel_id.label("channel_id"), messages.c.contact_id).where(
+                *_inbound(scope, span)
+            ),
+            select(
+                business_events.c.channel_id.label("channel_id"), business_events.c.contact_id
+            ).where(*_events(scope, span)),
+        ).subquery("pairs")
+        active_rows = await self._conn.execute(
+            select(pairs.c.channel_id, func.count()).group_by(pairs.c.channel_id)
+        )
+        active = {str(r[0]): int(r[1]) for r in active_rows}
+        be = business_events.c
+        in_currency = be.currency == currency
+        money_rows = await self._conn.execute(
+            select(
+                be.channel_id,
+                func.count().filter(be.type == ORDER),
+                func.coalesce(func.sum(be.amount_minor).filter(be.type == ORDER, in_currency), 0),
+                func.coalesce(func.sum(be.amount_minor).filter(be.type == REFUND, in_currency), 0),
+            )
+            .where(*_events(scope, span, ORDER, REFUND))
+            .group_by(be.channel_id)
+        )
+        money = {str(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in money_rows}
+        return [
+            ChannelFacts(channel, active.get(channel, 0), *money.get(channel, (0, 0, 0)))
+            for channel in sorted(active.keys() | money.keys())
         ]
 
     async def conversation_facts(

@@ -15,6 +15,7 @@ from typing import Protocol
 from kindbot.core.records.analytics import (
     BucketFacts,
     BusinessEventRecord,
+    ChannelFacts,
     CohortWeekCount,
     ConversationFacts,
     FirstBuyer,
@@ -96,6 +97,13 @@ class MetricsRepository(Protocol):
     ) -> list[BucketFacts]:
         """Per bucket ``i`` (``[bounds[i], bounds[i+1])``): active contacts, orders and the
         order and refund amounts in ``currency``; only buckets with activity."""
+        ...
+
+    async def by_channel(
+        self, tenant_id: str, start: datetime, end: datetime, currency: str
+    ) -> list[ChannelFacts]:
+        """Per channel with activity in the range: active contacts, orders and the order
+        and refund amounts in ``currency`` (two grouped statements)."""
         ...
 
     async def conversation_facts(

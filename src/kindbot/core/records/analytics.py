@@ -137,6 +137,18 @@ class BucketFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelFacts:
+    """One channel's part of a range: distinct active contacts, ``order`` events, and
+    order and refund amounts in one currency."""
+
+    channel_id: str
+    active: int
+    orders: int
+    order_minor: int
+    refund_minor: int
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationFacts:
     """Counts for conversation health in a range (definitions: ``analytics.metrics``)."""
 

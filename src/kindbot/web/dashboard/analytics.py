@@ -21,10 +21,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kindbot.analytics.periods import Period
-from kindbot.analytics.series import ValueSeries
+from kindbot.analytics.series import ChannelShare, ValueSeries
 from kindbot.core.errors import KindbotError
 from kindbot.core.records.tenancy import TenantRecord
-from kindbot.ops.metrics import tenant_metrics, tenant_series
+from kindbot.ops.metrics import channel_breakdown, tenant_metrics, tenant_series
 from kindbot.web.dashboard.i18n import Lang, text
 from kindbot.web.dashboard.overview import PRESETS, change, heat, requested_period
 from kindbot.web.dashboard.pages import SignedInVisitor, shop_for
@@ -38,20 +38,6 @@ TABLES = ("series", "funnel", "retention", "channels")
 
 
 @dataclass(frozen=True, slots=True)
-class ChannelFigures:
-    """One channel's share of the period: its contacts' activity, orders and revenue."""
-
-    channel: str
-    kind: str
-    active: int
-    new: int
-    orders: int
-    revenue: str
-    value_per_user: str
-    conversion_rate: float | None
-
-
-@dataclass(frozen=True, slots=True)
 class Analytics:
     """Everything the page shows for one period (and optionally one channel)."""
 
@@ -59,31 +45,7 @@ class Analytics:
     channel: str | None
     document: dict[str, Any]
     series: ValueSeries
-    channels: tuple[ChannelFigures, ...]
-
-
-async def _channel_figures(
-    request: Request, tenant: TenantRecord, period: Period
-) -> tuple[ChannelFigures, ...]:
-    store = container_of(request).store
-    async with store.transaction(readonly=True) as tx:
-        found = await tx.channels.list_for_tenant(tenant.id)
-    rows = []
-    for channel in found:
-        doc = await tenant_metrics(store, tenant, period, channel=channel.local_id)
-        rows.append(
-            ChannelFigures(
-                channel=channel.local_id,
-                kind=channel.kind,
-                active=doc["users"]["active"],
-                new=doc["users"]["new"],
-                orders=doc["orders"],
-                revenue=doc["revenue"],
-                value_per_user=doc["value_per_user"],
-                conversion_rate=doc["conversion"]["rate"],
-            )
-        )
-    return tuple(rows)
+    channels: tuple[ChannelShare, ...]
 
 
 async def _analytics(request: Request, tenant: TenantRecord) -> Analytics:
@@ -92,7 +54,7 @@ async def _analytics(request: Request, tenant: TenantRecord) -> Analytics:
     store = container_of(request).store
     document = await tenant_metrics(store, tenant, period, channel=channel)
     series = await tenant_series(store, tenant, period, channel=channel)
-    channels = await _channel_figures(request, tenant, period) if channel is None else ()
+    channels = tuple(await channel_breakdown(store, tenant, period)) if channel is None else ()
     return Analytics(period, channel, document, series, channels)
 
 
@@ -228,16 +190,6 @@ def _table(name: str, found: Analytics) -> Iterable[Sequence[object]]:
         for r in doc["retention"]:
             yield (r["cohort_week"], r["size"], *r["retained"])
     else:
-        yield (
-            "channel",
-            "kind",
-            "active_users",
-            "new_users",
-            "orders",
-            "revenue",
-            "value_per_user",
-            "conversion_rate",
-        )
+        yield ("channel", "kind", "active_users", "orders", "revenue", "value_per_user")
         for c in found.channels:
-            rate = "" if c.conversion_rate is None else c.conversion_rate
-            yield (c.channel, c.kind, c.active, c.new, c.orders, c.revenue, c.value_per_user, rate)
+            yield (c.channel, c.kind, c.active, c.orders, c.revenue, c.value_per_user)

@@ -408,6 +408,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "contacts_count": ("Contacts", "联系人数"),
     "share_of_step": ("Of the step before", "占上一环节"),
     "per_channel": ("Per channel", "按渠道"),
+    "per_channel_hint": (
+        "Open a channel for its own conversion, repurchase and retention.",
+        "点击渠道查看其转化、复购与留存。",
+    ),
     "chart_alt": ("The chart repeats the table below.", "图表与下方表格数据相同。"),
     "cohort_week": ("First seen in week", "首次出现的周"),
     "size": ("Size", "人数"),
