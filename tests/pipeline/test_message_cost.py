@@ -41,17 +41,22 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 GH = "gh_0123456789ab"
 CHANNEL = "costshop.oa"
 
-KNOWN_CONTACT_STATEMENTS = {"sqlite": 21, "postgres": 21}
-"""Statements for a text message from a contact the account has seen before: 15 that do
+KNOWN_CONTACT_STATEMENTS = {"sqlite": 15, "postgres": 15}
+"""Statements for a text message from a contact the account has seen before: 9 that do
 the work and the BEGIN and COMMIT of the three writing transactions (storing the message,
-its outcome, the passive reply's confirmation); no pool pings. The channel, tenant, flow
-definitions and KB version come from the process's cache (``pipeline/tenant_cache.py``),
-checked by a column of the conversation's ``UPDATE … RETURNING``; the outcome writes its
+its outcome, the passive reply's confirmation); no pool pings. Storing: the nonce, the
+conversation's ``UPDATE … RETURNING`` — which also returns the contact, the tenant's
+revision (checking the process's cache, ``pipeline/tenant_cache.py``), the bot's recent
+texts and the flow state (``storage/message_path.py``) — and the message. The outcome: the
+message's ``processed`` ``UPDATE … RETURNING`` — also returning the conversation's state,
+an open satisfaction question and the guard's counts —, the reply, its outbox row and the
 audit entries pending in one INSERT (the audit sequencer chains them). Issue 15 started
 from 35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work); 29 and 27 before the
-cache and the sequencer."""
-NEW_CONTACT_STATEMENTS = {"sqlite": 24, "postgres": 24}
-"""Statements for the first message of a contact (the contact and conversation are created)."""
+cache and the sequencer; 21 before the reads were folded."""
+NEW_CONTACT_STATEMENTS = {"sqlite": 18, "postgres": 18}
+"""Statements for the first message of a contact: the conversation's ``UPDATE`` finds
+nothing, the contact and the conversation are inserted (``ON CONFLICT DO NOTHING``), and
+the ``UPDATE`` runs again."""
 WRITE_TRANSACTIONS = 3
 """Transactions that write, for either message: storing, the outcome, the confirmation."""
 CONFIRMATION_STATEMENTS = 4
