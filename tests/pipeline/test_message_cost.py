@@ -23,9 +23,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine.default import CacheStats
 from tests.support.clock import FakeClock
 from tests.support.statements import StatementLog, traced
 from tests.support.tenants import apply_approved
@@ -167,3 +170,29 @@ async def test_messages_arriving_together_share_one_confirmation_transaction(
     assert together.count <= TOGETHER * alone + CONFIRMATION_STATEMENTS, together.render()
     # Each message's own two (storing, outcome), and one confirmation for all of them.
     assert len(together.write_transactions()) == 2 * TOGETHER + 1, together.render()
+
+
+async def test_every_statement_of_the_path_is_compiled_once(
+    account: Account, container_backend: str
+) -> None:
+    """Issue 15: after the first message of each kind, none of the path's statements is
+    compiled again — each one comes from SQLAlchemy's compiled cache (a statement
+    without a cache key, such as ``insert(…).values(rows)``, costs a full compilation
+    on every message)."""
+    await account.counted(("openid-a", "运费怎么算", "40"))  # a new contact's statements
+    engine = account.container.store.transaction_engine
+    compiled: list[tuple[CacheStats, str]] = []
+
+    def after_cursor_execute(_conn: Any, _cursor: Any, sql: str, *args: Any) -> None:
+        context = args[1]
+        if context.compiled is not None:  # not a BEGIN sent as text
+            compiled.append((context.cache_hit, sql.split("(", 1)[0]))
+
+    event.listen(engine, "after_cursor_execute", after_cursor_execute)
+    try:
+        await account.counted(("openid-b", "运费怎么算", "41"))
+        await account.counted(("openid-b", "运费怎么算?", "42"))
+    finally:
+        event.remove(engine, "after_cursor_execute", after_cursor_execute)
+    assert len(compiled) >= 12
+    assert [sql for hit, sql in compiled if hit is not CacheStats.CACHE_HIT] == []
