@@ -14,11 +14,12 @@ import pytest
 
 from kindbot.core.ports.seams import Store, Transaction
 from kindbot.core.records.conversations import (
-    ConversationRecord,
     ConversationState,
     Direction,
+    InboundOpening,
     InboundStatus,
 )
+from kindbot.core.records.flows import FlowState
 from kindbot.core.records.knowledge import KnowledgeEntry
 from kindbot.core.records.tenancy import TenantStatus
 from kindbot.guard.audit import AuditDraft
@@ -361,43 +362,91 @@ async def test_conversation_datetimes_round_trip_as_utc(store: Store) -> None:
     assert loaded.created_at.replace(tzinfo=None) == datetime(2026, 11, 25, 10, 0, 0, 123456)
 
 
-async def test_open_for_inbound_opens_and_touches_unless_the_message_is_stored(
+async def test_open_for_sender_creates_opens_and_touches_unless_the_message_is_stored(
     store: Store,
 ) -> None:
     async with store.transaction() as tx:
         tenant = await make_tenant(tx)
         channel = await make_channel(tx, tenant)
-        contact = await make_contact(tx, channel)
 
-    async def open_for(key: str, minute: int) -> ConversationRecord:
+    async def open_for(key: str, minute: int, sender: str = "U1") -> InboundOpening:
         async with store.transaction() as tx:
-            opened, revision = await tx.conversations.open_for_inbound(
+            opened = await tx.conversations.open_for_sender(
                 tenant_id=tenant.id,
                 channel_id=channel.id,
-                contact_id=contact.id,
+                external_id=sender,
+                display_name=f"User {sender}",
                 idempotency_key=key,
                 at=at(minute),
+                recent=3,
             )
             current = await tx.tenants.get(tenant.id)
             assert current is not None
-            assert revision == current.revision
+            assert opened.tenant_revision == current.revision
+            assert opened.contact == await tx.contacts.find(channel.id, sender)
             return opened
 
-    opened = await open_for("k-1", 1)  # none open yet: opened and touched
+    first = await open_for("k-1", 1)  # a new contact, none open: both made, touched
+    opened, contact = first.conversation, first.contact
     assert (opened.state, opened.last_inbound_at) == (ConversationState.BOT, at(1))
+    assert (contact.external_id, contact.display_name, contact.created_at) == (
+        "U1",
+        "User U1",
+        at(1),
+    )
+    assert (opened.contact_id, first.recent_bot_texts, first.flow_state) == (contact.id, (), None)
     party = Party(tenant, channel, contact, opened)
     async with store.transaction() as tx:
         await store_inbound(tx, party, "k-1", received_at=at(1))
     again = await open_for("k-1", 2)  # a duplicate of a stored message: not touched
-    assert (again.id, again.last_inbound_at) == (opened.id, at(1))
+    assert (again.conversation.id, again.conversation.last_inbound_at) == (opened.id, at(1))
     later = await open_for("k-2", 3)
-    assert (later.id, later.last_inbound_at) == (opened.id, at(3))
+    assert (later.conversation.id, later.conversation.last_inbound_at) == (opened.id, at(3))
     async with store.transaction() as tx:
-        assert await tx.conversations.get(opened.id) == later
+        assert await tx.conversations.get(opened.id) == later.conversation
         await tx.conversations.set_state(opened.id, ConversationState.RESOLVED)
-    fresh = await open_for("k-3", 4)
-    assert fresh.id != opened.id
-    assert fresh.last_inbound_at == at(4)
+    fresh = await open_for("k-3", 4)  # a known contact, none open: opened for it
+    assert fresh.conversation.id != opened.id
+    assert (fresh.contact, fresh.conversation.last_inbound_at) == (contact, at(4))
+    other = await open_for("k-4", 5, sender="U2")
+    assert other.contact.id != contact.id
+    assert other.conversation.contact_id == other.contact.id
+
+
+async def test_open_for_sender_reads_the_recent_bot_texts_and_the_flow_state(
+    store: Store,
+) -> None:
+    party = await make_party(store)
+    state = FlowState("order", "ask_phone", (("name", "王"),), 1, "zh", at(2))
+    async with store.transaction() as tx:
+        for n in range(5):
+            await store_outbound(tx, party, f"reply {n}", now=at(n))
+        await store_inbound(tx, party, "k-0", received_at=at(6))
+        await tx.flows.save_state(
+            tenant_id=party.tenant.id,
+            conversation_id=party.conversation.id,
+            contact_id=party.contact.id,
+            state=state,
+        )
+        await tx.contacts.set_followed(party.contact.id, False, at(7))
+    async with store.transaction() as tx:
+        opened = await tx.conversations.open_for_sender(
+            tenant_id=party.tenant.id,
+            channel_id=party.channel.id,
+            external_id=party.contact.external_id,
+            display_name=None,
+            idempotency_key="k-1",
+            at=at(8),
+            recent=3,
+        )
+        assert opened.recent_bot_texts == tuple(
+            await tx.messages.recent_outbound_texts(party.conversation.id, 3)
+        )
+        assert opened.contact == await tx.contacts.get(party.contact.id)
+    assert opened.recent_bot_texts == ("reply 4", "reply 3", "reply 2")
+    assert opened.flow_state == state
+    assert opened.contact.followed is False
+    assert opened.conversation.id == party.conversation.id
 
 
 # --- messages --------------------------------------------------------------
@@ -452,14 +501,49 @@ async def test_finish_inbound_marks_processed_once(store: Store) -> None:
     async with store.transaction() as tx:
         message, _ = await store_inbound(tx, party, "k-1")
     async with store.transaction() as tx:
-        finished = await tx.messages.finish_inbound(message.id, kb_asked=True)
-        again = await tx.messages.finish_inbound(message.id, kb_asked=False)
+        finished = await tx.messages.finish_inbound(message, kb_asked=True, since=T0)
+        again = await tx.messages.finish_inbound(message, kb_asked=False, since=T0)
     assert finished is not None
-    assert (finished.id, finished.status) == (message.id, InboundStatus.PROCESSED)
+    assert (finished.message.id, finished.message.status) == (message.id, InboundStatus.PROCESSED)
     assert again is None, "a second pass finds it processed and changes nothing"
     async with store.transaction() as tx:
-        assert await tx.messages.finish_inbound(message.id, kb_asked=False) is None
+        assert await tx.messages.finish_inbound(message, kb_asked=False, since=T0) is None
         assert (await tx.messages.lock_inbound(message.id)).status == InboundStatus.PROCESSED
+
+
+async def test_finish_inbound_reads_the_state_the_open_rating_and_the_activity(
+    store: Store,
+) -> None:
+    party = await make_party(store)
+    async with store.transaction() as tx:
+        # An earlier conversation, resolved with the satisfaction question open.
+        earlier = party.conversation
+        await tx.handoffs.open(
+            tenant_id=party.tenant.id,
+            conversation_id=earlier.id,
+            contact_id=party.contact.id,
+            now=at(1),
+        )
+        await tx.handoffs.resolve(earlier.id, at(2), ask_rating=True)
+        await tx.conversations.set_state(earlier.id, ConversationState.RESOLVED)
+        current = await open_conversation(tx, party.contact, now=at(3))
+        await tx.conversations.set_state(current.id, ConversationState.WAITING)
+        await store_outbound(tx, party, "before", now=at(3), conversation=current)
+        message, _ = await store_inbound(tx, party, "k-1", received_at=at(4), conversation=current)
+        await store_outbound(tx, party, "one", reply_to=message, now=at(5), conversation=current)
+        await store_outbound(tx, party, "two", now=at(9), conversation=current)
+    async with store.transaction() as tx:
+        finished = await tx.messages.finish_inbound(message, kb_asked=False, since=at(6))
+        assert finished is not None
+        assert finished.activity == await tx.messages.activity(
+            current.id, reply_to_id=message.id, since=at(6)
+        )
+    assert finished.conversation_state is ConversationState.WAITING
+    assert finished.rating_conversation_id == earlier.id
+    activity = finished.activity
+    assert (activity.outbound_total, activity.outbound_since_inbound) == (3, 2)
+    assert (activity.outbound_since, activity.replies_to) == (1, 1)
+    assert (activity.last_inbound_at, activity.last_inbound_kind) == (at(4), "text")
 
 
 async def test_mark_processed(store: Store) -> None:

@@ -23,9 +23,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine.default import CacheStats
 from tests.support.clock import FakeClock
 from tests.support.statements import StatementLog, traced
 from tests.support.tenants import apply_approved
@@ -41,17 +44,22 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 GH = "gh_0123456789ab"
 CHANNEL = "costshop.oa"
 
-KNOWN_CONTACT_STATEMENTS = {"sqlite": 21, "postgres": 21}
-"""Statements for a text message from a contact the account has seen before: 15 that do
+KNOWN_CONTACT_STATEMENTS = {"sqlite": 15, "postgres": 15}
+"""Statements for a text message from a contact the account has seen before: 9 that do
 the work and the BEGIN and COMMIT of the three writing transactions (storing the message,
-its outcome, the passive reply's confirmation); no pool pings. The channel, tenant, flow
-definitions and KB version come from the process's cache (``pipeline/tenant_cache.py``),
-checked by a column of the conversation's ``UPDATE … RETURNING``; the outcome writes its
+its outcome, the passive reply's confirmation); no pool pings. Storing: the nonce, the
+conversation's ``UPDATE … RETURNING`` — which also returns the contact, the tenant's
+revision (checking the process's cache, ``pipeline/tenant_cache.py``), the bot's recent
+texts and the flow state (``storage/message_path.py``) — and the message. The outcome: the
+message's ``processed`` ``UPDATE … RETURNING`` — also returning the conversation's state,
+an open satisfaction question and the guard's counts —, the reply, its outbox row and the
 audit entries pending in one INSERT (the audit sequencer chains them). Issue 15 started
 from 35 on SQLite and 46 on PostgreSQL (27 and 26 doing the work); 29 and 27 before the
-cache and the sequencer."""
-NEW_CONTACT_STATEMENTS = {"sqlite": 24, "postgres": 24}
-"""Statements for the first message of a contact (the contact and conversation are created)."""
+cache and the sequencer; 21 before the reads were folded."""
+NEW_CONTACT_STATEMENTS = {"sqlite": 18, "postgres": 18}
+"""Statements for the first message of a contact: the conversation's ``UPDATE`` finds
+nothing, the contact and the conversation are inserted (``ON CONFLICT DO NOTHING``), and
+the ``UPDATE`` runs again."""
 WRITE_TRANSACTIONS = 3
 """Transactions that write, for either message: storing, the outcome, the confirmation."""
 CONFIRMATION_STATEMENTS = 4
@@ -162,3 +170,29 @@ async def test_messages_arriving_together_share_one_confirmation_transaction(
     assert together.count <= TOGETHER * alone + CONFIRMATION_STATEMENTS, together.render()
     # Each message's own two (storing, outcome), and one confirmation for all of them.
     assert len(together.write_transactions()) == 2 * TOGETHER + 1, together.render()
+
+
+async def test_every_statement_of_the_path_is_compiled_once(
+    account: Account, container_backend: str
+) -> None:
+    """Issue 15: after the first message of each kind, none of the path's statements is
+    compiled again — each one comes from SQLAlchemy's compiled cache (a statement
+    without a cache key, such as ``insert(…).values(rows)``, costs a full compilation
+    on every message)."""
+    await account.counted(("openid-a", "运费怎么算", "40"))  # a new contact's statements
+    engine = account.container.store.transaction_engine
+    compiled: list[tuple[CacheStats, str]] = []
+
+    def after_cursor_execute(_conn: Any, _cursor: Any, sql: str, *args: Any) -> None:
+        context = args[1]
+        if context.compiled is not None:  # not a BEGIN sent as text
+            compiled.append((context.cache_hit, sql.split("(", 1)[0]))
+
+    event.listen(engine, "after_cursor_execute", after_cursor_execute)
+    try:
+        await account.counted(("openid-b", "运费怎么算", "41"))
+        await account.counted(("openid-b", "运费怎么算?", "42"))
+    finally:
+        event.remove(engine, "after_cursor_execute", after_cursor_execute)
+    assert len(compiled) >= 12
+    assert [sql for hit, sql in compiled if hit is not CacheStats.CACHE_HIT] == []

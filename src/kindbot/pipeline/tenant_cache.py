@@ -10,7 +10,7 @@ every write that changes any of them moves it on in the same transaction).
 
 Validation costs no statement of its own: a message's store transaction reads
 the tenant's current revision as a column of a statement it runs anyway
-(``conversations.open_for_inbound``), the outbox worker's claim likewise
+(``conversations.open_for_sender``), the outbox worker's claim likewise
 (``outbox.claim_due``). An entry is used only when its label equals that
 revision; otherwise the tenant's entries are dropped and re-read inside the
 same transaction. So a suspension, a disabled channel, a rotated token, a

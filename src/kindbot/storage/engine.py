@@ -16,6 +16,7 @@ back-off instead.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -120,4 +121,15 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         readonly = connection.get_execution_options().get(READONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+        driver = connection.connection.driver_connection
+        if not isinstance(driver, sqlite3.Connection):  # aiosqlite (tools): through SQLAlchemy
+            connection.exec_driver_sql(begin)
+            return
+        # The inline engine: straight on the sqlite3 connection, past SQLAlchemy's
+        # execution context (a third of an empty transaction's CPU), its error
+        # wrapped as SQLAlchemy would (``database is locked`` is retried on that).
+        try:
+            driver.execute(begin)
+        except sqlite3.OperationalError as error:
+            raise OperationalError(begin, None, error) from error

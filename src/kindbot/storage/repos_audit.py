@@ -44,7 +44,15 @@ SEAL_BATCH = 500
 _HEAD = select(audit_heads).where(audit_heads.c.tenant_id == bindparam("tenant_id"))
 _HEAD_LOCKED = _HEAD.with_for_update()
 _HEAD_LOCKED_OR_SKIP = _HEAD.with_for_update(skip_locked=True)
-_ROWS_PER_INSERT = 100
+_ADD_PENDING = insert(audit_pending).returning(audit_pending.c.id)
+_ADD_SEALED = insert(audit_entries).returning(audit_entries.c.seq)
+"""Executed with a list of rows: SQLAlchemy's "insertmanyvalues" sends them as
+multi-row ``INSERT … VALUES (…), (…) RETURNING`` statements (one for a message's
+few entries; batched within the backend's parameter limits), rendered from one
+cached compilation. (``insert(…).values(rows)`` has no cache key: every call
+compiled afresh — about one full compilation per message.) The returned ids
+are not used; ``RETURNING`` is what makes SQLAlchemy batch the rows into one
+statement instead of a driver ``executemany``, one statement per row on SQLite."""
 _MOVE_HEAD = (
     update(audit_heads)
     .where(audit_heads.c.tenant_id == bindparam("head_tenant_id"))
@@ -136,13 +144,8 @@ class SqlAudit:
         self._seal_apart = seal_apart
 
     async def add_pending(self, drafts: Sequence[AuditDraft]) -> None:
-        rows = [_draft_row(d) for d in drafts]
-        # Multi-row INSERTs (one statement for a message's few entries), kept well
-        # below the backends' limits on bound parameters.
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            await self._conn.execute(
-                insert(audit_pending).values(rows[start : start + _ROWS_PER_INSERT])
-            )
+        if drafts:
+            await self._conn.execute(_ADD_PENDING, [_draft_row(d) for d in drafts])
 
     async def add_pending_entry(self, draft: AuditDraft) -> int:
         result = await self._conn.execute(_ADD_ONE, _draft_row(draft))
@@ -163,10 +166,7 @@ class SqlAudit:
         if not claimed:
             return []
         batch = seal_pending(head, claimed)
-        rows = [_entry_row(s.entry) for s in batch.sealed]
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            await self._conn.execute(insert(audit_entries).values(chunk))
+        await self._conn.execute(_ADD_SEALED, [_entry_row(s.entry) for s in batch.sealed])
         moved = {
             "head_tenant_id": tenant_id,
             "new_seq": batch.head.seq,

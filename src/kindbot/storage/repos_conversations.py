@@ -6,17 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, select, update
+from sqlalchemy import bindparam, select, update
 
 from kindbot.core.records.conversations import (
     ContactRecord,
     ContactSource,
     ConversationRecord,
     ConversationState,
+    InboundOpening,
 )
 from kindbot.storage.executor import Executor
-from kindbot.storage.revisions import CURRENT_REVISION
-from kindbot.storage.schema import contacts, conversations, messages
+from kindbot.storage.message_path import (
+    OPEN,
+    open_conversation_statement,
+    open_for_sender_statement,
+    opening_of,
+)
+from kindbot.storage.schema import contacts, conversations
 from kindbot.storage.sqlutil import (
     insert_ignoring_conflict,
     insert_ignoring_conflict_many,
@@ -25,7 +31,6 @@ from kindbot.storage.sqlutil import (
     new_id,
 )
 
-OPEN = "open"
 _IDS_PER_QUERY = 500
 """External ids looked up per ``IN (…)`` (well under every backend's parameter limit)."""
 
@@ -43,30 +48,6 @@ _OPEN_CONVERSATION = select(conversations).where(
     conversations.c.contact_id == bindparam("contact_id"),
     conversations.c.open_slot == OPEN,
 )
-_OPEN_FOR_INBOUND = (
-    update(conversations)
-    .where(
-        conversations.c.channel_id == bindparam("b_channel_id"),
-        conversations.c.contact_id == bindparam("b_contact_id"),
-        conversations.c.open_slot == OPEN,
-    )
-    .values(
-        last_inbound_at=case(
-            (
-                exists().where(
-                    messages.c.channel_id == bindparam("b_channel_id"),
-                    messages.c.idempotency_key == bindparam("key_digest"),
-                ),
-                conversations.c.last_inbound_at,
-            ),
-            else_=bindparam("at", type_=conversations.c.last_inbound_at.type),
-        )
-    )
-    .returning(*conversations.c, CURRENT_REVISION.label("tenant_revision"))
-)
-"""The open conversation, its last inbound time moved to ``at`` unless the message
-(its idempotency key) is already stored: found and touched in one statement, which
-also reads the tenant's revision (what tells the caller its cache is current)."""
 _TOUCH_INBOUND = (
     update(conversations)
     .where(conversations.c.id == bindparam("conversation_id"))
@@ -291,32 +272,47 @@ class SqlConversations:
         row = (await self._conn.execute(query, params)).one()
         return _conversation(row)
 
-    async def open_for_inbound(
+    async def open_for_sender(
         self,
         *,
         tenant_id: str,
         channel_id: str,
-        contact_id: str,
+        external_id: str,
+        display_name: str | None,
         idempotency_key: str,
         at: datetime,
-    ) -> tuple[ConversationRecord, int]:
+        recent: int,
+    ) -> InboundOpening:
         params = {
             "revision_tenant_id": tenant_id,
             "b_channel_id": channel_id,
-            "b_contact_id": contact_id,
+            "b_external_id": external_id,
             "key_digest": key_digest(idempotency_key),
             "at": at,
         }
-        row = (await self._conn.execute(_OPEN_FOR_INBOUND, params)).first()
-        if row is None:  # none open: open one (once, whoever races), then touch it
+        statement = open_for_sender_statement(recent)
+        row = (await self._conn.execute(statement, params)).first()
+        if row is None:  # a new contact, or none open: create them (once, whoever races)
             await insert_ignoring_conflict(
                 self._conn,
-                conversations,
-                _new_conversation(tenant_id, channel_id, contact_id, at),
-                ["channel_id", "contact_id", "open_slot"],
+                contacts,
+                {
+                    "id": new_id(),
+                    "tenant_id": tenant_id,
+                    "channel_id": channel_id,
+                    "external_id": external_id,
+                    "display_name": display_name,
+                    "is_test": False,
+                    "created_at": at,
+                },
+                ["channel_id", "external_id"],
             )
-            row = (await self._conn.execute(_OPEN_FOR_INBOUND, params)).one()
-        return _conversation(row), int(row.tenant_revision)
+            opening = open_conversation_statement(self._conn.dialect_name)
+            await self._conn.execute(
+                opening, {**params, "conversation_id": new_id(), "tenant_id": tenant_id}
+            )
+            row = (await self._conn.execute(statement, params)).one()
+        return opening_of(row, channel_id=channel_id, external_id=external_id, recent=recent)
 
     async def touch_inbound(self, conversation_id: str, at: datetime) -> None:
         await self._conn.execute(_TOUCH_INBOUND, {"conversation_id": conversation_id, "at": at})

@@ -12,11 +12,14 @@ from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, tru
 from kindbot.core.events import InboundEvent
 from kindbot.core.records.conversations import (
     ConversationActivity,
+    ConversationState,
     Direction,
+    FinishedInbound,
     InboundStatus,
     MessageRecord,
 )
 from kindbot.storage.executor import Executor
+from kindbot.storage.message_path import FINISH, activity_of, finish_parameters
 from kindbot.storage.schema import messages
 from kindbot.storage.sqlutil import (
     insert_returning_unless_conflict,
@@ -45,15 +48,6 @@ _SET_PROCESSED = (
     update(messages)
     .where(messages.c.id == bindparam("message_id"))
     .values(status=InboundStatus.PROCESSED.value, kb_asked=bindparam("kb_asked"))
-)
-_FINISH = (
-    update(messages)
-    .where(
-        messages.c.id == bindparam("message_id"),
-        messages.c.status != InboundStatus.PROCESSED.value,
-    )
-    .values(status=InboundStatus.PROCESSED.value, kb_asked=bindparam("kb_asked"))
-    .returning(*messages.c)
 )
 _INSERT = insert(messages)
 _OUTBOUND = messages.c.direction == Direction.OUTBOUND.value
@@ -181,10 +175,25 @@ class SqlMessages:
         query = _BY_ID_LOCKED if supports_row_locks(self._conn) else _BY_ID
         return _message((await self._conn.execute(query, {"message_id": message_id})).one())
 
-    async def finish_inbound(self, message_id: str, *, kb_asked: bool) -> MessageRecord | None:
-        params = {"message_id": message_id, "kb_asked": kb_asked}
-        row = (await self._conn.execute(_FINISH, params)).first()
-        return _message(row) if row is not None else None
+    async def finish_inbound(
+        self, message: MessageRecord, *, kb_asked: bool, since: datetime
+    ) -> FinishedInbound | None:
+        params = finish_parameters(
+            message.id,
+            kb_asked=kb_asked,
+            conversation_id=message.conversation_id,
+            contact_id=message.contact_id,
+            since=since,
+        )
+        row = (await self._conn.execute(FINISH, params)).first()
+        if row is None:
+            return None
+        return FinishedInbound(
+            message=_message(row),
+            conversation_state=ConversationState(row.conversation_state),
+            rating_conversation_id=row.rating_conversation_id,
+            activity=activity_of(row),
+        )
 
     async def mark_processed(self, message_id: str, *, kb_asked: bool = False) -> None:
         params = {"message_id": message_id, "kb_asked": kb_asked}

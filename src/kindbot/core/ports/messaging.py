@@ -18,6 +18,8 @@ from kindbot.core.records.conversations import (
     ConversationActivity,
     ConversationRecord,
     ConversationState,
+    FinishedInbound,
+    InboundOpening,
     MessageRecord,
 )
 from kindbot.core.records.tenancy import ChannelRecord, TenantRecord, TenantStatus
@@ -168,24 +170,28 @@ class ConversationRepository(Protocol):
         """The contact's open conversation on the channel, if there is one."""
         ...
 
-    async def open_for_inbound(
+    async def open_for_sender(
         self,
         *,
         tenant_id: str,
         channel_id: str,
-        contact_id: str,
+        external_id: str,
+        display_name: str | None,
         idempotency_key: str,
         at: datetime,
-    ) -> tuple[ConversationRecord, int]:
-        """The contact's open conversation (opened if there is none), for an inbound
-        message, and the tenant's current revision (read by the same statement).
+        recent: int,
+    ) -> InboundOpening:
+        """The sender's contact and open conversation, for an inbound message —
+        both created when missing (the contact named ``display_name``) — and,
+        read by the same statement, the tenant's current revision, the bot's
+        last ``recent`` texts in the conversation and its flow state.
 
-        Its last inbound time moves to ``at`` unless the message with
-        ``idempotency_key`` is already stored on the channel (a duplicate):
-        :meth:`get_or_open` and :meth:`touch_inbound` in one statement when
-        the conversation is open. The record returned has the new time. The
-        revision (``tenants.revision``) tells the caller whether what it
-        cached of the tenant is still current (:mod:`kindbot.pipeline.tenant_cache`).
+        The conversation's last inbound time moves to ``at`` unless the message
+        with ``idempotency_key`` is already stored on the channel (a duplicate);
+        the record returned has the new time. The revision
+        (``tenants.revision``) tells the caller whether what it cached of the
+        tenant is still current (:mod:`kindbot.pipeline.tenant_cache`). One
+        statement for a known contact with an open conversation.
         """
         ...
 
@@ -221,8 +227,13 @@ class MessageRepository(Protocol):
         """Re-read an inbound message, holding a row lock until the transaction ends."""
         ...
 
-    async def finish_inbound(self, message_id: str, *, kb_asked: bool) -> MessageRecord | None:
-        """Mark the inbound message processed unless it already was; the row, or None.
+    async def finish_inbound(
+        self, message: MessageRecord, *, kb_asked: bool, since: datetime
+    ) -> FinishedInbound | None:
+        """Mark the inbound message processed unless it already was; the row, with
+        what its outcome reads (one statement): the conversation's state, the
+        contact's open satisfaction question and the guard's counts (bot messages
+        since ``since`` and answering this message).
 
         One conditional update instead of :meth:`lock_inbound` then
         :meth:`mark_processed`: the row stays locked until the transaction

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from kindbot.core.records.flows import FlowState
+
 
 class Direction(StrEnum):
     """Which way a message travelled."""
@@ -118,3 +120,38 @@ class ConversationActivity:
     outbound_since_inbound: int
     outbound_since: int
     replies_to: int
+
+
+@dataclass(frozen=True, slots=True)
+class InboundOpening:
+    """What storing an inbound message reads with its conversation, in the one
+    statement that finds (and touches) the open conversation.
+
+    ``recent_bot_texts``: the bot's last messages in the conversation, newest
+    first (the guard's repetition rule); ``flow_state``: the conversation's
+    place in a flow (None: none); ``tenant_revision``: ``tenants.revision``,
+    what tells a process whether its cache of the tenant is current.
+    """
+
+    contact: ContactRecord
+    conversation: ConversationRecord
+    tenant_revision: int
+    recent_bot_texts: tuple[str, ...]
+    flow_state: FlowState | None
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedInbound:
+    """An inbound message just marked processed, with what its outcome reads, from
+    the same statement.
+
+    ``conversation_state``: the conversation's state as the outcome starts;
+    ``rating_conversation_id``: the contact's conversation whose satisfaction
+    question is open (None: none); ``activity``: the conversation's counts for
+    the guard (replies to this message; bot messages since ``since``).
+    """
+
+    message: MessageRecord
+    conversation_state: ConversationState
+    rating_conversation_id: str | None
+    activity: ConversationActivity

@@ -61,6 +61,9 @@ from kindbot.guard.violations import Standing
 from kindbot.pipeline.admit.requests import NO_EXTRAS, GuardedSends, GuardExtras, Taking
 from kindbot.pipeline.receive.turn import AuditBatch, Turn
 
+RATE_WINDOW = timedelta(minutes=1)
+"""The span of the guard's reply-burst count (bot messages sent within it)."""
+
 
 def tenant_policy_of(tenant: TenantRecord) -> GuardPolicy:
     """The guard policy in force for ``tenant`` (its settings, cut when throttled)."""
@@ -91,6 +94,7 @@ class Admission:
         extras: GuardExtras = NO_EXTRAS,
         customer_text: tuple[str, ...] = (),
         taking: Taking | None = None,
+        activity: ConversationActivity | None = None,
     ) -> GuardedSends:
         """Decide each reply; admit the allowed ones as outbound messages and outbox rows.
 
@@ -104,16 +108,19 @@ class Admission:
         slot values — which a reply may echo). A proactive
         send reserves its counters in ``tx`` where the backend allows; with
         Redis the reservation is made at once and the caller must release it
-        (:meth:`release`) if ``tx`` fails.
+        (:meth:`release`) if ``tx`` fails. ``activity``: the conversation's
+        counts, when the caller read them in ``tx`` already (answering
+        ``reply_to_id``, bot messages within :data:`RATE_WINDOW`; None: read here).
         """
         result = GuardedSends()
         if not replies:
             return result
-        activity = await tx.messages.activity(
-            turn.conversation_id,
-            reply_to_id=reply_to_id,
-            since=self._clock.now() - timedelta(minutes=1),
-        )
+        if activity is None:
+            activity = await tx.messages.activity(
+                turn.conversation_id,
+                reply_to_id=reply_to_id,
+                since=self._clock.now() - RATE_WINDOW,
+            )
         screener = await self._screeners.current() if self._screeners is not None else None
         policy = tenant_policy_of(turn.tenant)
         for proposed in replies:
@@ -207,7 +214,7 @@ class Admission:
     ) -> OutboundDecision:
         """What the guard would decide about ``reply`` now; writes nothing."""
         activity = await tx.messages.activity(
-            turn.conversation_id, reply_to_id=None, since=self._clock.now() - timedelta(minutes=1)
+            turn.conversation_id, reply_to_id=None, since=self._clock.now() - RATE_WINDOW
         )
         screener = await self._screeners.current() if self._screeners is not None else None
         facts = self._facts(turn, activity, 0, tenant_policy_of(turn.tenant), extras)

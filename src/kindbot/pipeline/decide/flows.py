@@ -116,8 +116,23 @@ class FlowRunner:
         """
         if message.kind != InboundKind.TEXT.value or not bot_has_it:
             return FlowInputs(None, None, bot_answers=bot_has_it)
-        definitions = await self._definitions(tx, message.tenant_id, revision)
         state = await tx.flows.state(message.conversation_id)
+        return await self.inputs(tx, message, state, bot_has_it=True, revision=revision)
+
+    async def inputs(
+        self,
+        tx: Transaction,
+        message: MessageRecord,
+        state: FlowState | None,
+        *,
+        bot_has_it: bool,
+        revision: int | None,
+    ) -> FlowInputs:
+        """As :meth:`read`, with the conversation's flow ``state`` already read in ``tx``
+        (``conversations.open_for_sender`` reads it with the conversation)."""
+        if message.kind != InboundKind.TEXT.value or not bot_has_it:
+            return FlowInputs(None, None, bot_answers=bot_has_it)
+        definitions = await self._definitions(tx, message.tenant_id, revision)
         return FlowInputs(definitions, state, bot_answers=True)
 
     async def _definitions(

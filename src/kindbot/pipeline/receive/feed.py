@@ -42,7 +42,7 @@ from kindbot.dialogue.retrieval import KnowledgeIndex, effective_threshold
 from kindbot.dialogue.unanswered import is_question
 from kindbot.guard.content_rules import inbound_flag
 from kindbot.guard.rules import decide_inbound
-from kindbot.pipeline.admit.admission import Admission
+from kindbot.pipeline.admit.admission import RATE_WINDOW, Admission
 from kindbot.pipeline.admit.requests import Taking
 from kindbot.pipeline.decide.flows import FlowInputs, FlowRunner, FlowTurn
 from kindbot.pipeline.decide.generative import GenerativeAnswers
@@ -146,20 +146,17 @@ class Pipeline(HandoverMixin):
             async with self._store.transaction() as tx:
                 if nonce is not None:
                     await remember_nonce(tx, given, nonce, event)
-                contact = await tx.contacts.get_or_create(
+                opened = await tx.conversations.open_for_sender(
                     tenant_id=tenant.id,
                     channel_id=channel.id,
                     external_id=event.sender,
                     display_name=event.sender_name,
-                    now=event.received_at,
-                )
-                conversation, revision = await tx.conversations.open_for_inbound(
-                    tenant_id=tenant.id,
-                    channel_id=channel.id,
-                    contact_id=contact.id,
                     idempotency_key=event.idempotency_key,
                     at=event.received_at,
+                    recent=RECENT_BOT_TEXTS,
                 )
+                contact, conversation = opened.contact, opened.conversation
+                revision = opened.tenant_revision
                 resolved = await self._directory.current(tx, given, revision)
                 checked = verified or nonce is not None
                 if resolved.channel.kind != given.channel.kind or (
@@ -178,9 +175,10 @@ class Pipeline(HandoverMixin):
                 done = not created and message.status == InboundStatus.PROCESSED
                 if not done:
                     bot_has_it = bot_answers(conversation.state)
-                    inputs = await self._turn_inputs(
-                        tx, message, bot_has_it, resolved.tenant, revision
+                    flows = await self._flows.inputs(
+                        tx, message, opened.flow_state, bot_has_it=bot_has_it, revision=revision
                     )
+                    inputs = _TurnInputs(resolved.tenant.kb_version, opened.recent_bot_texts, flows)
             if done:
                 return await self.outcome(message.id, duplicate=True)
             turn = turn_for(resolved, contact, conversation.id, inputs.recent)
@@ -211,22 +209,16 @@ class Pipeline(HandoverMixin):
             return await self._process(message, turn, inputs, sync_grace, duplicate=False)
 
     async def _turn_inputs(
-        self,
-        tx: Transaction,
-        message: MessageRecord,
-        bot_has_it: bool,
-        tenant: TenantRecord,
-        revision: int | None = None,
+        self, tx: Transaction, message: MessageRecord, bot_has_it: bool, tenant: TenantRecord
     ) -> _TurnInputs:
-        """What the turn reads with the message. ``tenant`` is current (its
-        ``kb_version`` too); ``revision``: the tenant's, read in ``tx`` (flow
-        definitions remembered at it are not read again; None: read them)."""
+        """What the turn reads with a message stored earlier (recovery). ``tenant``
+        is current (its ``kb_version`` too)."""
         return _TurnInputs(
             kb_version=tenant.kb_version,
             recent=tuple(
                 await tx.messages.recent_outbound_texts(message.conversation_id, RECENT_BOT_TEXTS)
             ),
-            flows=await self._flows.read(tx, message, bot_has_it=bot_has_it, revision=revision),
+            flows=await self._flows.read(tx, message, bot_has_it=bot_has_it),
         )
 
     async def _process(
@@ -278,10 +270,12 @@ class Pipeline(HandoverMixin):
         # not a question for ``kb unanswered``.
         kb_asked = dialogue is not None and dialogue.asked and is_question(stored.text)
         async with self._store.transaction() as tx:
-            message = await tx.messages.finish_inbound(stored.id, kb_asked=kb_asked)
-            if message is None:  # another pass processed it first
+            since = self._clock.now() - RATE_WINDOW
+            finished = await tx.messages.finish_inbound(stored, kb_asked=kb_asked, since=since)
+            if finished is None:  # another pass processed it first
                 done = await tx.messages.lock_inbound(stored.id)
                 return await self._outcome(tx, done, duplicate=True)
+            message = finished.message
             audit = AuditBatch(turn.tenant.id)
             audit.add(
                 at=self._clock.now(),
@@ -298,7 +292,7 @@ class Pipeline(HandoverMixin):
                 )
             notes = InboxNotes()
             replies, turn = await act_on_inbound(
-                tx, message, inbound, turn, dialogue, (audit, notes), self._clock.now()
+                tx, finished, inbound, turn, dialogue, (audit, notes), self._clock.now()
             )
             if flowed is not None:
                 await self._flows.record(tx, message, flowed)
@@ -312,6 +306,7 @@ class Pipeline(HandoverMixin):
                 sync_grace=sync_grace,
                 customer_text=customer_text(message, flowed),
                 taking=taking,
+                activity=finished.activity,
             )
             sent, taken = guarded.sent, tuple(guarded.taken)
             token = taking.lease.token if taking is not None else None

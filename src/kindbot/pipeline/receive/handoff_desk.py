@@ -14,7 +14,11 @@ from enum import StrEnum
 
 from kindbot.core.errors import NotFoundError
 from kindbot.core.ports.seams import Transaction
-from kindbot.core.records.conversations import ConversationRecord, ConversationState, MessageRecord
+from kindbot.core.records.conversations import (
+    ConversationRecord,
+    ConversationState,
+    FinishedInbound,
+)
 from kindbot.core.records.handoff import AgentRecord
 from kindbot.dialogue.handoff import (
     HandoffAction,
@@ -219,35 +223,35 @@ class Hold(StrEnum):
     """A person has the conversation, or the message was a satisfaction rating."""
 
 
-async def holds(tx: Transaction, message: MessageRecord, notes: InboxNotes) -> Hold:
-    """How far the bot holds back on ``message``.
+async def holds(tx: Transaction, finished: FinishedInbound, notes: InboxNotes) -> Hold:
+    """How far the bot holds back on the message just marked processed.
 
     While a person has (``SILENT``) or is awaited for (``ASSIST``) the
     conversation, the message is announced to the inbox. The 1–5 answer to
     the satisfaction question is recorded as the rating (``SILENT``); any
     other first message after resolve closes the question and goes to dialogue.
+    The conversation's state and the open question are those ``finished``
+    read with the message (same transaction).
     """
-    conversation = await tx.conversations.get(message.conversation_id)
-    if conversation is not None and not bot_answers(conversation.state):
+    message, state = finished.message, finished.conversation_state
+    if not bot_answers(state):
         notes.add(
             InboxEvent(
                 message.tenant_id,
                 "message",
-                conversation.id,
-                conversation.state.value,
+                message.conversation_id,
+                state.value,
                 text=message.text,
             )
         )
-        return Hold.ASSIST if bot_assists(conversation.state) else Hold.SILENT
-    pending = await tx.handoffs.open_rating(message.contact_id)
+        return Hold.ASSIST if bot_assists(state) else Hold.SILENT
+    pending = finished.rating_conversation_id
     if pending is None:
         return Hold.NONE
     rating = parse_rating(message.text)
-    await tx.handoffs.close_rating(pending.conversation_id, rating)
+    await tx.handoffs.close_rating(pending, rating)
     if rating is None:
         return Hold.NONE
-    state = ConversationState.RESOLVED.value
-    notes.add(
-        InboxEvent(message.tenant_id, "rated", pending.conversation_id, state, text=str(rating))
-    )
+    resolved = ConversationState.RESOLVED.value
+    notes.add(InboxEvent(message.tenant_id, "rated", pending, resolved, text=str(rating)))
     return Hold.SILENT

@@ -15,7 +15,11 @@ from datetime import datetime
 
 from kindbot.core.events import InboundAction, InboundDecision, OutboundReply, ReplyOrigin
 from kindbot.core.ports.seams import Transaction
-from kindbot.core.records.conversations import ConversationState, MessageRecord
+from kindbot.core.records.conversations import (
+    ConversationState,
+    FinishedInbound,
+    MessageRecord,
+)
 from kindbot.dialogue.handoff import nobody_available
 from kindbot.dialogue.responder import DialogueOutcome
 from kindbot.dialogue.service_hours import ServiceHours, next_opening
@@ -33,7 +37,7 @@ ANSWERS_WHILE_WAITING = frozenset(
 
 async def act_on_inbound(
     tx: Transaction,
-    message: MessageRecord,
+    finished: FinishedInbound,
     inbound: InboundDecision,
     turn: Turn,
     dialogue: DialogueOutcome | None,
@@ -50,7 +54,10 @@ async def act_on_inbound(
     (:data:`ANSWERS_WHILE_WAITING`). A request for a person nobody is online
     to take is answered honestly (:func:`kindbot.dialogue.handoff.nobody_available`).
     ``handoff`` collects the handoff's audit entries and live inbox events.
+    ``finished``: the message as marked processed, with the conversation's
+    state and open satisfaction question read by the same statement.
     """
+    message = finished.message
     if inbound.action is InboundAction.OPT_OUT:
         await tx.consents.withdraw_all(message.contact_id, now)
         await tx.contacts.set_opted_out(message.contact_id, now)
@@ -81,7 +88,7 @@ async def act_on_inbound(
         return (), turn
     if inbound.action is InboundAction.IGNORE or dialogue is None:
         return (), turn
-    hold = await holds(tx, message, notes)
+    hold = await holds(tx, finished, notes)
     if hold is Hold.SILENT:
         return (), turn
     if dialogue.handoff and (hold is Hold.NONE or not dialogue.unanswered):
