@@ -17,8 +17,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from kindbot.campaigns.broadcasts import Broadcasts
+from kindbot.campaigns.delivery import CampaignDelivery
 from kindbot.campaigns.planner import Planner
 from kindbot.campaigns.proactive import ProactiveSender, deferred_loop
+from kindbot.campaigns.service import Campaigns
 from kindbot.channels.registry import AdapterDeps, build_adapters
 from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.channels.wecom.api import KIND as WECOM
@@ -96,6 +98,11 @@ class Container:
     proactive: ProactiveSender
     planner: Planner
     broadcasts: Broadcasts
+    campaigns: Campaigns
+    """Campaigns with a holdout: create, approve, cancel, report (its ``segments`` resolver
+    is set here once segments exist)."""
+    campaign_delivery: CampaignDelivery
+    """Starts and sends campaigns (loop: :meth:`start_workers`)."""
     outbox_worker: OutboxWorker
     supervisor: TaskSupervisor
     hub: VisitorHub
@@ -132,7 +139,8 @@ class Container:
         await self.screeners.current()
 
     def start_workers(self) -> None:
-        """Run the outbox worker, the recovery loop and deferred sends as owned background tasks."""
+        """Run the outbox worker, the recovery loop, deferred sends and campaign delivery as
+        owned background tasks."""
         self.supervisor.start("outbox", self.outbox_worker.run)
         self.supervisor.start(
             "recovery",
@@ -146,6 +154,7 @@ class Container:
         self.supervisor.start(
             "deferred", lambda: deferred_loop(self.store, self.clock, self.proactive)
         )
+        self.supervisor.start("campaigns", self.campaign_delivery.run)
 
     def start_sequencer(self) -> None:
         """Chain pending audit entries every ``SEAL_INTERVAL_S`` (every process that runs
@@ -309,6 +318,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         store=store, clock=clock, directory=directory, counters=counters, admission=admission
     )
     broadcasts = Broadcasts(store=store, clock=clock, planner=planner, sender=proactive)
+    campaigns = Campaigns(store=store, clock=clock, planner=planner)
+    delivery = CampaignDelivery(store=store, clock=clock, planner=planner, sender=proactive)
     worker = OutboxWorker(
         store=store, clock=clock, directory=directory, adapters=adapters, ready=outbox_ready
     )
@@ -327,6 +338,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         proactive=proactive,
         planner=planner,
         broadcasts=broadcasts,
+        campaigns=campaigns,
+        campaign_delivery=delivery,
         outbox_worker=worker,
         supervisor=supervisor,
         hub=hub,

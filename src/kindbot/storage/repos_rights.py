@@ -2,10 +2,10 @@
 
 Every table with a ``contact_id`` (``storage/schema.py``) is covered:
 conversations, messages, outbox, consents, contact_tags, deferred_sends,
-flow_states, business_events (erased, not yet exported) — and the contact row
-itself. The audit log is read (entries naming the contact or its messages) but
-never changed: its entries carry ids, not text, and the hash chain must keep
-verifying.
+flow_states, business_events and campaign_recipients (those two erased, not yet
+exported) — and the contact row itself. The audit log is read (entries naming
+the contact or its messages) but never changed: its entries carry ids, not
+text, and the hash chain must keep verifying.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from kindbot.storage.repos_accounts import SqlAccounts
 from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs, SqlNotes
 from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_audit import SEAL_BATCH, SealApart, SqlAudit
+from kindbot.storage.repos_campaigns import SqlCampaigns
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
 from kindbot.storage.repos_core import SqlChannels, SqlTenants
 from kindbot.storage.repos_events import SqlBusinessEvents
@@ -75,6 +76,7 @@ class SqlTransaction:
         self.notes = SqlNotes(conn)
         self.events = SqlBusinessEvents(conn)
         self.metrics = SqlMetrics(conn)
+        self.campaigns = SqlCampaigns(conn)
 
 
 class SqlStore:

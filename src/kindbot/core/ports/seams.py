@@ -17,6 +17,7 @@ from typing import Protocol
 from kindbot.core.events import DeliveryOutcome, DeliveryRequest
 from kindbot.core.ports.accounts import AccountRepository
 from kindbot.core.ports.analytics import BusinessEventRepository, MetricsRepository
+from kindbot.core.ports.campaigns import CampaignRepository
 from kindbot.core.ports.flows import FlowRepository
 from kindbot.core.ports.guard import (
     BroadcastRepository,
@@ -165,6 +166,8 @@ class Transaction(Protocol):
     def events(self) -> BusinessEventRepository: ...
     @property
     def metrics(self) -> MetricsRepository: ...
+    @property
+    def campaigns(self) -> CampaignRepository: ...
 
 
 class SendCounters(Protocol):

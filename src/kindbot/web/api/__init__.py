@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 from kindbot.web.api import (
     routes_analytics,
     routes_audit,
+    routes_campaigns,
     routes_contacts,
     routes_guard,
     routes_inbox,
@@ -41,6 +42,7 @@ def api_router() -> APIRouter:
         routes_moderation,
         routes_inbox,
         routes_analytics,
+        routes_campaigns,
     ):
         router.include_router(module.router)
     return router
