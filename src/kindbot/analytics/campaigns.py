@@ -239,12 +239,14 @@ def build_report(facts: ReportFacts) -> CampaignReport:
         holdout=holdout,
         uplift=uplift,
         incremental_revenue_per_recipient=incremental,
-        flagged=_flagged(treatment, holdout),
+        flagged=is_flagged(treatment, holdout),
         window_closed=_window_closed(facts),
     )
 
 
-def _flagged(treatment: ArmReport, holdout: ArmReport) -> bool:
+def is_flagged(treatment: ArmReport, holdout: ArmReport) -> bool:
+    """The treatment's opt-out rate is above :data:`OPT_OUT_FLAG_RATE` and above the
+    holdout's (any rate above the threshold, when there is no holdout)."""
     rate = treatment.opt_out_rate
     if rate is None or rate <= OPT_OUT_FLAG_RATE:
         return False

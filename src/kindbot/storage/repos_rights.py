@@ -27,6 +27,7 @@ from kindbot.storage.repos_sends import _deferred
 from kindbot.storage.schema import (
     audit_entries,
     business_events,
+    campaign_recipients,
     consents,
     contact_tags,
     contacts,
@@ -151,6 +152,9 @@ class SqlContactData:
             delete(business_events).where(business_events.c.contact_id == contact_id)
         )
         await self._delete(delete(flow_states).where(flow_states.c.contact_id == contact_id))
+        await self._delete(
+            delete(campaign_recipients).where(campaign_recipients.c.contact_id == contact_id)
+        )
         return ErasureCounts(
             outbox=await self._delete(delete(outbox).where(outbox.c.contact_id == contact_id)),
             deferred=await self._delete(
