@@ -7,6 +7,7 @@ starts approved; the clock starts 2026-11-25 10:00 UTC (18:00 local).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -28,6 +29,7 @@ from kindbot.core.records.campaigns import (
 )
 from kindbot.core.records.conversations import ContactRecord
 from kindbot.guard.policy import TenantGuardSettings, settings_to_json
+from kindbot.ops.campaigns import campaign_report
 from kindbot.settings import Settings
 
 TEXT_A = "新茶上市：明前龙井"
@@ -128,6 +130,11 @@ async def test_the_holdout_is_recorded_before_sending_and_never_messaged(
     assert shown.status is CampaignStatus.FINISHED
     assert shown.started_at == clock.now()
     assert shown.finished_at == clock.now()
+    while await container.outbox_worker.run_once():
+        pass
+    report = await campaign_report(container.store, container.clock, "teashop", campaign.id)
+    assert (report.treatment.sent, report.treatment.delivered) == (8, 8)
+    assert (report.holdout.size, report.holdout.sent, report.holdout.delivered) == (2, 0, 0)
 
 
 async def test_a_big_campaign_waits_for_a_second_person(
@@ -346,3 +353,21 @@ async def test_a_segment_resolver_supplies_the_audience(
     )
     ids = {r.contact_id for r in await recipients(container, created.campaign.id)}
     assert ids == {people[0].id, people[2].id}
+
+
+async def test_the_workers_loop_sends_a_campaign(container: Container, clock: FakeClock) -> None:
+    people = await audience(container, clock, 3)
+    created = await container.campaigns.create(
+        "teashop", draft(holdout_share=0.0), created_by="alice"
+    )
+
+    # What ``kindbot worker`` runs (Container.start_workers): an owned loop, drained on close.
+    container.supervisor.start("campaigns", container.campaign_delivery.run)
+    for _ in range(250):
+        shown, _ = await container.campaigns.get("teashop", created.campaign.id)
+        if shown.status is CampaignStatus.FINISHED:
+            break
+        await asyncio.sleep(0.02)
+
+    assert shown.status is CampaignStatus.FINISHED
+    assert [len(await campaign_texts(container, p)) for p in people] == [1, 1, 1]

@@ -23,8 +23,10 @@ and the dashboard all show):
   holdout or an empty treatment.
 - **Incremental revenue per recipient** = revenue per treatment recipient −
   revenue per holdout recipient.
-- **Replies**, **opt-outs**: recipients with an inbound message (of any kind),
-  or a consent withdrawal or opt-out by message, in ``[anchor, anchor + 48 h)``.
+- **Replies**, **opt-outs**: recipients with an inbound message (of any kind,
+  an opt-out word included), or a consent withdrawal or opt-out by message,
+  after the anchor and less than 48 hours after it (``anchor < at < anchor +
+  48 h``: what came before or with the message is no reaction to it).
 - **Complaints**: null — kindbot records no complaints yet (moderation blocks
   and violations are the tenant's, not a customer's complaint).
 - **Flagged** when the treatment's opt-out rate is above
@@ -183,9 +185,9 @@ def _arm(
             conversions += 1
         revenue += sum(m.amount_minor if m.type == ORDER else -m.amount_minor for m in events)
         until = anchor + REACTION_WINDOW
-        if any(anchor <= at < until for at in inbound.get(recipient.contact_id, [])):
+        if any(anchor < at < until for at in inbound.get(recipient.contact_id, [])):
             replies += 1
-        if any(anchor <= at < until for at in opt_outs.get(recipient.contact_id, [])):
+        if any(anchor < at < until for at in opt_outs.get(recipient.contact_id, [])):
             opted_out += 1
     return ArmReport(
         arm=arm,
