@@ -153,7 +153,7 @@ async def test_recipients_are_decided_once_and_the_campaign_finishes_after(store
             deferred_id="e" * 32,
         )
         assert not await tx.campaigns.finish_if_done(campaign.id, at(3))  # one deferred
-        await tx.campaigns.follow_deferred("e" * 32, sent=True, reason=None, at=at(600))
+        await tx.campaigns.follow_deferred("e" * 32, message_id=message, reason=None, at=at(600))
         assert await tx.campaigns.finish_if_done(campaign.id, at(601))
         assert not await tx.campaigns.finish_if_done(campaign.id, at(602))
     async with store.transaction(readonly=True) as tx:
@@ -165,10 +165,11 @@ async def test_recipients_are_decided_once_and_the_campaign_finishes_after(store
         at(1),
         message,
     )
-    assert (rows[last.contact_id].status, rows[last.contact_id].sent_at) == (
-        RecipientStatus.SENT,
-        at(600),
-    )
+    assert (
+        rows[last.contact_id].status,
+        rows[last.contact_id].sent_at,
+        rows[last.contact_id].message_id,
+    ) == (RecipientStatus.SENT, at(600), message)
     assert rows[planned[1].contact_id].reason == "no"
     assert finished is not None
     assert (finished.status, finished.finished_at) == (CampaignStatus.FINISHED, at(601))

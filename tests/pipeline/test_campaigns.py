@@ -210,6 +210,7 @@ async def test_quiet_hours_defer_and_the_recipient_follows_its_deferred_send(
     assert tally.finished == 1
     rows = await recipients(container, created.campaign.id)
     assert all(r.status is RecipientStatus.SENT and r.sent_at == clock.now() for r in rows)
+    assert all(r.message_id is not None for r in rows)
     assert [len(await campaign_texts(container, p)) for p in people] == [1] * len(people)
 
 

@@ -222,7 +222,7 @@ class ProactiveSender:
             if deferred is not None and outcome.deferred_id is None:  # settled: sent or refused
                 await tx.campaigns.follow_deferred(
                     deferred.id,
-                    sent=outcome.message_id is not None,
+                    message_id=outcome.message_id,
                     reason=None if outcome.message_id is not None else outcome.verdict.reason_en,
                     at=now,
                 )

@@ -322,8 +322,9 @@ class SqlCampaigns:
         return bool(result.rowcount)
 
     async def follow_deferred(
-        self, deferred_id: str, *, sent: bool, reason: str | None, at: datetime
+        self, deferred_id: str, *, message_id: str | None, reason: str | None, at: datetime
     ) -> None:
+        sent = message_id is not None
         status = RecipientStatus.SENT if sent else RecipientStatus.DENIED
         await self._conn.execute(
             update(campaign_recipients)
@@ -331,7 +332,12 @@ class SqlCampaigns:
                 campaign_recipients.c.deferred_id == deferred_id,
                 campaign_recipients.c.status == RecipientStatus.DEFERRED.value,
             )
-            .values(status=status.value, reason=reason, sent_at=at if sent else None)
+            .values(
+                status=status.value,
+                reason=reason,
+                sent_at=at if sent else None,
+                message_id=message_id,
+            )
         )
 
     async def counts(self, campaign_id: str) -> list[RecipientCount]:

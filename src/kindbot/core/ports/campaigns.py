@@ -113,10 +113,10 @@ class CampaignRepository(Protocol):
         ...
 
     async def follow_deferred(
-        self, deferred_id: str, *, sent: bool, reason: str | None, at: datetime
+        self, deferred_id: str, *, message_id: str | None, reason: str | None, at: datetime
     ) -> None:
         """A deferred send was decided again: its recipient (if a campaign's) becomes
-        ``sent`` (at ``at``) or ``denied``."""
+        ``sent`` (at ``at``, with its ``message_id``) or, without one, ``denied``."""
         ...
 
     async def counts(self, campaign_id: str) -> list[RecipientCount]:
