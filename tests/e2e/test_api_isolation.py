@@ -52,6 +52,18 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/tenants/{slug}/broadcasts"): {"tag": "vip", "topic": "t", "text": "hi"},
     ("GET", "/api/v1/tenants/{slug}/broadcasts/{broadcast_id}"): None,
     ("POST", "/api/v1/tenants/{slug}/broadcasts/{broadcast_id}/approve"): None,
+    ("GET", "/api/v1/tenants/{slug}/campaigns"): None,
+    ("POST", "/api/v1/tenants/{slug}/campaigns"): {
+        "name": "n",
+        "topic": "new-tea",
+        "audience": {"tag": "vip"},
+        "variants": [{"name": "A", "text": "hi"}],
+    },
+    ("GET", "/api/v1/tenants/{slug}/campaigns/{campaign_id}"): None,
+    ("GET", "/api/v1/tenants/{slug}/campaigns/{campaign_id}/report"): None,
+    ("POST", "/api/v1/tenants/{slug}/campaigns/{campaign_id}/submit"): None,
+    ("POST", "/api/v1/tenants/{slug}/campaigns/{campaign_id}/approve"): None,
+    ("POST", "/api/v1/tenants/{slug}/campaigns/{campaign_id}/cancel"): None,
     ("DELETE", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}"): None,
     ("GET", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}/consents"): None,
     ("POST", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}/consents"): {
@@ -139,7 +151,8 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 async def teashop_ids(
     client: httpx.AsyncClient, key: dict[str, str], admin: dict[str, str]
 ) -> dict[str, str]:
-    """Real ids of the teashop's data: a contact in the inbox, an agent, a key, a broadcast."""
+    """Real ids of the teashop's data: a contact in the inbox, an agent, a key, a broadcast,
+    a (draft) campaign."""
     await say(client, "zoe", SECRET_TEXT, "m1")
     await say(client, "zoe", "人工", "m2")
     agent = await client.post(f"/api/v1/tenants/{A}/agents", headers=key, json={"name": "ann"})
@@ -159,6 +172,18 @@ async def teashop_ids(
         json={"tag": "vip", "topic": "new-tea", "text": "明前龙井上市"},
     )
     assert created.status_code == 201, created.text
+    campaign = await client.post(
+        f"/api/v1/tenants/{A}/campaigns",
+        headers=key,
+        json={
+            "name": SECRET_TEXT,
+            "topic": "new-tea",
+            "audience": {"tag": "vip"},
+            "variants": [{"name": "A", "text": SECRET_TEXT}],
+            "draft": True,
+        },
+    )
+    assert campaign.status_code == 201, campaign.text
     keys = (await client.get(f"/api/v1/tenants/{A}/api-keys", headers=admin)).json()
     return {
         "channel": "hook",
@@ -169,6 +194,7 @@ async def teashop_ids(
         "agent": agent.json()["id"],
         "key": keys[0]["id"],
         "broadcast_id": created.json()["broadcast"]["id"],
+        "campaign_id": campaign.json()["campaign"]["id"],
         "conversation_id": inbox["conversations"][0]["conversation_id"],
     }
 
