@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.support.clock import FakeClock
@@ -372,3 +373,33 @@ async def test_the_workers_loop_sends_a_campaign(container: Container, clock: Fa
 
     assert shown.status is CampaignStatus.FINISHED
     assert [len(await campaign_texts(container, p)) for p in people] == [1, 1, 1]
+
+
+async def test_a_worker_killed_midway_resumes_without_duplicates(
+    container: Container, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = await audience(container, clock, 6)
+    created = await container.campaigns.create(
+        "teashop", draft(holdout_share=0.0), created_by="alice"
+    )
+    real_send = container.proactive.send
+    calls = 0
+
+    async def dies_on_the_fourth(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise RuntimeError("the worker's process was killed")
+        return await real_send(*args, **kwargs)
+
+    monkeypatch.setattr(container.proactive, "send", dies_on_the_fourth)
+    with pytest.raises(RuntimeError, match="killed"):
+        await container.campaign_delivery.run_once()
+    statuses = sorted(r.status.value for r in await recipients(container, created.campaign.id))
+    assert statuses == ["planned"] * 3 + ["sent"] * 3
+
+    monkeypatch.setattr(container.proactive, "send", real_send)  # the restarted worker
+    tally = await drain(container)
+
+    assert (tally.sent, tally.finished) == (3, 1)
+    assert [len(await campaign_texts(container, p)) for p in people] == [1] * 6

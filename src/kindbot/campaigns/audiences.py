@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from kindbot.core.errors import BadRequestError, NotFoundError
-from kindbot.core.ports.seams import Transaction
+from kindbot.core.ports.seams import Store
 from kindbot.core.records.campaigns import AudienceKind
 
 SegmentResolver = Callable[[str, str], Awaitable[Sequence[str]]]
@@ -68,13 +68,17 @@ class AudienceSpec:
 
 
 async def resolve(
-    tx: Transaction, tenant_id: str, spec: AudienceSpec, segments: SegmentResolver | None
+    store: Store, tenant_id: str, spec: AudienceSpec, segments: SegmentResolver | None
 ) -> list[str]:
-    """The audience's contact ids now (unknown ids are kept; planning leaves them out)."""
-    if spec.tag is not None:
-        return await tx.tags.contacts_with(tenant_id, spec.tag)
+    """The audience's contact ids now (unknown ids are kept; planning leaves them out).
+
+    A segment is resolved by ``segments`` outside any transaction of ours (it
+    reads in its own)."""
     if spec.segment is not None:
         if segments is None:
             raise NotFoundError(f"no segment {spec.segment!r}", code="unknown_segment")
         return list(await segments(tenant_id, spec.segment))
+    if spec.tag is not None:
+        async with store.transaction(readonly=True) as tx:
+            return await tx.tags.contacts_with(tenant_id, spec.tag)
     return list(spec.contact_ids)

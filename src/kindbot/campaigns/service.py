@@ -146,7 +146,8 @@ class Campaigns:
             raise _bad("created_by must not be empty")
         async with self._store.transaction(readonly=True) as tx:
             tenant = await _tenant(tx, tenant_slug)
-            wanted = await resolve(tx, tenant.id, draft.audience, self.segments)
+        wanted = await resolve(self._store, tenant.id, draft.audience, self.segments)
+        async with self._store.transaction(readonly=True) as tx:
             contacts = await tx.planning.plan_contacts(tenant.id, wanted)
         existing = [contact.contact_id for contact in contacts]
         if not existing:
