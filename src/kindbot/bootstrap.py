@@ -17,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from kindbot.campaigns.broadcasts import Broadcasts
+from kindbot.campaigns.delivery import CampaignDelivery
 from kindbot.campaigns.journeys import Journeys
 from kindbot.campaigns.planner import Planner
 from kindbot.campaigns.proactive import ProactiveSender, deferred_loop
+from kindbot.campaigns.service import Campaigns
 from kindbot.channels.registry import AdapterDeps, build_adapters
 from kindbot.channels.wecom.adapter import WeComAdapter
 from kindbot.channels.wecom.api import KIND as WECOM
@@ -30,7 +32,7 @@ from kindbot.dialogue.dense import TextEncoder
 from kindbot.dialogue.learned import MODEL_WARNINGS
 from kindbot.inbox.desk import Inbox
 from kindbot.ops.admin_token import load_or_create_admin_token
-from kindbot.ops.segments import segment_checker
+from kindbot.ops.segments import segment_checker, segment_resolver
 from kindbot.pipeline.admit.admission import Admission
 from kindbot.pipeline.admit.screening_source import ModerationScreeners
 from kindbot.pipeline.audit_sequencer import AuditSequencer
@@ -99,6 +101,11 @@ class Container:
     planner: Planner
     broadcasts: Broadcasts
     journeys: Journeys
+    campaigns: Campaigns
+    """Campaigns with a holdout: create, approve, cancel, report (its ``segments`` resolver
+    is set here once segments exist)."""
+    campaign_delivery: CampaignDelivery
+    """Starts and sends campaigns (loop: :meth:`start_workers`)."""
     outbox_worker: OutboxWorker
     supervisor: TaskSupervisor
     hub: VisitorHub
@@ -135,8 +142,8 @@ class Container:
         await self.screeners.current()
 
     def start_workers(self) -> None:
-        """Run the outbox worker, the recovery loop, deferred sends and journeys as owned
-        background tasks."""
+        """Run the outbox worker, the recovery loop, deferred sends, journeys and campaign
+        delivery as owned background tasks."""
         self.supervisor.start("outbox", self.outbox_worker.run)
         self.supervisor.start(
             "recovery",
@@ -151,6 +158,7 @@ class Container:
             "deferred", lambda: deferred_loop(self.store, self.clock, self.proactive)
         )
         self.supervisor.start("journeys", self.journeys.run)
+        self.supervisor.start("campaigns", self.campaign_delivery.run)
 
     def start_sequencer(self) -> None:
         """Chain pending audit entries every ``SEAL_INTERVAL_S`` (every process that runs
@@ -314,6 +322,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         store=store, clock=clock, directory=directory, counters=counters, admission=admission
     )
     broadcasts = Broadcasts(store=store, clock=clock, planner=planner, sender=proactive)
+    campaigns = Campaigns(
+        store=store, clock=clock, planner=planner, segments=segment_resolver(store, clock)
+    )
+    delivery = CampaignDelivery(store=store, clock=clock, planner=planner, sender=proactive)
     worker = OutboxWorker(
         store=store, clock=clock, directory=directory, adapters=adapters, ready=outbox_ready
     )
@@ -338,6 +350,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             sender=proactive,
             segment_check=segment_checker(store, clock),
         ),
+        campaigns=campaigns,
+        campaign_delivery=delivery,
         outbox_worker=worker,
         supervisor=supervisor,
         hub=hub,

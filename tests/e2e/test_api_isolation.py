@@ -56,6 +56,18 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/tenants/{slug}/contacts/{contact_id}/attributes"): None,
     ("PUT", "/api/v1/tenants/{slug}/contacts/{contact_id}/attributes"): {"vip_level": 1},
     ("GET", "/api/v1/tenants/{slug}/contacts/{contact_id}/timeline"): None,
+    ("GET", "/api/v1/tenants/{slug}/campaigns"): None,
+    ("POST", "/api/v1/tenants/{slug}/campaigns"): {
+        "name": "n",
+        "topic": "new-tea",
+        "audience": {"tag": "vip"},
+        "variants": [{"name": "A", "text": "hi"}],
+    },
+    ("GET", "/api/v1/tenants/{slug}/campaigns/{campaign_id}"): None,
+    ("GET", "/api/v1/tenants/{slug}/campaigns/{campaign_id}/report"): None,
+    ("POST", "/api/v1/tenants/{slug}/campaigns/{campaign_id}/submit"): None,
+    ("POST", "/api/v1/tenants/{slug}/campaigns/{campaign_id}/approve"): None,
+    ("POST", "/api/v1/tenants/{slug}/campaigns/{campaign_id}/cancel"): None,
     ("DELETE", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}"): None,
     ("GET", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}/consents"): None,
     ("POST", "/api/v1/tenants/{slug}/contacts/{channel}/{external_id}/consents"): {
@@ -167,7 +179,8 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 async def teashop_ids(
     client: httpx.AsyncClient, key: dict[str, str], admin: dict[str, str]
 ) -> dict[str, str]:
-    """Real ids of the teashop's data: a contact in the inbox, an agent, a key, a broadcast."""
+    """Real ids of the teashop's data: a contact in the inbox, an agent, a key, a broadcast,
+    a (draft) campaign."""
     await say(client, "zoe", SECRET_TEXT, "m1")
     await say(client, "zoe", "人工", "m2")
     agent = await client.post(f"/api/v1/tenants/{A}/agents", headers=key, json={"name": "ann"})
@@ -193,6 +206,18 @@ async def teashop_ids(
     segment = {"name": "vips", "definition": {"all_of": [{"tags": {"all": ["vip"]}}]}}
     made = await client.post(f"/api/v1/tenants/{A}/segments", headers=key, json=segment)
     assert made.status_code == 201, made.text
+    campaign = await client.post(
+        f"/api/v1/tenants/{A}/campaigns",
+        headers=key,
+        json={
+            "name": SECRET_TEXT,
+            "topic": "new-tea",
+            "audience": {"tag": "vip"},
+            "variants": [{"name": "A", "text": SECRET_TEXT}],
+            "draft": True,
+        },
+    )
+    assert campaign.status_code == 201, campaign.text
     keys = (await client.get(f"/api/v1/tenants/{A}/api-keys", headers=admin)).json()
     listed = await client.get(f"/api/v1/tenants/{A}/contacts", headers=key, params={"q": "zoe"})
     assert listed.status_code == 200, listed.text
@@ -207,6 +232,7 @@ async def teashop_ids(
         "agent": agent.json()["id"],
         "key": keys[0]["id"],
         "broadcast_id": created.json()["broadcast"]["id"],
+        "campaign_id": campaign.json()["campaign"]["id"],
         "conversation_id": inbox["conversations"][0]["conversation_id"],
     }
 

@@ -63,9 +63,31 @@ def test_the_demo_seeds_twelve_weeks_once_and_metrics_show_them(
     assert datetime.now(UTC) - timedelta(weeks=12, minutes=5) <= oldest
     assert newest <= datetime.now(UTC)
     assert newest - oldest > timedelta(weeks=11)  # spread over the weeks, each at its own time
-    # history implies no consent, and nothing was sent anywhere but the web chat's history
-    assert query_db(data_dir, "SELECT count(*) FROM consents") == [(0,)]
+    # the only consent is the tea club's, from the visitors' own 「订阅」, and nothing was
+    # sent anywhere but the web chat's history
+    assert query_db(
+        data_dir, "SELECT topic, source, count(*) FROM consents GROUP BY topic, source"
+    ) == [("general", "keyword:订阅", 60)]
     assert query_db(data_dir, "SELECT DISTINCT status FROM outbox") == [("delivered",)]
+    campaign = json.loads(
+        succeeded(kindbot("campaign", "list", "--json", data_dir=data_dir)).stdout
+    )
+    assert [(c["status"], c["recipients"], c["holdout"]) for c in campaign] == [
+        ("finished", 60, 12)
+    ]
+    report = json.loads(
+        succeeded(
+            kindbot("campaign", "report", campaign[0]["id"], "--json", data_dir=data_dir)
+        ).stdout
+    )
+    treatment, holdout = report["treatment"], report["holdout"]
+    assert (treatment["size"], treatment["sent"], treatment["delivered"]) == (48, 48, 48)
+    assert (holdout["size"], holdout["sent"]) == (12, 0)
+    assert (treatment["conversions"], holdout["conversions"]) == (14, 1)  # 30 % and 10 %
+    assert report["uplift"] == round(14 / 48 - 1 / 12, 4)
+    assert report["uplift_ci_low"] < report["uplift"] < report["uplift_ci_high"]
+    assert Decimal(report["incremental_revenue_per_recipient"]) > 0
+    assert (report["flagged"], report["window_closed"]) == (False, True)
 
     today = local_today()
     run = kindbot(

@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 
 from kindbot.demo.history import (
     AGENT_REPLY,
+    CAMPAIGN_SUBSCRIBERS,
+    CAMPAIGN_WINDOW_DAYS,
     HANDOFF_WORDS,
     RETURNING,
+    SUBSCRIBE_WORD,
     UNANSWERABLE,
     WEEKS,
     History,
@@ -128,6 +131,7 @@ def test_events_have_the_apis_shape(history: History) -> None:
 
 def test_contacts_say_only_questions_hand_off_words_and_ratings(history: History) -> None:
     allowed = {*QUESTIONS, *UNANSWERABLE, *RETURNING, HANDOFF_WORDS, "1", "2", "3", "4", "5"}
+    allowed.add(SUBSCRIBE_WORD)  # the tea club's members, the day before the campaign
     says = [s.text for s in history.steps if s.kind is StepKind.SAY]
     assert set(says) <= allowed
     assert any(text in UNANSWERABLE for text in says)  # some the bot cannot answer
@@ -187,3 +191,39 @@ def test_conversion_repurchase_and_retention_have_a_shops_shape(history: History
     assert rates[0] == 1.0
     assert 0.15 <= rates[1] <= 0.5
     assert rates[1] > rates[4] > rates[8]
+
+
+def test_the_campaign_goes_to_the_tea_club_the_day_after_it_joined(history: History) -> None:
+    campaign = history.campaign
+    assert campaign is not None
+    assert campaign.at == datetime(2026, 11, 17, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, 3 weeks ago
+    assert len(campaign.subscribers) == len(set(campaign.subscribers)) == CAMPAIGN_SUBSCRIBERS
+    joins = [s for s in history.steps if s.text == SUBSCRIBE_WORD]
+    assert sorted(s.contact for s in joins) == sorted(campaign.subscribers)
+    assert all(
+        s.channel == "web" and campaign.at - timedelta(hours=24) < s.at < campaign.at for s in joins
+    )
+    web = {c.external_id for c in history.contacts if c.channel == "web"}
+    assert set(campaign.subscribers) <= web
+    window = (campaign.at - timedelta(days=2), campaign.at + timedelta(days=8))
+    quiet = [e for e in history.events if e.contact in campaign.subscribers]
+    assert not [e for e in quiet if window[0] <= e.occurred_at < window[1]]
+
+
+def test_the_campaigns_orders_follow_the_arms() -> None:
+    campaign = generate(NOW, QUESTIONS).campaign
+    assert campaign is not None
+    held = set(campaign.subscribers[-12:])
+    orders = campaign.orders(held)
+
+    buyers = [e.contact for e in orders]
+    assert len(buyers) == len(set(buyers)) == 14 + 1  # round(30 % of 48) + round(10 % of 12)
+    assert sum(b in held for b in buyers) == 1
+    assert all(
+        campaign.at < e.occurred_at < campaign.at + timedelta(days=CAMPAIGN_WINDOW_DAYS)
+        for e in orders
+    )
+    assert all(Decimal(38) <= (e.amount or 0) <= Decimal(680) for e in orders)
+    assert len({e.order_id for e in orders}) == len(orders)
+    assert orders == campaign.orders(held)
+    assert campaign.orders(set()) != orders

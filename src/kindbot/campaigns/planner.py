@@ -9,24 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from kindbot.channels.config import ChannelConfig
 from kindbot.channels.registry import open_config
 from kindbot.core.errors import NotFoundError
+from kindbot.core.events import Verdict
 from kindbot.core.ports.seams import Clock, SendCounters, Store
 from kindbot.core.records.campaigns import PlanContact
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.core.screening import SCREENED_OK, ContentContext, Direction
 from kindbot.guard.counting import contact_keys, periods, tenant_key
 from kindbot.guard.facts import BroadcastFacts, WindowFacts
-from kindbot.guard.planning import Plan, PlannedSend, RecipientFacts, plan
+from kindbot.guard.planning import Plan, PlannedSend, RecipientFacts, decisions, plan
 from kindbot.pipeline.admit.admission import Admission, tenant_policy_of
 from kindbot.pipeline.directory import ChannelDirectory
 
 
 @dataclass(frozen=True, slots=True)
 class Audience:
-    """Who a proactive send is for: the contacts with ``tag``, or listed contact ids."""
+    """Who a proactive send is for: the contacts with ``tag``, or listed contact ids.
+
+    A segment is resolved to its contact ids before planning (see
+    :class:`kindbot.campaigns.audiences.AudienceSpec`), so planning only ever
+    sees a tag or ids.
+    """
 
     tag: str | None = None
     contact_ids: tuple[str, ...] = ()
@@ -39,6 +46,14 @@ class AudienceFacts:
     tenant: TenantRecord
     recipients: tuple[RecipientFacts, ...]
     plan: Plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    tenant: TenantRecord
+    recipients: tuple[RecipientFacts, ...]
+    send: PlannedSend
+    now: datetime
 
 
 class Planner:
@@ -73,6 +88,35 @@ class Planner:
         Raises :class:`NotFoundError` for an unknown tenant. Contacts of the
         audience that do not exist (or belong to another tenant) are left out.
         """
+        prepared = await self._prepare(tenant_slug, audience, topic, text, broadcast)
+        plan_ = plan(prepared.send, prepared.recipients, prepared.now)
+        return AudienceFacts(prepared.tenant, prepared.recipients, plan_)
+
+    async def verdicts(
+        self,
+        tenant_slug: str,
+        audience: Audience,
+        *,
+        topic: str,
+        text: str,
+        broadcast: BroadcastFacts | None = None,
+    ) -> dict[str, Verdict]:
+        """The guard's deciding verdict per recipient (by contact id) if sent now; as
+        :meth:`plan`, contacts that do not exist are left out."""
+        prepared = await self._prepare(tenant_slug, audience, topic, text, broadcast)
+        return {
+            recipient.contact_id: verdict
+            for recipient, verdict in decisions(prepared.send, prepared.recipients, prepared.now)
+        }
+
+    async def _prepare(
+        self,
+        tenant_slug: str,
+        audience: Audience,
+        topic: str,
+        text: str,
+        broadcast: BroadcastFacts | None,
+    ) -> _Prepared:
         tenant, contacts, holders = await self._read(tenant_slug, audience, topic)
         now = self._clock.now()
         policy = tenant_policy_of(tenant)
@@ -114,7 +158,7 @@ class Planner:
             content=content,
             broadcast=broadcast,
         )
-        return AudienceFacts(tenant, recipients, plan(send, recipients, now))
+        return _Prepared(tenant, recipients, send, now)
 
     async def _channel_configs(self, contacts: Sequence[PlanContact]) -> dict[str, str]:
         """The opened configuration of every channel the contacts are on."""

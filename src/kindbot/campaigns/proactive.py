@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,6 +77,11 @@ class ProactiveOutcome:
         return self.verdict.decision
 
 
+OnDecided = Callable[[Transaction, ProactiveOutcome, datetime], Awaitable[None]]
+"""Records what was decided for a send (its outcome, the decision's time) in the send's
+own transaction."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Parties:
     tenant: TenantRecord
@@ -109,18 +115,25 @@ class ProactiveSender:
         self._outbox_ready = outbox_ready
 
     async def send(
-        self, request: ProactiveRequest, *, deferred: DeferredSend | None = None
+        self,
+        request: ProactiveRequest,
+        *,
+        deferred: DeferredSend | None = None,
+        on_decided: OnDecided | None = None,
     ) -> ProactiveOutcome:
         """Decide ``request`` now; enqueue it, store it as deferred, or refuse it.
 
         ``deferred`` is the stored send being decided again (it is settled or
-        postponed instead of a new one being stored). Raises
+        postponed instead of a new one being stored; a campaign recipient
+        waiting for it follows). ``on_decided`` runs inside the decision's
+        transaction, so what it records commits or rolls back with the send;
+        if it raises, nothing of the send is kept. Raises
         :class:`NotFoundError` for an unknown tenant or contact.
         """
         parties = await self._parties(request)
         extras = await self._proactive_extras(request, parties)
         try:
-            outcome = await self._decide_and_record(request, parties, extras, deferred)
+            outcome = await self._decide_and_record(request, parties, extras, deferred, on_decided)
         except BaseException:
             await self._admission.release(extras)
             raise
@@ -174,6 +187,7 @@ class ProactiveSender:
         parties: _Parties,
         extras: GuardExtras,
         deferred: DeferredSend | None,
+        on_decided: OnDecided | None,
     ) -> ProactiveOutcome:
         async with self._store.transaction() as tx:
             now = self._clock.now()
@@ -205,6 +219,15 @@ class ProactiveSender:
             else:
                 verdict = guarded.stopped[0].verdict
                 outcome = await _hold_or_refuse(tx, request, parties, verdict, deferred, now)
+            if deferred is not None and outcome.deferred_id is None:  # settled: sent or refused
+                await tx.campaigns.follow_deferred(
+                    deferred.id,
+                    message_id=outcome.message_id,
+                    reason=None if outcome.message_id is not None else outcome.verdict.reason_en,
+                    at=now,
+                )
+            if on_decided is not None:
+                await on_decided(tx, outcome, now)
             await audit.flush(tx)
         return outcome
 

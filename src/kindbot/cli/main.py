@@ -24,6 +24,7 @@ from kindbot.cli import (
     agent,
     analytics,
     audit,
+    campaign,
     campaigns,
     chat,
     consent,
@@ -57,6 +58,7 @@ app.add_typer(wechat_sim.app, name="wechat-sim")
 app.add_typer(guard.guard_app, name="guard", no_args_is_help=True)
 app.add_typer(campaigns.broadcast_app, name="broadcast", no_args_is_help=True)
 app.add_typer(campaigns.tag_app, name="tag", no_args_is_help=True)
+app.add_typer(campaign.campaign_app, name="campaign", no_args_is_help=True)
 app.add_typer(admin.app, name="admin")
 app.add_typer(consent.app, name="consent")
 app.add_typer(contact.app, name="contact")

@@ -22,8 +22,17 @@ shapes a tea shop would see; ``tests/unit/test_demo_history.py`` holds it to the
   agent claims, answers and resolves the conversation and the contact rates
   it 1–5. Hand-offs happen on the web chat only.
 
+* Three weeks before ``now`` the shop ran one campaign with a holdout
+  (:class:`DemoCampaign`): the day before, some web chat visitors joined its
+  tea club by sending 「订阅」 themselves (the only consent in the history,
+  recorded from their own words); the campaign went to them with a 20 %
+  holdout, and within its 7-day window about three in ten of the messaged
+  ordered against one in ten of the held out. Who is held out is chosen when
+  the seeder creates the campaign (from the campaign's id), so those orders are
+  decided then, by :meth:`DemoCampaign.orders`, from draws made here.
+
 Everything happens strictly before ``now``; nothing is ever sent to anyone
-outside kindbot, and the history implies no consent (nobody subscribes).
+outside kindbot.
 """
 
 from __future__ import annotations
@@ -32,10 +41,11 @@ import csv
 import enum
 import io
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from importlib import resources
 
 SEED = 16
@@ -83,6 +93,25 @@ RATINGS = (5, 4, 3, 2, 1)
 RATING_WEIGHTS = (50, 30, 12, 5, 3)
 LOCAL_OFFSET = timedelta(hours=8)
 """The shop's time zone (Asia/Shanghai, no daylight saving): visits follow its day."""
+CAMPAIGN_DAYS_AGO = 21
+CAMPAIGN_LOCAL_HOUR = 10
+CAMPAIGN_SUBSCRIBERS = 60
+CLUB_RECENT_WEEKS = 6
+"""The tea club's members are visitors first seen in these weeks before the campaign."""
+CAMPAIGN_TOPIC = "general"
+"""The topic the opt-in keyword grants (``pipeline.receive.inbound_actions.OPT_IN_TOPIC``)."""
+SUBSCRIBE_WORD = "订阅"
+CAMPAIGN_NAME = "茶友会 · 老白茶上新"
+CAMPAIGN_TAG = "tea-club"
+CAMPAIGN_VARIANTS = (
+    ("A", "茶友会专享：福鼎老白茶上新，首单九折。"),
+    ("B", "冬日暖茶推荐：福鼎老白茶到店，茶友首单九折。"),
+)
+CAMPAIGN_HOLDOUT = 0.2
+CAMPAIGN_WINDOW_DAYS = 7
+TREATMENT_RATE = Fraction(3, 10)
+HOLDOUT_RATE = Fraction(1, 10)
+"""Shares of each arm that order within the campaign's window (exact counts, rounded)."""
 HOUR_WEIGHTS = {
     **{9: 4, 10: 6, 11: 6, 12: 5, 13: 5, 14: 6, 15: 6, 16: 5, 17: 4},
     **{19: 5, 20: 8, 21: 9, 22: 6},
@@ -152,14 +181,68 @@ class DemoContact:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignOrder:
+    """The order of one converting recipient: how long after the send, and its amount (CNY)."""
+
+    after: timedelta
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCampaign:
+    """The shop's one campaign: sent at ``at`` to ``subscribers`` (web chat visitors who sent
+    「订阅」 the day before), with a holdout; the orders each arm's converters place."""
+
+    at: datetime
+    subscribers: tuple[str, ...]
+    """External ids, in the order in which they convert (the first of each arm first)."""
+    treatment_orders: tuple[CampaignOrder, ...]
+    holdout_orders: tuple[CampaignOrder, ...]
+
+    def orders(self, held_out: Collection[str]) -> tuple[ShopEvent, ...]:
+        """The campaign's orders once the holdout is known: ``round(30 %)`` of the messaged
+        and ``round(10 %)`` of the held out order, each within the 7-day window.
+
+        Pure: the same holdout gives the same events.
+        """
+        treated = [s for s in self.subscribers if s not in held_out]
+        held = [s for s in self.subscribers if s in held_out]
+        events: list[ShopEvent] = []
+        for who, rate, drawn in (
+            (treated, TREATMENT_RATE, self.treatment_orders),
+            (held, HOLDOUT_RATE, self.holdout_orders),
+        ):
+            for contact, order in zip(who[: _round_half_up(rate * len(who))], drawn, strict=False):
+                number = len(events) + 1
+                events.append(
+                    ShopEvent(
+                        f"demo-campaign-order-{number:03d}",
+                        "order",
+                        self.at + order.after,
+                        "web",
+                        contact,
+                        order.amount,
+                        f"TC{number:04d}",
+                    )
+                )
+        return tuple(sorted(events, key=lambda e: (e.occurred_at, e.event_id)))
+
+
+def _round_half_up(value: Fraction) -> int:
+    return int(value + Fraction(1, 2))
+
+
+@dataclass(frozen=True, slots=True)
 class History:
-    """What happened in ``[start, end)``: contacts, chat steps and events, each oldest first."""
+    """What happened in ``[start, end)``: contacts, chat steps and events, each oldest first,
+    and the campaign (None when no visitor could have joined its tea club)."""
 
     start: datetime
     end: datetime
     contacts: tuple[DemoContact, ...]
     steps: tuple[ChatStep, ...]
     events: tuple[ShopEvent, ...]
+    campaign: DemoCampaign | None = None
 
     @property
     def ratings(self) -> int:
@@ -193,7 +276,55 @@ def generate(now: datetime, questions: Sequence[str], *, seed: int = SEED) -> Hi
     builder = _Builder(rng, start, end, tuple(questions))
     for number in range(1, CONTACTS + 1):
         builder.contact(number)
-    return builder.history()
+    base = builder.history()
+    return _with_campaign(base, random.Random(seed * 7919 + 1))
+
+
+def _with_campaign(history: History, rng: random.Random) -> History:
+    """``history`` plus the campaign and its tea club's 「订阅」 visits the day before.
+
+    Its own random source, so the rest of the history is the same with or
+    without it. Subscribers are web chat contacts first seen in the six weeks
+    before it (at least two days before), with nothing else happening to them
+    from two days before to eight days after (so the campaign's figures are
+    its own, and older contacts' weekly returns keep their shape).
+    """
+    local_day = (history.end - timedelta(days=CAMPAIGN_DAYS_AGO) + LOCAL_OFFSET).replace(
+        hour=CAMPAIGN_LOCAL_HOUR, minute=0, second=0, microsecond=0
+    )
+    at = local_day - LOCAL_OFFSET
+    quiet_from, quiet_to = at - timedelta(days=2), at + timedelta(days=CAMPAIGN_WINDOW_DAYS + 1)
+    busy = {s.contact for s in history.steps if quiet_from <= s.at < quiet_to}
+    busy |= {e.contact for e in history.events if quiet_from <= e.occurred_at < quiet_to}
+    eligible = sorted(
+        c.external_id
+        for c in history.contacts
+        if c.channel == "web"
+        and at - timedelta(weeks=CLUB_RECENT_WEEKS) <= c.first_seen < quiet_from
+        and c.external_id not in busy
+    )
+    if not eligible:
+        return history
+    subscribers = tuple(rng.sample(eligible, min(CAMPAIGN_SUBSCRIBERS, len(eligible))))
+    joins = [
+        ChatStep(
+            at - timedelta(minutes=rng.randint(60, 20 * 60)), "web", s, StepKind.SAY, SUBSCRIBE_WORD
+        )
+        for s in subscribers
+    ]
+
+    def drawn() -> tuple[CampaignOrder, ...]:
+        return tuple(
+            CampaignOrder(
+                timedelta(hours=rng.randint(2, 6 * 24 - 1), minutes=rng.randint(0, 59)),
+                Decimal(rng.choices(PRICES, PRICE_WEIGHTS)[0]),
+            )
+            for _ in subscribers
+        )
+
+    campaign = DemoCampaign(at, subscribers, drawn(), drawn())
+    steps = tuple(sorted([*history.steps, *joins], key=lambda s: s.at))
+    return History(history.start, history.end, history.contacts, steps, history.events, campaign)
 
 
 class _Builder:

@@ -14,9 +14,15 @@ Each step runs at its own historical time on a clock the seeder moves
 * the shop's facts go through ``ops.events.record_events`` in all-or-nothing
   batches.
 
+* the campaign (:class:`kindbot.demo.history.DemoCampaign`) is created at its
+  time by ``Campaigns.create`` over the tag its subscribers were given (the
+  holdout chosen and recorded then), sent by the campaign worker's pass
+  through the guard and delivered by the outbox worker; its orders, decided
+  once the holdout is known, join the timeline at their times.
+
 Nothing reaches a channel outside kindbot: the demo's web chat keeps replies
-in its history and its webhook has no ``outgoing_url``. No consent is recorded:
-nobody in the history subscribes to anything.
+in its history and its webhook has no ``outgoing_url``. The only consent is
+the tea club's: visitors who sent 「订阅」 themselves.
 
 Seeding happens once per shop: a shop that has any business event already is
 left as it is (:func:`seed_history` returns None).
@@ -28,14 +34,36 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fractions import Fraction
 
 from kindbot.bootstrap import Container, open_container
 from kindbot.bundles.apply import public_channel_id
+from kindbot.campaigns.assignment import holdout_size
+from kindbot.campaigns.audiences import AudienceSpec
+from kindbot.campaigns.proactive import run_due_deferred
+from kindbot.campaigns.service import CampaignDraft
 from kindbot.channels import webchat, webhook
 from kindbot.core.errors import NotFoundError
+from kindbot.core.records.campaigns import Arm, CampaignStatus, Variant
 from kindbot.core.records.handoff import AgentRecord
 from kindbot.core.records.tenancy import TenantRecord
-from kindbot.demo.history import ChatStep, History, ShopEvent, StepKind, demo_questions, generate
+from kindbot.demo.history import (
+    CAMPAIGN_HOLDOUT,
+    CAMPAIGN_NAME,
+    CAMPAIGN_TAG,
+    CAMPAIGN_TOPIC,
+    CAMPAIGN_VARIANTS,
+    CAMPAIGN_WINDOW_DAYS,
+    HOLDOUT_RATE,
+    TREATMENT_RATE,
+    ChatStep,
+    DemoCampaign,
+    History,
+    ShopEvent,
+    StepKind,
+    demo_questions,
+    generate,
+)
 from kindbot.inbox.desk import Acting
 from kindbot.ops.events import record_events
 from kindbot.settings import Settings
@@ -44,6 +72,9 @@ SYNC_GRACE = timedelta(seconds=30)
 ACTOR = "demo"
 EVENT_BATCH = 1000
 DELIVERY_ROUNDS = 3
+CAMPAIGN_SECONDS = 120
+"""Seconds of history the campaign's sending may take (the channel allows 20 sends a second:
+what is over is deferred to the next second and sent by the deferred loop)."""
 
 
 class HistoryClock:
@@ -73,13 +104,19 @@ class SeedReport:
     orders: int
     refunds: int
     signups: int
+    campaign_recipients: int = 0
 
     def summary(self) -> str:
         """One line for the demo's output."""
+        campaign = (
+            f", 1 finished campaign to {self.campaign_recipients} tea-club members with a holdout"
+            if self.campaign_recipients
+            else ""
+        )
         return (
             f"demo history {self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}: {self.contacts} contacts, "
             f"{self.messages} messages through the pipeline, {self.handoffs} rated hand-offs, "
-            f"{self.orders} orders, {self.refunds} refunds, {self.signups} sign-ups"
+            f"{self.orders} orders, {self.refunds} refunds, {self.signups} sign-ups{campaign}"
         )
 
 
@@ -94,7 +131,17 @@ def history_for(now: datetime) -> History:
 
 def history_size(history: History) -> int:
     """How many items seeding ``history`` stores (for a progress bar)."""
-    return len(history.steps) + len(history.events)
+    return len(history.steps) + len(history.events) + _campaign_orders_expected(history.campaign)
+
+
+def _campaign_orders_expected(campaign: DemoCampaign | None) -> int:
+    if campaign is None:
+        return 0
+    held = holdout_size(len(campaign.subscribers), CAMPAIGN_HOLDOUT)
+    treated = len(campaign.subscribers) - held
+    return int(TREATMENT_RATE * treated + Fraction(1, 2)) + int(
+        HOLDOUT_RATE * held + Fraction(1, 2)
+    )
 
 
 async def seed_history(
@@ -116,11 +163,22 @@ async def seed_history(
             if await tx.events.count(tenant.id) > 0:
                 return None
         seeder = _Seeder(c, clock, tenant, await _agent(c, tenant), progress)
+        later: list[ShopEvent] = []  # the campaign's orders, once its holdout is known
         for item in _timeline(history):
+            at = _time_of(item)
+            due = [e for e in later if e.occurred_at <= at]
+            if due:
+                later = [e for e in later if e.occurred_at > at]
+                await seeder.events(due)
             if isinstance(item, ChatStep):
                 await seeder.step(item)
+            elif isinstance(item, DemoCampaign):
+                later = sorted([*later, *await seeder.campaign(item)], key=lambda e: e.occurred_at)
             else:
                 await seeder.events(item)
+        if later:
+            await seeder.events(later)
+    campaign = history.campaign
     return SeedReport(
         start=history.start,
         end=history.end,
@@ -130,16 +188,28 @@ async def seed_history(
         orders=sum(1 for e in history.events if e.type == "order"),
         refunds=sum(1 for e in history.events if e.type == "refund"),
         signups=sum(1 for e in history.events if e.type == "signup"),
+        campaign_recipients=len(campaign.subscribers) if campaign is not None else 0,
     )
 
 
-def _timeline(history: History) -> Iterator[ChatStep | tuple[ShopEvent, ...]]:
-    """Steps and events merged by time; consecutive events as one batch."""
+def _time_of(item: ChatStep | DemoCampaign | tuple[ShopEvent, ...]) -> datetime:
+    if isinstance(item, ChatStep | DemoCampaign):
+        return item.at
+    return item[0].occurred_at
+
+
+def _timeline(history: History) -> Iterator[ChatStep | DemoCampaign | tuple[ShopEvent, ...]]:
+    """Steps, the campaign and events merged by time; consecutive events as one batch."""
+    moments: list[ChatStep | DemoCampaign] = list(history.steps)
+    if history.campaign is not None:
+        at = history.campaign.at
+        index = next((i for i, s in enumerate(history.steps) if s.at >= at), len(moments))
+        moments.insert(index, history.campaign)
     events = list(history.events)
     batch: list[ShopEvent] = []
     position = 0
-    for step in history.steps:
-        while position < len(events) and events[position].occurred_at <= step.at:
+    for moment in moments:
+        while position < len(events) and events[position].occurred_at <= moment.at:
             batch.append(events[position])
             position += 1
             if len(batch) == EVENT_BATCH:
@@ -148,7 +218,7 @@ def _timeline(history: History) -> Iterator[ChatStep | tuple[ShopEvent, ...]]:
         if batch:
             yield tuple(batch)
             batch = []
-        yield step
+        yield moment
     rest = events[position:]
     for first in range(0, len(rest), EVENT_BATCH):
         yield tuple(rest[first : first + EVENT_BATCH])
@@ -188,6 +258,45 @@ class _Seeder:
             self._c.store, self._tenant, [e.row() for e in batch], self._clock.now()
         )
         self._progress(len(batch))
+
+    async def campaign(self, campaign: DemoCampaign) -> tuple[ShopEvent, ...]:
+        """Tag the tea club, create the campaign (holdout recorded), send it through the
+        guard as the worker does, deliver it; the orders its arms then place."""
+        self._clock.move_to(campaign.at)
+        channel_id = public_channel_id(self._tenant.slug, "web")
+        async with self._c.store.transaction() as tx:
+            channel = await tx.channels.get_by_public_id(channel_id)
+            assert channel is not None
+            for subscriber in campaign.subscribers:
+                contact = await tx.contacts.find(channel.id, subscriber)
+                if contact is not None:
+                    await tx.tags.add(self._tenant.id, contact.id, CAMPAIGN_TAG)
+        draft = CampaignDraft(
+            name=CAMPAIGN_NAME,
+            topic=CAMPAIGN_TOPIC,
+            audience=AudienceSpec(tag=CAMPAIGN_TAG),
+            variants=tuple(Variant(name, text) for name, text in CAMPAIGN_VARIANTS),
+            holdout_share=CAMPAIGN_HOLDOUT,
+            attribution_days=CAMPAIGN_WINDOW_DAYS,
+        )
+        created = await self._c.campaigns.create(self._tenant.slug, draft, created_by=ACTOR)
+        for _ in range(CAMPAIGN_SECONDS):  # the worker's passes and the deferred loop, in time
+            await self._c.campaign_delivery.run_once()
+            await run_due_deferred(self._c.store, self._c.clock, self._c.proactive)
+            while await self._c.outbox_worker.run_once():
+                pass
+            shown, _ = await self._c.campaigns.get(self._tenant.slug, created.campaign.id)
+            if shown.status is CampaignStatus.FINISHED:
+                break
+            self._clock.move_to(self._clock.now() + timedelta(seconds=1))
+        held_out: set[str] = set()
+        async with self._c.store.transaction(readonly=True) as tx:
+            for recipient in await tx.campaigns.recipients(created.campaign.id):
+                if recipient.arm is Arm.HOLDOUT:
+                    contact = await tx.contacts.get(recipient.contact_id)
+                    if contact is not None:
+                        held_out.add(contact.external_id)
+        return campaign.orders(held_out)
 
     async def step(self, step: ChatStep) -> None:
         self._clock.move_to(step.at)

@@ -15,7 +15,7 @@ another type).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -264,3 +264,21 @@ async def segment_audience(
     async for chunk in member_id_chunks(store, tenant, saved.definition, now=now):
         ids += chunk
     return Audience(contact_ids=tuple(ids))
+
+
+def segment_resolver(store: Store, clock: Clock) -> Callable[[str, str], Awaitable[Sequence[str]]]:
+    """A campaign's segment audience: the ids of the tenant's saved segment's members at
+    the clock's now (404 ``unknown_segment``; ``unknown_tenant`` for a tenant gone)."""
+
+    async def resolve(tenant_id: str, name: str) -> Sequence[str]:
+        async with store.transaction(readonly=True) as tx:
+            tenant = await tx.tenants.get(tenant_id)
+        if tenant is None:
+            raise NotFoundError(f"no tenant {tenant_id!r}", code="unknown_tenant")
+        saved = await get_segment(store, tenant, name)
+        ids: list[str] = []
+        async for chunk in member_id_chunks(store, tenant, saved.definition, now=clock.now()):
+            ids.extend(chunk)
+        return ids
+
+    return resolve

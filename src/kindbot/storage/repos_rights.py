@@ -2,11 +2,11 @@
 
 Every table with a ``contact_id`` (``storage/schema.py``) is covered:
 conversations, messages, outbox, consents, contact_tags, deferred_sends,
-flow_states, business_events, contact_attributes — and the contact row itself
-(business events, notes and attributes are exported by ``ops/rights.py`` through
-their own repositories). The audit log is read (entries naming the contact or
-its messages) but never changed: its entries carry ids, not text, and the hash
-chain must keep verifying.
+flow_states, business_events, contact_attributes, campaign_recipients, journey_runs —
+and the contact row itself (business events, notes and attributes are exported by
+``ops/rights.py`` through their own repositories). The audit log is read (entries
+naming the contact or its messages) but never changed: its entries carry ids, not
+text, and the hash chain must keep verifying.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from kindbot.storage.repos_sends import _deferred
 from kindbot.storage.schema import (
     audit_entries,
     business_events,
+    campaign_recipients,
     consents,
     contact_attributes,
     contact_tags,
@@ -157,6 +158,9 @@ class SqlContactData:
         )
         await self._delete(delete(flow_states).where(flow_states.c.contact_id == contact_id))
         await self._delete(delete(journey_runs).where(journey_runs.c.contact_id == contact_id))
+        await self._delete(
+            delete(campaign_recipients).where(campaign_recipients.c.contact_id == contact_id)
+        )
         return ErasureCounts(
             outbox=await self._delete(delete(outbox).where(outbox.c.contact_id == contact_id)),
             deferred=await self._delete(

@@ -28,6 +28,7 @@ from sqlalchemy.sql.expression import true
 
 from kindbot.storage.schema_accounts import invitations, memberships, users, web_sessions
 from kindbot.storage.schema_base import BigId, UTCDateTime, id_column, metadata, tenant_column
+from kindbot.storage.schema_campaigns import campaign_recipients, campaigns
 from kindbot.storage.schema_directory import attribute_definitions, contact_attributes
 from kindbot.storage.schema_events import business_events
 from kindbot.storage.schema_journeys import journey_runs, journeys
@@ -64,6 +65,8 @@ __all__ = [
     "broadcasts",
     "business_events",
     "callback_nonces",
+    "campaign_recipients",
+    "campaigns",
     "channels",
     "consents",
     "contact_attributes",

@@ -26,6 +26,7 @@ from kindbot.storage.repos_agents import SqlAgents, SqlHandoffs, SqlNotes
 from kindbot.storage.repos_api import SqlApiKeys
 from kindbot.storage.repos_attributes import SqlAttributes
 from kindbot.storage.repos_audit import SEAL_BATCH, SealApart, SqlAudit
+from kindbot.storage.repos_campaigns import SqlCampaigns
 from kindbot.storage.repos_conversations import SqlContacts, SqlConversations
 from kindbot.storage.repos_core import SqlChannels, SqlTenants
 from kindbot.storage.repos_directory import SqlDirectory
@@ -85,6 +86,7 @@ class SqlTransaction:
         self.directory = SqlDirectory(conn)
         self.timeline = SqlTimeline(conn)
         self.segments = SqlSegments(conn)
+        self.campaigns = SqlCampaigns(conn)
 
 
 class SqlStore:

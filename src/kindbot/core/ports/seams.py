@@ -17,6 +17,7 @@ from typing import Protocol
 from kindbot.core.events import DeliveryOutcome, DeliveryRequest
 from kindbot.core.ports.accounts import AccountRepository
 from kindbot.core.ports.analytics import BusinessEventRepository, MetricsRepository
+from kindbot.core.ports.campaigns import CampaignRepository
 from kindbot.core.ports.directory import (
     AttributeRepository,
     DirectoryRepository,
@@ -182,6 +183,8 @@ class Transaction(Protocol):
     def timeline(self) -> TimelineRepository: ...
     @property
     def segments(self) -> SegmentRepository: ...
+    @property
+    def campaigns(self) -> CampaignRepository: ...
 
 
 class SendCounters(Protocol):

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 from kindbot.web.api import (
     routes_analytics,
     routes_audit,
+    routes_campaigns,
     routes_contacts,
     routes_directory,
     routes_guard,
@@ -49,6 +50,7 @@ def api_router() -> APIRouter:
         routes_analytics,
         routes_journeys,
         routes_segments,
+        routes_campaigns,
     ):
         router.include_router(module.router)
     return router

@@ -1,7 +1,7 @@
 """journeys and journey_runs: follow-ups a shop declares, one run per contact
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-08
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
