@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
+from tests.e2e.test_api_campaigns import setup_audience
 from tests.e2e.test_webchat_browser import CHROMIUM_FLAGS, chromium_path
 from tests.support.api import say
 from tests.support.live import live_server
@@ -370,6 +371,34 @@ async def test_a_shop_admin_finds_a_contact_and_reads_its_timeline(
         await page.press("#new-tag", "Enter")
         await expect(page.locator(".inline-list .badge", has_text="vip")).to_have_count(1)
         await _shot(page, f"contact-{lang}")
+        await page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_campaign_shows_its_plan_progress_and_report(
+    container: Container, browser: Browser, locale: str
+) -> None:
+    await _owner(container)
+    lang = locale[:2]
+    async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
+        key = {"Authorization": f"Bearer {container.admin_token}"}
+        await setup_audience(api, key, container)
+        segment = {"name": "vips", "definition": {"all_of": [{"tags": {"all": ["vip"]}}]}}
+        made = await api.post("/api/v1/tenants/teashop/segments", headers=key, json=segment)
+        assert made.status_code == 201, made.text
+        page = await _signed_in(
+            browser, base_url, locale, "/dashboard/teashop/campaigns", "owner@teashop.cn"
+        )
+        await page.fill("#c-name", "明前龙井上新" if lang == "zh" else "Spring tea")
+        await page.fill("#c-topic", "new-tea")
+        await page.fill("#c-a", "明前龙井到了，回复 TD 退订。")
+        await page.fill("#c-holdout", "20")
+        await page.get_by_role(
+            "button", name="规划活动" if lang == "zh" else "Plan the campaign"
+        ).click()
+        await expect(page.locator("#chart-plan canvas")).to_have_count(1)
+        await expect(page.locator("#n-holdout")).to_have_text("2")
+        await _shot(page, f"campaign-{lang}")
         await page.context.close()
 
 

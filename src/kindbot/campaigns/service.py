@@ -32,6 +32,7 @@ from kindbot.core.records.campaigns import (
     CampaignStatus,
     NewRecipient,
     RecipientCount,
+    RecipientStatus,
     Variant,
 )
 from kindbot.core.records.tenancy import TenantRecord
@@ -286,6 +287,27 @@ class Campaigns:
         async with self._store.transaction(readonly=True) as tx:
             _, record = await find_campaign(tx, tenant_slug, campaign_id)
             return record, await tx.campaigns.counts(record.id)
+
+    async def plan_of(self, tenant_slug: str, campaign_id: str) -> tuple[VariantPlan, ...]:
+        """What the guard would decide now for each variant's recipients still waiting to be
+        sent (``planned``): who may receive it and, per rule, why not. Writes nothing."""
+        async with self._store.transaction(readonly=True) as tx:
+            _, record = await find_campaign(tx, tenant_slug, campaign_id)
+            recipients = await tx.campaigns.recipients(record.id)
+        waiting: dict[str, list[str]] = {}
+        for r in recipients:
+            if r.status is RecipientStatus.PLANNED and r.variant is not None:
+                waiting.setdefault(r.variant, []).append(r.contact_id)
+        plans = []
+        for variant in record.variants:
+            planned = await self._planner.plan(
+                tenant_slug,
+                Audience(contact_ids=tuple(waiting.get(variant.name, ()))),
+                topic=record.topic,
+                text=variant.text,
+            )
+            plans.append(VariantPlan(variant.name, planned.plan))
+        return tuple(plans)
 
     async def list(self, tenant_slug: str) -> list[CampaignRecord]:
         """The tenant's campaigns, newest first (at most :data:`LIST_LIMIT`)."""

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from kindbot.web.dashboard import (
     admin,
     analytics,
+    campaigns,
     compliance,
     contacts,
     flows,
@@ -51,6 +52,7 @@ def install_dashboard(app: FastAPI) -> None:
     app.include_router(analytics.router)
     app.include_router(settings.router)
     app.include_router(contacts.router)
+    app.include_router(campaigns.router)
     app.include_router(compliance.router)
     app.include_router(flows.router)
     app.add_exception_handler(SignInRequiredError, _sign_in_first)
