@@ -39,7 +39,7 @@ layers: $(STAMP)
 PYTEST_WORKERS ?= 2
 
 unit: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 
 test: lint typecheck layers unit
 

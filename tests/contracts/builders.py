@@ -144,6 +144,7 @@ async def store_outbound(
     reply_to: MessageRecord | None = None,
     now: datetime = T0,
     conversation: ConversationRecord | None = None,
+    origin: str | None = None,
 ) -> MessageRecord:
     return await tx.messages.insert_outbound(
         tenant_id=party.tenant.id,
@@ -154,6 +155,7 @@ async def store_outbound(
         reply_to_id=reply_to.id if reply_to else None,
         generated=False,
         now=now,
+        origin=origin,
     )
 
 

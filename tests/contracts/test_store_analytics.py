@@ -191,7 +191,7 @@ async def test_the_metrics_document_matches_the_hand_computed_figures(store: Sto
         "conversations": {
             "conversations": 3,
             "bot_answered_share": 0.3333,
-            "fallback_share": None,
+            "fallback_share": 0.0,
             "handoff_share": 0.3333,
             "csat": 4.0,
             "csat_ratings": 1,
@@ -220,6 +220,23 @@ async def test_complaints_are_contacts_with_a_complaint_event_over_active_users(
     assert document["users"]["active"] == 6
     assert document["conversations"]["complaint_rate"] == 0.3333
     assert on_oa["conversations"]["complaint_rate"] == 1.0
+
+
+async def test_fallback_share_and_the_agents_first_response(store: Store) -> None:
+    shop = await build_shop(store)
+    async with store.transaction() as tx:
+        b = await shop.message(tx, "B", "2026-12-28 00:40")
+        await store_outbound(tx, b, "没听懂", now=local("2026-12-28 00:41"), origin="fallback")
+        e = await shop.message(tx, "E", "2027-01-05 10:02")  # E asked for a person at 10:01
+        await store_outbound(tx, e, "您好，我是小林", now=local("2027-01-05 10:04"), origin="agent")
+        await store_outbound(tx, e, "还有吗", now=local("2027-01-05 10:09"), origin="agent")
+
+    health = (await tenant_metrics(store, shop.tenant, PERIOD))["conversations"]
+
+    assert health["fallback_share"] == 0.3333  # B's of the three conversations (B, E, G)
+    assert health["first_response_median_seconds"] == 180.0  # 10:01 → 10:04
+    on_oa = (await tenant_metrics(store, shop.tenant, PERIOD, channel="oa"))["conversations"]
+    assert (on_oa["fallback_share"], on_oa["first_response_median_seconds"]) == (0.0, None)
 
 
 async def test_windows_are_parameters(store: Store) -> None:

@@ -6,6 +6,7 @@ auth and tenant scoping are the API's own (a key of another tenant is 403).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -224,3 +225,34 @@ async def test_the_series_endpoint_cuts_the_period_into_local_days(
     ]
     bad = await client.get(f"{METRICS}/series", headers=key, params={"from": "x", "to": "y"})
     assert "from" in error_of(bad, 400, "invalid_period")
+
+
+async def test_a_real_fallback_and_an_agents_answer_are_in_conversation_health(
+    container: Container, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    key = bearer(await new_key(client, admin))
+    await say(client, "zoe", "请问你们支持火星快递吗 qzxv", "m1")  # nothing in the FAQ answers
+    await say(client, "amy", "人工", "m2")  # asks for a person
+    agent = await client.post(f"/api/v1/tenants/{TENANT}/agents", headers=key, json={"name": "ann"})
+    assert agent.status_code == 201, agent.text
+    acting = {**key, "X-Kindbot-Agent": agent.json()["id"]}
+    inbox = (await client.get(f"/api/v1/tenants/{TENANT}/inbox", headers=key)).json()
+    conversation = inbox["conversations"][0]["conversation_id"]
+    claimed = await client.post(
+        f"/api/v1/tenants/{TENANT}/inbox/{conversation}/claim", headers=acting
+    )
+    assert claimed.status_code == 200, claimed.text
+    replied = await client.post(
+        f"/api/v1/tenants/{TENANT}/inbox/{conversation}/reply",
+        headers=acting,
+        json={"text": "您好，我是客服小安"},
+    )
+    assert replied.status_code == 201, replied.text
+    today = container.clock.now().date()
+    period = {"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+
+    health = (await client.get(METRICS, headers=key, params=period)).json()["conversations"]
+
+    assert health["conversations"] == 2
+    assert health["fallback_share"] == 0.5  # zoe's, not amy's
+    assert health["first_response_median_seconds"] == 0.0  # the test clock does not move

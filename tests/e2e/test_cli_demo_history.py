@@ -112,6 +112,13 @@ def test_the_demo_seeds_twelve_weeks_once_and_metrics_show_them(
     assert conversations["csat_ratings"] > 0
     assert 1 <= conversations["csat"] <= 5
     assert conversations["handoff_share"] > 0
+    assert conversations["fallback_share"] is not None
+    assert conversations["first_response_median_seconds"] is not None
+    # a saved segment and a journey, declared at the end of the history
+    segments = succeeded(kindbot("segment", "list", "--tenant", TENANT, data_dir=data_dir))
+    assert "repeat-buyers" in segments.stdout
+    journeys = succeeded(kindbot("journey", "list", "--tenant", TENANT, data_dir=data_dir))
+    assert "brewing-tips" in journeys.stdout
 
     again = succeeded(kindbot(*demo, data_dir=data_dir))
 

@@ -92,6 +92,13 @@ AUDIT = """() => {
 
 
 @pytest.fixture
+def container_backend() -> str:
+    """SQLite only: these tests check the screens in a browser; every page's service runs
+    on both backends in the HTTP tests of the same pages (``test_dashboard_*.py``)."""
+    return "sqlite"
+
+
+@pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     executable = chromium_path()
     async with async_playwright() as playwright:

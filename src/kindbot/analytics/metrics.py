@@ -34,6 +34,7 @@ with a zero denominator is null, never a division by zero.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -162,6 +163,14 @@ def retention(mondays: Sequence[date], counts: Sequence[CohortWeekCount]) -> lis
     return rows
 
 
+def median_seconds(durations: tuple[float, ...]) -> float | None:
+    """The median of ``durations`` to one decimal place, half away from zero (None: none)."""
+    if not durations:
+        return None
+    median = Fraction(statistics.median(durations)).limit_denominator(1000)
+    return float(format_fraction(median, 1))
+
+
 def conversation_health(facts: ConversationFacts, active: int) -> dict[str, Any]:
     """Conversation health of the period (the ``conversations`` object).
 
@@ -170,8 +179,9 @@ def conversation_health(facts: ConversationFacts, active: int) -> dict[str, Any]
       outbound message answering an inbound one, in the period) and no person
       was asked for (no handoff requested in the period);
     * ``handoff_share`` — the share with a handoff requested in the period;
-    * ``fallback_share`` — null: which replies were the bot's fallback is not
-      stored yet;
+    * ``fallback_share`` — of those, the share where the bot replied with its
+      fallback (nothing in the knowledge base answered) in the period (bot
+      messages stored before migration 0027 carry no origin and never count);
     * ``csat`` — the mean of the 1–5 satisfaction ratings of handoffs resolved
       in the period (null without ratings), ``csat_ratings`` how many;
     * ``opt_out_rate`` — contacts holding a consent at the period's start (and
@@ -181,19 +191,20 @@ def conversation_health(facts: ConversationFacts, active: int) -> dict[str, Any]
       period (the shop records complaints it receives — through WeChat's
       complaint notices, its own service desk — as events of that type) over
       ``active``, the period's active users; null without active users;
-    * ``first_response_median_seconds`` — null: agents' first responses are not
-      recorded yet.
+    * ``first_response_median_seconds`` — for handoffs requested in the period,
+      the median of the seconds to the first agent message after the request
+      (unanswered ones left out; null when none was answered), 1 decimal place.
     """
     csat = format_fraction(Fraction(facts.rating_sum, facts.ratings), 4) if facts.ratings else None
     return {
         "conversations": facts.conversations,
         "bot_answered_share": rate(facts.bot_answered, facts.conversations),
-        "fallback_share": None,
+        "fallback_share": rate(facts.fell_back, facts.conversations),
         "handoff_share": rate(facts.handed_off, facts.conversations),
         "csat": float(csat) if csat is not None else None,
         "csat_ratings": facts.ratings,
         "opt_out_rate": rate(facts.opted_out, facts.consenting_at_start),
-        "first_response_median_seconds": None,
+        "first_response_median_seconds": median_seconds(facts.first_responses),
         "complaint_rate": rate(facts.complained, active),
     }
 

@@ -44,8 +44,10 @@ from kindbot.campaigns.proactive import run_due_deferred
 from kindbot.campaigns.service import CampaignDraft
 from kindbot.channels import webchat, webhook
 from kindbot.core.errors import NotFoundError
+from kindbot.core.journeys import journey_definition
 from kindbot.core.records.campaigns import Arm, CampaignStatus, Variant
 from kindbot.core.records.handoff import AgentRecord
+from kindbot.core.records.journeys import TriggerKind
 from kindbot.core.records.tenancy import TenantRecord
 from kindbot.demo.history import (
     CAMPAIGN_HOLDOUT,
@@ -66,6 +68,8 @@ from kindbot.demo.history import (
 )
 from kindbot.inbox.desk import Acting
 from kindbot.ops.events import record_events
+from kindbot.ops.segments import create_segment
+from kindbot.segments.codec import parse_definition
 from kindbot.settings import Settings
 
 SYNC_GRACE = timedelta(seconds=30)
@@ -178,6 +182,7 @@ async def seed_history(
                 await seeder.events(item)
         if later:
             await seeder.events(later)
+        await _declare_demo_follow_ups(c, tenant, clock.now())
     campaign = history.campaign
     return SeedReport(
         start=history.start,
@@ -189,6 +194,31 @@ async def seed_history(
         refunds=sum(1 for e in history.events if e.type == "refund"),
         signups=sum(1 for e in history.events if e.type == "signup"),
         campaign_recipients=len(campaign.subscribers) if campaign is not None else 0,
+    )
+
+
+DEMO_SEGMENT = "repeat-buyers"
+DEMO_JOURNEY = "brewing-tips"
+BREWING_TIPS = "您的茶到了吗？冲泡小贴士：白茶 90°C，第一泡 20 秒，之后每泡加 10 秒。回复 TD 退订。"
+
+
+async def _declare_demo_follow_ups(c: Container, tenant: TenantRecord, now: datetime) -> None:
+    """A saved segment (contacts with two orders or more) and a journey — three days
+    after an order, brewing tips to members of the tea club's topic who are in that
+    segment — so the demo's segments and journeys pages have something real."""
+    definition = parse_definition({"all_of": [{"orders": {"min": 2}}]})
+    await create_segment(c.store, tenant, DEMO_SEGMENT, definition, actor="demo", now=now)
+    await c.journeys.declare(
+        tenant.id,
+        journey_definition(
+            name=DEMO_JOURNEY,
+            trigger=TriggerKind.EVENT,
+            trigger_value="order",
+            delay="3d",
+            topic=CAMPAIGN_TOPIC,
+            segment=DEMO_SEGMENT,
+            text=BREWING_TIPS,
+        ),
     )
 
 

@@ -211,6 +211,7 @@ class SqlMessages:
         generated: bool,
         now: datetime,
         source_entry_ids: Sequence[str] = (),
+        origin: str | None = None,
     ) -> MessageRecord:
         message_id = new_id()
         sources = tuple(source_entry_ids)
@@ -229,6 +230,7 @@ class SqlMessages:
             "reply_to_id": reply_to_id,
             "generated": generated,
             "source_entry_ids_json": json.dumps(list(sources)) if sources else None,
+            "origin": origin,
         }
         await self._conn.execute(_INSERT, values)
         return MessageRecord(

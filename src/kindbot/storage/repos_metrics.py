@@ -51,6 +51,9 @@ from kindbot.storage.schema import business_events, consents, contacts, handoffs
 ORDER = "order"
 REFUND = "refund"
 COMPLAINT = "complaint"
+FALLBACK = "fallback"
+AGENT = "agent"
+"""``messages.origin`` values (``ReplyOrigin``) the conversation figures read."""
 
 Range = tuple[datetime, datetime] | None
 
@@ -314,12 +317,20 @@ class SqlMetrics:
             handoffs.c.requested_at >= start,
             handoffs.c.requested_at < end,
         )
+        fell_back = exists().where(
+            replies.c.conversation_id == talked.c.conversation_id,
+            replies.c.direction == Direction.OUTBOUND,
+            replies.c.origin == FALLBACK,
+            replies.c.created_at >= start,
+            replies.c.created_at < end,
+        )
         counts = (
             await self._conn.execute(
                 select(
                     func.count(),
                     func.count().filter(bot_replied, not_(handed)),
                     func.count().filter(handed),
+                    func.count().filter(fell_back),
                 ).select_from(talked)
             )
         ).one()
@@ -355,7 +366,35 @@ class SqlMetrics:
             consenting_at_start=consenting,
             opted_out=opted_out,
             complained=complained,
+            fell_back=int(counts[3]),
+            first_responses=await self._first_responses(scope, start, end),
         )
+
+    async def _first_responses(
+        self, scope: MetricsScope, start: datetime, end: datetime
+    ) -> tuple[float, ...]:
+        """Seconds from each handoff requested in the range to the first agent message in
+        its conversation after the request (answered handoffs only)."""
+        h = handoffs.c
+        answered = (
+            select(func.min(messages.c.created_at))
+            .where(
+                messages.c.conversation_id == h.conversation_id,
+                messages.c.direction == Direction.OUTBOUND,
+                messages.c.origin == AGENT,
+                messages.c.created_at >= h.requested_at,
+            )
+            .scalar_subquery()
+        )
+        where = [h.tenant_id == scope.tenant_id, h.requested_at >= start, h.requested_at < end]
+        if scope.channel_id is not None:
+            where.append(
+                h.contact_id.in_(
+                    select(contacts.c.id).where(contacts.c.channel_id == scope.channel_id)
+                )
+            )
+        rows = await self._conn.execute(select(h.requested_at, answered).where(*where))
+        return tuple((first - asked).total_seconds() for asked, first in rows if first is not None)
 
     async def _opt_outs(
         self, scope: MetricsScope, start: datetime, end: datetime

@@ -207,6 +207,9 @@ messages = Table(
     # An inbound text searched in the knowledge base as a question (``kb unanswered``);
     # NULL on messages stored before migration 0015 (unknown: still reviewed).
     Column("kb_asked", Boolean, nullable=True),
+    # Where a bot message came from (``ReplyOrigin``: knowledge, fallback, agent, flow …;
+    # migration 0027); NULL for inbound messages and for bot messages stored before it.
+    Column("origin", String(16), nullable=True),
     UniqueConstraint("channel_id", "idempotency_key"),
     Index("ix_messages_conversation", "conversation_id", "seq"),
     Index("ix_messages_status_created", "status", "created_at"),

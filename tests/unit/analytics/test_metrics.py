@@ -200,6 +200,8 @@ def test_conversation_health_shares_and_csat() -> None:
         consenting_at_start=40,
         opted_out=3,
         complained=2,
+        fell_back=2,
+        first_responses=(30.0, 95.5, 600.0, 61.0),
     )
 
     health = metrics_document(facts(conversations=talk, active=16))["conversations"]
@@ -207,12 +209,12 @@ def test_conversation_health_shares_and_csat() -> None:
     assert health == {
         "conversations": 8,
         "bot_answered_share": 0.625,
-        "fallback_share": None,
+        "fallback_share": 0.25,
         "handoff_share": 0.25,
         "csat": 4.3333,
         "csat_ratings": 3,
         "opt_out_rate": 0.075,
-        "first_response_median_seconds": None,
+        "first_response_median_seconds": 78.3,  # (61.0 + 95.5) / 2 = 78.25, half up
         "complaint_rate": 0.125,
     }
 

@@ -264,8 +264,10 @@ class MessageRepository(Protocol):
         generated: bool,
         now: datetime,
         source_entry_ids: Sequence[str] = (),
+        origin: str | None = None,
     ) -> MessageRecord:
-        """Store a bot message (``pending``); ``source_entry_ids``: a generated reply's sources."""
+        """Store a bot message (``pending``); ``source_entry_ids``: a generated reply's sources;
+        ``origin``: where it came from (a ``ReplyOrigin`` value: knowledge, fallback, agent …)."""
         ...
 
     async def count_outbound(self, conversation_id: str) -> int: ...

@@ -161,3 +161,8 @@ class ConversationFacts:
     opted_out: int
     complained: int = 0
     """Distinct contacts with a ``complaint`` business event in the range."""
+    fell_back: int = 0
+    """Of ``conversations``, those where the bot replied with its fallback in the range."""
+    first_responses: tuple[float, ...] = ()
+    """Seconds from each handoff requested in the range to the first agent message after it
+    (handoffs no agent has answered yet are left out)."""

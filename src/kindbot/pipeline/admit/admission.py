@@ -166,6 +166,7 @@ class Admission:
                 generated=proposed.origin is ReplyOrigin.GENERATED,
                 now=now,
                 source_entry_ids=proposed.source_entry_ids,
+                origin=proposed.origin.value,
             )
             # The allow verdict names the message it let through, in the same
             # transaction as the outbox row: no row can exist without it.

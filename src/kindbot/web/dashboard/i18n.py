@@ -468,6 +468,9 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "verdict": ("Decision", "判定"),
     "analytics": ("Analytics", "数据分析"),
     "complaint_rate": ("Complaint rate", "投诉率"),
+    "fallback_share": ("Bot could not answer", "机器人未能回答"),
+    "first_response": ("Agents' first response (median)", "客服首次响应（中位数）"),
+    "seconds": ("{count} s", "{count} 秒"),
     "all_channels": ("All channels", "全部渠道"),
     "value_over_time": (
         "Revenue = users × value per user, over time",
