@@ -34,9 +34,10 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-# Two worker processes (bench/README.md, "Test suite"); modules whose tests build on
-# each other carry an xdist_group mark and stay on one worker.
-PYTEST_WORKERS ?= 2
+# Three worker processes on two cores: the tests wait on I/O (servers, browsers, the
+# database) about half the time (bench/README.md, "Test suite"); modules whose tests
+# build on each other carry an xdist_group mark and stay on one worker.
+PYTEST_WORKERS ?= 3
 
 unit: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
