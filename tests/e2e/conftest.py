@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from playwright.async_api import Browser
+from tests.support.browser import launched_browser
 
 from kindbot.bootstrap import Container
 from kindbot.web.app import build_app
@@ -15,6 +17,13 @@ from kindbot.web.app import build_app
 def container_backend(request: pytest.FixtureRequest) -> str:
     """Each end-to-end test that uses `container` runs on SQLite and on PostgreSQL."""
     return str(request.param)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium for this test (``tests/support/browser.py``)."""
+    async for launched in launched_browser():
+        yield launched
 
 
 @pytest.fixture

@@ -5,13 +5,10 @@ table, and the keyboard's focus is visible."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from tests.e2e.test_dashboard_browser import PASSWORD
-from tests.e2e.test_webchat_browser import CHROMIUM_FLAGS, chromium_path
 from tests.support.api import say
 from tests.support.live import live_server
 
@@ -96,15 +93,6 @@ def container_backend() -> str:
     """SQLite only: these tests check the screens in a browser; every page's service runs
     on both backends in the HTTP tests of the same pages (``test_dashboard_*.py``)."""
     return "sqlite"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        await launched.close()
 
 
 async def _signed_in(browser: Browser, base_url: str, width: int) -> Page:

@@ -8,14 +8,12 @@ Writes a screenshot of every page in both languages to ``docs/screenshots/``
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from tests.e2e.test_api_campaigns import setup_audience
-from tests.e2e.test_webchat_browser import CHROMIUM_FLAGS, chromium_path
 from tests.support.api import say
 from tests.support.live import live_server
 
@@ -25,6 +23,9 @@ from kindbot.ops.accounts import add_user, grant_role
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "a long enough password"
+SLOW = 20_000
+"""Milliseconds to wait where two Chromiums and a server share the machine with other
+test workers (a suspension's refusal, the live chat's connection)."""
 
 
 @pytest.fixture
@@ -32,15 +33,6 @@ def container_backend() -> str:
     """SQLite only: these tests check the screens in a browser; every page's service runs
     on both backends in the HTTP tests of the same pages (``test_dashboard_*.py``)."""
     return "sqlite"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        await launched.close()
 
 
 async def _owner(container: Container) -> None:
@@ -131,28 +123,29 @@ async def test_a_platform_admin_suspends_a_shop_and_its_web_chat_stops_answering
     async with live_server(container) as base_url:
         customer = await browser.new_page(locale="zh-CN")
         await customer.goto(f"{base_url}/chat/teashop.web")
-        await expect(customer.locator("body")).to_have_attribute("data-connected", "true")
+        connected = expect(customer.locator("body"))
+        await connected.to_have_attribute("data-connected", "true", timeout=SLOW)
         await customer.fill("#input", "茶叶怎么保存？")
         await customer.click("#send")
-        await expect(customer.locator(".msg.outbound")).to_have_count(1)
+        await expect(customer.locator(".msg.outbound")).to_have_count(1, timeout=SLOW)
 
         admin = await _signed_in(browser, base_url, locale, "/admin", "ops@kindbot.dev")
         context = admin.context
         await _shot(admin, f"admin-{lang}")
         await admin.fill("#reason-teashop-suspend", "gambling ads in replies")
         await admin.get_by_role("button", name="暂停" if lang == "zh" else "Suspend").click()
-        await expect(admin.locator(".notice")).to_contain_text("active → suspended")
+        await expect(admin.locator(".notice")).to_contain_text("active → suspended", timeout=SLOW)
 
         denied_before = await _denied_by_suspension(container)
         await customer.fill("#input", "运费怎么算？")
         await customer.click("#send")
-        await expect(customer.locator(".msg.inbound")).to_have_count(2)
-        for _ in range(100):  # the reply is decided (and refused) within a moment
+        await expect(customer.locator(".msg.inbound")).to_have_count(2, timeout=SLOW)
+        for _ in range(300):  # the reply is decided (and refused) within a moment
             if await _denied_by_suspension(container) > denied_before:
                 break
             await customer.wait_for_timeout(100)
         assert await _denied_by_suspension(container) > denied_before
-        await expect(customer.locator(".msg.outbound")).to_have_count(1)
+        await expect(customer.locator(".msg.outbound")).to_have_count(1, timeout=SLOW)
         await context.close()
         await customer.close()
 
@@ -246,23 +239,11 @@ async def test_the_overview_shows_users_times_value_per_user(
     await _owner(container)
     lang = locale[:2]
     orders = [
-        {
-            "event_id": f"o{n}",
-            "type": "order",
-            "occurred_at": f"2026-11-{10 + n % 14:02d}T10:00:00+08:00",
-            "channel": "hook",
-            "external_id": f"buyer{n % 9}",
-            "amount": f"{48 + n * 3}.00",
-        }
+        order(f"o{n}", f"buyer{n % 9}", f"2026-11-{10 + n % 14:02d}T10:00:00", 48 + n * 3)
         for n in range(40)
     ]
     async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
-        stored = await api.post(
-            "/api/v1/tenants/teashop/events",
-            json={"events": orders},
-            headers={"Authorization": f"Bearer {container.admin_token}"},
-        )
-        assert stored.status_code == 200, stored.text
+        await _store_events(api, container, orders)
         page = await _signed_in(
             browser, base_url, locale, "/dashboard/teashop/overview", "owner@teashop.cn"
         )
@@ -283,23 +264,16 @@ async def test_the_analytics_page_draws_its_charts_under_the_csp(
     await _owner(container)
     lang = locale[:2]
     orders = [
-        {
-            "event_id": f"o{n}",
-            "type": "order",
-            "occurred_at": f"2026-{10 + n % 2}-{1 + n % 27:02d}T10:00:00+08:00",
-            "channel": "hook",
-            "external_id": f"buyer{n % 23}",
-            "amount": f"{38 + n % 7 * 11}.00",
-        }
+        order(
+            f"o{n}",
+            f"buyer{n % 23}",
+            f"2026-{10 + n % 2}-{1 + n % 27:02d}T10:00:00",
+            38 + n % 7 * 11,
+        )
         for n in range(120)
     ]
     async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
-        stored = await api.post(
-            "/api/v1/tenants/teashop/events",
-            json={"events": orders},
-            headers={"Authorization": f"Bearer {container.admin_token}"},
-        )
-        assert stored.status_code == 200, stored.text
+        await _store_events(api, container, orders)
         target = "/dashboard/teashop/analytics"
         page = await _signed_in(browser, base_url, locale, target, "owner@teashop.cn")
         refused: list[str] = []
@@ -345,26 +319,12 @@ async def test_a_shop_admin_finds_a_contact_and_reads_its_timeline(
     await _owner(container)
     lang = locale[:2]
     async with live_server(container) as base_url, httpx.AsyncClient(base_url=base_url) as api:
-        admin = {"Authorization": f"Bearer {container.admin_token}"}
         for n, (user, text) in enumerate(
             [("zoe", "你好，龙井还有货吗？"), ("amy", "发货要几天"), ("bob", "hello")]
         ):
             await say(api, user, text, f"m{n}")
-        orders = [
-            {
-                "event_id": f"o{n}",
-                "type": "order",
-                "occurred_at": f"2026-11-2{n}T10:00:00+08:00",
-                "channel": "hook",
-                "external_id": "zoe",
-                "amount": f"{88 + n * 40}.00",
-            }
-            for n in range(3)
-        ]
-        stored = await api.post(
-            "/api/v1/tenants/teashop/events", json={"events": orders}, headers=admin
-        )
-        assert stored.status_code == 200, stored.text
+        orders = [order(f"o{n}", "zoe", f"2026-11-2{n}T10:00:00", 88 + n * 40) for n in range(3)]
+        await _store_events(api, container, orders)
         page = await _signed_in(
             browser, base_url, locale, "/dashboard/teashop/contacts", "owner@teashop.cn"
         )
@@ -407,6 +367,29 @@ async def test_a_campaign_shows_its_plan_progress_and_report(
         await expect(page.locator("#n-holdout")).to_have_text("2")
         await _shot(page, f"campaign-{lang}")
         await page.context.close()
+
+
+def order(event_id: str, user: str, local: str, amount: int) -> dict[str, str]:
+    """An order on the webhook channel at ``local`` (Asia/Shanghai)."""
+    return {
+        "event_id": event_id,
+        "type": "order",
+        "occurred_at": f"{local}+08:00",
+        "channel": "hook",
+        "external_id": user,
+        "amount": f"{amount}.00",
+    }
+
+
+async def _store_events(
+    api: httpx.AsyncClient, container: Container, events: list[dict[str, str]]
+) -> None:
+    stored = await api.post(
+        "/api/v1/tenants/teashop/events",
+        json={"events": events},
+        headers={"Authorization": f"Bearer {container.admin_token}"},
+    )
+    assert stored.status_code == 200, stored.text
 
 
 async def _signed_in_owner(browser: Browser, base_url: str, locale: str, target: str) -> Page:

@@ -6,43 +6,12 @@ without it the test skips locally and fails on CI.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 from tests.support.live import live_server
 
 from kindbot.bootstrap import Container
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    path = os.environ.get("KINDBOT_TEST_CHROMIUM", "/usr/bin/chromium")
-    if Path(path).exists():
-        return path
-    message = f"Chromium not found at {path}: apt-get install -y chromium"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        await launched.close()
 
 
 async def test_ask_see_answer_reload_see_history(
