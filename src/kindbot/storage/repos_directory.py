@@ -171,12 +171,44 @@ ASCENDING = frozenset({ContactSort.NAME})
 """Orders that run A → Z; the others show the most (latest, largest) first."""
 
 
-def _after(key: ColumnElement[Any], page: Subquery, cursor: ContactCursor) -> ColumnElement[bool]:
+def _after(
+    key: ColumnElement[Any], row_id: ColumnElement[Any], cursor: ContactCursor
+) -> ColumnElement[bool]:
     """Rows strictly after ``cursor`` in (key, id) order."""
     value = literal(cursor.value, key.type)
     if cursor.sort in ASCENDING:
-        return or_(key > value, and_(key == value, page.c.id > cursor.contact_id))
-    return or_(key < value, and_(key == value, page.c.id < cursor.contact_id))
+        return or_(key > value, and_(key == value, row_id > cursor.contact_id))
+    return or_(key < value, and_(key == value, row_id < cursor.contact_id))
+
+
+OWN_ORDERS = frozenset({ContactSort.CREATED, ContactSort.NAME})
+"""Orders of the contact's own columns: a page of them is cut before any figure is computed."""
+
+
+def _own_key(sort: ContactSort) -> ColumnElement[Any]:
+    """The sort key of an order in :data:`OWN_ORDERS`, on ``contacts`` itself."""
+    if sort is ContactSort.CREATED:
+        return contacts.c.created_at
+    return func.coalesce(func.nullif(contacts.c.display_name, ""), contacts.c.external_id)
+
+
+def _cut_first(search: ContactSearch) -> Select[Any]:
+    """The contacts of the page, when neither its order nor its filters need their figures:
+    ordered and limited on the contacts' own columns (the ``(tenant_id, created_at)``
+    index), so the per-contact figures are computed for these rows only."""
+    key = _own_key(search.sort)
+    ascending = search.sort in ASCENDING
+    query = (
+        select(contacts.c.id)
+        .select_from(contacts.join(channels, channels.c.id == contacts.c.channel_id))
+        .where(contacts.c.tenant_id == search.tenant_id, *_contact_conditions(search.filter))
+    )
+    if search.after is not None:
+        query = query.where(_after(key, contacts.c.id, search.after))
+    return query.order_by(
+        key.asc() if ascending else key.desc(),
+        contacts.c.id.asc() if ascending else contacts.c.id.desc(),
+    ).limit(search.limit)
 
 
 def _row(row: Any, tags: tuple[str, ...]) -> DirectoryRow:
@@ -201,8 +233,12 @@ class SqlDirectory:
         self._conn = conn
 
     async def search(self, search: ContactSearch) -> list[DirectoryRow]:
-        page = _stats(search).subquery("page")
         wanted = search.filter
+        figures_filter = (wanted.min_orders, wanted.min_revenue_minor, wanted.active_since)
+        stats = _stats(search)
+        if search.sort in OWN_ORDERS and all(f is None for f in figures_filter):
+            stats = stats.where(contacts.c.id.in_(_cut_first(search)))
+        page = stats.subquery("page")
         conditions: list[ColumnElement[bool]] = []
         if wanted.min_orders is not None:
             conditions.append(page.c.orders >= wanted.min_orders)
@@ -212,7 +248,7 @@ class SqlDirectory:
             conditions.append(page.c.last_active >= wanted.active_since)
         key = _sort_key(search.sort, page)
         if search.after is not None:
-            conditions.append(_after(key, page, search.after))
+            conditions.append(_after(key, page.c.id, search.after))
         ascending = search.sort in ASCENDING
         query = (
             select(page)
