@@ -166,14 +166,20 @@ class Journeys:
         return seen
 
     async def fire_due(self) -> list[Fired]:
-        """Decide every due run once (claimed with a lease); how each ended."""
+        """Decide every due run once (claimed with a lease); how each ended. The runs'
+        journeys are read once per batch, with the claim."""
         now = self._clock.now()
         async with self._store.transaction() as tx:
             due = await tx.journeys.claim_due(now, now + LEASE, FIRE_BATCH)
+            journeys = {
+                j.id: j
+                for tenant_id in {run.tenant_id for run in due}
+                for j in await tx.journeys.list_for_tenant(tenant_id)
+            }
         fired = []
         for run in due:
             try:
-                outcome = await self._fire(run)
+                outcome = await self._fire(run, journeys.get(run.journey_id))
             except Exception:  # one run's failure must not stop the others; its lease expires
                 log.exception("journey run %s failed", run.id)
                 continue
@@ -188,16 +194,9 @@ class Journeys:
             fired.append(outcome)
         return fired
 
-    async def _fire(self, run: JourneyRun) -> Fired:
+    async def _fire(self, run: JourneyRun, journey: JourneyRecord | None) -> Fired:
+        """Decide one due run of ``journey`` (None: withdrawn and gone)."""
         async with self._store.transaction(readonly=True) as tx:
-            journey = next(
-                (
-                    j
-                    for j in await tx.journeys.list_for_tenant(run.tenant_id)
-                    if j.id == run.journey_id
-                ),
-                None,
-            )
             contact = await tx.contacts.get(run.contact_id)
         checked = gate(journey, contact)
         if checked is not Gate.PROCEED or journey is None:
