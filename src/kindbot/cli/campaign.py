@@ -258,7 +258,7 @@ def report(
             return await campaign_report(c.store, c.clock, await _slug(c, tenant), campaign_id)
 
     result = run(go())
-    from kindbot.analytics.campaigns import report_csv, report_document
+    from kindbot.analytics.campaign_documents import report_csv, report_document
 
     if as_csv:
         sys.stdout.write(report_csv(result))

@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kindbot.analytics.campaign_documents import report_csv, report_document
 from kindbot.analytics.campaigns import (
     ArmReport,
     ReportFacts,
     build_report,
     is_flagged,
-    report_csv,
-    report_document,
     wald_interval,
 )
 from kindbot.core.records.campaigns import (

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from kindbot.analytics.campaigns import report_csv, report_document
+from kindbot.analytics.campaign_documents import report_csv, report_document
 from kindbot.campaigns.audiences import AudienceSpec
 from kindbot.campaigns.service import CampaignDraft
 from kindbot.core.records.campaigns import Variant

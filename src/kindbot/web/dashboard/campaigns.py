@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kindbot.analytics.campaigns import report_csv, report_document
+from kindbot.analytics.campaign_documents import report_csv, report_document
 from kindbot.campaigns.audiences import AudienceSpec
 from kindbot.campaigns.service import CampaignDraft, VariantPlan
 from kindbot.core.errors import BadRequestError, KindbotError
